@@ -1,0 +1,43 @@
+/**
+ * The typed actor runtime: actors with bounded mailboxes, ask/tell, supervision and
+ * restart, a registry, and one `ActorRef` interface for actors in this isolate and in
+ * Web Workers.
+ *
+ * @module
+ */
+
+export type {
+  Actor,
+  ActorAddress,
+  ActorContext,
+  ActorFactory,
+  ActorRef,
+  AskOptions,
+  ChildSpawner,
+  ErrorDirective,
+  Message,
+  ReplyMap,
+  ReplyOf,
+  RestartPolicy,
+  SpawnOptions,
+  Supervision,
+  Taken,
+} from "./types.ts";
+export { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SUPERVISION } from "./types.ts";
+export {
+  ActorCrashedError,
+  ActorNotFoundError,
+  ActorStoppedError,
+  AskTimeoutError,
+  deserializeError,
+  DuplicateActorNameError,
+  EscalatedFailureError,
+  MailboxFullError,
+  type SerializedError,
+  serializeError,
+} from "./errors.ts";
+export { ActorSystem, type ActorSystemOptions, DEFAULT_STOP_TIMEOUT_MS } from "./system.ts";
+export type { WorkerSpawnOptions } from "./worker_ref.ts";
+export { Registry } from "./registry.ts";
+export { type Decision, type ExitReason, resolveSupervision, Supervisor } from "./supervision.ts";
+export { Mailbox } from "./mailbox.ts";

@@ -1,0 +1,8 @@
+/**
+ * Helpers shared by the test suites.
+ *
+ * @module
+ */
+
+export { DeadlineError, until, withDeadline } from "./deadline.ts";
+export { type ServerProcess, startServerProcess } from "./server_process.ts";

@@ -1,0 +1,82 @@
+/**
+ * Starts the real `cameodb serve` process for system tests and stops it.
+ *
+ * @module
+ */
+
+import { withDeadline } from "./deadline.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A `cameodb serve` child process listening on a free loopback port. */
+export interface ServerProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: Deno.ChildProcess;
+  /** Everything the process printed to stdout so far. */
+  output(): string;
+  /** Sends `signal` and resolves with the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Starts the server on port 0 with `args` and waits for its listening line. */
+export async function startServerProcess(
+  options: {
+    dataDir: string;
+    args?: string[];
+    env?: Record<string, string>;
+    startTimeoutMs?: number;
+  },
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      MAIN,
+      "serve",
+      "--http-port",
+      "0",
+      "--data-dir",
+      options.dataDir,
+      ...(options.args ?? []),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+    env: options.env ?? {},
+  }).spawn();
+  let output = "";
+  const listening = Promise.withResolvers<number>();
+  const decoder = new TextDecoder();
+  const reading = (async () => {
+    for await (const chunk of child.stdout) {
+      output += decoder.decode(chunk, { stream: true });
+      const match = output.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (match !== null) listening.resolve(Number(match[1]));
+    }
+    listening.reject(new Error(`the server exited before listening; it printed:\n${output}`));
+  })();
+  let port: number;
+  try {
+    port = await withDeadline(listening.promise, options.startTimeoutMs ?? 30_000, "server start");
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    throw error;
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    output: () => output,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      const status = await child.status;
+      await reading;
+      return status;
+    },
+  };
+}
