@@ -1,0 +1,389 @@
+/**
+ * Index schemas: inferred from documents, declared, evolved, and used to type-check every
+ * document before anything is written.
+ *
+ * A schema maps field paths (`title`, `author.name`) to types. Rules:
+ * - a string infers `text`, or `date` when it is an ISO/RFC 3339 date (`2024-06-01`,
+ *   `2024-06-01T10:00:00Z`); an integer infers `i64`, another number `f64`; a boolean
+ *   `boolean`; an object `json` (each leaf becomes a field of its own path); an array
+ *   `T[]` of its elements' type; `null`, `[]` and `{}` infer nothing;
+ * - a value an existing field's type cannot hold refuses the whole document, naming the
+ *   field path and the expected type; the one widening allowed is `i64` → `f64` (and
+ *   `i64[]` → `f64[]`), which keeps every stored value valid;
+ * - a field of type `T[]` also accepts a single `T`;
+ * - field names starting with `_` are reserved, names containing `.` are refused (the dot
+ *   separates path segments), nesting deeper than {@linkcode MAX_DEPTH} and more than
+ *   {@linkcode MAX_FIELDS} fields per index are refused.
+ *
+ * @module
+ */
+
+/** Scalar field types. */
+export type ScalarType = "text" | "string" | "i64" | "f64" | "boolean" | "date" | "json";
+
+/** A field type: a scalar or an array of one. */
+export type FieldType = ScalarType | `${Exclude<ScalarType, "json">}[]`;
+
+/** All field types, for validating declarations. */
+export const FIELD_TYPES: readonly FieldType[] = [
+  "text",
+  "string",
+  "i64",
+  "f64",
+  "boolean",
+  "date",
+  "json",
+  "text[]",
+  "string[]",
+  "i64[]",
+  "f64[]",
+  "boolean[]",
+  "date[]",
+];
+
+/** One field of a schema. */
+export interface FieldDef {
+  readonly type: FieldType;
+}
+
+/** An index's schema. `version` grows by one per change. */
+export interface Schema {
+  readonly version: number;
+  readonly fields: Readonly<Record<string, FieldDef>>;
+}
+
+/** Nesting deeper than this is refused. */
+export const MAX_DEPTH = 32;
+/** An index holds at most this many fields. */
+export const MAX_FIELDS = 1_000;
+
+/** The empty schema of a new index. */
+export const EMPTY_SCHEMA: Schema = { version: 0, fields: {} };
+
+/** A document a schema cannot hold; names the field path and the expected type. */
+export class SchemaError extends Error {
+  override readonly name = "SchemaError";
+  /** The field path, when the error is about one field. */
+  readonly path: string | undefined;
+  constructor(message: string, path?: string) {
+    super(message);
+    this.path = path;
+  }
+}
+
+const DATE_PATTERN =
+  /^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
+
+/**
+ * Parses the date forms CameoDB accepts — `2024`, `2024-06`, `2024-06-01`, and RFC 3339
+ * date-times with or without a zone (UTC when absent) — into epoch milliseconds.
+ */
+export function parseDate(value: string): number | undefined {
+  if (!DATE_PATTERN.test(value)) return undefined;
+  let text = value.replace(" ", "T");
+  if (/^\d{4}$/.test(text)) text += "-01-01";
+  else if (/^\d{4}-\d{2}$/.test(text)) text += "-01";
+  if (text.includes("T") && !/(Z|[+-]\d{2}:?\d{2})$/.test(text)) text += "Z";
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Whether a string looks like a full date (`YYYY-MM-DD…`); years alone stay text. */
+function looksLikeDate(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}/.test(value) && parseDate(value) !== undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
+  if (typeof value === "object") return "an object";
+  return String(value);
+}
+
+function inferScalar(value: unknown): ScalarType | undefined {
+  switch (typeof value) {
+    case "string":
+      return looksLikeDate(value) ? "date" : "text";
+    case "number":
+      if (!Number.isFinite(value)) return undefined;
+      return Number.isInteger(value) ? "i64" : "f64";
+    case "boolean":
+      return "boolean";
+    case "object":
+      return value === null || Array.isArray(value) ? undefined : "json";
+    default:
+      return undefined;
+  }
+}
+
+/** Whether a scalar value fits a scalar type. */
+function fits(type: ScalarType, value: unknown): boolean {
+  switch (type) {
+    case "text":
+    case "string":
+      return typeof value === "string";
+    case "i64":
+      return typeof value === "number" && Number.isSafeInteger(value);
+    case "f64":
+      return typeof value === "number" && Number.isFinite(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "date":
+      return typeof value === "string" && parseDate(value) !== undefined;
+    case "json":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+  }
+}
+
+/** The scalar type of a field type (`text[]` → `text`). */
+export function scalarOf(type: FieldType): ScalarType {
+  return (type.endsWith("[]") ? type.slice(0, -2) : type) as ScalarType;
+}
+
+/** Whether a field type is an array type. */
+export function isArrayType(type: FieldType): boolean {
+  return type.endsWith("[]");
+}
+
+/** The result of checking documents against a schema. */
+export interface SchemaPlan {
+  /** The schema after the documents' new fields; the same object when nothing changed. */
+  readonly schema: Schema;
+  /** Per document (by position): undefined when valid, else the error. */
+  readonly errors: ReadonlyArray<SchemaError | undefined>;
+}
+
+/**
+ * Checks documents against a schema and evolves it with the fields they add, all in one
+ * version step. A refused document adds no fields.
+ */
+export function planSchema(schema: Schema, docs: readonly unknown[]): SchemaPlan {
+  let fields: Record<string, FieldDef> | undefined;
+  const errors: Array<SchemaError | undefined> = [];
+  for (const doc of docs) {
+    const current = fields ?? schema.fields;
+    const added: Record<string, FieldDef> = {};
+    try {
+      if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+        throw new SchemaError(`a document must be a JSON object, got ${describe(doc)}`);
+      }
+      walk(doc as Record<string, unknown>, "", 1, current, added);
+      const addedCount = Object.keys(added).filter((path) => !(path in current)).length;
+      if (Object.keys(current).length + addedCount > MAX_FIELDS) {
+        throw new SchemaError(`an index holds at most ${MAX_FIELDS} fields`);
+      }
+      errors.push(undefined);
+      if (Object.keys(added).length > 0) fields = { ...current, ...added };
+    } catch (error) {
+      if (!(error instanceof SchemaError)) throw error;
+      errors.push(error);
+    }
+  }
+  if (fields === undefined) return { schema, errors };
+  return { schema: { version: schema.version + 1, fields }, errors };
+}
+
+function walk(
+  object: Record<string, unknown>,
+  prefix: string,
+  depth: number,
+  fields: Readonly<Record<string, FieldDef>>,
+  added: Record<string, FieldDef>,
+): void {
+  if (depth > MAX_DEPTH) {
+    throw new SchemaError(`field "${prefix}" nests deeper than ${MAX_DEPTH} levels`, prefix);
+  }
+  for (const [key, value] of Object.entries(object)) {
+    const path = prefix === "" ? key : `${prefix}.${key}`;
+    if (key === "") throw new SchemaError(`a field name is empty (in "${prefix}")`, path);
+    if (key.startsWith("_")) {
+      throw new SchemaError(`field "${path}" is reserved: names starting with "_" are`, path);
+    }
+    if (key.includes(".")) {
+      throw new SchemaError(`field "${path}" contains ".", which separates path segments`, path);
+    }
+    if (value === null || value === undefined) continue;
+    const known = added[path] ?? fields[path];
+    const elements = Array.isArray(value) ? value : [value];
+    if (Array.isArray(value)) {
+      if (value.some((element) => Array.isArray(element))) {
+        throw new SchemaError(`field "${path}" holds nested arrays, which are not supported`, path);
+      }
+      if (known !== undefined && !isArrayType(known.type)) {
+        throw new SchemaError(`field "${path}" expects ${known.type}, got an array`, path);
+      }
+    }
+    let type: FieldType | undefined = known?.type;
+    for (const element of elements) {
+      if (element === null) continue;
+      if (type === undefined) {
+        const inferred = inferScalar(element);
+        if (inferred === undefined) {
+          throw new SchemaError(
+            `field "${path}" holds ${describe(element)}, which has no type`,
+            path,
+          );
+        }
+        if (Array.isArray(value) && inferred === "json") {
+          throw new SchemaError(
+            `field "${path}" holds an array of objects, which is not supported`,
+            path,
+          );
+        }
+        type = Array.isArray(value) ? `${inferred}[]` as FieldType : inferred;
+        added[path] = { type };
+      }
+      let scalar = scalarOf(type);
+      if (!fits(scalar, element)) {
+        // The one widening: i64 → f64 when a fractional number arrives.
+        if (scalar === "i64" && typeof element === "number" && Number.isFinite(element)) {
+          type = isArrayType(type) ? "f64[]" : "f64";
+          scalar = "f64";
+          added[path] = { type };
+        } else {
+          throw new SchemaError(
+            `field "${path}" expects ${type}, got ${describe(element)}`,
+            path,
+          );
+        }
+      }
+      if (scalar === "json") {
+        walk(element as Record<string, unknown>, path, depth + 1, fields, added);
+      }
+    }
+  }
+}
+
+/**
+ * Declares fields on a schema (`PUT /api/{index}/_config`). A declared field that exists
+ * with another type is refused, except the `i64` → `f64` widening.
+ */
+export function declareFields(
+  schema: Schema,
+  declared: ReadonlyArray<{ name: string; type: string }>,
+): Schema {
+  const fields: Record<string, FieldDef> = { ...schema.fields };
+  let changed = false;
+  for (const { name, type } of declared) {
+    if (!FIELD_TYPES.includes(type as FieldType)) {
+      throw new SchemaError(
+        `field "${name}" has unknown type "${type}"; expected one of ${FIELD_TYPES.join(", ")}`,
+        name,
+      );
+    }
+    const segments = name.split(".");
+    if (name === "" || segments.some((segment) => segment === "" || segment.startsWith("_"))) {
+      throw new SchemaError(
+        `field name "${name}" is invalid: segments must be non-empty and not start with "_"`,
+        name,
+      );
+    }
+    if (segments.length > MAX_DEPTH) {
+      throw new SchemaError(`field "${name}" nests deeper than ${MAX_DEPTH} levels`, name);
+    }
+    const existing = fields[name];
+    const wanted = type as FieldType;
+    if (existing !== undefined) {
+      if (existing.type === wanted) continue;
+      const widening = (existing.type === "i64" && wanted === "f64") ||
+        (existing.type === "i64[]" && wanted === "f64[]");
+      if (!widening) {
+        throw new SchemaError(
+          `field "${name}" is already ${existing.type}; it cannot become ${wanted}`,
+          name,
+        );
+      }
+    }
+    // Parents of a nested field are json.
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join(".");
+      const parentDef = fields[parent];
+      if (parentDef === undefined) {
+        fields[parent] = { type: "json" };
+      } else if (parentDef.type !== "json") {
+        throw new SchemaError(`field "${parent}" is ${parentDef.type}, not json`, parent);
+      }
+    }
+    fields[name] = { type: wanted };
+    changed = true;
+  }
+  if (Object.keys(fields).length > MAX_FIELDS) {
+    throw new SchemaError(`an index holds at most ${MAX_FIELDS} fields`);
+  }
+  return changed ? { version: schema.version + 1, fields } : schema;
+}
+
+/** The schema's fields sorted by path, as `_config` shows them. */
+export function describeFields(
+  schema: Schema,
+): Array<{ name: string; type: FieldType; indexed: boolean; sortable: boolean }> {
+  return Object.keys(schema.fields).sort().map((name) => {
+    const type = schema.fields[name]!.type;
+    return {
+      name,
+      type,
+      indexed: type !== "json",
+      sortable: !isArrayType(type) && type !== "json" && type !== "text",
+    };
+  });
+}
+
+/**
+ * A stable hash of the normalized schema (field paths sorted, types): equal schemas have
+ * equal thumbprints on every node. 64-bit FNV-1a, hex.
+ */
+export function thumbprint(schema: Schema): string {
+  const normalized = JSON.stringify(
+    Object.keys(schema.fields).sort().map((name) => [name, schema.fields[name]!.type]),
+  );
+  let hash = 0xcbf29ce484222325n;
+  const bytes = new TextEncoder().encode(normalized);
+  for (const byte of bytes) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, "0");
+}
+
+/** One leaf value of a document, typed by its schema, ready for an index. */
+export interface IndexedValue {
+  readonly path: string;
+  readonly type: ScalarType;
+  /** Strings for text/string; numbers for i64/f64; epoch ms for dates; booleans. */
+  readonly values: ReadonlyArray<string | number | boolean>;
+}
+
+/** Flattens a valid document into its typed leaf values (json parents are skipped). */
+export function flatten(schema: Schema, doc: Record<string, unknown>): IndexedValue[] {
+  const out: IndexedValue[] = [];
+  flattenInto(schema, doc, "", out);
+  return out;
+}
+
+function flattenInto(
+  schema: Schema,
+  object: Record<string, unknown>,
+  prefix: string,
+  out: IndexedValue[],
+): void {
+  for (const [key, value] of Object.entries(object)) {
+    const path = prefix === "" ? key : `${prefix}.${key}`;
+    const def = schema.fields[path];
+    if (def === undefined || value === null || value === undefined) continue;
+    const scalar = scalarOf(def.type);
+    if (scalar === "json") {
+      if (typeof value === "object" && !Array.isArray(value)) {
+        flattenInto(schema, value as Record<string, unknown>, path, out);
+      }
+      continue;
+    }
+    const elements = (Array.isArray(value) ? value : [value]).filter((element) => element !== null);
+    const values = scalar === "date"
+      ? elements.map((element) => parseDate(element as string)!)
+      : elements as Array<string | number | boolean>;
+    if (values.length > 0) out.push({ path, type: scalar, values });
+  }
+}
