@@ -1,0 +1,97 @@
+/**
+ * The engine-neutral search index interface, the plan it executes, and the operations it
+ * applies. Engines: `fts5` (SQLite FTS5 on disk, the default) and `orama` (in memory).
+ * Nothing above this interface may depend on an engine.
+ *
+ * @module
+ */
+
+import type { IndexedValue, Schema } from "./schema.ts";
+
+/** Search engines. */
+export type EngineName = "fts5" | "orama";
+
+/** Search engines, for validating input. */
+export const ENGINES: readonly EngineName[] = ["fts5", "orama"];
+
+/** A value in a plan: strings for string fields; numbers for numbers and dates (epoch ms). */
+export type PlanValue = string | number | boolean;
+
+/**
+ * An engine-neutral query plan. Text terms are already tokenized (one token each);
+ * `field: null` searches every text field.
+ */
+export type Plan =
+  | { readonly kind: "all" }
+  | { readonly kind: "none" }
+  | { readonly kind: "term"; readonly field: string | null; readonly term: string }
+  | { readonly kind: "eq"; readonly field: string; readonly value: PlanValue }
+  | {
+    readonly kind: "range";
+    readonly field: string;
+    readonly gt?: PlanValue;
+    readonly gte?: PlanValue;
+    readonly lt?: PlanValue;
+    readonly lte?: PlanValue;
+  }
+  | { readonly kind: "and"; readonly children: readonly Plan[] }
+  | { readonly kind: "or"; readonly children: readonly Plan[] }
+  | { readonly kind: "not"; readonly child: Plan };
+
+/** One change to apply: a document's indexed values, or its removal. */
+export type IndexOp =
+  | { readonly op: "put"; readonly id: string; readonly values: readonly IndexedValue[] }
+  | { readonly op: "delete"; readonly id: string };
+
+/** One hit: the document id and its relevance score (higher is better). */
+export interface Hit {
+  readonly id: string;
+  readonly score: number;
+}
+
+/** A page of hits and the exact number of matches. */
+export interface SearchResult {
+  readonly total: number;
+  readonly hits: readonly Hit[];
+}
+
+/** Paging of a search. */
+export interface SearchOptions {
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** What an engine needs to do before applying documents under a new schema. */
+export type SchemaChange = "ok" | "rebuild";
+
+/**
+ * A search index over the documents of one index in one microshard. It applies batches of
+ * operations atomically together with the highest sequence number they carry, so that
+ * after a crash `appliedSeq` says exactly which change-log entries it still needs.
+ */
+export interface SearchIndex {
+  readonly engine: EngineName;
+  /** Whether the index survives a restart (then recovery replays only the log's tail). */
+  readonly durable: boolean;
+  /** The highest sequence number applied (0 for a new or in-memory index). */
+  appliedSeq(): number;
+  /**
+   * Adopts a newer schema. `"rebuild"` means the engine cannot index the new fields in
+   * place: the caller resets it and re-applies every document.
+   */
+  updateSchema(schema: Schema): SchemaChange;
+  /** Applies `ops` in order, atomically, and records `seq` as applied. */
+  apply(ops: readonly IndexOp[], seq: number): void;
+  /** Removes every document and starts over under `schema`, with `appliedSeq` = `seq`. */
+  reset(schema: Schema, seq: number): void;
+  /** Runs a plan: matching documents ranked by score (then id), one page of them. */
+  search(plan: Plan, options: SearchOptions): SearchResult;
+  /** Documents indexed. */
+  count(): number;
+  /** Memory the index holds in this isolate, estimated, in bytes. */
+  memoryBytes(): number;
+  /** Releases the index. */
+  close(): void;
+  /** Closes the index and deletes its files. */
+  destroy(): void;
+}

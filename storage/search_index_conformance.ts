@@ -1,0 +1,264 @@
+/**
+ * The one conformance suite every {@linkcode SearchIndex} engine passes, with the same
+ * documents, plans and expected results for all. Each engine's test file calls
+ * {@linkcode runSearchIndexConformance}.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
+import type { IndexOp, Plan, SearchIndex } from "./search_index.ts";
+
+/** Builds an engine for a schema; `reopen` (durable engines) opens the same files again. */
+export interface EngineHarness {
+  create(schema: Schema): SearchIndex;
+  reopen?(schema: Schema): SearchIndex;
+  cleanup(): void;
+}
+
+const BOOKS = [
+  {
+    id: "b1",
+    doc: {
+      title: "Rust Programming",
+      body: "Safe systems programming with Rust",
+      year: 2019,
+      price: 39.5,
+      status: "active",
+      draft: false,
+      tags: ["rust", "systems"],
+      author: { name: "Klabnik" },
+      published: "2019-08-12",
+    },
+  },
+  {
+    id: "b2",
+    doc: {
+      title: "Go in Action",
+      body: "Concurrency in Go, simple and fast",
+      year: 2016,
+      price: 29,
+      status: "active",
+      draft: false,
+      tags: ["go"],
+      author: { name: "Kennedy" },
+      published: "2015-11-01",
+    },
+  },
+  {
+    id: "b3",
+    doc: {
+      title: "Rustacean Handbook",
+      body: "Rust rust rust: a small bike ride through ownership",
+      year: 2024,
+      price: 45,
+      status: "draft",
+      draft: true,
+      tags: ["rust"],
+      author: { name: "Émile Café" },
+      published: "2024-02-29",
+    },
+  },
+  {
+    id: "b4",
+    doc: {
+      title: "Databases",
+      body: "Storage engines, B-trees and LSM trees",
+      year: 2021,
+      price: 52.25,
+      status: "pending",
+      draft: false,
+      tags: ["databases", "storage"],
+      author: { name: "Petrov" },
+      published: "2021-06-30",
+    },
+  },
+];
+
+function schemaFor(docs: ReadonlyArray<{ doc: Record<string, unknown> }>): Schema {
+  const plan = planSchema(EMPTY_SCHEMA, docs.map((d) => d.doc));
+  assert.ok(plan.errors.every((e) => e === undefined));
+  return plan.schema;
+}
+
+function puts(
+  schema: Schema,
+  docs: ReadonlyArray<{ id: string; doc: Record<string, unknown> }>,
+): IndexOp[] {
+  return docs.map(({ id, doc }) => ({ op: "put", id, values: flatten(schema, doc) }));
+}
+
+function ids(index: SearchIndex, plan: Plan): string[] {
+  return index.search(plan, { limit: 100, offset: 0 }).hits.map((hit) => hit.id).sort();
+}
+
+const term = (field: string | null, t: string): Plan => ({ kind: "term", field, term: t });
+
+/** Registers the conformance tests for one engine. */
+export function runSearchIndexConformance(name: string, harness: () => EngineHarness): void {
+  function test(title: string, fn: (h: EngineHarness) => void) {
+    Deno.test(`${name} engine: ${title}`, () => {
+      const h = harness();
+      try {
+        fn(h);
+      } finally {
+        h.cleanup();
+      }
+    });
+  }
+
+  function loaded(h: EngineHarness): SearchIndex {
+    const schema = schemaFor(BOOKS);
+    const index = h.create(schema);
+    index.apply(puts(schema, BOOKS), 4);
+    return index;
+  }
+
+  test("terms match whole words in one field or in every text field", (h) => {
+    const index = loaded(h);
+    assert.deepEqual(ids(index, term("title", "rust")), ["b1"]);
+    assert.deepEqual(ids(index, term(null, "rust")), ["b1", "b3"]);
+    assert.deepEqual(ids(index, term("tags", "storage")), ["b4"]);
+    assert.deepEqual(ids(index, term("author.name", "emile")), ["b3"]);
+    assert.deepEqual(ids(index, term("author.name", "Émile")), ["b3"]);
+    assert.deepEqual(ids(index, term("title", "rus")), [], "a prefix is not a term");
+    assert.deepEqual(ids(index, term("nosuchfield", "rust")), []);
+    index.close();
+  });
+
+  test("ranking puts the document with more occurrences first", (h) => {
+    // Equal lengths: engines normalize term frequency differently (Orama divides it by
+    // the document's length), so only this comparison is engine-neutral.
+    const docs = [
+      { id: "once", doc: { body: "rust alpha beta gamma delta" } },
+      { id: "thrice", doc: { body: "rust rust rust gamma delta" } },
+      { id: "none", doc: { body: "alpha beta gamma delta epsilon" } },
+    ];
+    const schema = schemaFor(docs);
+    const index = h.create(schema);
+    index.apply(puts(schema, docs), 3);
+    const { hits } = index.search(term("body", "rust"), { limit: 10, offset: 0 });
+    assert.deepEqual(hits.map((hit) => hit.id), ["thrice", "once"]);
+    assert.ok(hits[0]!.score > hits[1]!.score && hits[1]!.score > 0);
+    index.close();
+  });
+
+  test("eq and range filter numbers, dates, booleans and strings", (h) => {
+    const index = loaded(h);
+    assert.deepEqual(ids(index, { kind: "eq", field: "year", value: 2016 }), ["b2"]);
+    assert.deepEqual(ids(index, { kind: "eq", field: "draft", value: true }), ["b3"]);
+    assert.deepEqual(ids(index, { kind: "eq", field: "status", value: "active" }), []);
+    assert.deepEqual(ids(index, { kind: "range", field: "year", gte: 2019, lt: 2024 }), [
+      "b1",
+      "b4",
+    ]);
+    assert.deepEqual(ids(index, { kind: "range", field: "price", gt: 45 }), ["b4"]);
+    assert.deepEqual(
+      ids(index, { kind: "range", field: "published", gte: Date.UTC(2020, 0, 1) }),
+      ["b3", "b4"],
+    );
+    index.close();
+  });
+
+  test("boolean structure: and, or, not, all, none", (h) => {
+    const index = loaded(h);
+    const rust = term(null, "rust");
+    assert.deepEqual(ids(index, { kind: "all" }), ["b1", "b2", "b3", "b4"]);
+    assert.deepEqual(ids(index, { kind: "none" }), []);
+    assert.deepEqual(
+      ids(index, { kind: "and", children: [rust, { kind: "eq", field: "draft", value: false }] }),
+      ["b1"],
+    );
+    assert.deepEqual(
+      ids(index, { kind: "or", children: [term("title", "go"), term("title", "databases")] }),
+      [
+        "b2",
+        "b4",
+      ],
+    );
+    assert.deepEqual(
+      ids(index, { kind: "and", children: [{ kind: "all" }, { kind: "not", child: rust }] }),
+      [
+        "b2",
+        "b4",
+      ],
+    );
+    assert.deepEqual(ids(index, term(null, "safe rust")), ["b1"], "terms of one leaf are ANDed");
+    index.close();
+  });
+
+  test("total is exact and pages come in score order", (h) => {
+    const index = loaded(h);
+    const all = index.search({ kind: "all" }, { limit: 2, offset: 0 });
+    assert.equal(all.total, 4);
+    assert.equal(all.hits.length, 2);
+    const next = index.search({ kind: "all" }, { limit: 2, offset: 2 });
+    assert.deepEqual([...all.hits, ...next.hits].map((hit) => hit.id), ["b1", "b2", "b3", "b4"]);
+    const counted = index.search(term(null, "rust"), { limit: 0, offset: 0 });
+    assert.deepEqual(counted, { total: 2, hits: [] });
+    index.close();
+  });
+
+  test("updates replace a document and deletes remove it", (h) => {
+    const index = loaded(h);
+    const schema = schemaFor(BOOKS);
+    index.apply([
+      { op: "put", id: "b1", values: flatten(schema, { title: "Go Programming", year: 2020 }) },
+      { op: "delete", id: "b2" },
+      { op: "delete", id: "never-existed" },
+    ], 7);
+    assert.equal(index.appliedSeq(), 7);
+    assert.equal(index.count(), 3);
+    assert.deepEqual(ids(index, term("title", "rust")), []);
+    assert.deepEqual(ids(index, term("title", "go")), ["b1"]);
+    assert.deepEqual(ids(index, { kind: "eq", field: "year", value: 2019 }), []);
+    assert.deepEqual(ids(index, { kind: "eq", field: "year", value: 2020 }), ["b1"]);
+    // The same id twice in one batch: the last one wins.
+    index.apply([
+      { op: "put", id: "x", values: flatten(schema, { title: "first" }) },
+      { op: "put", id: "x", values: flatten(schema, { title: "second" }) },
+    ], 8);
+    assert.deepEqual(ids(index, term("title", "first")), []);
+    assert.deepEqual(ids(index, term("title", "second")), ["x"]);
+    index.close();
+  });
+
+  test("new text fields are searchable at once, past the initial columns too", (h) => {
+    const index = loaded(h);
+    let schema = schemaFor(BOOKS);
+    const wide = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`extra${i}`, `word${i} shared`]),
+    );
+    schema = planSchema(schema, [wide]).schema;
+    if (index.updateSchema(schema) === "rebuild") {
+      index.reset(schema, index.appliedSeq());
+      index.apply(puts(schema, BOOKS), index.appliedSeq());
+    }
+    index.apply([{ op: "put", id: "w", values: flatten(schema, wide) }], 9);
+    assert.deepEqual(ids(index, term("extra39", "word39")), ["w"]);
+    assert.deepEqual(ids(index, term(null, "shared")), ["w"]);
+    assert.deepEqual(ids(index, term("title", "rust")), ["b1"], "old documents still found");
+    index.close();
+  });
+
+  test("reset empties the index and records the sequence number", (h) => {
+    const index = loaded(h);
+    index.reset(schemaFor(BOOKS), 42);
+    assert.equal(index.count(), 0);
+    assert.equal(index.appliedSeq(), 42);
+    assert.deepEqual(ids(index, { kind: "all" }), []);
+    index.close();
+  });
+
+  test("a durable engine keeps documents and appliedSeq across a reopen", (h) => {
+    if (h.reopen === undefined) return;
+    const index = loaded(h);
+    index.close();
+    const again = h.reopen(schemaFor(BOOKS));
+    assert.equal(again.appliedSeq(), 4);
+    assert.equal(again.count(), 4);
+    assert.deepEqual(ids(again, term(null, "rust")), ["b1", "b3"]);
+    again.close();
+  });
+}
