@@ -1,0 +1,148 @@
+/**
+ * How a microshard lays out its data in Deno KV, and how writes are packed into atomic
+ * operations within Deno KV's limits.
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `["meta", "seq"]` | the last sequence number committed |
+ * | `["meta", "pruned"]` | change-log entries up to this sequence number were pruned |
+ * | `["index", name]` | {@linkcode IndexMeta}: engine, schema, dropping flag |
+ * | `["doc", index, id]` | {@linkcode DocHeader}: version, sequence number, the document (inline) or a blob reference |
+ * | `["blob", blobId, i]` | chunk `i` of a document over {@linkcode INLINE_MAX_BYTES} |
+ * | `["pending", blobId]` | a blob being written and not yet referenced (removed on recovery) |
+ * | `["garbage", blobId]` | a blob no longer referenced (removed after the commit or on recovery) |
+ * | `["log", seq]` | {@linkcode LogEntry}: which document changed at `seq` |
+ *
+ * @module
+ */
+
+import type { Schema } from "./schema.ts";
+import type { EngineName } from "./search_index.ts";
+
+/** Largest document stored inline in its header, in bytes of UTF-8 JSON. */
+export const INLINE_MAX_BYTES = 60_000;
+/** Size of one blob chunk (Deno KV values are at most 64 KiB). */
+export const CHUNK_BYTES = 60_000;
+/** Mutations per atomic operation we allow ourselves (Deno KV: 1000). */
+export const MAX_MUTATIONS_PER_ATOMIC = 900;
+/** Bytes per atomic operation we allow ourselves (Deno KV: 819,200). */
+export const MAX_BYTES_PER_ATOMIC = 760_000;
+
+/** An index's metadata in one microshard. */
+export interface IndexMeta {
+  readonly name: string;
+  readonly engine: EngineName;
+  readonly schema: Schema;
+  readonly description?: string;
+  /** Set while the index is being deleted; recovery finishes the deletion. */
+  readonly dropping?: boolean;
+}
+
+/** A document's header: its version and where its body is. */
+export interface DocHeader {
+  readonly version: number;
+  readonly seq: number;
+  /** UTF-8 JSON of the document, when it is small enough to be inline. */
+  readonly body?: Uint8Array;
+  /** The blob holding the document otherwise. */
+  readonly blob?: { readonly id: string; readonly chunks: number; readonly bytes: number };
+}
+
+/** A change-log entry: the document `id` of `index` changed at this sequence number. */
+export interface LogEntry {
+  readonly index: string;
+  readonly id: string;
+}
+
+/** Keys of the layout. */
+export const keys = {
+  seq: ["meta", "seq"] as const,
+  pruned: ["meta", "pruned"] as const,
+  index: (name: string): Deno.KvKey => ["index", name],
+  indexes: ["index"] as const,
+  doc: (index: string, id: string): Deno.KvKey => ["doc", index, id],
+  docs: (index: string): Deno.KvKey => ["doc", index],
+  blobChunk: (blobId: string, i: number): Deno.KvKey => ["blob", blobId, i],
+  blob: (blobId: string): Deno.KvKey => ["blob", blobId],
+  pending: (blobId: string): Deno.KvKey => ["pending", blobId],
+  pendings: ["pending"] as const,
+  garbage: (blobId: string): Deno.KvKey => ["garbage", blobId],
+  garbages: ["garbage"] as const,
+  log: (seq: number): Deno.KvKey => ["log", seq],
+  logs: ["log"] as const,
+};
+
+/** Approximate bytes a key takes in a mutation. */
+export function keyBytes(key: Deno.KvKey): number {
+  let bytes = 4;
+  for (const part of key) bytes += typeof part === "string" ? part.length * 3 + 2 : 10;
+  return bytes;
+}
+
+/** Splits UTF-8 bytes into chunks of {@linkcode CHUNK_BYTES}. */
+export function chunk(bytes: Uint8Array): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+    chunks.push(bytes.subarray(at, Math.min(at + CHUNK_BYTES, bytes.length)));
+  }
+  return chunks;
+}
+
+/** One mutation of an atomic operation. */
+export type Mutation =
+  | {
+    readonly type: "set";
+    readonly key: Deno.KvKey;
+    readonly value: unknown;
+    readonly bytes: number;
+  }
+  | { readonly type: "delete"; readonly key: Deno.KvKey };
+
+/** Mutation size as counted against the per-operation byte budget. */
+export function mutationBytes(mutation: Mutation): number {
+  return keyBytes(mutation.key) + (mutation.type === "set" ? mutation.bytes : 0);
+}
+
+/**
+ * Packs units (groups of mutations that must commit together) into atomic operations
+ * within {@linkcode MAX_MUTATIONS_PER_ATOMIC} and {@linkcode MAX_BYTES_PER_ATOMIC}, in
+ * order, reserving `reserve` mutations per operation for the caller's own additions.
+ * A unit larger than one operation is refused (the caller splits such documents first).
+ */
+export function pack<U extends { readonly mutations: readonly Mutation[] }>(
+  units: readonly U[],
+  reserve = 1,
+): U[][] {
+  const operations: U[][] = [];
+  let current: U[] = [];
+  let count = reserve;
+  let bytes = 64;
+  for (const unit of units) {
+    const unitCount = unit.mutations.length;
+    const unitBytes = unit.mutations.reduce((sum, m) => sum + mutationBytes(m), 0);
+    if (unitCount + reserve > MAX_MUTATIONS_PER_ATOMIC || unitBytes + 64 > MAX_BYTES_PER_ATOMIC) {
+      throw new RangeError(
+        `a unit of ${unitCount} mutations and ${unitBytes} bytes fits no atomic operation`,
+      );
+    }
+    if (count + unitCount > MAX_MUTATIONS_PER_ATOMIC || bytes + unitBytes > MAX_BYTES_PER_ATOMIC) {
+      operations.push(current);
+      current = [];
+      count = reserve;
+      bytes = 64;
+    }
+    current.push(unit);
+    count += unitCount;
+    bytes += unitBytes;
+  }
+  if (current.length > 0) operations.push(current);
+  return operations;
+}
+
+/** Applies mutations to an atomic operation. */
+export function addMutations(atomic: Deno.AtomicOperation, mutations: readonly Mutation[]): void {
+  for (const mutation of mutations) {
+    if (mutation.type === "set") atomic.set(mutation.key, mutation.value);
+    else atomic.delete(mutation.key);
+  }
+}

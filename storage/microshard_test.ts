@@ -1,0 +1,299 @@
+import assert from "node:assert/strict";
+import { Microshard, type WriteOutcome } from "./microshard.ts";
+import type { EngineName, Plan } from "./search_index.ts";
+
+async function withShard(
+  fn: (dir: string, open: () => Promise<Microshard>) => Promise<void>,
+  options: { memoryLimitBytes?: number; defaultEngine?: EngineName } = {},
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const opened: Microshard[] = [];
+  try {
+    await fn(dir, async () => {
+      const shard = await Microshard.open({ dir, ...options });
+      opened.push(shard);
+      return shard;
+    });
+  } finally {
+    for (const shard of opened) await shard.close().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const term = (field: string | null, t: string): Plan => ({ kind: "term", field, term: t });
+
+function ok(outcome: WriteOutcome | undefined) {
+  assert.ok(outcome?.ok, `write failed: ${JSON.stringify(outcome)}`);
+  return outcome;
+}
+
+async function ids(shard: Microshard, index: string, plan: Plan): Promise<string[]> {
+  const result = await shard.search(index, plan, { limit: 1000, offset: 0 });
+  return result.hits.map((hit) => hit.id).sort();
+}
+
+for (const engine of ["fts5", "orama"] as const) {
+  Deno.test(`microshard (${engine}): a write is readable by id and searchable once answered`, async () => {
+    await withShard(async (_dir, open) => {
+      const shard = await open();
+      const [created] = await shard.write([{
+        op: "put",
+        index: "books",
+        id: "b1",
+        doc: { title: "Rust Programming", year: 2019 },
+      }]);
+      assert.deepEqual(created, { ok: true, id: "b1", result: "created", version: 1 });
+      assert.deepEqual(await shard.get("books", "b1"), {
+        id: "b1",
+        version: 1,
+        doc: { title: "Rust Programming", year: 2019 },
+      });
+      assert.deepEqual(await ids(shard, "books", term("title", "rust")), ["b1"]);
+      const [updated] = await shard.write([{
+        op: "put",
+        index: "books",
+        id: "b1",
+        doc: { title: "Go Programming", year: 2020 },
+      }]);
+      assert.deepEqual(updated, { ok: true, id: "b1", result: "updated", version: 2 });
+      assert.deepEqual(await ids(shard, "books", term("title", "rust")), []);
+      assert.deepEqual(await ids(shard, "books", term("title", "go")), ["b1"]);
+      const [deleted] = await shard.write([{ op: "delete", index: "books", id: "b1" }]);
+      assert.deepEqual(deleted, { ok: true, id: "b1", result: "deleted", version: 3 });
+      const [again] = await shard.write([{ op: "delete", index: "books", id: "b1" }]);
+      assert.deepEqual(again, { ok: true, id: "b1", result: "not_found", version: 0 });
+      assert.equal(await shard.get("books", "b1"), undefined);
+      assert.deepEqual(await ids(shard, "books", { kind: "all" }), []);
+    }, { defaultEngine: engine });
+  });
+
+  Deno.test(`microshard (${engine}): documents survive a reopen, found by id and search`, async () => {
+    await withShard(async (_dir, open) => {
+      const shard = await open();
+      const docs = Array.from({ length: 1_200 }, (_, i) => ({
+        op: "put" as const,
+        index: "words",
+        id: `w${i}`,
+        doc: { word: `word${i}`, n: i, even: i % 2 === 0 },
+      }));
+      const outcomes = await shard.write(docs);
+      assert.ok(outcomes.every((outcome) => outcome.ok));
+      await shard.write([{ op: "delete", index: "words", id: "w7" }]);
+      await shard.close();
+      const reopened = await open();
+      assert.equal((await reopened.get("words", "w1199"))?.doc.n, 1199);
+      assert.equal(await reopened.get("words", "w7"), undefined);
+      assert.deepEqual(await ids(reopened, "words", term("word", "word42")), ["w42"]);
+      const evens = await reopened.search("words", { kind: "eq", field: "even", value: true }, {
+        limit: 0,
+        offset: 0,
+      });
+      assert.equal(evens.total, 600);
+      assert.equal(reopened.indexes()[0]?.documentCount, 1_199);
+      if (engine === "orama") assert.deepEqual(reopened.recovery.rebuiltIndexes, ["words"]);
+      else assert.deepEqual(reopened.recovery.rebuiltIndexes, []);
+    }, { defaultEngine: engine });
+  });
+}
+
+Deno.test("microshard: invalid documents are refused per item; valid ones are written", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    await shard.write([{ op: "put", index: "books", id: "b0", doc: { year: 2000 } }]);
+    const outcomes = await shard.write([
+      { op: "put", index: "books", id: "b1", doc: { year: 2001 } },
+      { op: "put", index: "books", id: "b2", doc: { year: "abc" } },
+      { op: "put", index: "books", id: "", doc: { year: 1 } },
+      { op: "put", index: "Bad Name", id: "b3", doc: { year: 1 } },
+      { op: "put", index: "books", id: "b4", doc: { _secret: 1 } },
+      { op: "put", index: "books", id: "b0", doc: "not an object" },
+    ]);
+    assert.equal(outcomes[0]?.ok, true);
+    const errors = outcomes.slice(1).map((outcome) => outcome.ok ? "ok" : outcome.error.message);
+    assert.match(
+      errors[0]!,
+      /Cannot write document "b2" to index "books": field "year" expects i64, got "abc"/,
+    );
+    assert.match(errors[1]!, /Invalid document id/);
+    assert.match(errors[2]!, /Invalid index name "Bad Name"/);
+    assert.match(errors[3]!, /reserved/);
+    assert.match(errors[4]!, /must be a JSON object/);
+    assert.equal(await shard.get("books", "b2"), undefined);
+    assert.deepEqual(
+      (await shard.get("books", "b0"))?.doc,
+      { year: 2000 },
+      "existing data unchanged",
+    );
+    assert.deepEqual(shard.indexes().map((info) => info.name), ["books"]);
+  });
+});
+
+Deno.test("microshard: new fields become searchable without a rebuild step; schema version grows", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    await shard.write([{ op: "put", index: "books", id: "b1", doc: { title: "Rust" } }]);
+    const v1 = shard.indexes()[0]!.schema.version;
+    await shard.write([
+      {
+        op: "put",
+        index: "books",
+        id: "b2",
+        doc: { title: "Go", summary: "concurrency made simple" },
+      },
+      { op: "put", index: "books", id: "b3", doc: { title: "Zig", author: { name: "Kelley" } } },
+    ]);
+    assert.equal(shard.indexes()[0]!.schema.version, v1 + 1, "one version step per batch");
+    assert.deepEqual(await ids(shard, "books", term("summary", "concurrency")), ["b2"]);
+    assert.deepEqual(await ids(shard, "books", term("author.name", "kelley")), ["b3"]);
+  });
+});
+
+Deno.test("microshard: documents over 60 KB and up to 16 MiB round-trip and stay searchable", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const big = { title: "big one", body: "lorem ipsum ".repeat(1_398_000) }; // ~16 MiB
+    const medium = { title: "medium one", body: "x".repeat(200_000) };
+    const outcomes = await shard.write([
+      { op: "put", index: "docs", id: "big", doc: big },
+      { op: "put", index: "docs", id: "medium", doc: medium },
+    ]);
+    assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes));
+    assert.equal((await shard.get("docs", "big"))?.doc.body, big.body);
+    assert.deepEqual(await ids(shard, "docs", term("title", "big")), ["big"]);
+    // Replacing a big document by a small one frees its blob.
+    await shard.write([{ op: "put", index: "docs", id: "big", doc: { title: "small now" } }]);
+    assert.deepEqual((await shard.get("docs", "big"))?.doc, { title: "small now" });
+    await shard.close();
+    const reopened = await open();
+    assert.equal((await reopened.get("docs", "medium"))?.doc.body, medium.body);
+    assert.equal(reopened.recovery.removedBlobs, 0);
+  });
+});
+
+Deno.test("microshard: a document over the size limit is refused with DocumentTooLargeError", async () => {
+  await withShard(async (dir) => {
+    const shard = await Microshard.open({ dir, maxDocumentBytes: 1_000 });
+    try {
+      const [outcome] = await shard.write([{
+        op: "put",
+        index: "x",
+        id: "a",
+        doc: { t: "y".repeat(2_000) },
+      }]);
+      assert.equal(outcome?.ok, false);
+      assert.equal(!outcome!.ok && outcome!.error.name, "DocumentTooLargeError");
+      assert.deepEqual(shard.indexes(), []);
+    } finally {
+      await shard.close();
+    }
+  });
+});
+
+Deno.test("microshard: indexes are isolated and dropping one removes its documents and files", async () => {
+  await withShard(async (dir, open) => {
+    const shard = await open();
+    await shard.write([
+      { op: "put", index: "a", id: "1", doc: { t: "apple" } },
+      { op: "put", index: "b", id: "1", doc: { t: "banana", n: 1 } },
+    ]);
+    assert.deepEqual(await ids(shard, "a", term(null, "banana")), []);
+    assert.equal(shard.indexes().find((i) => i.name === "a")?.schema.fields.n, undefined);
+    assert.equal(await shard.dropIndex("b"), true);
+    assert.equal(await shard.dropIndex("b"), false);
+    assert.deepEqual(shard.indexes().map((info) => info.name), ["a"]);
+    assert.equal(await shard.get("b", "1"), undefined);
+    await assert.rejects(shard.search("b", { kind: "all" }, { limit: 1, offset: 0 }), {
+      name: "IndexNotFoundError",
+    });
+    const files = [...Deno.readDirSync(`${dir}/indexes`)].map((entry) => entry.name);
+    assert.ok(files.every((name) => !name.startsWith("b.")), files.join(","));
+    // A new index with the old name starts empty.
+    await shard.write([{ op: "put", index: "b", id: "2", doc: { t: "cherry" } }]);
+    assert.deepEqual(await ids(shard, "b", { kind: "all" }), ["2"]);
+  });
+});
+
+Deno.test("microshard: a corrupt or missing index file is rebuilt from KV", async () => {
+  await withShard(async (dir, open) => {
+    const shard = await open();
+    await shard.write([
+      { op: "put", index: "books", id: "b1", doc: { title: "Rust" } },
+      { op: "put", index: "books", id: "b2", doc: { title: "Go" } },
+    ]);
+    await shard.close();
+    const path = `${dir}/indexes/books.fts5.sqlite`;
+    for (const suffix of ["-wal", "-shm"]) await Deno.remove(path + suffix).catch(() => {});
+    await Deno.writeTextFile(path, "garbage".repeat(1000));
+    const recovered = await open();
+    assert.deepEqual(recovered.recovery.rebuiltIndexes, ["books"]);
+    assert.deepEqual(await ids(recovered, "books", term("title", "rust")), ["b1"]);
+    await recovered.close();
+    await Deno.remove(path);
+    const again = await open();
+    assert.deepEqual(await ids(again, "books", { kind: "all" }), ["b1", "b2"]);
+  });
+});
+
+Deno.test("microshard: declared fields and the engine are set by configure", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const info = await shard.configure("hot", {
+      engine: "orama",
+      fields: [{ name: "status", type: "string" }, { name: "n", type: "i64" }],
+    });
+    assert.equal(info.engine, "orama");
+    assert.equal(info.schema.fields.status?.type, "string");
+    await assert.rejects(
+      shard.configure("hot", { engine: "fts5" }),
+      /engine is chosen when an index is created/,
+    );
+    await assert.rejects(shard.configure("hot", { fields: [{ name: "n", type: "text" }] }), {
+      name: "InvalidInputError",
+    });
+    const [outcome] = await shard.write([{
+      op: "put",
+      index: "hot",
+      id: "x",
+      doc: { n: "seven" },
+    }]);
+    assert.equal(outcome?.ok, false);
+  });
+});
+
+Deno.test("microshard: writes are refused past the memory limit, reads go on", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const first = await shard.write(
+      Array.from(
+        { length: 50 },
+        (_, i) => ({ op: "put" as const, index: "m", id: `d${i}`, doc: { t: "word ".repeat(50) } }),
+      ),
+    );
+    assert.ok(first.every((outcome) => outcome.ok));
+    const [refused] = await shard.write([{ op: "put", index: "m", id: "more", doc: { t: "x" } }]);
+    assert.equal(refused?.ok, false);
+    assert.equal(!refused!.ok && refused!.error.name, "MemoryLimitError");
+    assert.equal((await shard.get("m", "d0"))?.version, 1);
+  }, { memoryLimitBytes: 10_000, defaultEngine: "orama" });
+});
+
+Deno.test("microshard: one batch writes the same id twice in order", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const outcomes = await shard.write([
+      { op: "put", index: "x", id: "a", doc: { v: "one" } },
+      { op: "put", index: "x", id: "a", doc: { v: "two" } },
+      { op: "delete", index: "x", id: "a" },
+      { op: "put", index: "x", id: "a", doc: { v: "three" } },
+    ]);
+    assert.deepEqual(outcomes.map((outcome) => outcome.ok && [outcome.result, outcome.version]), [
+      ["created", 1],
+      ["updated", 2],
+      ["deleted", 3],
+      ["created", 1],
+    ]);
+    assert.deepEqual((await shard.get("x", "a"))?.doc, { v: "three" });
+    assert.deepEqual(await ids(shard, "x", term("v", "three")), ["a"]);
+    assert.deepEqual(await ids(shard, "x", term("v", "two")), []);
+  });
+});

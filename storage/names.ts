@@ -1,0 +1,42 @@
+/**
+ * Rules for index names and document ids.
+ *
+ * @module
+ */
+
+import { InvalidInputError } from "./errors.ts";
+
+const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** Longest document id, in UTF-8 bytes. */
+export const MAX_ID_BYTES = 512;
+
+/**
+ * Checks an index name: lowercase letters, digits, `-` and `_`, 1–64 characters, not
+ * starting with `_` or `-`.
+ */
+export function validateIndexName(name: unknown): string {
+  if (typeof name !== "string" || !INDEX_NAME.test(name)) {
+    throw new InvalidInputError(
+      `Invalid index name ${JSON.stringify(name)}: use 1-64 lowercase letters, digits, "-" ` +
+        `or "_", not starting with "_" or "-"`,
+    );
+  }
+  return name;
+}
+
+/** Checks a document id: a non-empty string of at most 512 UTF-8 bytes. */
+export function validateDocId(id: unknown): string {
+  if (typeof id !== "string" || id === "") {
+    throw new InvalidInputError(
+      `Invalid document id ${JSON.stringify(id)}: ids are non-empty strings`,
+    );
+  }
+  const bytes = new TextEncoder().encode(id).length;
+  if (bytes > MAX_ID_BYTES) {
+    throw new InvalidInputError(
+      `Invalid document id: ${bytes} bytes, at most ${MAX_ID_BYTES} are allowed`,
+    );
+  }
+  return id;
+}
