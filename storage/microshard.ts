@@ -170,6 +170,7 @@ export class Microshard {
   };
   /** Per index, the highest sequence number of a change-log entry naming it. */
   #lastTouch = new Map<string, number>();
+  #writeBatches = 0;
 
   private constructor(kv: Deno.Kv, options: MicroshardOptions) {
     this.#kv = kv;
@@ -597,7 +598,13 @@ export class Microshard {
     return this.#exclusive(() => this.#write(requests));
   }
 
+  /** How many write batches ran (each batch is one group commit). */
+  get writeBatches(): number {
+    return this.#writeBatches;
+  }
+
   async #write(requests: readonly WriteRequest[]): Promise<WriteOutcome[]> {
+    this.#writeBatches++;
     const outcomes: Array<WriteOutcome | undefined> = new Array(requests.length);
     const fail = (i: number, error: unknown) => {
       outcomes[i] = { ok: false, id: String(requests[i]!.id), error: serializeError(error) };

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { ActorSystem } from "../actors/system.ts";
+import type { MicroshardMsg, MicroshardReplies } from "./microshard_actor.ts";
+
+const MODULE = new URL("./microshard_actor.ts", import.meta.url);
+
+async function withShardActor(
+  fn: (
+    shard: import("../actors/types.ts").ActorRef<MicroshardMsg, MicroshardReplies>,
+    dir: string,
+  ) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir();
+  const system = new ActorSystem({ node: "test" });
+  try {
+    const shard = await system.spawnWorker<MicroshardMsg, MicroshardReplies>(MODULE, {
+      name: "shard-0",
+      args: { dir },
+      mailboxCapacity: 4_096,
+    });
+    await fn(shard, dir);
+  } finally {
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("microshard actor: concurrent single writes are group-committed and all answered", async () => {
+  await withShardActor(async (shard) => {
+    const writes = Array.from({ length: 300 }, (_, i) =>
+      shard.ask({
+        type: "write",
+        requests: [{
+          op: "put",
+          index: "books",
+          id: `b${i}`,
+          doc: { title: `book number ${i}`, n: i },
+        }],
+      }, { timeoutMs: 30_000 }));
+    const outcomes = (await Promise.all(writes)).flat();
+    assert.equal(outcomes.length, 300);
+    assert.ok(outcomes.every((outcome) => outcome.ok && outcome.result === "created"));
+    const stats = await shard.ask({ type: "stats" });
+    assert.ok(
+      stats.writeBatches < 300,
+      `${stats.writeBatches} batches for 300 writes: no group commit`,
+    );
+    const found = await shard.ask({
+      type: "search",
+      index: "books",
+      plan: { kind: "term", field: "title", term: "book" },
+      limit: 0,
+      offset: 0,
+    });
+    assert.equal(found.total, 300);
+    assert.deepEqual((await shard.ask({ type: "get", index: "books", id: "b299" }))?.doc, {
+      title: "book number 299",
+      n: 299,
+    });
+  });
+});
+
+Deno.test("microshard actor: store errors reach the asker by name; the actor goes on", async () => {
+  await withShardActor(async (shard) => {
+    await assert.rejects(
+      shard.ask({ type: "search", index: "missing", plan: { kind: "all" }, limit: 1, offset: 0 }),
+      (error: Error) => error.name === "IndexNotFoundError" && /"missing"/.test(error.message),
+    );
+    await assert.rejects(shard.ask({ type: "get", index: "Bad", id: "x" }), {
+      name: "InvalidInputError",
+    });
+    assert.deepEqual(await shard.ask({ type: "indexes" }), []);
+  });
+});
+
+Deno.test("microshard actor: documents written through one actor are there after a restart", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const round of [1, 2]) {
+      const system = new ActorSystem();
+      const shard = await system.spawnWorker<MicroshardMsg, MicroshardReplies>(MODULE, {
+        args: { dir },
+      });
+      if (round === 1) {
+        await shard.ask({
+          type: "write",
+          requests: [{ op: "put", index: "i", id: "x", doc: { t: "kept" } }],
+        });
+      } else {
+        assert.deepEqual((await shard.ask({ type: "get", index: "i", id: "x" }))?.doc, {
+          t: "kept",
+        });
+      }
+      await system.shutdown();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
