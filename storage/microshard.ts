@@ -64,6 +64,11 @@ export interface MicroshardOptions {
   readonly defaultEngine?: EngineName;
   /** Change-log entries kept before pruning is attempted; 1000 by default. */
   readonly pruneEveryEntries?: number;
+  /** Fault injection for crash tests: called between steps of the write pipeline. */
+  readonly faults?: {
+    /** After a KV atomic operation of a write batch committed, before the index applies it. */
+    readonly afterKvCommit?: () => void;
+  };
 }
 
 /** One write in a batch. */
@@ -155,7 +160,10 @@ function indexPath(dir: string, index: string): string {
 export class Microshard {
   readonly dir: string;
   #kv: Deno.Kv;
-  #options: Required<Omit<MicroshardOptions, "memoryLimitBytes">> & { memoryLimitBytes?: number };
+  #options: Required<Omit<MicroshardOptions, "memoryLimitBytes" | "faults">> & {
+    memoryLimitBytes?: number;
+  };
+  #faults: NonNullable<MicroshardOptions["faults"]>;
   #indexes = new Map<string, OpenIndex>();
   #seq = 0;
   #pruned = 0;
@@ -175,6 +183,7 @@ export class Microshard {
   private constructor(kv: Deno.Kv, options: MicroshardOptions) {
     this.#kv = kv;
     this.dir = options.dir;
+    this.#faults = options.faults ?? {};
     this.#options = {
       dir: options.dir,
       maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES,
@@ -836,6 +845,7 @@ export class Microshard {
         this.#seq = last;
         committed.push(...operation);
         for (const change of operation) this.#lastTouch.set(change.index, change.seq);
+        this.#faults.afterKvCommit?.();
       }
     } catch (error) {
       const reason = new StorageUnavailableError(

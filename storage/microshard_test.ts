@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Microshard, type WriteOutcome } from "./microshard.ts";
+import { Microshard } from "./microshard.ts";
 import type { EngineName, Plan } from "./search_index.ts";
 
 async function withShard(
@@ -21,11 +21,6 @@ async function withShard(
 }
 
 const term = (field: string | null, t: string): Plan => ({ kind: "term", field, term: t });
-
-function ok(outcome: WriteOutcome | undefined) {
-  assert.ok(outcome?.ok, `write failed: ${JSON.stringify(outcome)}`);
-  return outcome;
-}
 
 async function ids(shard: Microshard, index: string, plan: Plan): Promise<string[]> {
   const result = await shard.search(index, plan, { limit: 1000, offset: 0 });

@@ -6,3 +6,4 @@
 
 export { DeadlineError, until, withDeadline } from "./deadline.ts";
 export { type ServerProcess, startServerProcess } from "./server_process.ts";
+export { SeededRandom, testSeed } from "./random.ts";
