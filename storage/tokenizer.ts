@@ -7,6 +7,9 @@
  * @module
  */
 
+/** Longest term kept, in characters. */
+export const MAX_TERM_LENGTH = 255;
+
 const SEPARATORS = /[^\p{L}\p{N}]+/u;
 const MARKS = /\p{M}+/gu;
 
@@ -17,5 +20,9 @@ export function normalize(text: string): string {
 
 /** Splits text into its terms, in order. */
 export function tokenize(text: string): string[] {
-  return normalize(text).split(SEPARATORS).filter((token) => token !== "");
+  const tokens = normalize(text).split(SEPARATORS).filter((token) => token !== "");
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.length > MAX_TERM_LENGTH) tokens[i] = tokens[i]!.slice(0, MAX_TERM_LENGTH);
+  }
+  return tokens;
 }
