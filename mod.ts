@@ -27,3 +27,4 @@
 export * from "./actors/mod.ts";
 export * from "./http/mod.ts";
 export { VERSION } from "./version.ts";
+export * from "./storage/mod.ts";

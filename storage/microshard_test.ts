@@ -229,6 +229,29 @@ Deno.test("microshard: a corrupt or missing index file is rebuilt from KV", asyn
   });
 });
 
+Deno.test("microshard: a truncated index file is rebuilt from KV", async () => {
+  await withShard(async (dir, open) => {
+    const shard = await open();
+    await shard.write(
+      Array.from({ length: 2_000 }, (_, i) => ({
+        op: "put" as const,
+        index: "books",
+        id: `b${i}`,
+        doc: { title: `title ${i} common` },
+      })),
+    );
+    await shard.close();
+    const path = `${dir}/indexes/books.fts5.sqlite`;
+    for (const suffix of ["-wal", "-shm"]) await Deno.remove(path + suffix).catch(() => {});
+    const { size } = await Deno.stat(path);
+    await Deno.truncate(path, Math.floor(size / 2));
+    const recovered = await open();
+    assert.deepEqual(recovered.recovery.rebuiltIndexes, ["books"]);
+    const all = await recovered.search("books", term("title", "common"), { limit: 0, offset: 0 });
+    assert.equal(all.total, 2_000);
+  });
+});
+
 Deno.test("microshard: declared fields and the engine are set by configure", async () => {
   await withShard(async (_dir, open) => {
     const shard = await open();

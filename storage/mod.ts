@@ -1,0 +1,82 @@
+/**
+ * The hybrid store: microshards that keep documents in Deno KV and index them through
+ * two search engines (SQLite FTS5 on disk, Orama in memory) behind one interface.
+ *
+ * @example Write a document and find it
+ * ```ts
+ * import { Microshard } from "./mod.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const shard = await Microshard.open({ dir });
+ * const [outcome] = await shard.write([
+ *   { op: "put", index: "books", id: "b1", doc: { title: "Rust in Action", year: 2021 } },
+ * ]);
+ * if (!outcome?.ok) throw new Error("write failed");
+ * // Acknowledged: durable in KV and already searchable.
+ * const found = await shard.search("books", { kind: "term", field: "title", term: "rust" }, {
+ *   limit: 10,
+ *   offset: 0,
+ * });
+ * if (found.hits[0]?.id !== "b1") throw new Error("not found");
+ * await shard.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+export {
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  type IndexInfo,
+  Microshard,
+  type MicroshardOptions,
+  type RecoveryReport,
+  type ShardSearchResult,
+  type StoredDocument,
+  type WriteOutcome,
+  type WriteRequest,
+} from "./microshard.ts";
+export {
+  createActor as createMicroshardActor,
+  MAX_GROUP_COMMIT_REQUESTS,
+  type MicroshardMsg,
+  type MicroshardReplies,
+} from "./microshard_actor.ts";
+export {
+  type EngineName,
+  ENGINES,
+  type Hit,
+  type IndexOp,
+  type Plan,
+  type PlanValue,
+  type SearchIndex,
+  type SearchOptions,
+  type SearchResult,
+} from "./search_index.ts";
+export { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
+export { OramaIndex } from "./orama_index.ts";
+export {
+  declareFields,
+  describeFields,
+  EMPTY_SCHEMA,
+  FIELD_TYPES,
+  type FieldDef,
+  type FieldType,
+  flatten,
+  MAX_DEPTH,
+  MAX_FIELDS,
+  parseDate,
+  planSchema,
+  type Schema,
+  SchemaError,
+  thumbprint,
+} from "./schema.ts";
+export {
+  DocumentTooLargeError,
+  IndexNotFoundError,
+  InvalidInputError,
+  MemoryLimitError,
+  StorageUnavailableError,
+} from "./errors.ts";
+export { MAX_ID_BYTES, validateDocId, validateIndexName } from "./names.ts";
+export { MAX_TERM_LENGTH, tokenize } from "./tokenizer.ts";
