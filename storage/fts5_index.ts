@@ -394,13 +394,17 @@ export class Fts5Index implements SearchIndex {
 
   destroy(): void {
     this.close();
-    if (!this.durable) return;
-    for (const suffix of ["", "-wal", "-shm"]) {
-      try {
-        Deno.removeSync(this.#path + suffix);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
+    if (this.durable) removeDatabaseFiles(this.#path);
+  }
+}
+
+/** Removes an SQLite database file and its WAL and shared-memory files, if present. */
+export function removeDatabaseFiles(path: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      Deno.removeSync(path + suffix);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
 }

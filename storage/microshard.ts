@@ -22,7 +22,7 @@
  * @module
  */
 
-import { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
+import { Fts5Index, IndexCorruptError, removeDatabaseFiles } from "./fts5_index.ts";
 import {
   addMutations,
   chunk,
@@ -149,6 +149,23 @@ interface Change {
   readonly values?: ReturnType<typeof flatten>;
 }
 
+/** The change-log mutation of one change. */
+function logMutation(seq: number, index: string, id: string): Mutation {
+  return { type: "set", key: keys.log(seq), value: { index, id }, bytes: 40 + id.length * 3 };
+}
+
+/** The blob a change leaves unreferenced, and the mutation that marks it as garbage. */
+function garbageOf(previous: DocHeader | undefined) {
+  if (previous?.blob === undefined) return { mutations: [] as Mutation[] };
+  const garbage = { id: previous.blob.id, chunks: previous.blob.chunks };
+  return {
+    garbageBlob: garbage,
+    mutations: [
+      { type: "set", key: keys.garbage(garbage.id), value: garbage.chunks, bytes: 8 },
+    ] as Mutation[],
+  };
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -271,11 +288,7 @@ export class Microshard {
     } catch (error) {
       if (!(error instanceof IndexCorruptError)) throw error;
       // A corrupt index is derived data: delete it; recovery rebuilds it from KV.
-      for (const suffix of ["", "-wal", "-shm"]) {
-        try {
-          Deno.removeSync(path + suffix);
-        } catch { /* absent */ }
-      }
+      removeDatabaseFiles(path);
       const fresh = Fts5Index.open({ path, schema: meta.schema });
       fresh.reset(meta.schema, 0);
       return fresh;
@@ -570,13 +583,7 @@ export class Microshard {
     const open = this.#indexes.get(index);
     this.#indexes.delete(index);
     if (open !== undefined) open.engine.destroy();
-    else {
-      for (const suffix of ["", "-wal", "-shm"]) {
-        try {
-          Deno.removeSync(indexPath(this.dir, index) + suffix);
-        } catch { /* absent */ }
-      }
-    }
+    else removeDatabaseFiles(indexPath(this.dir, index));
     let atomic = this.#kv.atomic();
     let count = 0;
     for await (const entry of this.#kv.list<DocHeader>({ prefix: keys.docs(index) })) {
@@ -720,26 +727,12 @@ export class Microshard {
           continue;
         }
         seq++;
+        const garbage = garbageOf(previous);
         const mutations: Mutation[] = [
           { type: "delete", key: keys.doc(request.index, request.id) },
-          {
-            type: "set",
-            key: keys.log(seq),
-            value: { index: request.index, id: request.id },
-            bytes: 40 + request.id.length * 3,
-          },
+          logMutation(seq, request.index, request.id),
+          ...garbage.mutations,
         ];
-        const garbage = previous.blob === undefined
-          ? undefined
-          : { id: previous.blob.id, chunks: previous.blob.chunks };
-        if (garbage !== undefined) {
-          mutations.push({
-            type: "set",
-            key: keys.garbage(garbage.id),
-            value: garbage.chunks,
-            bytes: 8,
-          });
-        }
         changes.push({
           request: i,
           index: request.index,
@@ -749,7 +742,7 @@ export class Microshard {
           header: undefined,
           mutations,
           blobWrites: [],
-          ...(garbage ? { garbageBlob: garbage } : {}),
+          ...(garbage.garbageBlob ? { garbageBlob: garbage.garbageBlob } : {}),
         });
         staged.set(key, undefined);
         continue;
@@ -782,6 +775,7 @@ export class Microshard {
         }
         mutations.push({ type: "delete", key: keys.pending(blobId) });
       }
+      const garbage = garbageOf(previous);
       mutations.push(
         {
           type: "set",
@@ -789,24 +783,9 @@ export class Microshard {
           value: header,
           bytes: 64 + (header.body?.length ?? 0),
         },
-        {
-          type: "set",
-          key: keys.log(seq),
-          value: { index: request.index, id: request.id },
-          bytes: 40 + request.id.length * 3,
-        },
+        logMutation(seq, request.index, request.id),
+        ...garbage.mutations,
       );
-      const garbage = previous?.blob === undefined
-        ? undefined
-        : { id: previous.blob.id, chunks: previous.blob.chunks };
-      if (garbage !== undefined) {
-        mutations.push({
-          type: "set",
-          key: keys.garbage(garbage.id),
-          value: garbage.chunks,
-          bytes: 8,
-        });
-      }
       const meta = metas.get(request.index)!;
       changes.push({
         request: i,
@@ -817,7 +796,7 @@ export class Microshard {
         header,
         mutations,
         blobWrites,
-        ...(garbage ? { garbageBlob: garbage } : {}),
+        ...(garbage.garbageBlob ? { garbageBlob: garbage.garbageBlob } : {}),
         values: flatten(meta.schema, request.doc as Record<string, unknown>),
       });
       staged.set(key, header);
