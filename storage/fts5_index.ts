@@ -22,6 +22,8 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
+import { expandFuzzy } from "./levenshtein.ts";
+import { MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
   IndexOp,
   Plan,
@@ -35,6 +37,9 @@ import { tokenize } from "./tokenizer.ts";
 
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
+
+/** Scoring leaves joined for BM25; leaves past this match but do not add to the score. */
+export const MAX_SCORING_LEAVES = 16;
 
 /** Options of {@linkcode Fts5Index.open}. */
 export interface Fts5Options {
@@ -62,6 +67,7 @@ export class Fts5Index implements SearchIndex {
   #columnCount = INITIAL_COLUMNS;
   #applied = 0;
   #count = 0;
+  #schema: Schema;
   #stmts!: {
     ridOf: StatementSync;
     insertDoc: StatementSync;
@@ -73,8 +79,9 @@ export class Fts5Index implements SearchIndex {
   };
   #insertFts!: StatementSync;
 
-  private constructor(path: string, db: DatabaseSync) {
+  private constructor(path: string, db: DatabaseSync, schema: Schema) {
     this.#path = path;
+    this.#schema = schema;
     this.#db = db;
     this.durable = path !== ":memory:";
   }
@@ -87,7 +94,7 @@ export class Fts5Index implements SearchIndex {
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(options.path);
-      const index = new Fts5Index(options.path, db);
+      const index = new Fts5Index(options.path, db, options.schema);
       index.#init(options.schema);
       return index;
     } catch (error) {
@@ -164,6 +171,7 @@ export class Fts5Index implements SearchIndex {
   }
 
   updateSchema(schema: Schema): SchemaChange {
+    this.#schema = schema;
     const textFields = Object.keys(schema.fields)
       .filter((path) => scalarOf(schema.fields[path]!.type) === "text")
       .filter((path) => !this.#columns.has(path))
@@ -176,6 +184,7 @@ export class Fts5Index implements SearchIndex {
   }
 
   reset(schema: Schema, seq: number): void {
+    this.#schema = schema;
     const textFields = Object.keys(schema.fields)
       .filter((path) => scalarOf(schema.fields[path]!.type) === "text").sort();
     let columns = INITIAL_COLUMNS;
@@ -261,63 +270,132 @@ export class Fts5Index implements SearchIndex {
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
-    const params: Array<string | number> = [];
-    const where = this.#compile(plan, params);
+    const whereParams: Array<string | number> = [];
+    const where = this.#compile(plan, whereParams);
     const total = (this.#db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${where}`)
-      .get(...params) as { n: number }).n;
+      .get(...whereParams) as { n: number }).n;
     if (options.limit <= 0 || total === 0) return { total, hits: [] };
-    const match = this.#scoreExpression(plan);
-    const rows = match === undefined
-      ? this.#db.prepare(
-        `SELECT d.id AS id, 0 AS score FROM docs d WHERE ${where} ORDER BY d.id LIMIT ? OFFSET ?`,
-      ).all(...params, options.limit, options.offset)
-      : this.#db.prepare(
-        `SELECT d.id AS id, COALESCE(s.score, 0) AS score FROM docs d
-         LEFT JOIN (SELECT rowid AS rid, -bm25(fts) AS score FROM fts WHERE fts MATCH ?) s
-           ON s.rid = d.rid
-         WHERE ${where} ORDER BY score DESC, d.id LIMIT ? OFFSET ?`,
-      ).all(match, ...params, options.limit, options.offset);
+    const params: Array<string | number> = [];
+    // One BM25 join per scoring leaf, weighted by its boosts.
+    const leaves = this.#scoringLeaves(plan, 1).slice(0, MAX_SCORING_LEAVES);
+    const joins = leaves.map((leaf, i) => {
+      params.push(leaf.match);
+      return `LEFT JOIN (SELECT rowid AS rid, -bm25(fts) AS s FROM fts WHERE fts MATCH ?) s${i} ON s${i}.rid = d.rid`;
+    });
+    const score = leaves.length === 0
+      ? "0"
+      : leaves.map((leaf, i) => `${leaf.weight} * COALESCE(s${i}.s, 0)`).join(" + ");
+    const sortColumns: string[] = [];
+    const order: string[] = [];
+    (options.sort ?? []).forEach((spec, i) => {
+      const type = this.#schema.fields[spec.field]?.type;
+      const column = type !== undefined && scalarOf(type) === "string" ? "str" : "num";
+      const aggregate = spec.order === "asc" ? "min" : "max";
+      params.push(spec.field);
+      sortColumns.push(
+        `(SELECT ${aggregate}(${column}) FROM vals v WHERE v.rid = d.rid AND v.field = ?) AS k${i}`,
+      );
+      order.push(`(k${i} IS NULL)`, `k${i} ${spec.order === "asc" ? "ASC" : "DESC"}`);
+    });
+    order.push("score DESC", "d.id");
+    const sql = `SELECT d.id AS id, ${score} AS score${sortColumns.map((c) => `, ${c}`).join("")}
+      FROM docs d ${joins.join(" ")} WHERE ${where} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
+    const rows = this.#db.prepare(sql).all(
+      ...params,
+      ...whereParams,
+      options.limit,
+      options.offset,
+    ) as Array<
+      Record<string, string | number | null>
+    >;
     return {
       total,
-      hits: (rows as Array<{ id: string; score: number }>).map((row) => ({
-        id: row.id,
-        score: row.score,
-      })),
+      hits: rows.map((row) => {
+        const hit = { id: row.id as string, score: row.score as number };
+        if (options.sort === undefined || options.sort.length === 0) return hit;
+        const sortValues = options.sort.map((spec, i) => {
+          const value = row[`k${i}`] ?? null;
+          return this.#schema.fields[spec.field]?.type.startsWith("boolean") && value !== null
+            ? value === 1
+            : value;
+        });
+        return { ...hit, sortValues };
+      }),
     };
   }
 
-  /** The FTS5 expression of a text leaf, or undefined when it names no text column. */
-  #matchOf(field: string | null, term: string): string | undefined {
-    const quoted = tokenize(term).map(quote).join(" ");
-    if (quoted === "") return undefined;
-    if (field === null) return quoted;
-    const column = this.#columns.get(field);
-    return column === undefined ? undefined : `{c${column}} : (${quoted})`;
-  }
-
-  /** The positive text leaves ORed into one MATCH expression that ranks documents. */
-  #scoreExpression(plan: Plan): string | undefined {
-    const leaves: string[] = [];
-    const collect = (node: Plan, negated: boolean) => {
-      switch (node.kind) {
-        case "term": {
-          const match = negated ? undefined : this.#matchOf(node.field, node.term);
-          if (match !== undefined) leaves.push(`(${match})`);
-          return;
-        }
-        case "and":
-        case "or":
-          for (const child of node.children) collect(child, negated);
-          return;
-        case "not":
-          collect(node.child, !negated);
-          return;
-        default:
-          return;
+  /** The FTS5 expression of a scoring leaf, or undefined when it can match nothing. */
+  #matchOf(plan: Plan): string | undefined {
+    let field: string | null;
+    let expression: string;
+    switch (plan.kind) {
+      case "term":
+        field = plan.field;
+        expression = quote(plan.term);
+        break;
+      case "phrase":
+        field = plan.field;
+        expression = plan.slop === 0 || plan.terms.length < 2
+          ? quote(plan.terms.join(" "))
+          : `NEAR(${[...new Set(plan.terms)].map(quote).join(" ")}, ${plan.slop})`;
+        break;
+      case "prefix":
+        field = plan.field;
+        expression = `${quote(plan.prefix)} *`;
+        break;
+      case "fuzzy": {
+        field = plan.field;
+        const terms = this.#expandFuzzy(plan.field, plan.term, plan.distance);
+        if (terms.length === 0) return undefined;
+        expression = terms.map(quote).join(" OR ");
+        break;
       }
-    };
-    collect(plan, false);
-    return leaves.length === 0 ? undefined : leaves.join(" OR ");
+      default:
+        return undefined;
+    }
+    if (field === null) return this.#columns.size === 0 ? undefined : `(${expression})`;
+    const column = this.#columns.get(field);
+    return column === undefined ? undefined : `{c${column}} : (${expression})`;
+  }
+
+  #expandFuzzy(field: string | null, term: string, distance: number): string[] {
+    this.#db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'col')");
+    const column = field === null ? undefined : this.#columns.get(field);
+    if (field !== null && column === undefined) return [];
+    const rows = this.#db.prepare(
+      `SELECT DISTINCT term FROM vocab WHERE length(term) BETWEEN ? AND ?${
+        column === undefined ? "" : " AND col = ?"
+      }`,
+    ).all(
+      Math.max(1, term.length - distance - 1),
+      term.length + distance + 1,
+      ...(column === undefined ? [] : [`c${column}`]),
+    ) as Array<{ term: string }>;
+    return expandFuzzy(term, distance, rows.map((row) => row.term), MAX_FUZZY_EXPANSIONS);
+  }
+
+  /** The scoring leaves of a plan (not under a `not`), with the product of their boosts. */
+  #scoringLeaves(plan: Plan, weight: number): Array<{ match: string; weight: number }> {
+    switch (plan.kind) {
+      case "term":
+      case "phrase":
+      case "prefix":
+      case "fuzzy": {
+        const match = this.#matchOf(plan);
+        return match === undefined || weight === 0 ? [] : [{ match, weight }];
+      }
+      case "and":
+      case "or":
+        return plan.children.flatMap((child) => this.#scoringLeaves(child, weight));
+      case "boost":
+        return this.#scoringLeaves(plan.child, weight * plan.factor);
+      case "rank":
+        return [plan.match, ...plan.optional].flatMap((child) =>
+          this.#scoringLeaves(child, weight)
+        );
+      default:
+        return [];
+    }
   }
 
   #compile(plan: Plan, params: Array<string | number>): string {
@@ -326,12 +404,19 @@ export class Fts5Index implements SearchIndex {
         return "1";
       case "none":
         return "0";
-      case "term": {
-        const match = this.#matchOf(plan.field, plan.term);
+      case "term":
+      case "phrase":
+      case "prefix":
+      case "fuzzy": {
+        const match = this.#matchOf(plan);
         if (match === undefined) return "0";
         params.push(match);
         return "d.rid IN (SELECT rowid FROM fts WHERE fts MATCH ?)";
       }
+      case "ids":
+        if (plan.ids.length === 0) return "0";
+        params.push(...plan.ids);
+        return `d.id IN (${plan.ids.map(() => "?").join(", ")})`;
       case "eq": {
         const [column, value] = this.#valueColumn(plan.value);
         params.push(plan.field, value);
@@ -366,6 +451,10 @@ export class Fts5Index implements SearchIndex {
           : `(${plan.children.map((child) => this.#compile(child, params)).join(" OR ")})`;
       case "not":
         return `(NOT ${this.#compile(plan.child, params)})`;
+      case "boost":
+        return this.#compile(plan.child, params);
+      case "rank":
+        return this.#compile(plan.match, params);
     }
   }
 

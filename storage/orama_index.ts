@@ -33,6 +33,8 @@ import type {
   SearchResult,
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
+import { expandFuzzy } from "./levenshtein.ts";
+import { MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 
 interface StoredDoc {
   /** Terms per text field. */
@@ -155,24 +157,81 @@ export class OramaIndex implements SearchIndex {
 
   search(plan: Plan, options: SearchOptions): SearchResult {
     const scores = new Map<string, number>();
-    const matched = this.#evaluate(plan, scores);
-    const hits: Hit[] = [...matched].map((id) => ({ id, score: scores.get(id) ?? 0 }));
-    hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const matched = this.#evaluate(plan, scores, 1);
+    const sort = options.sort ?? [];
+    const hits = [...matched].map((id) => {
+      const hit = { id, score: scores.get(id) ?? 0 };
+      if (sort.length === 0) return hit;
+      const values = this.#docs.get(id)!.values;
+      return {
+        ...hit,
+        sortValues: sort.map((spec) => {
+          const list = values.get(spec.field);
+          if (list === undefined || list.length === 0) return null;
+          return list.reduce((a, b) => (spec.order === "asc" ? (b < a ? b : a) : (b > a ? b : a)));
+        }),
+      };
+    });
+    hits.sort((a, b) => {
+      for (let i = 0; i < sort.length; i++) {
+        const x = (a as Hit).sortValues![i] ?? null;
+        const y = (b as Hit).sortValues![i] ?? null;
+        if (x === y) continue;
+        if (x === null) return 1;
+        if (y === null) return -1;
+        const ascending = x < y ? -1 : 1;
+        return sort[i]!.order === "asc" ? ascending : -ascending;
+      }
+      return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    });
     return {
       total: hits.length,
       hits: options.limit <= 0 ? [] : hits.slice(options.offset, options.offset + options.limit),
     };
   }
 
-  /** The ids matching `plan`; positive text leaves add their scores to `scores`. */
-  #evaluate(plan: Plan, scores: Map<string, number>): Set<string> {
+  /** The ids matching `plan`; scoring leaves add `weight` × their score to `scores`. */
+  #evaluate(plan: Plan, scores: Map<string, number>, weight: number): Set<string> {
     switch (plan.kind) {
       case "all":
         return new Set(this.#docs.keys());
       case "none":
         return new Set();
       case "term":
-        return this.#term(plan.field, plan.term, scores);
+        return this.#text(plan.field, [plan.term], scores, weight, (terms) => terms.has(plan.term));
+      case "phrase":
+        return this.#text(
+          plan.field,
+          plan.terms,
+          scores,
+          weight,
+          (terms, text) =>
+            plan.terms.every((t) => terms.has(t)) &&
+            phraseMatches(text.split(" "), plan.terms, plan.slop),
+        );
+      case "prefix":
+        return this.#text(plan.field, [plan.prefix], scores, weight, (terms) => {
+          for (const term of terms) if (term.startsWith(plan.prefix)) return true;
+          return false;
+        });
+      case "fuzzy": {
+        const expansions = expandFuzzy(
+          plan.term,
+          plan.distance,
+          this.#vocabulary(plan.field),
+          MAX_FUZZY_EXPANSIONS,
+        );
+        if (expansions.length === 0) return new Set();
+        return this.#text(
+          plan.field,
+          expansions,
+          scores,
+          weight,
+          (terms) => expansions.some((t) => terms.has(t)),
+        );
+      }
+      case "ids":
+        return new Set(plan.ids.filter((id) => this.#docs.has(id)));
       case "eq":
         return this.#filter(plan.field, (value) => value === plan.value);
       case "range":
@@ -187,48 +246,77 @@ export class OramaIndex implements SearchIndex {
       case "and": {
         let result: Set<string> | undefined;
         for (const child of plan.children) {
-          const ids = this.#evaluate(child, scores);
+          const ids = this.#evaluate(child, scores, weight);
           result = result === undefined ? ids : result.intersection(ids);
         }
         return result ?? new Set(this.#docs.keys());
       }
       case "or": {
         let result = new Set<string>();
-        for (const child of plan.children) result = result.union(this.#evaluate(child, scores));
+        for (const child of plan.children) {
+          result = result.union(this.#evaluate(child, scores, weight));
+        }
         return result;
       }
       case "not": {
-        const excluded = this.#evaluate(plan.child, new Map());
+        const excluded = this.#evaluate(plan.child, new Map(), 0);
         return new Set(this.#docs.keys()).difference(excluded);
+      }
+      case "boost":
+        return this.#evaluate(plan.child, scores, weight * plan.factor);
+      case "rank": {
+        const matched = this.#evaluate(plan.match, scores, weight);
+        for (const optional of plan.optional) this.#evaluate(optional, scores, weight);
+        return matched;
       }
     }
   }
 
-  #term(field: string | null, term: string, scores: Map<string, number>): Set<string> {
-    const terms = tokenize(term);
-    if (terms.length === 0) return new Set();
+  /** Terms of the index, in one field or in every text field. */
+  #vocabulary(field: string | null): Set<string> {
+    const vocabulary = new Set<string>();
+    for (const doc of this.#docs.values()) {
+      for (const [path, terms] of doc.terms) {
+        if (field === null || path === field) { for (const term of terms) vocabulary.add(term); }
+      }
+    }
+    return vocabulary;
+  }
+
+  /**
+   * A text leaf: Orama finds and scores candidates for `terms` (its prefix matching makes
+   * them a superset); `accept` keeps the documents whose own terms (and text) match exactly.
+   */
+  #text(
+    field: string | null,
+    terms: readonly string[],
+    scores: Map<string, number>,
+    weight: number,
+    accept: (terms: Set<string>, text: string) => boolean,
+  ): Set<string> {
     const paths = field === null ? [...this.#properties.keys()] : [field];
     const properties = paths.map((path) => this.#properties.get(path))
       .filter((property) => property !== undefined);
-    if (properties.length === 0 || this.#docs.size === 0) return new Set();
+    if (properties.length === 0 || this.#docs.size === 0 || terms.length === 0) return new Set();
     const matched = new Set<string>();
     const result = search(this.#db, {
       term: terms.join(" "),
       properties,
       limit: this.#docs.size,
-      // Every document holding any of the terms; the exact check below keeps those
-      // holding all of them, as FTS5's implicit AND does.
+      // Every document holding any of the terms; `accept` decides.
       threshold: 1,
       tolerance: 0,
     }) as { hits: Array<{ id: string; score: number }> };
     for (const hit of result.hits) {
       const doc = this.#docs.get(hit.id);
-      // Orama also returns prefix matches; keep documents holding every term exactly.
       if (doc === undefined) continue;
-      const exact = terms.every((t) => paths.some((path) => doc.terms.get(path)?.has(t) === true));
-      if (!exact) continue;
+      const ok = paths.some((path) => {
+        const docTerms = doc.terms.get(path);
+        return docTerms !== undefined && accept(docTerms, doc.texts.get(path) ?? "");
+      });
+      if (!ok) continue;
       matched.add(hit.id);
-      scores.set(hit.id, (scores.get(hit.id) ?? 0) + hit.score);
+      if (weight !== 0) scores.set(hit.id, (scores.get(hit.id) ?? 0) + weight * hit.score);
     }
     return matched;
   }
@@ -259,4 +347,36 @@ export class OramaIndex implements SearchIndex {
   destroy(): void {
     this.close();
   }
+}
+
+/**
+ * Whether `tokens` hold the phrase: with `slop` 0 the terms consecutive and in order; else
+ * one occurrence of each distinct term within a span whose first and last positions have at
+ * most `slop` tokens between them, in any order (SQLite FTS5's NEAR).
+ */
+export function phraseMatches(
+  tokens: readonly string[],
+  terms: readonly string[],
+  slop: number,
+): boolean {
+  if (terms.length === 0) return false;
+  if (slop === 0 || terms.length === 1) {
+    outer: for (let i = 0; i + terms.length <= tokens.length; i++) {
+      for (let k = 0; k < terms.length; k++) if (tokens[i + k] !== terms[k]) continue outer;
+      return true;
+    }
+    return false;
+  }
+  const wanted = [...new Set(terms)];
+  const last = new Map<string, number>();
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (!wanted.includes(token)) continue;
+    last.set(token, i);
+    if (last.size === wanted.length) {
+      const first = Math.min(...last.values());
+      if (i - first - 1 <= slop) return true;
+    }
+  }
+  return false;
 }

@@ -18,13 +18,36 @@ export const ENGINES: readonly EngineName[] = ["fts5", "orama"];
 export type PlanValue = string | number | boolean;
 
 /**
- * An engine-neutral query plan. Text terms are already tokenized (one token each);
+ * An engine-neutral query plan. Text terms are already normalized single tokens;
  * `field: null` searches every text field.
+ *
+ * - `term`, `phrase` (with `slop`: the terms within that many other tokens, in any order,
+ *   as FTS5's NEAR), `prefix`, `fuzzy` (terms within a Levenshtein distance, expanded
+ *   against the index's vocabulary) match text and score (BM25);
+ * - `eq`, `range`, `ids`, `all`, `none` filter and score nothing;
+ * - `boost` multiplies the score of what it wraps; `rank` matches like `match` and adds the
+ *   scores of the `optional` plans (Lucene's SHOULD clauses beside MUST clauses).
+ *
+ * A document's score is the sum, over the scoring leaves it matches that are not under a
+ * `not`, of the leaf's score times the boosts above it.
  */
 export type Plan =
   | { readonly kind: "all" }
   | { readonly kind: "none" }
   | { readonly kind: "term"; readonly field: string | null; readonly term: string }
+  | {
+    readonly kind: "phrase";
+    readonly field: string | null;
+    readonly terms: readonly string[];
+    readonly slop: number;
+  }
+  | { readonly kind: "prefix"; readonly field: string | null; readonly prefix: string }
+  | {
+    readonly kind: "fuzzy";
+    readonly field: string | null;
+    readonly term: string;
+    readonly distance: number;
+  }
   | { readonly kind: "eq"; readonly field: string; readonly value: PlanValue }
   | {
     readonly kind: "range";
@@ -34,19 +57,33 @@ export type Plan =
     readonly lt?: PlanValue;
     readonly lte?: PlanValue;
   }
+  | { readonly kind: "ids"; readonly ids: readonly string[] }
   | { readonly kind: "and"; readonly children: readonly Plan[] }
   | { readonly kind: "or"; readonly children: readonly Plan[] }
-  | { readonly kind: "not"; readonly child: Plan };
+  | { readonly kind: "not"; readonly child: Plan }
+  | { readonly kind: "boost"; readonly child: Plan; readonly factor: number }
+  | { readonly kind: "rank"; readonly match: Plan; readonly optional: readonly Plan[] };
+
+/** Most terms a fuzzy leaf expands to (the closest first). */
+export const MAX_FUZZY_EXPANSIONS = 64;
+
+/** A sort key: a non-text scalar field, ascending or descending; missing values last. */
+export interface SortSpec {
+  readonly field: string;
+  readonly order: "asc" | "desc";
+}
 
 /** One change to apply: a document's indexed values, or its removal. */
 export type IndexOp =
   | { readonly op: "put"; readonly id: string; readonly values: readonly IndexedValue[] }
   | { readonly op: "delete"; readonly id: string };
 
-/** One hit: the document id and its relevance score (higher is better). */
+/** One hit: the document id, its relevance score (higher is better), and its sort values. */
 export interface Hit {
   readonly id: string;
   readonly score: number;
+  /** With a sort: the document's value per sort key (`null` when it has none). */
+  readonly sortValues?: ReadonlyArray<PlanValue | null>;
 }
 
 /** A page of hits and the exact number of matches. */
@@ -55,10 +92,11 @@ export interface SearchResult {
   readonly hits: readonly Hit[];
 }
 
-/** Paging of a search. */
+/** Paging and order of a search. Without `sort`, hits come by score, then id. */
 export interface SearchOptions {
   readonly limit: number;
   readonly offset: number;
+  readonly sort?: readonly SortSpec[];
 }
 
 /** What an engine needs to do before applying documents under a new schema. */
