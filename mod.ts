@@ -28,3 +28,4 @@ export * from "./actors/mod.ts";
 export * from "./http/mod.ts";
 export { VERSION } from "./version.ts";
 export * from "./storage/mod.ts";
+export * from "./query/mod.ts";

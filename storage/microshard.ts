@@ -45,7 +45,7 @@ import {
 import { validateDocId, validateIndexName } from "./names.ts";
 import { OramaIndex } from "./orama_index.ts";
 import { declareFields, EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
-import type { EngineName, IndexOp, Plan, SearchIndex } from "./search_index.ts";
+import type { EngineName, Hit, IndexOp, Plan, SearchIndex, SearchOptions } from "./search_index.ts";
 import { ENGINES } from "./search_index.ts";
 import { type SerializedError, serializeError } from "../actors/errors.ts";
 
@@ -101,14 +101,13 @@ export interface StoredDocument {
 /** A page of search results with their documents. */
 export interface ShardSearchResult {
   readonly total: number;
-  readonly hits: ReadonlyArray<
-    {
-      readonly id: string;
-      readonly score: number;
-      readonly doc: Record<string, unknown>;
-      readonly version: number;
-    }
-  >;
+  readonly hits: ReadonlyArray<ShardHit>;
+}
+
+/** A hit with its document. */
+export interface ShardHit extends Hit {
+  readonly doc: Record<string, unknown>;
+  readonly version: number;
 }
 
 /** What a microshard tells about one index. */
@@ -465,11 +464,7 @@ export class Microshard {
   }
 
   /** Runs a plan on one index and returns a page of hits with their documents. */
-  search(
-    index: string,
-    plan: Plan,
-    options: { limit: number; offset: number },
-  ): Promise<ShardSearchResult> {
+  search(index: string, plan: Plan, options: SearchOptions): Promise<ShardSearchResult> {
     return this.#exclusive(async () => {
       const open = this.#indexes.get(index);
       if (open === undefined) throw new IndexNotFoundError(index);
@@ -479,12 +474,7 @@ export class Microshard {
       for (const hit of result.hits) {
         const header = headers.get(hit.id);
         if (header === undefined) continue;
-        hits.push({
-          id: hit.id,
-          score: hit.score,
-          version: header.version,
-          doc: await this.#body(header),
-        });
+        hits.push({ ...hit, version: header.version, doc: await this.#body(header) });
       }
       return { total: result.total, hits };
     });

@@ -31,7 +31,7 @@ import {
   type WriteOutcome,
   type WriteRequest,
 } from "./microshard.ts";
-import type { Plan } from "./search_index.ts";
+import type { Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
 export const MAX_GROUP_COMMIT_REQUESTS = 5_000;
@@ -40,7 +40,7 @@ export const MAX_GROUP_COMMIT_REQUESTS = 5_000;
 export type MicroshardMsg =
   | { type: "write"; requests: WriteRequest[] }
   | { type: "get"; index: string; id: string }
-  | { type: "search"; index: string; plan: Plan; limit: number; offset: number }
+  | { type: "search"; index: string; plan: Plan; limit: number; offset: number; sort?: SortSpec[] }
   | {
     type: "configure";
     index: string;
@@ -98,7 +98,11 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
         case "get":
           return (await open().get(msg.index, msg.id)) ?? null;
         case "search":
-          return await open().search(msg.index, msg.plan, { limit: msg.limit, offset: msg.offset });
+          return await open().search(msg.index, msg.plan, {
+            limit: msg.limit,
+            offset: msg.offset,
+            ...(msg.sort === undefined ? {} : { sort: msg.sort }),
+          });
         case "configure":
           return await open().configure(msg.index, msg.config);
         case "dropIndex":

@@ -31,6 +31,7 @@ export {
   Microshard,
   type MicroshardOptions,
   type RecoveryReport,
+  type ShardHit,
   type ShardSearchResult,
   type StoredDocument,
   type WriteOutcome,
@@ -47,11 +48,13 @@ export {
   ENGINES,
   type Hit,
   type IndexOp,
+  MAX_FUZZY_EXPANSIONS,
   type Plan,
   type PlanValue,
   type SearchIndex,
   type SearchOptions,
   type SearchResult,
+  type SortSpec,
 } from "./search_index.ts";
 export { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
 export { OramaIndex } from "./orama_index.ts";

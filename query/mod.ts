@@ -1,0 +1,30 @@
+/**
+ * The query language: parsing with positioned errors, typed compilation against an
+ * index's schema into an engine-neutral plan, and searching across microshards.
+ *
+ * @module
+ */
+
+export { QueryError } from "./errors.ts";
+export { lex, type Token, type TokenKind } from "./lexer.ts";
+export {
+  type Ast,
+  MAX_NESTING,
+  MAX_QUERY_LENGTH,
+  type Modifiers,
+  type ParsedQuery,
+  parseQuery,
+} from "./parser.ts";
+export { checkReturnFields, checkSort, compilePlan, ID_FIELD } from "./compile.ts";
+export { compareHits, mergePages } from "./merge.ts";
+export {
+  type AnswerHit,
+  answerHit,
+  type CompiledSearch,
+  compileSearch,
+  mergedSchema,
+  type SearchAnswer,
+  type SearchLimits,
+  type SearchRequest,
+  searchShards,
+} from "./search.ts";
