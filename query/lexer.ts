@@ -76,7 +76,7 @@ export function lex(query: string): Token[] {
     }
     // + and - are operators at the start of a clause only.
     const clauseStart = previous === undefined || /\s/.test(query[i - 1] ?? " ") ||
-      previous.kind === "(";
+      previous.kind === "(" || previous.kind === "+" || previous.kind === "-";
     if ((char === "+" || char === "-") && clauseStart) {
       tokens.push({ kind: char, text: char, position: i });
       i++;

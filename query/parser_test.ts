@@ -111,6 +111,7 @@ const ERRORS: Array<[string, RegExp, number]> = [
   ["title:rust^x", /Expected a non-negative boost/, 11],
   ["status: IN []", /needs at least one value/, 8],
   ["()", /Empty parentheses/, 1],
+  ["++rust", /Expected a clause after '\+', found '\+'/, 1],
 ];
 
 for (const [query, message, position] of ERRORS) {

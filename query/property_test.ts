@@ -1,0 +1,207 @@
+/**
+ * Property test: random documents and random queries from the grammar; each engine's
+ * result set must equal that of a plain reference evaluator, which reads the parsed query
+ * and the raw documents directly (no plan, no engine).
+ */
+import assert from "node:assert/strict";
+import { Microshard } from "../storage/microshard.ts";
+import type { EngineName } from "../storage/search_index.ts";
+import { levenshtein } from "../storage/levenshtein.ts";
+import { tokenize } from "../storage/tokenizer.ts";
+import { SeededRandom, testSeed } from "../testing/random.ts";
+import { type Ast, parseQuery } from "./parser.ts";
+import { searchShards } from "./search.ts";
+
+const WORDS = ["ash", "bay", "bee", "cay", "day", "dew", "elm", "fir", "fig", "gum", "hay", "ivy"];
+const STATUSES = ["open", "closed", "draft"];
+const TEXT_FIELDS = ["title", "body", "tags"] as const;
+const QUERIES = Number(Deno.env.get("CAMEODB_PROPERTY_QUERIES") ?? "300");
+
+interface Doc {
+  title: string;
+  body: string;
+  tags: string[];
+  status: string;
+  n: number;
+  flag: boolean;
+}
+
+function randomDoc(random: SeededRandom): Doc {
+  const words = (count: number) =>
+    Array.from({ length: count }, () => random.pick(WORDS)).join(" ");
+  return {
+    title: words(random.int(1, 4)),
+    body: words(random.int(3, 12)),
+    tags: Array.from({ length: random.int(0, 3) }, () => random.pick(WORDS)),
+    status: random.pick(STATUSES),
+    n: random.int(0, 50),
+    flag: random.next() < 0.5,
+  };
+}
+
+/** Generates a query string from the grammar. */
+function randomQuery(random: SeededRandom, depth = 0): string {
+  const field = () => random.pick(TEXT_FIELDS);
+  const word = () => random.pick(WORDS);
+  const leaf = (): string => {
+    switch (random.int(0, 11)) {
+      case 0:
+        return word();
+      case 1:
+        return `${field()}:${word()}`;
+      case 2:
+        return `${field()}:"${word()} ${word()}"`;
+      case 3:
+        return `${field()}:"${word()} ${word()}"~${random.int(1, 3)}`;
+      case 4:
+        return `${field()}:${word().slice(0, random.int(1, 2))}*`;
+      case 5:
+        return `${field()}:${word().slice(0, 2)}x~${random.int(1, 2)}`;
+      case 6:
+        return `status:${random.pick(STATUSES)}`;
+      case 7:
+        return `n:${random.int(0, 50)}`;
+      case 8:
+        return `n:[${random.int(0, 25)} TO ${random.int(25, 50)}${random.pick(["]", "}"])}`;
+      case 9:
+        return `n:${random.pick([">", ">=", "<", "<="])}${random.int(0, 50)}`;
+      case 10:
+        return `flag:${random.next() < 0.5}`;
+      default:
+        return `status: IN [${random.pick(STATUSES)} ${random.pick(STATUSES)}]`;
+    }
+  };
+  if (depth > 2 || random.next() < 0.4) return leaf();
+  const parts: string[] = [];
+  const count = random.int(2, 3);
+  for (let i = 0; i < count; i++) {
+    const inner = random.next() < 0.3
+      ? `(${randomQuery(random, depth + 1)})`
+      : randomQuery(random, depth + 1);
+    const prefix = i === 0 ? random.pick(["", "", "+"]) : random.pick(["", "", "+", "-", "NOT "]);
+    const boost = random.next() < 0.15 ? `^${random.int(1, 5)}` : "";
+    parts.push(`${prefix}${inner}${boost}`);
+  }
+  const joiner = random.pick([" ", " OR ", " AND "]);
+  return parts.join(joiner);
+}
+
+/** The reference evaluator: does `doc` match `ast`? */
+function matches(ast: Ast, doc: Doc): boolean {
+  const tokensOf = (name: string | undefined): string[][] => {
+    const fields = name === undefined ? TEXT_FIELDS : [name];
+    return fields.map((f) => {
+      const value = (doc as unknown as Record<string, unknown>)[f];
+      return tokenize(Array.isArray(value) ? value.join(" ") : String(value));
+    });
+  };
+  switch (ast.type) {
+    case "all":
+      return true;
+    case "term": {
+      const field = ast.field?.name;
+      if (field === "status") return doc.status === ast.text;
+      if (field === "n") return doc.n === Number(ast.text);
+      if (field === "flag") return String(doc.flag) === ast.text;
+      const terms = tokenize(ast.text);
+      if (terms.length > 1) return matches({ ...ast, type: "phrase", slop: 0 }, doc);
+      return tokensOf(field).some((tokens) => tokens.includes(terms[0]!));
+    }
+    case "phrase": {
+      const terms = tokenize(ast.text);
+      return tokensOf(ast.field?.name).some((tokens) => phraseIn(tokens, terms, ast.slop));
+    }
+    case "prefix":
+      return tokensOf(ast.field?.name).some((tokens) => tokens.some((t) => t.startsWith(ast.text)));
+    case "fuzzy":
+      return tokensOf(ast.field?.name).some((tokens) =>
+        tokens.some((t) => levenshtein(ast.text, t, ast.distance) <= ast.distance)
+      );
+    case "range": {
+      const value = doc.n;
+      const lower = ast.lower === undefined ||
+        (ast.lower.inclusive ? value >= Number(ast.lower.value) : value > Number(ast.lower.value));
+      const upper = ast.upper === undefined ||
+        (ast.upper.inclusive ? value <= Number(ast.upper.value) : value < Number(ast.upper.value));
+      return lower && upper;
+    }
+    case "in":
+      return ast.values.some((value) => doc.status === value.text);
+    case "boost":
+      return matches(ast.child, doc);
+    case "bool": {
+      if (ast.mustNot.some((child) => matches(child, doc))) return false;
+      if (ast.must.length > 0) return ast.must.every((child) => matches(child, doc));
+      return ast.should.some((child) => matches(child, doc));
+    }
+  }
+}
+
+/** Brute force: an occurrence of every distinct term with at most `slop` tokens between the outermost. */
+function phraseIn(tokens: string[], terms: string[], slop: number): boolean {
+  if (slop === 0 || terms.length === 1) {
+    for (let i = 0; i + terms.length <= tokens.length; i++) {
+      if (terms.every((term, k) => tokens[i + k] === term)) return true;
+    }
+    return false;
+  }
+  const distinct = [...new Set(terms)];
+  const positions = distinct.map((term) => tokens.flatMap((t, i) => (t === term ? [i] : [])));
+  const choose = (k: number, chosen: number[]): boolean => {
+    if (k === positions.length) return Math.max(...chosen) - Math.min(...chosen) - 1 <= slop;
+    return positions[k]!.some((p) => choose(k + 1, [...chosen, p]));
+  };
+  return positions.every((list) => list.length > 0) && choose(0, []);
+}
+
+for (const engine of ["fts5", "orama"] as EngineName[]) {
+  Deno.test(`query property (${engine}): random queries agree with a reference evaluator`, async () => {
+    const random = new SeededRandom(testSeed(`query property ${engine}`));
+    const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    const shards = await Promise.all(
+      dirs.map((dir) => Microshard.open({ dir, defaultEngine: engine })),
+    );
+    try {
+      const fields = [
+        { name: "title", type: "text" },
+        { name: "body", type: "text" },
+        { name: "tags", type: "text[]" },
+        { name: "status", type: "string" },
+        { name: "n", type: "i64" },
+        { name: "flag", type: "boolean" },
+      ];
+      for (const shard of shards) await shard.configure("docs", { fields });
+      const docs = new Map<string, Doc>();
+      for (let i = 0; i < 80; i++) {
+        const id = `d${i}`;
+        const doc = randomDoc(random);
+        docs.set(id, doc);
+        const [outcome] = await shards[i % 2]!.write([{ op: "put", index: "docs", id, doc }]);
+        assert.ok(outcome?.ok);
+      }
+      for (let q = 0; q < QUERIES; q++) {
+        const query = randomQuery(random);
+        let parsed;
+        try {
+          parsed = parseQuery(query);
+        } catch {
+          continue; // e.g. a generated group of only excluding clauses
+        }
+        const expected = [...docs].filter(([, doc]) => matches(parsed.ast, doc)).map(([id]) => id)
+          .sort();
+        let answer;
+        try {
+          answer = await searchShards(shards, "docs", { query, limit: 1_000 });
+        } catch (error) {
+          throw new Error(`query ${JSON.stringify(query)} (seed ${random.seed}) failed: ${error}`);
+        }
+        const got = answer.hits.map((hit) => hit.id).sort();
+        assert.deepEqual(got, expected, `query ${JSON.stringify(query)} (seed ${random.seed})`);
+        assert.equal(answer.total_hits, expected.length);
+      }
+    } finally {
+      for (const shard of shards) await shard.close();
+      for (const dir of dirs) await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
