@@ -28,3 +28,10 @@ export {
   type SearchRequest,
   searchShards,
 } from "./search.ts";
+export {
+  checkFacets,
+  type FacetAnswer,
+  MAX_FACET_RANGES,
+  MAX_FACET_SIZE,
+  mergeFacets,
+} from "./facets.ts";

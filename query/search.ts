@@ -10,7 +10,8 @@
 import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
 import type { Microshard, ShardHit } from "../storage/microshard.ts";
 import { EMPTY_SCHEMA, type FieldDef, type Schema } from "../storage/schema.ts";
-import type { Plan, SortSpec } from "../storage/search_index.ts";
+import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
+import { checkFacets, type FacetAnswer, mergeFacets } from "./facets.ts";
 import { checkReturnFields, checkSort, compilePlan, ID_FIELD } from "./compile.ts";
 import { mergePages } from "./merge.ts";
 import { parseQuery } from "./parser.ts";
@@ -41,6 +42,7 @@ export interface CompiledSearch {
   readonly offset: number;
   readonly sort: SortSpec[];
   readonly fields: string[] | undefined;
+  readonly facets: FacetSpec[];
 }
 
 /** One hit of the answer: `_score`, `id`, then the document's (returned) fields. */
@@ -56,6 +58,7 @@ export interface SearchAnswer {
   total_shards: number;
   failed_shards: number;
   took_ms: number;
+  facets?: FacetAnswer;
 }
 
 function integer(name: string, value: unknown, max: number): number {
@@ -133,6 +136,7 @@ export function compileSearch(
     offset,
     sort: checkSort(sortInput, schema, query),
     fields: fields === undefined ? undefined : checkReturnFields(fields, schema, query),
+    facets: checkFacets(body.facets, schema),
   };
 }
 
@@ -191,15 +195,27 @@ export async function searchShards(
   if (schemas.length === 0) throw new IndexNotFoundError(index);
   const search = compileSearch(request, mergedSchema(schemas), limits);
   const holding = shards.filter((shard) => shard.indexes().some((info) => info.name === index));
-  const pages = await Promise.all(holding.map((shard) =>
-    shard.search(index, search.plan, {
-      limit: search.limit === 0 ? 0 : search.offset + search.limit,
-      offset: 0,
-      sort: search.sort,
-    })
-  ));
+  const plan = search.plan;
+  const pages = plan.kind === "ids" && search.sort.length === 0 && search.facets.length === 0
+    // `id:value` alone is answered from KV, without the search index.
+    ? await Promise.all(holding.map(async (shard) => {
+      const docs = await Promise.all(plan.ids.map((id) => shard.get(index, id)));
+      const hits = docs.filter((doc) => doc !== undefined).map((doc) => ({ ...doc, score: 0 }));
+      return { total: hits.length, hits, facets: undefined };
+    }))
+    : await Promise.all(holding.map((shard) =>
+      shard.search(index, search.plan, {
+        limit: search.limit === 0 ? 0 : search.offset + search.limit,
+        offset: 0,
+        sort: search.sort,
+        facets: search.facets,
+      })
+    ));
   const merged = mergePages(pages, search);
   const hits = merged.hits.map((hit) => answerHit(hit, search.fields));
+  const facets = search.facets.length === 0
+    ? {}
+    : { facets: mergeFacets(search.facets, pages.map((page) => page.facets)) };
   return {
     hits,
     hits_returned: hits.length,
@@ -209,5 +225,6 @@ export async function searchShards(
     total_shards: shards.length,
     failed_shards: 0,
     took_ms: Math.round((performance.now() - started) * 100) / 100,
+    ...facets,
   };
 }

@@ -209,6 +209,64 @@ for (const engine of ["fts5", "orama"] as const) {
     });
   });
 
+  Deno.test(`query (${engine}): facets are counted over the matches and summed across shards`, async () => {
+    await withIndex(engine, async (search) => {
+      const answer = await search({
+        query: "*",
+        limit: 0,
+        facets: {
+          status: {},
+          tags: { size: 2 },
+          draft: {},
+          price: { ranges: [{ to: 30 }, { from: 30, to: 50 }, { from: 50 }] },
+          created: { ranges: [{ to: "2020" }, { from: "2020" }] },
+        },
+      });
+      assert.deepEqual(answer.facets, {
+        status: {
+          buckets: [
+            { value: "active", count: 3 },
+            { value: "archived", count: 1 },
+            { value: "pending", count: 1 },
+          ],
+        },
+        tags: { buckets: [{ value: "rust", count: 3 }, { value: "databases", count: 1 }] },
+        draft: { buckets: [{ value: false, count: 4 }, { value: true, count: 1 }] },
+        price: {
+          buckets: [
+            { to: 30, count: 1 },
+            { from: 30, to: 50, count: 2 },
+            { from: 50, count: 2 },
+          ],
+        },
+        created: {
+          buckets: [
+            { to: Date.UTC(2020, 0, 1), count: 2 },
+            { from: Date.UTC(2020, 0, 1), count: 3 },
+          ],
+        },
+      });
+      const rust = await search({ query: "rust", facets: { status: { size: 1 } } });
+      assert.deepEqual(rust.facets, { status: { buckets: [{ value: "active", count: 2 }] } });
+      const errors: Array<[unknown, RegExp]> = [
+        [{ nosuch: {} }, /unknown field "nosuch"/],
+        [{ title: {} }, /value counts need a string or boolean field or an array field/],
+        [{ status: { ranges: [{ to: 1 }] } }, /ranges need a number or date field/],
+        [{ price: { ranges: [{ to: "cheap" }] } }, /"to" must be a number/],
+        [{ status: { size: 0 } }, /"size" must be an integer from 1 to 100/],
+        [{ status: { top: 3 } }, /unknown option "top"/],
+        [["status"], /"facets" must be an object/],
+      ];
+      for (const [facets, message] of errors) {
+        await assert.rejects(search({ query: "*", facets }), (error: Error) => {
+          assert.equal(error.name, "InvalidInputError");
+          assert.match(error.message, message);
+          return true;
+        });
+      }
+    });
+  });
+
   Deno.test(`query (${engine}): every class of error is a 400-class error naming what and where`, async () => {
     await withIndex(engine, async (search) => {
       const errors: Array<[unknown, string, RegExp]> = [

@@ -23,8 +23,10 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./levenshtein.ts";
-import { MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
+import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
+  FacetCounts,
+  FacetSpec,
   IndexOp,
   Plan,
   PlanValue,
@@ -37,6 +39,9 @@ import { tokenize } from "./tokenizer.ts";
 
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
+
+/** Longest element of a text array kept whole for facets. */
+export const MAX_FACET_VALUE_LENGTH = 256;
 
 /** Scoring leaves joined for BM25; leaves past this match but do not add to the score. */
 export const MAX_SCORING_LEAVES = 16;
@@ -251,6 +256,13 @@ export class Fts5Index implements SearchIndex {
         // Fed pre-tokenized so that both engines agree on terms; elements of an array
         // are separated by a newline.
         texts[column] = value.values.map((text) => tokenize(String(text)).join(" ")).join("\n");
+        // Elements of text arrays (tags) are also kept whole, for facets.
+        if (this.#schema.fields[value.path]?.type === "text[]") {
+          for (const v of value.values) {
+            const text = String(v);
+            if (text.length <= MAX_FACET_VALUE_LENGTH) insertVal.run(rid, value.path, null, text);
+          }
+        }
         return;
       }
       case "string":
@@ -462,6 +474,52 @@ export class Fts5Index implements SearchIndex {
     if (typeof value === "string") return ["str", value];
     if (typeof value === "boolean") return ["num", value ? 1 : 0];
     return ["num", value];
+  }
+
+  facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[] {
+    const params: Array<string | number> = [];
+    const where = this.#compile(plan, params);
+    const matching = `SELECT d.rid FROM docs d WHERE ${where}`;
+    return specs.map((spec) => {
+      if (spec.kind === "values") {
+        const type = this.#schema.fields[spec.field]?.type ?? "string";
+        const boolean = scalarOf(type) === "boolean";
+        const column = boolean ? "num" : "str";
+        const rows = this.#db.prepare(
+          `SELECT ${column} AS value, count(DISTINCT rid) AS n FROM vals
+           WHERE field = ? AND ${column} IS NOT NULL AND rid IN (${matching})
+           GROUP BY ${column} ORDER BY n DESC, ${column} LIMIT ?`,
+        ).all(spec.field, ...params, Math.min(spec.size, MAX_FACET_VALUES_PER_SHARD)) as Array<
+          { value: string | number; n: number }
+        >;
+        return {
+          kind: "values",
+          buckets: rows.map((row) => ({
+            value: boolean ? row.value === 1 : row.value,
+            count: row.n,
+          })),
+        };
+      }
+      const buckets = spec.ranges.map((range) => {
+        const conditions = ["field = ?"];
+        const bounds: Array<string | number> = [spec.field];
+        if (range.from !== undefined) {
+          conditions.push("num >= ?");
+          bounds.push(range.from);
+        }
+        if (range.to !== undefined) {
+          conditions.push("num < ?");
+          bounds.push(range.to);
+        }
+        const row = this.#db.prepare(
+          `SELECT count(DISTINCT rid) AS n FROM vals WHERE ${
+            conditions.join(" AND ")
+          } AND rid IN (${matching})`,
+        ).get(...bounds, ...params) as { n: number };
+        return { ...range, count: row.n };
+      });
+      return { kind: "ranges", buckets };
+    });
   }
 
   count(): number {

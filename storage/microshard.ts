@@ -45,7 +45,16 @@ import {
 import { validateDocId, validateIndexName } from "./names.ts";
 import { OramaIndex } from "./orama_index.ts";
 import { declareFields, EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
-import type { EngineName, Hit, IndexOp, Plan, SearchIndex, SearchOptions } from "./search_index.ts";
+import type {
+  EngineName,
+  FacetCounts,
+  FacetSpec,
+  Hit,
+  IndexOp,
+  Plan,
+  SearchIndex,
+  SearchOptions,
+} from "./search_index.ts";
 import { ENGINES } from "./search_index.ts";
 import { type SerializedError, serializeError } from "../actors/errors.ts";
 
@@ -102,6 +111,8 @@ export interface StoredDocument {
 export interface ShardSearchResult {
   readonly total: number;
   readonly hits: ReadonlyArray<ShardHit>;
+  /** Facet counts, in the order asked, when facets were asked for. */
+  readonly facets?: FacetCounts[];
 }
 
 /** A hit with its document. */
@@ -464,11 +475,18 @@ export class Microshard {
   }
 
   /** Runs a plan on one index and returns a page of hits with their documents. */
-  search(index: string, plan: Plan, options: SearchOptions): Promise<ShardSearchResult> {
+  search(
+    index: string,
+    plan: Plan,
+    options: SearchOptions & { readonly facets?: readonly FacetSpec[] },
+  ): Promise<ShardSearchResult> {
     return this.#exclusive(async () => {
       const open = this.#indexes.get(index);
       if (open === undefined) throw new IndexNotFoundError(index);
       const result = open.engine.search(plan, options);
+      const facets = options.facets === undefined || options.facets.length === 0
+        ? undefined
+        : open.engine.facets(plan, options.facets);
       const headers = await this.#headers(index, result.hits.map((hit) => hit.id));
       const hits = [];
       for (const hit of result.hits) {
@@ -476,7 +494,9 @@ export class Microshard {
         if (header === undefined) continue;
         hits.push({ ...hit, version: header.version, doc: await this.#body(header) });
       }
-      return { total: result.total, hits };
+      return facets === undefined
+        ? { total: result.total, hits }
+        : { total: result.total, hits, facets };
     });
   }
 

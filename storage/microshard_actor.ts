@@ -31,7 +31,7 @@ import {
   type WriteOutcome,
   type WriteRequest,
 } from "./microshard.ts";
-import type { Plan, SortSpec } from "./search_index.ts";
+import type { FacetSpec, Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
 export const MAX_GROUP_COMMIT_REQUESTS = 5_000;
@@ -40,7 +40,15 @@ export const MAX_GROUP_COMMIT_REQUESTS = 5_000;
 export type MicroshardMsg =
   | { type: "write"; requests: WriteRequest[] }
   | { type: "get"; index: string; id: string }
-  | { type: "search"; index: string; plan: Plan; limit: number; offset: number; sort?: SortSpec[] }
+  | {
+    type: "search";
+    index: string;
+    plan: Plan;
+    limit: number;
+    offset: number;
+    sort?: SortSpec[];
+    facets?: FacetSpec[];
+  }
   | {
     type: "configure";
     index: string;
@@ -102,6 +110,7 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
             limit: msg.limit,
             offset: msg.offset,
             ...(msg.sort === undefined ? {} : { sort: msg.sort }),
+            ...(msg.facets === undefined ? {} : { facets: msg.facets }),
           });
         case "configure":
           return await open().configure(msg.index, msg.config);

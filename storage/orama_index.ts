@@ -23,6 +23,8 @@ import { create, insertMultiple, type Orama, remove, search } from "@orama/orama
 import type { Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import type {
+  FacetCounts,
+  FacetSpec,
   Hit,
   IndexOp,
   Plan,
@@ -34,7 +36,8 @@ import type {
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
 import { expandFuzzy } from "./levenshtein.ts";
-import { MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
+import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
+import { MAX_FACET_VALUE_LENGTH } from "./fts5_index.ts";
 
 interface StoredDoc {
   /** Terms per text field. */
@@ -56,6 +59,7 @@ export class OramaIndex implements SearchIndex {
   readonly durable = false;
   #docs = new Map<string, StoredDoc>();
   #properties = new Map<string, string>();
+  #textArrays = new Set<string>();
   #db: AnyOrama;
   #applied = 0;
   #bytes = 0;
@@ -67,6 +71,9 @@ export class OramaIndex implements SearchIndex {
   }
 
   #setProperties(schema: Schema): void {
+    this.#textArrays = new Set(
+      Object.keys(schema.fields).filter((path) => schema.fields[path]!.type === "text[]"),
+    );
     const textFields = Object.keys(schema.fields)
       .filter((path) => scalarOf(schema.fields[path]!.type) === "text").sort();
     this.#properties = new Map(textFields.map((path, i) => [path, `p${i}`]));
@@ -140,6 +147,9 @@ export class OramaIndex implements SearchIndex {
           const text = tokens.join(" ");
           terms.set(value.path, new Set(tokens));
           texts.set(value.path, text);
+          // Elements of text arrays (tags) are also kept whole, for facets.
+          const whole = value.values.map(String).filter((v) => v.length <= MAX_FACET_VALUE_LENGTH);
+          if (this.#textArrays.has(value.path) && whole.length > 0) values.set(value.path, whole);
           bytes += text.length * 4 + tokens.length * 8;
         } else if (value.type !== "json") {
           values.set(value.path, [...value.values]);
@@ -327,6 +337,37 @@ export class OramaIndex implements SearchIndex {
       if (doc.values.get(field)?.some(accept) === true) matched.add(id);
     }
     return matched;
+  }
+
+  facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[] {
+    const matched = this.#evaluate(plan, new Map(), 0);
+    return specs.map((spec) => {
+      if (spec.kind === "values") {
+        const counts = new Map<PlanValue, number>();
+        for (const id of matched) {
+          for (const value of new Set(this.#docs.get(id)!.values.get(spec.field) ?? [])) {
+            counts.set(value, (counts.get(value) ?? 0) + 1);
+          }
+        }
+        const buckets = [...counts].map(([value, count]) => ({ value, count }))
+          .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+          .slice(0, Math.min(spec.size, MAX_FACET_VALUES_PER_SHARD));
+        return { kind: "values", buckets };
+      }
+      const buckets = spec.ranges.map((range) => {
+        let count = 0;
+        for (const id of matched) {
+          const values = this.#docs.get(id)!.values.get(spec.field) ?? [];
+          const inside = values.some((v) =>
+            typeof v === "number" && (range.from === undefined || v >= range.from) &&
+            (range.to === undefined || v < range.to)
+          );
+          if (inside) count++;
+        }
+        return { ...range, count };
+      });
+      return { kind: "ranges", buckets };
+    });
   }
 
   count(): number {

@@ -99,6 +99,33 @@ export interface SearchOptions {
   readonly sort?: readonly SortSpec[];
 }
 
+/**
+ * A facet to count over the matching documents: the most frequent values of a field
+ * (string, boolean, or the elements of a text or string array), or the number of values
+ * in each `[from, to)` range of a number or date field.
+ */
+export type FacetSpec =
+  | { readonly field: string; readonly kind: "values"; readonly size: number }
+  | {
+    readonly field: string;
+    readonly kind: "ranges";
+    readonly ranges: ReadonlyArray<{ readonly from?: number; readonly to?: number }>;
+  };
+
+/** Counted facet: per value (most frequent first), or per range (in the order asked). */
+export type FacetCounts =
+  | {
+    readonly kind: "values";
+    readonly buckets: ReadonlyArray<{ value: PlanValue; count: number }>;
+  }
+  | {
+    readonly kind: "ranges";
+    readonly buckets: ReadonlyArray<{ from?: number; to?: number; count: number }>;
+  };
+
+/** Most distinct values a shard reports per facet (the merge sums them across shards). */
+export const MAX_FACET_VALUES_PER_SHARD = 1_000;
+
 /** What an engine needs to do before applying documents under a new schema. */
 export type SchemaChange = "ok" | "rebuild";
 
@@ -124,6 +151,8 @@ export interface SearchIndex {
   reset(schema: Schema, seq: number): void;
   /** Runs a plan: matching documents ranked by score (then id), one page of them. */
   search(plan: Plan, options: SearchOptions): SearchResult;
+  /** Counts facets over the documents matching `plan`. */
+  facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[];
   /** Documents indexed. */
   count(): number;
   /** Memory the index holds in this isolate, estimated, in bytes. */

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
+import { declareFields, EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
 import type { IndexOp, Plan, SearchIndex } from "./search_index.ts";
 
 /** Builds an engine for a schema; `reopen` (durable engines) opens the same files again. */
@@ -77,7 +77,9 @@ const BOOKS = [
 ];
 
 function schemaFor(docs: ReadonlyArray<{ doc: Record<string, unknown> }>): Schema {
-  const plan = planSchema(EMPTY_SCHEMA, docs.map((d) => d.doc));
+  // `status` is declared string (exact values); the rest is inferred.
+  const declared = declareFields(EMPTY_SCHEMA, [{ name: "status", type: "string" }]);
+  const plan = planSchema(declared, docs.map((d) => d.doc));
   assert.ok(plan.errors.every((e) => e === undefined));
   return plan.schema;
 }
@@ -147,7 +149,7 @@ export function runSearchIndexConformance(name: string, harness: () => EngineHar
     const index = loaded(h);
     assert.deepEqual(ids(index, { kind: "eq", field: "year", value: 2016 }), ["b2"]);
     assert.deepEqual(ids(index, { kind: "eq", field: "draft", value: true }), ["b3"]);
-    assert.deepEqual(ids(index, { kind: "eq", field: "status", value: "active" }), []);
+    assert.deepEqual(ids(index, { kind: "eq", field: "status", value: "active" }), ["b1", "b2"]);
     assert.deepEqual(ids(index, { kind: "range", field: "year", gte: 2019, lt: 2024 }), [
       "b1",
       "b4",
@@ -342,6 +344,52 @@ export function runSearchIndexConformance(name: string, harness: () => EngineHar
       sort: [{ field: "year", order: "asc" }],
     });
     assert.deepEqual(paged.hits.map((hit) => hit.id), ["b1", "b4"]);
+    index.close();
+  });
+
+  test("facets: value counts and range buckets over the matching documents", (h) => {
+    const index = loaded(h);
+    const [status, tags, draft, years] = index.facets({ kind: "all" }, [
+      { field: "status", kind: "values", size: 10 },
+      { field: "tags", kind: "values", size: 2 },
+      { field: "draft", kind: "values", size: 10 },
+      {
+        field: "year",
+        kind: "ranges",
+        ranges: [{ to: 2018 }, { from: 2018, to: 2022 }, { from: 2022 }],
+      },
+    ]);
+    assert.deepEqual(status, {
+      kind: "values",
+      buckets: [{ value: "active", count: 2 }, { value: "draft", count: 1 }, {
+        value: "pending",
+        count: 1,
+      }],
+    });
+    assert.deepEqual(tags, {
+      kind: "values",
+      buckets: [{ value: "rust", count: 2 }, { value: "databases", count: 1 }],
+    });
+    assert.deepEqual(draft, {
+      kind: "values",
+      buckets: [{ value: false, count: 3 }, { value: true, count: 1 }],
+    });
+    assert.deepEqual(years, {
+      kind: "ranges",
+      buckets: [{ to: 2018, count: 1 }, { from: 2018, to: 2022, count: 2 }, {
+        from: 2022,
+        count: 1,
+      }],
+    });
+    const [rustTags] = index.facets(term(null, "rust"), [{
+      field: "tags",
+      kind: "values",
+      size: 10,
+    }]);
+    assert.deepEqual(rustTags, {
+      kind: "values",
+      buckets: [{ value: "rust", count: 2 }, { value: "systems", count: 1 }],
+    });
     index.close();
   });
 
