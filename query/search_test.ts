@@ -151,6 +151,10 @@ const CASES: Array<[string, string[], "ordered"?]> = [
   ["id:b2 OR id:b4", ["b2", "b4"]],
   ["rust and go", ["b1", "b2", "b3", "b4", "b5"]],
   ["* sort year:desc sort price:asc", ["b3", "b4", "b5", "b1", "b2"], "ordered"],
+  ["title:rust sort year:desc", ["b5", "b1"], "ordered"],
+  ["title:progamming~1 OR title:go sort year:desc", ["b5", "b1", "b2"], "ordered"],
+  ['body:"small bike"~1 sort price:desc', ["b3", "b1"], "ordered"],
+  ["rust sort year:asc limit 2", ["b1", "b5", "b3"], "ordered"], // the payload limit wins
   ["* sort created:asc", ["b2", "b1", "b4", "b5", "b3"], "ordered"],
   ["* sort status:asc sort year:asc", ["b2", "b1", "b5", "b4", "b3"], "ordered"],
   ["title:rust^10 OR title:go", ["b1", "b5", "b2"]],

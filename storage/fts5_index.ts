@@ -287,11 +287,14 @@ export class Fts5Index implements SearchIndex {
     const total = (this.#db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${where}`)
       .get(...whereParams) as { n: number }).n;
     if (options.limit <= 0 || total === 0) return { total, hits: [] };
-    const params: Array<string | number> = [];
+    // Parameters in the order they appear in the SQL text: sort keys (in the SELECT list),
+    // then the BM25 joins, then the WHERE clause.
+    const sortParams: Array<string | number> = [];
+    const joinParams: Array<string | number> = [];
     // One BM25 join per scoring leaf, weighted by its boosts.
     const leaves = this.#scoringLeaves(plan, 1).slice(0, MAX_SCORING_LEAVES);
     const joins = leaves.map((leaf, i) => {
-      params.push(leaf.match);
+      joinParams.push(leaf.match);
       return `LEFT JOIN (SELECT rowid AS rid, -bm25(fts) AS s FROM fts WHERE fts MATCH ?) s${i} ON s${i}.rid = d.rid`;
     });
     const score = leaves.length === 0
@@ -303,7 +306,7 @@ export class Fts5Index implements SearchIndex {
       const type = this.#schema.fields[spec.field]?.type;
       const column = type !== undefined && scalarOf(type) === "string" ? "str" : "num";
       const aggregate = spec.order === "asc" ? "min" : "max";
-      params.push(spec.field);
+      sortParams.push(spec.field);
       sortColumns.push(
         `(SELECT ${aggregate}(${column}) FROM vals v WHERE v.rid = d.rid AND v.field = ?) AS k${i}`,
       );
@@ -313,7 +316,8 @@ export class Fts5Index implements SearchIndex {
     const sql = `SELECT d.id AS id, ${score} AS score${sortColumns.map((c) => `, ${c}`).join("")}
       FROM docs d ${joins.join(" ")} WHERE ${where} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
     const rows = this.#db.prepare(sql).all(
-      ...params,
+      ...sortParams,
+      ...joinParams,
       ...whereParams,
       options.limit,
       options.offset,
