@@ -6,28 +6,13 @@
  * @module
  */
 
-import type { PlanValue, SortSpec } from "../storage/search_index.ts";
+import { compareHits, type Orderable } from "../storage/hit_order.ts";
+import type { SortSpec } from "../storage/search_index.ts";
+
+export { compareHits };
 
 /** What the merge needs of a hit. */
-export interface Mergeable {
-  readonly id: string;
-  readonly score: number;
-  readonly sortValues?: ReadonlyArray<PlanValue | null>;
-}
-
-/** Orders two hits as every engine does: sort keys, then score descending, then id. */
-export function compareHits(a: Mergeable, b: Mergeable, sort: readonly SortSpec[]): number {
-  for (let i = 0; i < sort.length; i++) {
-    const x = a.sortValues?.[i] ?? null;
-    const y = b.sortValues?.[i] ?? null;
-    if (x === y) continue;
-    if (x === null) return 1;
-    if (y === null) return -1;
-    const ascending = x < y ? -1 : 1;
-    return sort[i]!.order === "asc" ? ascending : -ascending;
-  }
-  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
+export type Mergeable = Orderable;
 
 /** Merges pages into the page `[offset, offset + limit)` of the whole. */
 export function mergePages<H extends Mergeable>(

@@ -25,7 +25,6 @@ import { scalarOf } from "./schema.ts";
 import type {
   FacetCounts,
   FacetSpec,
-  Hit,
   IndexOp,
   Plan,
   PlanValue,
@@ -35,6 +34,7 @@ import type {
   SearchResult,
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
+import { compareHits } from "./hit_order.ts";
 import { expandFuzzy } from "./levenshtein.ts";
 import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import { MAX_FACET_VALUE_LENGTH } from "./fts5_index.ts";
@@ -182,18 +182,7 @@ export class OramaIndex implements SearchIndex {
         }),
       };
     });
-    hits.sort((a, b) => {
-      for (let i = 0; i < sort.length; i++) {
-        const x = (a as Hit).sortValues![i] ?? null;
-        const y = (b as Hit).sortValues![i] ?? null;
-        if (x === y) continue;
-        if (x === null) return 1;
-        if (y === null) return -1;
-        const ascending = x < y ? -1 : 1;
-        return sort[i]!.order === "asc" ? ascending : -ascending;
-      }
-      return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    });
+    hits.sort((a, b) => compareHits(a, b, sort));
     return {
       total: hits.length,
       hits: options.limit <= 0 ? [] : hits.slice(options.offset, options.offset + options.limit),
