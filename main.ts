@@ -15,15 +15,23 @@ import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { VERSION } from "./version.ts";
+import { ConfigError, loadConfig } from "./config/config.ts";
+import { generateConfig } from "./config/generate.ts";
 
 const USAGE = `CameoDB ${VERSION}
 
 Usage:
   cameodb serve [options]          start the server (the default command)
+      -c, --config FILE            configuration file (default: ./cameodb.toml,
+                                   ./config/cameodb.toml, /etc/cameodb/config.toml)
       --http-host ADDR             address to listen on (default 127.0.0.1)
       --http-port N                port to listen on (default 9480; 0 picks a free one)
       --data-dir DIR               data directory (default ./data/cameodb)
       --node-label NAME            this node's name (default the host name)
+      --cluster, --cluster-port N, --seed-nodes A,B
+                                   cluster settings (the cluster itself is not built yet)
+  cameodb generate-config          print a commented default configuration
+  cameodb check-config [-c FILE]   report unknown keys and bad values, with their line
   cameodb client [--connect URL] health
                                    ask a server for its health (default http://127.0.0.1:9480)
   cameodb help                     this text
@@ -33,25 +41,45 @@ async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      "http-host": { type: "string", default: "127.0.0.1" },
-      "http-port": { type: "string", default: "9480" },
-      "data-dir": { type: "string", default: "./data/cameodb" },
+      config: { type: "string", short: "c" },
+      "http-host": { type: "string" },
+      "http-port": { type: "string" },
+      "data-dir": { type: "string" },
       "node-label": { type: "string" },
+      cluster: { type: "boolean" },
+      "cluster-port": { type: "string" },
+      "seed-nodes": { type: "string" },
     },
   });
-  const port = Number(values["http-port"]);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error(`cameodb: --http-port expects a port number, got "${values["http-port"]}"`);
+  let loaded;
+  try {
+    loaded = await loadConfig({
+      flags: {
+        ...(values.config === undefined ? {} : { config: values.config }),
+        ...(values["http-host"] === undefined ? {} : { httpHost: values["http-host"] }),
+        ...(values["http-port"] === undefined ? {} : { httpPort: values["http-port"] }),
+        ...(values["data-dir"] === undefined ? {} : { dataDir: values["data-dir"] }),
+        ...(values["node-label"] === undefined ? {} : { nodeLabel: values["node-label"] }),
+        ...(values.cluster === undefined ? {} : { cluster: values.cluster }),
+        ...(values["cluster-port"] === undefined ? {} : { clusterPort: values["cluster-port"] }),
+        ...(values["seed-nodes"] === undefined ? {} : { seedNodes: values["seed-nodes"] }),
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`cameodb: the configuration has problems:\n${error.message}`);
     return 2;
   }
-  const dataDir = values["data-dir"];
+  const { config } = loaded;
+  const port = config.network.http.port;
+  const dataDir = config.storage.data_paths[0]!;
   const nodeId = await loadNodeId(dataDir);
-  const nodeName = values["node-label"] ?? hostname();
+  const nodeName = config.node.label === "" ? hostname() : config.node.label;
   const health = (): Health => ({
     status: "green",
     node_id: nodeId,
     node_name: nodeName,
-    cluster_name: "cameodb",
+    cluster_name: config.network.cluster.cluster_name,
     cluster_enabled: false,
     total_nodes: 1,
     connected_nodes: 1,
@@ -59,12 +87,12 @@ async function serve(args: string[]): Promise<number> {
     total_indexes: 0,
   });
   const server = await startServer(createHandler({ health }), {
-    hostname: values["http-host"],
+    hostname: config.network.http.bind_address,
     port,
   });
   console.log(
     `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
-      `(node ${nodeName}, id ${nodeId}, data ${dataDir})`,
+      `(node ${nodeName}, id ${nodeId}, data ${dataDir}, config ${loaded.file ?? "defaults"})`,
   );
   let signals = 0;
   const onSignal = () => {
@@ -104,6 +132,21 @@ async function client(args: string[]): Promise<number> {
   }
 }
 
+async function checkConfig(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } } });
+  try {
+    const { file } = await loadConfig(
+      values.config === undefined ? {} : { flags: { config: values.config } },
+    );
+    console.log(`configuration ok (${file ?? "no file found: defaults"})`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+}
+
 /** Runs the command line; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
@@ -115,6 +158,11 @@ export async function main(args: string[]): Promise<number> {
         return await serve(rest);
       case "client":
         return await client(rest);
+      case "generate-config":
+        console.log(generateConfig().trimEnd());
+        return 0;
+      case "check-config":
+        return await checkConfig(rest);
       case "help":
       case "--help":
       case "-h":

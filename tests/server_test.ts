@@ -62,5 +62,83 @@ Deno.test("cli: a bad flag exits 2 with the usage", async () => {
     args: ["run", "--allow-all", MAIN, "serve", "--http-port", "nope"],
   }).output();
   assert.equal(output.code, 2);
-  assert.match(new TextDecoder().decode(output.stderr), /--http-port expects a port number/);
+  assert.match(
+    new TextDecoder().decode(output.stderr),
+    /--http-port: network.http.port expects an integer, got "nope"/,
+  );
+});
+
+function cameodb(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  }).output();
+}
+
+Deno.test("cli: generate-config prints a file that check-config accepts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const generated = await cameodb(["generate-config"]);
+    assert.equal(generated.code, 0);
+    const text = new TextDecoder().decode(generated.stdout);
+    assert.match(
+      text,
+      /\[network\.http\]\n# address the HTTP API listens on; env CAMEODB_NETWORK_HTTP_BIND_ADDRESS/,
+    );
+    await Deno.writeTextFile(`${dir}/cameodb.toml`, text);
+    const checked = await cameodb(["check-config"], { cwd: dir });
+    assert.equal(checked.code, 0);
+    assert.match(
+      new TextDecoder().decode(checked.stdout),
+      /configuration ok \(\.\/cameodb\.toml\)/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: check-config reports unknown keys and bad values with their line", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.toml`, "[network.http]\nprot = 9480\nport = -1\n");
+    const checked = await cameodb(["check-config", "-c", `${dir}/bad.toml`]);
+    assert.equal(checked.code, 1);
+    const stderr = new TextDecoder().decode(checked.stderr);
+    assert.match(stderr, /bad\.toml:2: unknown key "network\.http\.prot"/);
+    assert.match(stderr, /bad\.toml:3: network\.http\.port must be between 0 and 65535, got -1/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("server: the environment overrides the file; a bad file refuses to start", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/cameodb.toml`,
+      '[node]\nlabel = "from-file"\n[network.cluster]\ncluster_name = "blue"\n',
+    );
+    const server = await startServerProcess({
+      dataDir: `${dir}/data`,
+      args: ["--config", `${dir}/cameodb.toml`],
+      env: { CAMEODB_NODE_LABEL: "from-env" },
+    });
+    try {
+      const health = await (await fetch(`${server.url}/_cluster/health`)).json();
+      assert.equal(health.node_name, "from-env");
+      assert.equal(health.cluster_name, "blue");
+    } finally {
+      await server.stop();
+    }
+    await Deno.writeTextFile(`${dir}/broken.toml`, "[storage]\nnum_shards_init = 0\n");
+    const refused = await cameodb(["serve", "--config", `${dir}/broken.toml`, "--http-port", "0"]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      new TextDecoder().decode(refused.stderr),
+      /broken\.toml:2: storage\.num_shards_init must be between 1 and 1024/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,0 +1,308 @@
+/**
+ * Loading the configuration: defaults, then the first `cameodb.toml` found (`--config
+ * FILE`, `./cameodb.toml`, `./config/cameodb.toml`, `/etc/cameodb/config.toml`), then
+ * `CAMEODB_<SECTION>_<KEY>` environment variables, then command-line flags. Every value is
+ * checked against the settings table; a problem names its source and, in a file, its line.
+ *
+ * @module
+ */
+
+import { parse, TomlError } from "smol-toml";
+import { envName, findSetting, type Setting, settingName, SETTINGS } from "./settings.ts";
+
+/** The configuration, with the sections and keys of `cameodb.toml`. */
+export interface Config {
+  node: { label: string; zone: string };
+  network: {
+    http: {
+      bind_address: string;
+      port: number;
+      request_timeout_secs: number;
+      max_body_size_mb: number;
+      max_concurrent_requests: number;
+      cors_allowed_origins: string[];
+    };
+    cluster: {
+      enabled: boolean;
+      bind_address: string;
+      port: number;
+      cluster_name: string;
+      seed_nodes: string[];
+      psk: string;
+    };
+  };
+  storage: {
+    data_paths: string[];
+    wal_sync: boolean;
+    default_batch_size: number;
+    num_shards_init: number;
+    max_shards_per_node: number;
+  };
+  search: {
+    indexer_memory_min_mb: number;
+    indexer_memory_max_mb: number;
+    total_memory_limit_mb: number;
+    search_threads: number;
+    default_search_limit: number;
+    max_search_limit: number;
+    broadcast_timeout_secs: number;
+    remote_retry_attempts: number;
+    broadcast_fanout_limit: number;
+  };
+}
+
+/** One problem with a configuration. */
+export interface ConfigProblem {
+  /** Where: a file path, `environment` or `flags`. */
+  readonly source: string;
+  /** The 1-based line in a file, when known. */
+  readonly line?: number;
+  readonly message: string;
+}
+
+/** A configuration that cannot be used; lists every problem. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.problems = problems;
+  }
+}
+
+/** `file:12: message`, `environment: message`. */
+export function formatProblem(problem: ConfigProblem): string {
+  return `${problem.source}${
+    problem.line === undefined ? "" : `:${problem.line}`
+  }: ${problem.message}`;
+}
+
+/** The default configuration. */
+export function defaultConfig(): Config {
+  const config: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const value = Array.isArray(setting.default) ? [...setting.default] : setting.default;
+    setAt(config, setting.path, value);
+  }
+  return config as unknown as Config;
+}
+
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    node = (node[part] ??= {}) as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
+}
+
+/** Checks a value for a setting (`fromText`: an environment string to convert). */
+export function checkValue(
+  setting: Setting,
+  value: unknown,
+  fromText = false,
+): { value: unknown } | { error: string } {
+  const name = settingName(setting);
+  let v = value;
+  if (fromText && typeof value === "string") {
+    if (setting.type === "integer") v = /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+    if (setting.type === "boolean") v = value === "true" ? true : value === "false" ? false : value;
+    if (setting.type === "string[]") {
+      v = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+    }
+  }
+  switch (setting.type) {
+    case "string":
+      return typeof v === "string"
+        ? { value: v }
+        : { error: `${name} expects a string, got ${JSON.stringify(v)}` };
+    case "boolean":
+      return typeof v === "boolean"
+        ? { value: v }
+        : { error: `${name} expects true or false, got ${JSON.stringify(v)}` };
+    case "string[]":
+      return Array.isArray(v) && v.every((item) => typeof item === "string")
+        ? { value: [...v] }
+        : { error: `${name} expects a list of strings, got ${JSON.stringify(v)}` };
+    case "integer": {
+      if (typeof v !== "number" || !Number.isInteger(v)) {
+        return { error: `${name} expects an integer, got ${JSON.stringify(v)}` };
+      }
+      if (
+        (setting.min !== undefined && v < setting.min) ||
+        (setting.max !== undefined && v > setting.max)
+      ) {
+        return { error: `${name} must be between ${setting.min} and ${setting.max}, got ${v}` };
+      }
+      return { value: v };
+    }
+  }
+}
+
+/** The 1-based line of `key` inside the table `[section]` of a TOML text, when found. */
+function lineOf(text: string, path: readonly string[]): number | undefined {
+  const lines = text.split("\n");
+  let section = "";
+  const wantedSection = path.slice(0, -1).join(".");
+  const key = path.at(-1)!;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    const header = line.match(/^\[([^\]]+)\]/);
+    if (header !== null) {
+      section = header[1]!.trim();
+      if (path.length === 1 && section === key) return i + 1;
+      continue;
+    }
+    const assignment = line.match(/^([A-Za-z0-9_-]+)\s*=/);
+    if (assignment !== null && assignment[1] === key && section === wantedSection) return i + 1;
+  }
+  return undefined;
+}
+
+/** Applies a TOML text over `config`; returns the problems found (unknown keys, bad values). */
+export function applyToml(config: Config, text: string, source: string): ConfigProblem[] {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parse(text) as Record<string, unknown>;
+  } catch (error) {
+    const line = error instanceof TomlError ? error.line : undefined;
+    const message = (error as Error).message.split("\n")[0]!;
+    return [{ source, ...(line === undefined ? {} : { line }), message }];
+  }
+  const problems: ConfigProblem[] = [];
+  const walk = (node: Record<string, unknown>, path: string[]) => {
+    for (const [key, value] of Object.entries(node)) {
+      const here = [...path, key];
+      const setting = findSetting(here);
+      const line = lineOf(text, here);
+      const at = { source, ...(line === undefined ? {} : { line }) };
+      if (setting !== undefined) {
+        const checked = checkValue(setting, value);
+        if ("error" in checked) problems.push({ ...at, message: checked.error });
+        else setAt(config as unknown as Record<string, unknown>, here, checked.value);
+        continue;
+      }
+      const isSection = SETTINGS.some((s) =>
+        here.every((part, i) => s.path[i] === part) && s.path.length > here.length
+      );
+      if (isSection && typeof value === "object" && value !== null && !Array.isArray(value)) {
+        walk(value as Record<string, unknown>, here);
+      } else {
+        problems.push({ ...at, message: `unknown key "${here.join(".")}"` });
+      }
+    }
+  };
+  walk(parsed, []);
+  return problems;
+}
+
+/** Applies `CAMEODB_<SECTION>_<KEY>` variables; returns problems. */
+export function applyEnv(config: Config, env: Record<string, string | undefined>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const setting of SETTINGS) {
+    const text = env[envName(setting)];
+    if (text === undefined) continue;
+    const checked = checkValue(setting, text, true);
+    if ("error" in checked) {
+      problems.push({ source: "environment", message: `${envName(setting)}: ${checked.error}` });
+    } else setAt(config as unknown as Record<string, unknown>, setting.path, checked.value);
+  }
+  return problems;
+}
+
+/** Command-line flags that set configuration values. */
+export interface ConfigFlags {
+  readonly config?: string;
+  readonly httpPort?: string;
+  readonly httpHost?: string;
+  readonly dataDir?: string;
+  readonly nodeLabel?: string;
+  readonly cluster?: boolean;
+  readonly clusterPort?: string;
+  readonly seedNodes?: string;
+}
+
+/** Applies flags; returns problems. */
+export function applyFlags(config: Config, flags: ConfigFlags): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const set = (path: string[], text: string, flag: string) => {
+    const checked = checkValue(findSetting(path)!, text, true);
+    if ("error" in checked) {
+      problems.push({ source: "flags", message: `${flag}: ${checked.error}` });
+    } else setAt(config as unknown as Record<string, unknown>, path, checked.value);
+  };
+  if (flags.httpPort !== undefined) set(["network", "http", "port"], flags.httpPort, "--http-port");
+  if (flags.httpHost !== undefined) {
+    set(["network", "http", "bind_address"], flags.httpHost, "--http-host");
+  }
+  if (flags.dataDir !== undefined) set(["storage", "data_paths"], flags.dataDir, "--data-dir");
+  if (flags.nodeLabel !== undefined) set(["node", "label"], flags.nodeLabel, "--node-label");
+  if (flags.cluster === true) config.network.cluster.enabled = true;
+  if (flags.clusterPort !== undefined) {
+    set(["network", "cluster", "port"], flags.clusterPort, "--cluster-port");
+  }
+  if (flags.seedNodes !== undefined) {
+    set(["network", "cluster", "seed_nodes"], flags.seedNodes, "--seed-nodes");
+  }
+  return problems;
+}
+
+/** Where a configuration file is looked for, in order, when `--config` is not given. */
+export const CONFIG_LOOKUP = [
+  "./cameodb.toml",
+  "./config/cameodb.toml",
+  "/etc/cameodb/config.toml",
+];
+
+/** The loaded configuration and the file it came from (if any). */
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly file: string | undefined;
+}
+
+/**
+ * Loads the configuration: defaults, file, environment, flags. Throws `ConfigError`
+ * listing every problem. A `--config` file that does not exist is a problem.
+ */
+export async function loadConfig(
+  options: { flags?: ConfigFlags; env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<LoadedConfig> {
+  const flags = options.flags ?? {};
+  const cwd = options.cwd ?? Deno.cwd();
+  const config = defaultConfig();
+  const problems: ConfigProblem[] = [];
+  let file: string | undefined;
+  const candidates = flags.config !== undefined ? [flags.config] : CONFIG_LOOKUP;
+  for (const candidate of candidates) {
+    const path = candidate.startsWith("/") ? candidate : `${cwd}/${candidate}`;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound && flags.config === undefined) continue;
+      problems.push({
+        source: candidate,
+        message: `cannot read the configuration: ${(error as Error).message}`,
+      });
+      break;
+    }
+    file = candidate;
+    problems.push(...applyToml(config, text, candidate));
+    break;
+  }
+  problems.push(...applyEnv(config, options.env ?? Deno.env.toObject()));
+  problems.push(...applyFlags(config, flags));
+  if (config.search.default_search_limit > config.search.max_search_limit) {
+    problems.push({
+      source: file ?? "configuration",
+      message: "search.default_search_limit is above search.max_search_limit",
+    });
+  }
+  if (config.storage.data_paths.length === 0) {
+    problems.push({
+      source: file ?? "configuration",
+      message: "storage.data_paths needs at least one directory",
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, file };
+}

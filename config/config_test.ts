@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { parse } from "smol-toml";
+import { applyToml, ConfigError, defaultConfig, loadConfig } from "./config.ts";
+import { generateConfig } from "./generate.ts";
+
+Deno.test("config: defaults without a file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { config, file } = await loadConfig({ cwd: dir, env: {} });
+    assert.equal(file, undefined);
+    assert.equal(config.network.http.port, 9480);
+    assert.equal(config.network.http.bind_address, "127.0.0.1");
+    assert.deepEqual(config.storage.data_paths, ["./data/cameodb"]);
+    assert.equal(config.search.default_search_limit, 10);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("config: file, then environment, then flags; lookup order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/config`);
+    await Deno.writeTextFile(`${dir}/config/cameodb.toml`, "[network.http]\nport = 9600\n");
+    assert.equal((await loadConfig({ cwd: dir, env: {} })).config.network.http.port, 9600);
+    await Deno.writeTextFile(
+      `${dir}/cameodb.toml`,
+      '[network.http]\nport = 9500\ncors_allowed_origins = ["*"]\n[storage]\nnum_shards_init = 8\n',
+    );
+    const fromFile = await loadConfig({ cwd: dir, env: {} });
+    assert.equal(fromFile.file, "./cameodb.toml");
+    assert.equal(fromFile.config.network.http.port, 9500);
+    assert.deepEqual(fromFile.config.network.http.cors_allowed_origins, ["*"]);
+    const fromEnv = await loadConfig({
+      cwd: dir,
+      env: { CAMEODB_NETWORK_HTTP_PORT: "9481", CAMEODB_STORAGE_WAL_SYNC: "false" },
+    });
+    assert.equal(fromEnv.config.network.http.port, 9481);
+    assert.equal(fromEnv.config.storage.wal_sync, false);
+    const fromFlags = await loadConfig({
+      cwd: dir,
+      env: { CAMEODB_NETWORK_HTTP_PORT: "9481" },
+      flags: {
+        httpPort: "9482",
+        dataDir: "/tmp/x",
+        seedNodes: "/ip4/127.0.0.1/tcp/9580,/ip4/127.0.0.1/tcp/9581",
+      },
+    });
+    assert.equal(fromFlags.config.network.http.port, 9482);
+    assert.deepEqual(fromFlags.config.storage.data_paths, ["/tmp/x"]);
+    assert.equal(fromFlags.config.network.cluster.seed_nodes.length, 2);
+    assert.equal(fromFlags.config.storage.num_shards_init, 8);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("config: unknown keys and bad values are reported with their line", () => {
+  const text = [
+    "[network.http]",
+    "port = 70000",
+    'request_timeout_secs = "soon"',
+    "",
+    "[storage]",
+    "num_shard = 4",
+    "[nosuch]",
+    "x = 1",
+  ].join("\n");
+  const problems = applyToml(defaultConfig(), text, "cameodb.toml");
+  assert.deepEqual(problems.map((p) => [p.line, p.message]), [
+    [2, "network.http.port must be between 0 and 65535, got 70000"],
+    [3, 'network.http.request_timeout_secs expects an integer, got "soon"'],
+    [6, 'unknown key "storage.num_shard"'],
+    [7, 'unknown key "nosuch"'],
+  ]);
+  const syntax = applyToml(defaultConfig(), "[network.http]\nport = \n", "x.toml");
+  assert.equal(syntax[0]?.line, 2);
+});
+
+Deno.test("config: bad environment values and a missing --config file are errors", async () => {
+  await assert.rejects(
+    loadConfig({ env: { CAMEODB_NETWORK_HTTP_PORT: "nine" } }),
+    (error: ConfigError) =>
+      /CAMEODB_NETWORK_HTTP_PORT: network.http.port expects an integer/.test(error.message),
+  );
+  await assert.rejects(
+    loadConfig({ env: {}, flags: { config: "/nonexistent/cameodb.toml" } }),
+    ConfigError,
+  );
+});
+
+Deno.test("config: the generated file parses back to the defaults", () => {
+  const text = generateConfig();
+  assert.match(
+    text,
+    /# HTTP port \(0 picks a free one\) \(0..65535\); env CAMEODB_NETWORK_HTTP_PORT\nport = 9480/,
+  );
+  parse(text);
+  const config = defaultConfig();
+  assert.deepEqual(applyToml(config, text, "generated"), []);
+  assert.deepEqual(config, defaultConfig());
+});

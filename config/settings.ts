@@ -1,0 +1,234 @@
+/**
+ * Every setting of `cameodb.toml`, in one table: its path, type, default, bounds and what
+ * it means. The table drives defaults, validation, environment overrides
+ * (`CAMEODB_<SECTION>_<KEY>`) and the commented file `cameodb generate-config` prints.
+ *
+ * @module
+ */
+
+/** A setting's type. */
+export type SettingType = "string" | "integer" | "boolean" | "string[]";
+
+/** One setting. */
+export interface Setting {
+  /** Section path and key, e.g. `["network", "http", "port"]`. */
+  readonly path: readonly string[];
+  readonly type: SettingType;
+  readonly default: string | number | boolean | readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  readonly doc: string;
+}
+
+/** The settings, in the order of the generated file. */
+export const SETTINGS: readonly Setting[] = [
+  {
+    path: ["node", "label"],
+    type: "string",
+    default: "",
+    doc: "this node's name (default: the host name)",
+  },
+  { path: ["node", "zone"], type: "string", default: "", doc: "availability zone, informational" },
+  {
+    path: ["network", "http", "bind_address"],
+    type: "string",
+    default: "127.0.0.1",
+    doc: "address the HTTP API listens on",
+  },
+  {
+    path: ["network", "http", "port"],
+    type: "integer",
+    default: 9480,
+    min: 0,
+    max: 65_535,
+    doc: "HTTP port (0 picks a free one)",
+  },
+  {
+    path: ["network", "http", "request_timeout_secs"],
+    type: "integer",
+    default: 30,
+    min: 1,
+    max: 3_600,
+    doc: "a request still running after this is answered 408",
+  },
+  {
+    path: ["network", "http", "max_body_size_mb"],
+    type: "integer",
+    default: 100,
+    min: 1,
+    max: 10_240,
+    doc: "larger request bodies are answered 413 (NDJSON streams are not bounded by this)",
+  },
+  {
+    path: ["network", "http", "max_concurrent_requests"],
+    type: "integer",
+    default: 256,
+    min: 1,
+    max: 100_000,
+    doc: "requests beyond this are answered 503 with Retry-After",
+  },
+  {
+    path: ["network", "http", "cors_allowed_origins"],
+    type: "string[]",
+    default: [],
+    doc: 'origins allowed by CORS, e.g. ["https://app.example"]; ["*"] allows any',
+  },
+  {
+    path: ["network", "cluster", "enabled"],
+    type: "boolean",
+    default: false,
+    doc: "join a cluster over libp2p",
+  },
+  {
+    path: ["network", "cluster", "bind_address"],
+    type: "string",
+    default: "127.0.0.1",
+    doc: "address the cluster transport listens on",
+  },
+  {
+    path: ["network", "cluster", "port"],
+    type: "integer",
+    default: 9580,
+    min: 0,
+    max: 65_535,
+    doc: "cluster port",
+  },
+  {
+    path: ["network", "cluster", "cluster_name"],
+    type: "string",
+    default: "cameodb",
+    doc: "nodes join only a cluster of the same name",
+  },
+  {
+    path: ["network", "cluster", "seed_nodes"],
+    type: "string[]",
+    default: [],
+    doc: "multiaddrs of nodes to dial at start, e.g. /ip4/127.0.0.1/tcp/9580",
+  },
+  {
+    path: ["network", "cluster", "psk"],
+    type: "string",
+    default: "",
+    doc: "pre-shared key of a private swarm",
+  },
+  {
+    path: ["storage", "data_paths"],
+    type: "string[]",
+    default: ["./data/cameodb"],
+    doc: "data directories (the first holds the node's data)",
+  },
+  { path: ["storage", "wal_sync"], type: "boolean", default: true, doc: "durable commits (fsync)" },
+  {
+    path: ["storage", "default_batch_size"],
+    type: "integer",
+    default: 1_000,
+    min: 1,
+    max: 100_000,
+    doc: "documents per batch of an NDJSON stream",
+  },
+  {
+    path: ["storage", "num_shards_init"],
+    type: "integer",
+    default: 4,
+    min: 1,
+    max: 1_024,
+    doc: "microshards of a new node (fixed once the node has data)",
+  },
+  {
+    path: ["storage", "max_shards_per_node"],
+    type: "integer",
+    default: 256,
+    min: 1,
+    max: 4_096,
+    doc: "most microshards one node hosts",
+  },
+  {
+    path: ["search", "indexer_memory_min_mb"],
+    type: "integer",
+    default: 16,
+    min: 1,
+    max: 65_536,
+    doc: "memory an index writer starts with",
+  },
+  {
+    path: ["search", "indexer_memory_max_mb"],
+    type: "integer",
+    default: 256,
+    min: 1,
+    max: 65_536,
+    doc: "memory an index writer may grow to",
+  },
+  {
+    path: ["search", "total_memory_limit_mb"],
+    type: "integer",
+    default: 4_096,
+    min: 16,
+    max: 1_048_576,
+    doc: "writes are refused (503) once the indexes hold more than this",
+  },
+  {
+    path: ["search", "search_threads"],
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 1_024,
+    doc: "0: the number of cores",
+  },
+  {
+    path: ["search", "default_search_limit"],
+    type: "integer",
+    default: 10,
+    min: 0,
+    max: 1_000_000,
+    doc: "hits returned when a search names no limit",
+  },
+  {
+    path: ["search", "max_search_limit"],
+    type: "integer",
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    doc: "largest limit (and offset + limit) a search may ask",
+  },
+  {
+    path: ["search", "broadcast_timeout_secs"],
+    type: "integer",
+    default: 5,
+    min: 1,
+    max: 600,
+    doc: "a node that does not answer a search within this counts as failed",
+  },
+  {
+    path: ["search", "remote_retry_attempts"],
+    type: "integer",
+    default: 2,
+    min: 0,
+    max: 10,
+    doc: "retries of a remote write or read",
+  },
+  {
+    path: ["search", "broadcast_fanout_limit"],
+    type: "integer",
+    default: 16,
+    min: 1,
+    max: 1_024,
+    doc: "nodes a search asks at once",
+  },
+];
+
+/** The environment variable that overrides a setting: `CAMEODB_NETWORK_HTTP_PORT`. */
+export function envName(setting: Setting): string {
+  return `CAMEODB_${setting.path.join("_").toUpperCase()}`;
+}
+
+/** The dotted name of a setting: `network.http.port`. */
+export function settingName(setting: Setting): string {
+  return setting.path.join(".");
+}
+
+/** Finds the setting at a path. */
+export function findSetting(path: readonly string[]): Setting | undefined {
+  return SETTINGS.find((s) =>
+    s.path.length === path.length && s.path.every((p, i) => p === path[i])
+  );
+}
