@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { ActorSystem } from "../actors/system.ts";
+import { fnv1a, NodeOrchestrator } from "./orchestrator.ts";
+
+async function withNode(fn: (node: NodeOrchestrator, dir: string) => Promise<void>, numShards = 3) {
+  const dir = await Deno.makeTempDir();
+  const system = new ActorSystem({ node: "test" });
+  try {
+    const node = await NodeOrchestrator.start(system, { dataDir: dir, numShards });
+    await fn(node, dir);
+  } finally {
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("orchestrator: documents are routed by routing key, read back, and searched across shards", async () => {
+  await withNode(async (node) => {
+    const outcomes = await node.write(
+      Array.from({ length: 60 }, (_, i) => ({
+        op: "put" as const,
+        index: "books",
+        id: `b${i}`,
+        doc: { title: `book ${i % 2 === 0 ? "even" : "odd"}`, n: i },
+      })),
+    );
+    assert.ok(outcomes.every((outcome) => outcome.ok));
+    const shards = new Set(outcomes.map((outcome) => outcome.shard_id));
+    assert.equal(shards.size, 3, "a bulk spreads over every shard");
+    assert.equal(outcomes[7]!.shard_id, fnv1a("b7") % 3);
+    assert.equal((await node.get("books", "b7"))?.doc.n, 7);
+    const answer = await node.search("books", { query: "title:even sort n:desc limit 3" });
+    assert.equal(answer.total_hits, 30);
+    assert.deepEqual(answer.hits.map((hit) => hit.id), ["b58", "b56", "b54"]);
+    const [summary] = await node.indexes();
+    assert.equal(summary?.document_count, 60);
+    assert.equal(summary?.shard_count, 3);
+    // A routing key keeps related documents on one shard.
+    const routed = await node.write([
+      { op: "put", index: "books", id: "x1", routing_key: "tenant-a", doc: { title: "a" } },
+      { op: "put", index: "books", id: "x2", routing_key: "tenant-a", doc: { title: "b" } },
+    ]);
+    assert.equal(routed[0]!.shard_id, routed[1]!.shard_id);
+    assert.equal((await node.get("books", "x1", "tenant-a"))?.doc.title, "a");
+  });
+});
+
+Deno.test("orchestrator: the schema is decided at node level; every shard agrees", async () => {
+  await withNode(async (node) => {
+    // Integers first, then a fraction on another shard: the node widens once for all.
+    await node.write([{ op: "put", index: "p", id: "a", doc: { price: 10 } }]);
+    const second = await node.write([
+      { op: "put", index: "p", id: "b", doc: { price: 10.5 } },
+      { op: "put", index: "p", id: "c", doc: { price: "cheap" } },
+    ]);
+    assert.equal(second[0]!.ok, true);
+    assert.equal(second[1]!.ok, false);
+    assert.match(
+      !second[1]!.ok ? second[1]!.error.message : "",
+      /field "price" expects f64, got "cheap"/,
+    );
+    assert.equal(node.schema("p")?.schema.fields.price?.type, "f64");
+    const answer = await node.search("p", { query: "price:>=10", limit: 10 });
+    assert.deepEqual(answer.hits.map((hit) => hit.id).sort(), ["a", "b"]);
+  });
+});
+
+Deno.test("orchestrator: the shard count is fixed once the node has started", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const requested of [2, 5]) {
+      const system = new ActorSystem();
+      const node = await NodeOrchestrator.start(system, { dataDir: dir, numShards: requested });
+      assert.equal(node.shardCount, 2);
+      if (requested === 2) {
+        await node.write([{ op: "put", index: "i", id: "k", doc: { t: "kept" } }]);
+      } else assert.equal((await node.get("i", "k"))?.doc.t, "kept");
+      await system.shutdown();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("orchestrator: configure, drop, and errors for unknown indexes", async () => {
+  await withNode(async (node) => {
+    await node.configure("hot", { engine: "orama", fields: [{ name: "status", type: "string" }] });
+    assert.equal(node.schema("hot")?.engine, "orama");
+    await assert.rejects(
+      node.configure("hot", { engine: "fts5" }),
+      /engine is chosen when an index is created/,
+    );
+    await assert.rejects(node.search("missing", { query: "*" }), { name: "IndexNotFoundError" });
+    assert.deepEqual(await node.dropIndex("hot"), { deleted_from_shards: 3, total_shards: 3 });
+    assert.deepEqual(await node.indexes(), []);
+  });
+});
