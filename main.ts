@@ -14,6 +14,8 @@ import { hostname } from "node:os";
 import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
 import { loadNodeId } from "./node/identity.ts";
+import { NodeOrchestrator } from "./node/orchestrator.ts";
+import { ActorSystem } from "./actors/system.ts";
 import { VERSION } from "./version.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
@@ -75,6 +77,18 @@ async function serve(args: string[]): Promise<number> {
   const dataDir = config.storage.data_paths[0]!;
   const nodeId = await loadNodeId(dataDir);
   const nodeName = config.node.label === "" ? hostname() : config.node.label;
+  const system = new ActorSystem({ node: nodeId });
+  const database = await NodeOrchestrator.start(system, {
+    dataDir,
+    numShards: config.storage.num_shards_init,
+    memoryLimitBytes: Math.floor(
+      config.search.total_memory_limit_mb * 1024 * 1024 / config.storage.num_shards_init,
+    ),
+    searchLimits: {
+      defaultLimit: config.search.default_search_limit,
+      maxLimit: config.search.max_search_limit,
+    },
+  });
   const health = (): Health => ({
     status: "green",
     node_id: nodeId,
@@ -83,13 +97,18 @@ async function serve(args: string[]): Promise<number> {
     cluster_enabled: false,
     total_nodes: 1,
     connected_nodes: 1,
-    active_shards: 0,
-    total_indexes: 0,
+    active_shards: database.shardCount,
+    total_indexes: database.indexCount,
   });
-  const server = await startServer(createHandler({ health }), {
-    hostname: config.network.http.bind_address,
-    port,
-  });
+  const server = await startServer(
+    createHandler({ health, database, nodeId }, {
+      maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
+    }),
+    {
+      hostname: config.network.http.bind_address,
+      port,
+    },
+  );
   console.log(
     `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
       `(node ${nodeName}, id ${nodeId}, data ${dataDir}, config ${loaded.file ?? "defaults"})`,
@@ -104,6 +123,7 @@ async function serve(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   await server.finished;
+  await system.shutdown();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   console.log("CameoDB stopped");

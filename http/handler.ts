@@ -7,6 +7,7 @@
 
 import { json } from "./errors.ts";
 import { createRouter, route } from "./router.ts";
+import { apiRoutes, type Database } from "./api.ts";
 
 /** The answer of `GET /_cluster/health`. */
 export interface Health {
@@ -24,14 +25,25 @@ export interface Health {
 /** What the handler needs from the node. */
 export interface NodeApi {
   health(): Health | Promise<Health>;
+  /** The database; without it only health is served. */
+  readonly database?: Database;
+  readonly nodeId?: string;
 }
+
+/** Default largest request body: 100 MB. */
+export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
 /** Builds the API handler over a node. */
 export function createHandler(
   node: NodeApi,
-  options: { log?: (error: unknown) => void } = {},
+  options: { log?: (error: unknown) => void; maxBodyBytes?: number } = {},
 ): (request: Request) => Promise<Response> {
-  return createRouter([
-    route("GET", "/_cluster/health", async () => json(await node.health())),
-  ], options);
+  const routes = [route("GET", "/_cluster/health", async () => json(await node.health()))];
+  if (node.database !== undefined) {
+    routes.push(...apiRoutes(node.database, {
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      nodeId: node.nodeId ?? "",
+    }));
+  }
+  return createRouter(routes, options.log === undefined ? {} : { log: options.log });
 }

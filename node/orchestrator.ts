@@ -141,6 +141,11 @@ export class NodeOrchestrator {
     }
   }
 
+  /** Indexes on this node. */
+  get indexCount(): number {
+    return this.#schemas.size;
+  }
+
   /** The microshard of a routing key. */
   shardOf(routingKey: string): number {
     return fnv1a(routingKey) % this.shardCount;
