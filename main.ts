@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { hostname } from "node:os";
 import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
+import { withLimits } from "./http/limits.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { NodeOrchestrator } from "./node/orchestrator.ts";
 import { ActorSystem } from "./actors/system.ts";
@@ -101,9 +102,17 @@ async function serve(args: string[]): Promise<number> {
     total_indexes: database.indexCount,
   });
   const server = await startServer(
-    createHandler({ health, database, nodeId }, {
-      maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
-    }),
+    withLimits(
+      createHandler({ health, database, nodeId }, {
+        maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
+        batchSize: config.storage.default_batch_size,
+      }),
+      {
+        maxConcurrentRequests: config.network.http.max_concurrent_requests,
+        requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
+        corsAllowedOrigins: config.network.http.cors_allowed_origins,
+      },
+    ),
     {
       hostname: config.network.http.bind_address,
       port,

@@ -16,6 +16,7 @@
 
 import { HttpError, json } from "./errors.ts";
 import { type Route, route } from "./router.ts";
+import { ingestStream, searchStream } from "./ndjson.ts";
 import { describeFields, type Schema, thumbprint } from "../storage/schema.ts";
 import type { EngineName } from "../storage/search_index.ts";
 import type { SerializedError } from "../actors/errors.ts";
@@ -154,7 +155,7 @@ function object(value: unknown, what: string): Record<string, unknown> {
 /** The routes of the document, index and search API. */
 export function apiRoutes(
   db: Database,
-  options: { maxBodyBytes: number; nodeId: string },
+  options: { maxBodyBytes: number; nodeId: string; batchSize?: number },
 ): Route[] {
   const body = (request: Request) => readJson(request, options.maxBodyBytes);
   const single = async (writes: Parameters<Database["write"]>[0]) => {
@@ -342,6 +343,24 @@ export function apiRoutes(
     route("POST", "/api/:index/search", async (request, params) => {
       const input = await body(request);
       return json(await call(() => db.search(params.index!, input)));
+    }),
+    route("POST", "/api/:index/search/stream", async (request, params) => {
+      const input = await body(request);
+      const answer = await call(() => db.search(params.index!, input)) as { hits: unknown[] };
+      return searchStream(answer);
+    }),
+    route("POST", "/api/:index/document/stream", async (request, params) => {
+      const type = request.headers.get("content-type") ?? "";
+      if (!/^application\/(x-ndjson|jsonl|json-seq|ndjson)\b/i.test(type)) {
+        throw new HttpError(
+          415,
+          "Unsupported media type",
+          `expected Content-Type: application/x-ndjson, got "${type}"`,
+        );
+      }
+      return json(
+        await call(() => ingestStream(db, params.index!, request, options.batchSize ?? 1_000)),
+      );
     }),
   ];
 }

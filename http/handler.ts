@@ -36,13 +36,14 @@ export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 /** Builds the API handler over a node. */
 export function createHandler(
   node: NodeApi,
-  options: { log?: (error: unknown) => void; maxBodyBytes?: number } = {},
+  options: { log?: (error: unknown) => void; maxBodyBytes?: number; batchSize?: number } = {},
 ): (request: Request) => Promise<Response> {
   const routes = [route("GET", "/_cluster/health", async () => json(await node.health()))];
   if (node.database !== undefined) {
     routes.push(...apiRoutes(node.database, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       nodeId: node.nodeId ?? "",
+      ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     }));
   }
   return createRouter(routes, options.log === undefined ? {} : { log: options.log });

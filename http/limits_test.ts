@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { withLimits } from "./limits.ts";
+
+function gated() {
+  const gate = Promise.withResolvers<void>();
+  const entered: Array<() => void> = [];
+  const handler = async (_request: Request) => {
+    entered.shift()?.();
+    await gate.promise;
+    return new Response("ok");
+  };
+  const nextEntry = () => new Promise<void>((resolve) => entered.push(resolve));
+  return { handler, release: () => gate.resolve(), nextEntry };
+}
+
+Deno.test("limits: requests past the concurrency bound get 503 with Retry-After", async () => {
+  const { handler, release, nextEntry } = gated();
+  const limited = withLimits(handler, {
+    maxConcurrentRequests: 1,
+    requestTimeoutMs: 10_000,
+    corsAllowedOrigins: [],
+  });
+  const entered = nextEntry();
+  const first = limited(new Request("http://db/a"));
+  await entered;
+  const second = await limited(new Request("http://db/b"));
+  assert.equal(second.status, 503);
+  assert.equal(second.headers.get("retry-after"), "1");
+  assert.match((await second.json()).details, /more than 1 requests at once/);
+  release();
+  assert.equal((await first).status, 200);
+  assert.equal((await limited(new Request("http://db/c"))).status, 200, "the slot was freed");
+});
+
+Deno.test("limits: a request running past the timeout gets 408", async () => {
+  const { handler, release } = gated();
+  const limited = withLimits(handler, {
+    maxConcurrentRequests: 10,
+    requestTimeoutMs: 50,
+    corsAllowedOrigins: [],
+  });
+  const response = await limited(new Request("http://db/slow"));
+  assert.equal(response.status, 408);
+  assert.equal((await response.json()).error, "Request timeout");
+  release();
+});
+
+Deno.test("limits: CORS for allowed origins only, with preflight", async () => {
+  const ok = async () => new Response("ok");
+  const limited = withLimits(ok, {
+    maxConcurrentRequests: 10,
+    requestTimeoutMs: 1_000,
+    corsAllowedOrigins: ["https://app.example"],
+  });
+  const allowed = await limited(
+    new Request("http://db/x", { headers: { origin: "https://app.example" } }),
+  );
+  assert.equal(allowed.headers.get("access-control-allow-origin"), "https://app.example");
+  const other = await limited(
+    new Request("http://db/x", { headers: { origin: "https://evil.example" } }),
+  );
+  assert.equal(other.headers.get("access-control-allow-origin"), null);
+  const preflight = await limited(
+    new Request("http://db/x", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST" },
+    }),
+  );
+  assert.equal(preflight.status, 204);
+  assert.match(preflight.headers.get("access-control-allow-methods") ?? "", /POST/);
+});
