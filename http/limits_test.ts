@@ -46,7 +46,7 @@ Deno.test("limits: a request running past the timeout gets 408", async () => {
 });
 
 Deno.test("limits: CORS for allowed origins only, with preflight", async () => {
-  const ok = async () => new Response("ok");
+  const ok = () => Promise.resolve(new Response("ok"));
   const limited = withLimits(ok, {
     maxConcurrentRequests: 10,
     requestTimeoutMs: 1_000,
