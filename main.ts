@@ -20,6 +20,8 @@ import { ActorSystem } from "./actors/system.ts";
 import { VERSION } from "./version.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
+import { runCommand } from "./client/commands.ts";
+import { progressBar, repl, stdinLines } from "./client/repl.ts";
 
 const USAGE = `CameoDB ${VERSION}
 
@@ -35,8 +37,9 @@ Usage:
                                    cluster settings (the cluster itself is not built yet)
   cameodb generate-config          print a commented default configuration
   cameodb check-config [-c FILE]   report unknown keys and bad values, with their line
-  cameodb client [--connect URL] health
-                                   ask a server for its health (default http://127.0.0.1:9480)
+  cameodb client [-i] [--connect URL] [COMMAND ...]
+                                   the client (default http://127.0.0.1:9480): with a command, run it
+                                   and exit; without, or with -i, interactive ("help" lists commands)
   cameodb help                     this text
 `;
 
@@ -143,22 +146,37 @@ async function client(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { connect: { type: "string", default: "http://127.0.0.1:9480" } },
+    options: {
+      connect: { type: "string", default: "http://127.0.0.1:9480" },
+      interactive: { type: "boolean", short: "i" },
+      yes: { type: "boolean" },
+      "batch-size": { type: "string" },
+      id: { type: "string" },
+    },
   });
-  const [command] = positionals;
-  if (command !== "health") {
-    console.error(`cameodb client: unknown command "${command ?? ""}" (try "health")`);
-    return 2;
-  }
-  try {
-    const response = await fetch(new URL("/_cluster/health", values.connect));
-    const body = await response.json();
-    console.log(JSON.stringify(body, null, 2));
-    return response.ok ? 0 : 1;
-  } catch (error) {
-    console.error(`cameodb client: cannot reach ${values.connect}: ${(error as Error).message}`);
-    return 1;
-  }
+  if (values.interactive === true || positionals.length === 0) return await repl(values.connect);
+  const words = [...positionals];
+  if (values.yes === true) words.push("--yes");
+  if (values["batch-size"] !== undefined) words.push("--batch-size", values["batch-size"]);
+  if (values.id !== undefined) words.push("--id", values.id);
+  const encoder = new TextEncoder();
+  const result = await runCommand(words, values.connect, {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    confirm: async (question) => {
+      Deno.stdout.writeSync(encoder.encode(question));
+      const answer = await stdinLines().next();
+      return !answer.done && /^y(es)?$/i.test(answer.value.trim());
+    },
+    progress: (done, total, rate) => {
+      if (Deno.stderr.isTerminal()) {
+        Deno.stderr.writeSync(
+          encoder.encode(`\r${progressBar(done, total, rate)}${done === total ? "\n" : ""}`),
+        );
+      }
+    },
+  });
+  return result.code;
 }
 
 async function checkConfig(args: string[]): Promise<number> {

@@ -49,8 +49,7 @@ Deno.test("client: `cameodb client health` prints the server's health", async ()
       args: ["run", "--allow-all", MAIN, "client", "--connect", server.url, "health"],
     }).output();
     assert.equal(output.code, 0);
-    const printed = JSON.parse(new TextDecoder().decode(output.stdout));
-    assert.equal(printed.status, "green");
+    assert.match(new TextDecoder().decode(output.stdout), /^status: green\nnode: /);
   } finally {
     await server.stop();
     await Deno.remove(dataDir, { recursive: true });

@@ -1,0 +1,16 @@
+/**
+ * The command-line client: commands, the interactive mode, and data files.
+ *
+ * @module
+ */
+
+export { type ClientIO, type CommandResult, HELP, runCommand, splitWords } from "./commands.ts";
+export {
+  type DataFormat,
+  detectFormat,
+  parseDelimited,
+  readRecords,
+  type Record,
+  typedValue,
+} from "./data_file.ts";
+export { MAX_HISTORY, progressBar, repl, stdinLines } from "./repl.ts";
