@@ -17,6 +17,7 @@ import { withLimits } from "./http/limits.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { NodeOrchestrator } from "./node/orchestrator.ts";
 import { ActorSystem } from "./actors/system.ts";
+import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
@@ -77,11 +78,22 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   const { config } = loaded;
+  let log: Logger;
+  try {
+    log = createLogger(logLevelFrom(Deno.env.get("CAMEODB_LOG")));
+  } catch (error) {
+    console.error(`cameodb: ${(error as Error).message}`);
+    return 2;
+  }
   const port = config.network.http.port;
   const dataDir = config.storage.data_paths[0]!;
   const nodeId = await loadNodeId(dataDir);
   const nodeName = config.node.label === "" ? hostname() : config.node.label;
-  const system = new ActorSystem({ node: nodeId });
+  const system = new ActorSystem({
+    node: nodeId,
+    log: (message, error) => log.error(message, error),
+    onEscalation: (error) => log.error("an actor failed past its restart limit:", error),
+  });
   const database = await NodeOrchestrator.start(system, {
     dataDir,
     numShards: config.storage.num_shards_init,
@@ -107,6 +119,7 @@ async function serve(args: string[]): Promise<number> {
   const server = await startServer(
     withLimits(
       createHandler({ health, database, nodeId }, {
+        log: (error) => log.error("request failed:", error),
         maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
         batchSize: config.storage.default_batch_size,
       }),
@@ -121,20 +134,24 @@ async function serve(args: string[]): Promise<number> {
       port,
     },
   );
+  // The banner goes to stdout (scripts and tests read the address from it); logs to stderr.
   console.log(
     `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
-      `(node ${nodeName}, id ${nodeId}, data ${dataDir}, config ${loaded.file ?? "defaults"})`,
+      `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${database.shardCount} shards, ` +
+      `${database.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
   );
+  log.debug("configuration", config);
   let signals = 0;
   const onSignal = () => {
     signals++;
     if (signals > 1) Deno.exit(130);
-    console.log("CameoDB shutting down (a second signal exits at once)");
+    log.info("shutting down: finishing in-flight requests (a second signal exits at once)");
     server.shutdown();
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   await server.finished;
+  log.info("HTTP closed; stopping the microshards");
   await system.shutdown();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);

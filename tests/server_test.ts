@@ -141,3 +141,42 @@ Deno.test("server: the environment overrides the file; a bad file refuses to sta
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("server: CAMEODB_LOG sets the log level; an unknown level refuses to start", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const refused = await cameodb(["serve", "--http-port", "0", "--data-dir", `${dir}/a`], {
+      env: { CAMEODB_LOG: "loud" },
+    });
+    assert.equal(refused.code, 2);
+    assert.match(
+      new TextDecoder().decode(refused.stderr),
+      /CAMEODB_LOG must be debug, info, warn or error/,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", MAIN, "serve", "--http-port", "0", "--data-dir", `${dir}/b`],
+      env: { CAMEODB_LOG: "debug" },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = child.stderr.getReader();
+    let seen = "";
+    const decoder = new TextDecoder();
+    while (!/DEBUG configuration/.test(seen)) {
+      const { value, done } = await stderr.read();
+      if (done) break;
+      seen += decoder.decode(value);
+    }
+    assert.match(seen, /DEBUG configuration \{"node":/);
+    child.kill("SIGTERM");
+    stderr.releaseLock();
+    const [status] = await Promise.all([
+      child.status,
+      child.stdout.cancel(),
+      child.stderr.cancel(),
+    ]);
+    assert.equal(status.code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
