@@ -134,13 +134,6 @@ async function serve(args: string[]): Promise<number> {
       port,
     },
   );
-  // The banner goes to stdout (scripts and tests read the address from it); logs to stderr.
-  console.log(
-    `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
-      `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${database.shardCount} shards, ` +
-      `${database.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
-  );
-  log.debug("configuration", config);
   let signals = 0;
   const onSignal = () => {
     signals++;
@@ -150,6 +143,14 @@ async function serve(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  // Signals are handled before the banner says we listen. The banner goes to stdout
+  // (scripts and tests read the address from it); logs go to stderr.
+  console.log(
+    `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
+      `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${database.shardCount} shards, ` +
+      `${database.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
+  );
+  log.debug("configuration", config);
   await server.finished;
   log.info("HTTP closed; stopping the microshards");
   await system.shutdown();

@@ -168,6 +168,7 @@ Deno.test("server: CAMEODB_LOG sets the log level; an unknown level refuses to s
       seen += decoder.decode(value);
     }
     assert.match(seen, /DEBUG configuration \{"node":/);
+    // The configuration is logged after the banner, so the signal handlers are in place.
     child.kill("SIGTERM");
     stderr.releaseLock();
     const [status] = await Promise.all([
