@@ -137,6 +137,13 @@ export async function readJson(request: Request, maxBodyBytes: number): Promise<
   }
 }
 
+/** The failed items of a bulk, by position. */
+function bulkErrors(outcomes: Awaited<ReturnType<Database["write"]>>) {
+  return outcomes.flatMap((outcome, item) =>
+    outcome.ok ? [] : [{ item, id: outcome.id, error: outcome.error.message }]
+  );
+}
+
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -296,9 +303,7 @@ export function apiRoutes(
         };
       });
       const outcomes = await call(() => db.write(writes));
-      const errors = outcomes.flatMap((outcome, item) =>
-        outcome.ok ? [] : [{ item, id: outcome.id, error: outcome.error.message }]
-      );
+      const errors = bulkErrors(outcomes);
       return json({
         items_written: outcomes.length - errors.length,
         items_received: items.length,
@@ -328,9 +333,7 @@ export function apiRoutes(
         };
       });
       const outcomes = await call(() => db.write(writes));
-      const errors = outcomes.flatMap((outcome, item) =>
-        outcome.ok ? [] : [{ item, id: outcome.id, error: outcome.error.message }]
-      );
+      const errors = bulkErrors(outcomes);
       return json({
         items_received: items.length,
         items_deleted: outcomes.filter((outcome) =>

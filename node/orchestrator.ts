@@ -20,17 +20,15 @@ import type { WriteOutcome, WriteRequest } from "../storage/microshard.ts";
 import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
 import { validateDocId, validateIndexName } from "../storage/names.ts";
 import { declareFields, EMPTY_SCHEMA, planSchema, type Schema } from "../storage/schema.ts";
-import type { EngineName } from "../storage/search_index.ts";
+import { type EngineName, ENGINES } from "../storage/search_index.ts";
 import { serializeError } from "../actors/errors.ts";
 import {
-  answerHit,
   compileSearch,
   mergedSchema,
   type SearchAnswer,
+  searchAnswer,
   type SearchLimits,
 } from "../query/search.ts";
-import { mergePages } from "../query/merge.ts";
-import { mergeFacets } from "../query/facets.ts";
 
 const SHARD_MODULE = new URL("../storage/microshard_actor.ts", import.meta.url);
 
@@ -184,8 +182,8 @@ export class NodeOrchestrator {
   ): Promise<{ schema: Schema; engine: EngineName }> {
     validateIndexName(index);
     const current = this.#schemas.get(index);
-    if (config.engine !== undefined && config.engine !== "fts5" && config.engine !== "orama") {
-      throw new InvalidInputError(`Unknown engine "${config.engine}": use fts5 or orama`);
+    if (config.engine !== undefined && !ENGINES.includes(config.engine as EngineName)) {
+      throw new InvalidInputError(`Unknown engine "${config.engine}": use ${ENGINES.join(" or ")}`);
     }
     if (current !== undefined && config.engine !== undefined && config.engine !== current.engine) {
       throw new InvalidInputError(
@@ -326,21 +324,7 @@ export class NodeOrchestrator {
         facets: search.facets,
       })
     ));
-    const merged = mergePages(pages, search);
-    const hits = merged.hits.map((hit) => answerHit(hit, search.fields));
-    return {
-      hits,
-      hits_returned: hits.length,
-      total_hits: merged.total,
-      limit: search.limit,
-      offset: search.offset,
-      total_shards: this.shardCount,
-      failed_shards: 0,
-      took_ms: Math.round((performance.now() - started) * 100) / 100,
-      ...(search.facets.length === 0
-        ? {}
-        : { facets: mergeFacets(search.facets, pages.map((page) => page.facets)) }),
-    };
+    return searchAnswer(pages, search, { started, totalShards: this.shardCount });
   }
 
   /** Deletes an index on every shard. */

@@ -8,7 +8,7 @@
  */
 
 import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
-import type { Microshard, ShardHit } from "../storage/microshard.ts";
+import type { Microshard, ShardHit, ShardSearchResult } from "../storage/microshard.ts";
 import { EMPTY_SCHEMA, type FieldDef, type Schema } from "../storage/schema.ts";
 import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
 import { checkFacets, type FacetAnswer, mergeFacets } from "./facets.ts";
@@ -195,36 +195,36 @@ export async function searchShards(
   if (schemas.length === 0) throw new IndexNotFoundError(index);
   const search = compileSearch(request, mergedSchema(schemas), limits);
   const holding = shards.filter((shard) => shard.indexes().some((info) => info.name === index));
-  const plan = search.plan;
-  const pages = plan.kind === "ids" && search.sort.length === 0 && search.facets.length === 0
-    // `id:value` alone is answered from KV, without the search index.
-    ? await Promise.all(holding.map(async (shard) => {
-      const docs = await Promise.all(plan.ids.map((id) => shard.get(index, id)));
-      const hits = docs.filter((doc) => doc !== undefined).map((doc) => ({ ...doc, score: 0 }));
-      return { total: hits.length, hits, facets: undefined };
-    }))
-    : await Promise.all(holding.map((shard) =>
-      shard.search(index, search.plan, {
-        limit: search.limit === 0 ? 0 : search.offset + search.limit,
-        offset: 0,
-        sort: search.sort,
-        facets: search.facets,
-      })
-    ));
+  const pages = await Promise.all(holding.map((shard) =>
+    shard.search(index, search.plan, {
+      limit: search.limit === 0 ? 0 : search.offset + search.limit,
+      offset: 0,
+      sort: search.sort,
+      facets: search.facets,
+    })
+  ));
+  return searchAnswer(pages, search, { started, totalShards: shards.length });
+}
+
+/** Merges shard pages into the answer of a search: hits, totals, facets, timing. */
+export function searchAnswer(
+  pages: ReadonlyArray<ShardSearchResult>,
+  search: CompiledSearch,
+  context: { started: number; totalShards: number; failedShards?: number },
+): SearchAnswer {
   const merged = mergePages(pages, search);
   const hits = merged.hits.map((hit) => answerHit(hit, search.fields));
-  const facets = search.facets.length === 0
-    ? {}
-    : { facets: mergeFacets(search.facets, pages.map((page) => page.facets)) };
   return {
     hits,
     hits_returned: hits.length,
     total_hits: merged.total,
     limit: search.limit,
     offset: search.offset,
-    total_shards: shards.length,
-    failed_shards: 0,
-    took_ms: Math.round((performance.now() - started) * 100) / 100,
-    ...facets,
+    total_shards: context.totalShards,
+    failed_shards: context.failedShards ?? 0,
+    took_ms: Math.round((performance.now() - context.started) * 100) / 100,
+    ...(search.facets.length === 0
+      ? {}
+      : { facets: mergeFacets(search.facets, pages.map((page) => page.facets)) }),
   };
 }

@@ -72,6 +72,7 @@ export class Fts5Index implements SearchIndex {
   #columnCount = INITIAL_COLUMNS;
   #applied = 0;
   #count = 0;
+  #cacheBytes = 0;
   #schema: Schema;
   #stmts!: {
     ridOf: StatementSync;
@@ -137,6 +138,10 @@ export class Fts5Index implements SearchIndex {
     }
     this.#prepare();
     this.#count = (db.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n;
+    const cache = (db.prepare("PRAGMA cache_size").get() as { cache_size: number }).cache_size;
+    const pageSize = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
+    // A negative cache_size is in KiB, a positive one in pages.
+    this.#cacheBytes = cache < 0 ? -cache * 1024 : cache * pageSize;
     if (this.updateSchema(schema) === "rebuild") this.reset(schema, 0);
     if (columns === undefined) this.#writeMeta();
   }
@@ -537,12 +542,8 @@ export class Fts5Index implements SearchIndex {
   }
 
   memoryBytes(): number {
-    // SQLite's page cache for this connection; the index itself lives on disk.
-    const row = this.#db.prepare("PRAGMA cache_size").get() as { cache_size: number };
-    const pages = row.cache_size < 0 ? (-row.cache_size * 1024) / 4096 : row.cache_size;
-    const pageSize = (this.#db.prepare("PRAGMA page_size").get() as { page_size: number })
-      .page_size;
-    return Math.round(pages * pageSize);
+    // SQLite's page-cache budget for this connection; the index itself lives on disk.
+    return this.#cacheBytes;
   }
 
   close(): void {

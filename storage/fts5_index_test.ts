@@ -11,7 +11,7 @@ runSearchIndexConformance("fts5", () => {
     reopen: (schema) => Fts5Index.open({ path, schema }),
     cleanup: () => Deno.removeSync(dir, { recursive: true }),
   };
-});
+}, { durable: true });
 
 Deno.test("fts5 engine: a file that is not an index is reported as corrupt", () => {
   const dir = Deno.makeTempDirSync();

@@ -483,6 +483,22 @@ export class Microshard {
     return this.#exclusive(async () => {
       const open = this.#indexes.get(index);
       if (open === undefined) throw new IndexNotFoundError(index);
+      if (
+        plan.kind === "ids" && (options.sort ?? []).length === 0 &&
+        (options.facets ?? []).length === 0
+      ) {
+        // `id:value` alone is answered from KV, without the search index.
+        const headers = await this.#headers(index, [...new Set(plan.ids)]);
+        const hits = [];
+        for (const [id, header] of headers) {
+          hits.push({ id, score: 0, version: header.version, doc: await this.#body(header) });
+        }
+        hits.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        return {
+          total: hits.length,
+          hits: hits.slice(options.offset, options.offset + Math.max(options.limit, 0)),
+        };
+      }
       const result = open.engine.search(plan, options);
       const facets = options.facets === undefined || options.facets.length === 0
         ? undefined

@@ -4,4 +4,4 @@ import { runSearchIndexConformance } from "./search_index_conformance.ts";
 runSearchIndexConformance("orama", () => ({
   create: (schema) => new OramaIndex(schema),
   cleanup: () => {},
-}));
+}), { durable: false });

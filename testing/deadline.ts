@@ -1,5 +1,5 @@
 /**
- * Waiting in tests without sleeping: on a promise or a condition, always with a deadline.
+ * Waiting in tests without sleeping: on a promise, always with a deadline.
  *
  * @module
  */
@@ -19,21 +19,4 @@ export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: st
     );
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Re-checks `condition` each time the event loop turns until it holds or `timeoutMs`
- * passes. For conditions no event announces (another process's state, a file).
- */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  options: { timeoutMs: number; what: string; intervalMs?: number },
-): Promise<void> {
-  const deadline = performance.now() + options.timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) {
-      throw new DeadlineError(`${options.what}: not true within ${options.timeoutMs} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 10));
-  }
 }

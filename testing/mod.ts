@@ -4,6 +4,6 @@
  * @module
  */
 
-export { DeadlineError, until, withDeadline } from "./deadline.ts";
+export { DeadlineError, withDeadline } from "./deadline.ts";
 export { type ServerProcess, startServerProcess } from "./server_process.ts";
 export { SeededRandom, testSeed } from "./random.ts";
