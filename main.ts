@@ -15,7 +15,7 @@ import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
 import { withLimits } from "./http/limits.ts";
 import { loadNodeId } from "./node/identity.ts";
-import { NodeOrchestrator } from "./node/orchestrator.ts";
+import { startNode } from "./node/start.ts";
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
@@ -94,7 +94,8 @@ async function serve(args: string[]): Promise<number> {
     log: (message, error) => log.error(message, error),
     onEscalation: (error) => log.error("an actor failed past its restart limit:", error),
   });
-  const database = await NodeOrchestrator.start(system, {
+  const { orchestrator, database } = await startNode(system, {
+    nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
     memoryLimitBytes: Math.floor(
@@ -113,8 +114,8 @@ async function serve(args: string[]): Promise<number> {
     cluster_enabled: false,
     total_nodes: 1,
     connected_nodes: 1,
-    active_shards: database.shardCount,
-    total_indexes: database.indexCount,
+    active_shards: orchestrator.shardCount,
+    total_indexes: orchestrator.indexCount,
   });
   const server = await startServer(
     withLimits(
@@ -147,8 +148,8 @@ async function serve(args: string[]): Promise<number> {
   // (scripts and tests read the address from it); logs go to stderr.
   console.log(
     `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
-      `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${database.shardCount} shards, ` +
-      `${database.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
+      `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${orchestrator.shardCount} shards, ` +
+      `${orchestrator.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
   );
   log.debug("configuration", config);
   await server.finished;

@@ -16,6 +16,7 @@ export type ConformanceMsg =
   | { type: "throw"; name: string; message: string }
   | { type: "crash"; message: string }
   | { type: "wait"; gate: Int32Array; crashWorker?: boolean }
+  | { type: "waitDetached"; gate: Int32Array; fail?: string }
   | { type: "identity" }
   | { type: "stopSelf" }
   | { type: "spin"; ms: number };
@@ -28,6 +29,7 @@ export type ConformanceReplies = {
   throw: never;
   crash: never;
   wait: "released";
+  waitDetached: "released";
   identity: { instance: string; started: boolean };
   stopSelf: void;
   spin: number;
@@ -83,6 +85,20 @@ export function createActor(
           const wait = Atomics.waitAsync(msg.gate, GATE_RELEASE, 0);
           if (wait.async) await wait.value;
           return "released";
+        }
+        case "waitDetached": {
+          Atomics.store(msg.gate, GATE_ENTERED, 1);
+          Atomics.notify(msg.gate, GATE_ENTERED);
+          return ctx.detach((async () => {
+            const wait = Atomics.waitAsync(msg.gate, GATE_RELEASE, 0);
+            if (wait.async) await wait.value;
+            if (msg.fail !== undefined) {
+              const error = new Error("the detached work failed");
+              error.name = msg.fail;
+              throw error;
+            }
+            return "released" as const;
+          })());
         }
         case "identity":
           return { instance, started };

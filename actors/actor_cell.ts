@@ -25,10 +25,18 @@ import {
   type AskOptions,
   type ChildSpawner,
   DEFAULT_ASK_TIMEOUT_MS,
+  type Detached,
   type Message,
   type ReplyMap,
   type Taken,
 } from "./types.ts";
+
+/** The tokens `ctx.detach` handed out (so a reply that merely looks alike is not one). */
+const DETACHED = new WeakSet<object>();
+
+function isDetached(value: unknown): value is Detached<unknown> {
+  return typeof value === "object" && value !== null && DETACHED.has(value);
+}
 
 /** A message in a mailbox; `settle` is absent for a `tell`. */
 export interface Envelope<M extends Message> {
@@ -131,6 +139,7 @@ export class ActorCell<M extends Message, R extends ReplyMap<M>> implements Stop
   #stopped: PromiseWithResolvers<void> = Promise.withResolvers();
   #wakeBackoff: (() => void) | undefined;
   #ctx: ActorContext<M>;
+  #detached = new Set<{ settle: Settler | undefined; done: Promise<unknown> }>();
 
   /** Creates the cell and starts its loop. */
   constructor(options: CellOptions<M, R>) {
@@ -146,6 +155,11 @@ export class ActorCell<M extends Message, R extends ReplyMap<M>> implements Stop
       },
       takeWhile: (accept, max) => this.#takeWhile(accept, max),
       children: this.spawner,
+      detach: (work) => {
+        const token = { detached: work };
+        DETACHED.add(token);
+        return token;
+      },
     };
     this.#run();
   }
@@ -278,6 +292,8 @@ export class ActorCell<M extends Message, R extends ReplyMap<M>> implements Stop
     } catch (error) {
       exit = { reason: "failure", detail: describeError(error) };
     }
+    // Detached work still uses the instance's resources: let it finish first.
+    await Promise.all([...this.#detached].map((entry) => entry.done));
     await this.#stopChildren();
     try {
       await this.#actor?.onStop?.();
@@ -302,7 +318,8 @@ export class ActorCell<M extends Message, R extends ReplyMap<M>> implements Stop
       this.#current = envelope;
       try {
         const reply = await actor.receive(envelope.msg, this.#ctx);
-        envelope.settle?.resolve(reply);
+        if (isDetached(reply)) this.#settleLater(envelope, reply.detached);
+        else envelope.settle?.resolve(reply);
       } catch (error) {
         envelope.settle?.reject(error);
         const directive = await actor.onError?.(error, envelope.msg) ?? "resume";
@@ -313,6 +330,17 @@ export class ActorCell<M extends Message, R extends ReplyMap<M>> implements Stop
         envelope.onDone?.();
       }
     }
+  }
+
+  /** Settles an ask when its detached work does; stop waits for it (see `#incarnation`). */
+  #settleLater(envelope: Envelope<M>, work: Promise<unknown>): void {
+    const settle = envelope.settle;
+    const done = work.then(
+      (value) => settle?.resolve(value),
+      (error) => settle?.reject(error),
+    ).finally(() => this.#detached.delete(entry));
+    const entry = { settle, done };
+    this.#detached.add(entry);
   }
 
   #backoff(delayMs: number): Promise<void> {
@@ -348,6 +376,9 @@ export class ActorCell<M extends Message, R extends ReplyMap<M>> implements Stop
     const current = this.#current;
     if (current !== undefined) {
       current.settle?.reject(new ActorStoppedError(this.address, current.msg.type));
+    }
+    for (const { settle } of this.#detached) {
+      settle?.reject(new ActorStoppedError(this.address, "detached"));
     }
     // Children of an instance cut short by the stop timeout still stop.
     this.#stopChildren().catch((error) => this.#log("stopping children failed", error));

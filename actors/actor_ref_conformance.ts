@@ -49,14 +49,19 @@ interface Held {
 }
 
 /** Asks the actor to wait on a gate and resolves once its handler is waiting. */
-export async function hold(ref: ConformanceRef, options: { crashWorker?: boolean } = {}) {
+export async function hold(
+  ref: ConformanceRef,
+  options: { crashWorker?: boolean; detached?: { fail?: string } } = {},
+) {
   const gate = new Int32Array(new SharedArrayBuffer(8));
-  const reply = ref.ask(
-    options.crashWorker === true
-      ? { type: "wait", gate, crashWorker: true }
-      : { type: "wait", gate },
-    { timeoutMs: 30_000 },
-  );
+  const reply = options.detached !== undefined
+    ? ref.ask({ type: "waitDetached", gate, ...options.detached }, { timeoutMs: 30_000 })
+    : ref.ask(
+      options.crashWorker === true
+        ? { type: "wait", gate, crashWorker: true }
+        : { type: "wait", gate },
+      { timeoutMs: 30_000 },
+    );
   reply.catch(() => {});
   const entered = Atomics.waitAsync(gate, GATE_ENTERED, 0, WAIT_MS);
   if (entered.async) await entered.value;
@@ -102,6 +107,40 @@ export function runActorRefConformance(
     held.release();
     assert.equal(await held.reply, "released");
     assert.deepEqual(await log, Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  test("a detached reply frees the actor for the next message; the ask settles later", async (h) => {
+    const ref = await h.spawn();
+    const held = await hold(ref, { detached: {} });
+    for (let i = 0; i < 3; i++) ref.tell({ type: "append", value: i });
+    // The handler returned at once: the messages behind it run while the work waits.
+    assert.deepEqual(await ref.ask({ type: "log" }, { timeoutMs: WAIT_MS }), [0, 1, 2]);
+    let settled = false;
+    held.reply.then(() => (settled = true), () => (settled = true));
+    await ref.ask({ type: "echo", value: 1 });
+    assert.equal(settled, false, "the detached ask settled before its work did");
+    held.release();
+    assert.equal(await held.reply, "released");
+  });
+
+  test("a detached failure reaches the asker by name; the actor goes on", async (h) => {
+    const ref = await h.spawn();
+    const held = await hold(ref, { detached: { fail: "ShardBusyError" } });
+    held.release();
+    await assert.rejects(held.reply, (error: Error) => error.name === "ShardBusyError");
+    const before = (await ref.ask({ type: "identity" })).instance;
+    assert.equal(await ref.ask({ type: "echo", value: "still here" }), "still here");
+    assert.equal((await ref.ask({ type: "identity" })).instance, before, "the actor restarted");
+  });
+
+  test("stop() waits for detached work within the stop timeout and settles its ask", async (h) => {
+    const ref = await h.spawn();
+    const held = await hold(ref, { detached: {} });
+    const stopping = ref.stop();
+    held.release();
+    await stopping;
+    // Released before the timeout: the work finished and answered.
+    assert.equal(await held.reply, "released");
   });
 
   test("tell() throws MailboxFullError carrying the message when the mailbox is full", async (h) => {

@@ -14,6 +14,7 @@ export type {
   ActorRef,
   AskOptions,
   ChildSpawner,
+  Detached,
   ErrorDirective,
   Message,
   ReplyMap,

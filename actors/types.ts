@@ -90,7 +90,25 @@ export interface ActorContext<M extends Message> {
   takeWhile(accept: (msg: M) => boolean, max: number): Array<Taken<M>>;
   /** The system this actor runs in (spawn children through it with `parent`). */
   readonly children: ChildSpawner;
+  /**
+   * Hands the reply to the current message off to `work` and frees the actor for its next
+   * message at once: return the result from `receive`. The ask settles when `work` does.
+   * A failure of `work` reaches the asker only (it does not engage `onError` or
+   * supervision). When the actor stops, it waits for detached work (up to the stop
+   * timeout, after which the asks are settled with `ActorStoppedError`) before `onStop`.
+   * For actors that route work elsewhere and must not serialize it (the RouterActor), or
+   * that let reads run beside writes.
+   */
+  detach<T>(work: Promise<T>): Detached<T>;
 }
+
+/** A reply handed off to a promise by {@linkcode ActorContext.detach}. */
+export interface Detached<T> {
+  readonly detached: Promise<T>;
+}
+
+/** What a handler returns: the reply, or the work that will produce it. */
+export type Reply<T> = T | Detached<T>;
 
 /** A message taken out of the mailbox by {@linkcode ActorContext.takeWhile}. */
 export interface Taken<M extends Message> {
@@ -122,7 +140,10 @@ export type ErrorDirective = "resume" | "fail" | "stop";
  */
 export interface Actor<M extends Message, R extends ReplyMap<M>> {
   /** Handles one message; the returned value is the reply to an `ask`. */
-  receive(msg: M, ctx: ActorContext<M>): R[M["type"]] | Promise<R[M["type"]]>;
+  receive(
+    msg: M,
+    ctx: ActorContext<M>,
+  ): Reply<R[M["type"]]> | Promise<Reply<R[M["type"]]>>;
   /** Runs before the first message (and after every restart). Throwing fails the actor. */
   onStart?(ctx: ActorContext<M>): void | Promise<void>;
   /** Runs when the actor stops or before it is replaced by a restart. */

@@ -77,6 +77,8 @@ export interface MicroshardOptions {
   readonly faults?: {
     /** After a KV atomic operation of a write batch committed, before the index applies it. */
     readonly afterKvCommit?: () => void;
+    /** After a read found a document's header, before it reads the document's blob. */
+    readonly beforeBlobRead?: () => Promise<void>;
   };
 }
 
@@ -183,6 +185,14 @@ function indexPath(dir: string, index: string): string {
   return `${dir}/indexes/${index}.fts5.sqlite`;
 }
 
+/** A blob vanished while being read: a write replaced its document meanwhile. */
+class BlobGoneError extends Error {
+  constructor(id: string, at: number, bytes: number) {
+    super(`blob ${id} holds ${at} of ${bytes} bytes`);
+    this.name = "BlobGoneError";
+  }
+}
+
 /** The hybrid store of one microshard. */
 export class Microshard {
   readonly dir: string;
@@ -197,6 +207,10 @@ export class Microshard {
   #sincePrune = 0;
   #lock: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Reads running beside the exclusive queue (see `#read`). */
+  #reads = new Set<Promise<unknown>>();
+  /** Rebuilds under way: an engine being refilled answers searches only partly. */
+  #rebuilding = 0;
   #recovery: RecoveryReport = {
     replayedEntries: 0,
     rebuiltIndexes: [],
@@ -258,6 +272,25 @@ export class Microshard {
       return fn();
     });
     this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Runs a read beside the exclusive queue, so that reads do not wait for write batches.
+   * This is safe because every engine call is synchronous (a search sees a batch wholly
+   * applied or not at all), a document's header is read in one KV call, and a blob is never
+   * rewritten, only removed — a read that finds its blob gone meanwhile is retried in the
+   * queue. While an index is being rebuilt, reads queue behind the rebuild. `fn` must call
+   * the engine before its first `await`.
+   */
+  #read<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed || this.#rebuilding > 0) return this.#exclusive(fn);
+    const run = fn().catch((error) => {
+      if (error instanceof BlobGoneError) return this.#exclusive(fn);
+      throw error;
+    });
+    this.#reads.add(run);
+    run.catch(() => {}).finally(() => this.#reads.delete(run));
     return run;
   }
 
@@ -390,17 +423,22 @@ export class Microshard {
   /** Rebuilds an index's search engine from the documents in KV. */
   async #rebuild(index: string): Promise<void> {
     const open = this.#indexes.get(index)!;
-    open.engine.reset(open.meta.schema, 0);
-    let ops: IndexOp[] = [];
-    for await (const entry of this.#kv.list<DocHeader>({ prefix: keys.docs(index) })) {
-      const doc = await this.#body(entry.value);
-      ops.push({ op: "put", id: entry.key[2] as string, values: flatten(open.meta.schema, doc) });
-      if (ops.length === 500) {
-        open.engine.apply(ops, 0);
-        ops = [];
+    this.#rebuilding++;
+    try {
+      open.engine.reset(open.meta.schema, 0);
+      let ops: IndexOp[] = [];
+      for await (const entry of this.#kv.list<DocHeader>({ prefix: keys.docs(index) })) {
+        const doc = await this.#body(entry.value);
+        ops.push({ op: "put", id: entry.key[2] as string, values: flatten(open.meta.schema, doc) });
+        if (ops.length === 500) {
+          open.engine.apply(ops, 0);
+          ops = [];
+        }
       }
+      open.engine.apply(ops, this.#seq);
+    } finally {
+      this.#rebuilding--;
     }
-    open.engine.apply(ops, this.#seq);
   }
 
   /** Prunes change-log entries every durable engine has applied. */
@@ -453,19 +491,20 @@ export class Microshard {
   async #body(header: DocHeader): Promise<Record<string, unknown>> {
     if (header.body !== undefined) return JSON.parse(decoder.decode(header.body));
     const blob = header.blob!;
+    await this.#faults.beforeBlobRead?.();
     const bytes = new Uint8Array(blob.bytes);
     let at = 0;
     for await (const entry of this.#kv.list<Uint8Array>({ prefix: keys.blob(blob.id) })) {
       bytes.set(entry.value, at);
       at += entry.value.length;
     }
-    if (at !== blob.bytes) throw new Error(`blob ${blob.id} holds ${at} of ${blob.bytes} bytes`);
+    if (at !== blob.bytes) throw new BlobGoneError(blob.id, at, blob.bytes);
     return JSON.parse(decoder.decode(bytes));
   }
 
   /** Reads a document by id; `undefined` when absent. */
   get(index: string, id: string): Promise<StoredDocument | undefined> {
-    return this.#exclusive(async () => {
+    return this.#read(async () => {
       validateIndexName(index);
       validateDocId(id);
       const entry = await this.#kv.get<DocHeader>(keys.doc(index, id));
@@ -480,7 +519,7 @@ export class Microshard {
     plan: Plan,
     options: SearchOptions & { readonly facets?: readonly FacetSpec[] },
   ): Promise<ShardSearchResult> {
-    return this.#exclusive(async () => {
+    return this.#read(async () => {
       const open = this.#indexes.get(index);
       if (open === undefined) throw new IndexNotFoundError(index);
       if (
@@ -922,6 +961,7 @@ export class Microshard {
   /** Prunes the change log and closes KV and every index. */
   close(): Promise<void> {
     return this.#exclusive(async () => {
+      await Promise.allSettled(this.#reads);
       await this.#prune().catch(() => {});
       this.#closeAll();
     });

@@ -103,15 +103,18 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
           followers.forEach((taken, i) => taken.reply(outcomes[i + 1]));
           return outcomes[0]!;
         }
+        // Reads are detached: they run beside the write batches instead of behind them.
         case "get":
-          return (await open().get(msg.index, msg.id)) ?? null;
+          return ctx.detach(open().get(msg.index, msg.id).then((doc) => doc ?? null));
         case "search":
-          return await open().search(msg.index, msg.plan, {
-            limit: msg.limit,
-            offset: msg.offset,
-            ...(msg.sort === undefined ? {} : { sort: msg.sort }),
-            ...(msg.facets === undefined ? {} : { facets: msg.facets }),
-          });
+          return ctx.detach(
+            open().search(msg.index, msg.plan, {
+              limit: msg.limit,
+              offset: msg.offset,
+              ...(msg.sort === undefined ? {} : { sort: msg.sort }),
+              ...(msg.facets === undefined ? {} : { facets: msg.facets }),
+            }),
+          );
         case "configure":
           return await open().configure(msg.index, msg.config);
         case "dropIndex":
@@ -154,6 +157,15 @@ async function writeInGroups(
   };
   for (const batch of batches) {
     if (size + batch.length > MAX_GROUP_COMMIT_REQUESTS) await flush();
+    if (batch.length > MAX_GROUP_COMMIT_REQUESTS) {
+      // One sender's batch over the cap: written in slices, answered as one.
+      const outcomes: WriteOutcome[] = [];
+      for (let at = 0; at < batch.length; at += MAX_GROUP_COMMIT_REQUESTS) {
+        outcomes.push(...await shard.write(batch.slice(at, at + MAX_GROUP_COMMIT_REQUESTS)));
+      }
+      results.push(outcomes);
+      continue;
+    }
     group.push(batch);
     size += batch.length;
   }

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
-import type { MicroshardMsg, MicroshardReplies } from "./microshard_actor.ts";
+import {
+  MAX_GROUP_COMMIT_REQUESTS,
+  type MicroshardMsg,
+  type MicroshardReplies,
+} from "./microshard_actor.ts";
 
 const MODULE = new URL("./microshard_actor.ts", import.meta.url);
 
@@ -96,4 +100,34 @@ Deno.test("microshard actor: documents written through one actor are there after
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("microshard actor: one write of more requests than a group commit takes is written whole", async () => {
+  await withShardActor(async (shard) => {
+    const count = MAX_GROUP_COMMIT_REQUESTS + 1_500;
+    const single = shard.ask({
+      type: "write",
+      requests: [{ op: "put", index: "books", id: "alone", doc: { title: "alone" } }],
+    }, { timeoutMs: 60_000 });
+    const outcomes = await shard.ask({
+      type: "write",
+      requests: Array.from({ length: count }, (_, i) => ({
+        op: "put" as const,
+        index: "books",
+        id: `b${i}`,
+        doc: { title: `book ${i}` },
+      })),
+    }, { timeoutMs: 60_000 });
+    assert.equal(outcomes.length, count);
+    assert.ok(outcomes.every((outcome, i) => outcome.ok && outcome.id === `b${i}`));
+    assert.equal((await single)[0]?.ok, true);
+    const result = await shard.ask({
+      type: "search",
+      index: "books",
+      plan: { kind: "term", field: "title", term: "book" },
+      limit: 0,
+      offset: 0,
+    });
+    assert.equal(result.total, count);
+  });
 });

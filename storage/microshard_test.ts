@@ -315,3 +315,93 @@ Deno.test("microshard: one batch writes the same id twice in order", async () =>
     assert.deepEqual(await ids(shard, "x", term("v", "two")), []);
   });
 });
+
+Deno.test("microshard: reads run beside a write batch instead of waiting for it", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    await shard.write([{ op: "put", index: "books", id: "first", doc: { title: "early bird" } }]);
+    const batch = Array.from({ length: 3_000 }, (_, i) => ({
+      op: "put" as const,
+      index: "books",
+      id: `d${i}`,
+      doc: { title: `document number ${i}`, body: "lorem ipsum ".repeat(20) },
+    }));
+    const order: string[] = [];
+    const writing = shard.write(batch).then(() => order.push("write"));
+    const reading = Promise.all([
+      shard.get("books", "first").then((doc) => {
+        assert.equal(doc?.doc.title, "early bird");
+        order.push("get");
+      }),
+      shard.search("books", term("title", "bird"), { limit: 10, offset: 0 }).then((result) => {
+        assert.deepEqual(result.hits.map((hit) => hit.id), ["first"]);
+        order.push("search");
+      }),
+    ]);
+    await Promise.all([writing, reading]);
+    assert.deepEqual(order.slice(0, 2).sort(), ["get", "search"], `order: ${order.join(", ")}`);
+    assert.equal(
+      (await shard.search("books", term("title", "number"), { limit: 0, offset: 0 })).total,
+      3_000,
+    );
+  });
+});
+
+Deno.test("microshard: a read racing updates of a large document sees one whole version", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    // Over the inline limit: the body lives in a blob that each update replaces.
+    const big = (v: number) => ({ v, text: `v${v} `.repeat(40_000) });
+    await shard.write([{ op: "put", index: "big", id: "doc", doc: big(0) }]);
+    const seen = new Set<number>();
+    let writing = true;
+    const writer = (async () => {
+      for (let v = 1; v <= 40; v++) {
+        const [outcome] = await shard.write([{ op: "put", index: "big", id: "doc", doc: big(v) }]);
+        assert.ok(outcome?.ok);
+      }
+      writing = false;
+    })();
+    const reader = async () => {
+      while (writing) {
+        const read = await shard.get("big", "doc");
+        const doc = read!.doc as { v: number; text: string };
+        assert.equal(doc.text, `v${doc.v} `.repeat(40_000), "a torn document");
+        seen.add(doc.v);
+      }
+    };
+    await Promise.all([writer, reader(), reader(), reader(), reader()]);
+    assert.ok(seen.size >= 2, `reads saw only versions ${[...seen]}`);
+  });
+});
+
+Deno.test("microshard: a read whose blob is replaced under it is retried and sees the new version", async () => {
+  const dir = await Deno.makeTempDir();
+  const gate = Promise.withResolvers<void>();
+  const paused = Promise.withResolvers<void>();
+  let armed = false;
+  const beforeBlobRead = () => {
+    if (!armed) return Promise.resolve();
+    armed = false;
+    paused.resolve();
+    return gate.promise;
+  };
+  const shard = await Microshard.open({ dir, faults: { beforeBlobRead } });
+  try {
+    const big = (v: number) => ({ v, text: `v${v} `.repeat(40_000) });
+    await shard.write([{ op: "put", index: "big", id: "doc", doc: big(1) }]);
+    // The read finds version 1's header, then waits before reading its blob.
+    armed = true;
+    const reading = shard.get("big", "doc");
+    await paused.promise;
+    const [outcome] = await shard.write([{ op: "put", index: "big", id: "doc", doc: big(2) }]);
+    assert.equal(outcome?.ok && outcome.version, 2);
+    gate.resolve();
+    const read = await reading;
+    assert.equal(read?.version, 2);
+    assert.deepEqual(read?.doc, big(2));
+  } finally {
+    await shard.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
