@@ -1,6 +1,6 @@
 /**
- * The document, index and search endpoints of BRIEF §4 over a node (`NodeOrchestrator`
- * satisfies {@linkcode Database}). Bodies are JSON (415 otherwise), at most
+ * The document, index and search endpoints of BRIEF §4 over a node (`RoutedDatabase`, the
+ * RouterActor's front, satisfies {@linkcode Database}). Bodies are JSON (415 otherwise), at most
  * `maxBodyBytes` (413), and errors map by name to statuses:
  *
  * | error | status |
@@ -50,6 +50,11 @@ export interface Database {
     routingKey?: string,
   ): Promise<{ id: string; version: number; doc: unknown } | null>;
   search(index: string, body: unknown): Promise<unknown>;
+  /** A search whose hits are produced as they are merged; the footer comes last. */
+  searchStream(
+    index: string,
+    body: unknown,
+  ): Promise<{ hits: Iterable<unknown>; footer(): Record<string, unknown> }>;
   dropIndex(index: string): Promise<{ deleted_from_shards: number; total_shards: number }>;
   indexes(): Promise<Array<{ name: string }>>;
 }
@@ -349,8 +354,7 @@ export function apiRoutes(
     }),
     route("POST", "/api/:index/search/stream", async (request, params) => {
       const input = await body(request);
-      const answer = await call(() => db.search(params.index!, input)) as { hits: unknown[] };
-      return searchStream(answer);
+      return searchStream(await call(() => db.searchStream(params.index!, input)));
     }),
     route("POST", "/api/:index/document/stream", async (request, params) => {
       const type = request.headers.get("content-type") ?? "";

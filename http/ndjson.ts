@@ -106,18 +106,23 @@ export async function ingestStream(
   };
 }
 
-/** `POST /api/{index}/search/stream`: one hit per line, then a `{"_footer": {…}}` line. */
-export function searchStream(answer: { hits: unknown[] } & Record<string, unknown>): Response {
+/**
+ * `POST /api/{index}/search/stream`: one hit per line, each merged from the shard pages
+ * when the client is ready for it (the stream's pull), then a `{"_footer": {…}}` line.
+ */
+export function searchStream(
+  answer: { hits: Iterable<unknown>; footer(): Record<string, unknown> },
+): Response {
   const encoder = new TextEncoder();
-  const { hits, ...footer } = answer;
-  let at = 0;
+  const hits = answer.hits[Symbol.iterator]();
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
-      if (at < hits.length) {
-        controller.enqueue(encoder.encode(JSON.stringify(hits[at++]) + "\n"));
+      const next = hits.next();
+      if (!next.done) {
+        controller.enqueue(encoder.encode(JSON.stringify(next.value) + "\n"));
         return;
       }
-      controller.enqueue(encoder.encode(JSON.stringify({ _footer: footer }) + "\n"));
+      controller.enqueue(encoder.encode(JSON.stringify({ _footer: answer.footer() }) + "\n"));
       controller.close();
     },
   });

@@ -16,13 +16,14 @@
 import type { ActorRef } from "../actors/types.ts";
 import type { ActorSystem } from "../actors/system.ts";
 import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
-import type { WriteOutcome, WriteRequest } from "../storage/microshard.ts";
+import type { ShardSearchResult, WriteOutcome, WriteRequest } from "../storage/microshard.ts";
 import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
 import { validateDocId, validateIndexName } from "../storage/names.ts";
 import { declareFields, EMPTY_SCHEMA, planSchema, type Schema } from "../storage/schema.ts";
 import { type EngineName, ENGINES } from "../storage/search_index.ts";
 import { serializeError } from "../actors/errors.ts";
 import {
+  type CompiledSearch,
   compileSearch,
   mergedSchema,
   type SearchAnswer,
@@ -69,6 +70,13 @@ export function fnv1a(text: string): number {
     hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
   }
   return hash;
+}
+
+/** The shard pages of one search, with what merging them needs. */
+export interface SearchPages {
+  pages: ShardSearchResult[];
+  search: CompiledSearch;
+  context: { started: number; totalShards: number; failedShards?: number };
 }
 
 /** The node's microshards and index schemas. */
@@ -309,6 +317,12 @@ export class NodeOrchestrator {
 
   /** Searches an index over every shard and merges the pages. */
   async search(index: string, body: unknown): Promise<SearchAnswer> {
+    const { pages, search, context } = await this.searchPages(index, body);
+    return searchAnswer(pages, search, context);
+  }
+
+  /** Compiles a search and collects every shard's page, unmerged (for streaming). */
+  async searchPages(index: string, body: unknown): Promise<SearchPages> {
     const started = performance.now();
     const entry = this.#schemas.get(index);
     if (entry === undefined) throw new IndexNotFoundError(index);
@@ -324,7 +338,7 @@ export class NodeOrchestrator {
         facets: search.facets,
       })
     ));
-    return searchAnswer(pages, search, { started, totalShards: this.shardCount });
+    return { pages, search, context: { started, totalShards: this.shardCount } };
   }
 
   /** Deletes an index on every shard. */

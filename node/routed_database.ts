@@ -7,6 +7,7 @@
  */
 
 import type { Database } from "../http/api.ts";
+import { type StreamedAnswer, streamedAnswer } from "../query/search.ts";
 import type { ClientWrite, NodeOrchestrator } from "./orchestrator.ts";
 import type { IndexConfig, RouterRef } from "./router_actor.ts";
 
@@ -52,6 +53,15 @@ export class RoutedDatabase implements Database {
 
   search(index: string, body: unknown) {
     return this.#router.ask({ type: "search", index, body }, { timeoutMs: this.#timeoutMs });
+  }
+
+  /** A search whose hits are merged while the answer is streamed. */
+  async searchStream(index: string, body: unknown): Promise<StreamedAnswer> {
+    const { pages, search, context } = await this.#router.ask(
+      { type: "searchPages", index, body },
+      { timeoutMs: this.#timeoutMs },
+    );
+    return streamedAnswer(pages, search, context);
   }
 
   dropIndex(index: string) {

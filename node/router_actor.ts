@@ -20,7 +20,7 @@ import type { SearchAnswer } from "../query/search.ts";
 import type { StoredDocument, WriteOutcome } from "../storage/microshard.ts";
 import type { Schema } from "../storage/schema.ts";
 import type { EngineName } from "../storage/search_index.ts";
-import type { ClientWrite, IndexSummary, NodeOrchestrator } from "./orchestrator.ts";
+import type { ClientWrite, IndexSummary, NodeOrchestrator, SearchPages } from "./orchestrator.ts";
 
 /** Index configuration as a client sends it. */
 export interface IndexConfig {
@@ -34,6 +34,7 @@ export type RouterMsg =
   | { type: "write"; writes: readonly ClientWrite[] }
   | { type: "get"; index: string; id: string; routingKey?: string }
   | { type: "search"; index: string; body: unknown }
+  | { type: "searchPages"; index: string; body: unknown }
   | { type: "configure"; index: string; config: IndexConfig }
   | { type: "dropIndex"; index: string }
   | { type: "indexes" }
@@ -44,6 +45,7 @@ export type RouterReplies = {
   write: Array<WriteOutcome & { shard_id?: number }>;
   get: StoredDocument | null;
   search: SearchAnswer;
+  searchPages: SearchPages;
   configure: { schema: Schema; engine: EngineName };
   dropIndex: { deleted_from_shards: number; total_shards: number };
   indexes: IndexSummary[];
@@ -76,6 +78,7 @@ export function decide(msg: RouterMsg, self: string): RoutingDecision {
     case "get":
       return { kind: "local" };
     case "search":
+    case "searchPages":
     case "indexes":
     case "configure":
     case "dropIndex":
@@ -125,6 +128,8 @@ export function createRouterActor(
           return ctx.detach(run(() => node.get(msg.index, msg.id, msg.routingKey)));
         case "search":
           return ctx.detach(run(() => node.search(msg.index, msg.body)));
+        case "searchPages":
+          return ctx.detach(run(() => node.searchPages(msg.index, msg.body)));
         case "configure":
           return ctx.detach(run(() => node.configure(msg.index, msg.config)));
         case "dropIndex":

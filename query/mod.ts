@@ -16,7 +16,7 @@ export {
   parseQuery,
 } from "./parser.ts";
 export { checkReturnFields, checkSort, compilePlan, ID_FIELD } from "./compile.ts";
-export { compareHits, mergePages } from "./merge.ts";
+export { compareHits, mergedPage, mergePages, mergeSorted } from "./merge.ts";
 export {
   type AnswerHit,
   answerHit,

@@ -13,7 +13,7 @@ import { EMPTY_SCHEMA, type FieldDef, type Schema } from "../storage/schema.ts";
 import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
 import { checkFacets, type FacetAnswer, mergeFacets } from "./facets.ts";
 import { checkReturnFields, checkSort, compilePlan, ID_FIELD } from "./compile.ts";
-import { mergePages } from "./merge.ts";
+import { mergedPage } from "./merge.ts";
 import { parseQuery } from "./parser.ts";
 
 /** The body of a search request. */
@@ -212,19 +212,45 @@ export function searchAnswer(
   search: CompiledSearch,
   context: { started: number; totalShards: number; failedShards?: number },
 ): SearchAnswer {
-  const merged = mergePages(pages, search);
-  const hits = merged.hits.map((hit) => answerHit(hit, search.fields));
+  const streamed = streamedAnswer(pages, search, context);
+  const hits = [...streamed.hits];
+  return { hits, ...streamed.footer() };
+}
+
+/** A search answer whose hits are merged as they are read (for NDJSON streaming). */
+export interface StreamedAnswer {
+  /** The page's hits, merged from the shard pages one at a time. */
+  readonly hits: Iterable<AnswerHit>;
+  /** Everything but the hits; `hits_returned` counts the hits read so far. */
+  footer(): Omit<SearchAnswer, "hits">;
+}
+
+/** Like {@linkcode searchAnswer}, but the hits are produced lazily. */
+export function streamedAnswer(
+  pages: ReadonlyArray<ShardSearchResult>,
+  search: CompiledSearch,
+  context: { started: number; totalShards: number; failedShards?: number },
+): StreamedAnswer {
+  let returned = 0;
+  const total = pages.reduce((sum, page) => sum + page.total, 0);
   return {
-    hits,
-    hits_returned: hits.length,
-    total_hits: merged.total,
-    limit: search.limit,
-    offset: search.offset,
-    total_shards: context.totalShards,
-    failed_shards: context.failedShards ?? 0,
-    took_ms: Math.round((performance.now() - context.started) * 100) / 100,
-    ...(search.facets.length === 0
-      ? {}
-      : { facets: mergeFacets(search.facets, pages.map((page) => page.facets)) }),
+    hits: (function* () {
+      for (const hit of mergedPage(pages, search)) {
+        returned++;
+        yield answerHit(hit, search.fields);
+      }
+    })(),
+    footer: () => ({
+      hits_returned: returned,
+      total_hits: total,
+      limit: search.limit,
+      offset: search.offset,
+      total_shards: context.totalShards,
+      failed_shards: context.failedShards ?? 0,
+      took_ms: Math.round((performance.now() - context.started) * 100) / 100,
+      ...(search.facets.length === 0
+        ? {}
+        : { facets: mergeFacets(search.facets, pages.map((page) => page.facets)) }),
+    }),
   };
 }

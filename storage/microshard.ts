@@ -185,6 +185,14 @@ function indexPath(dir: string, index: string): string {
   return `${dir}/indexes/${index}.fts5.sqlite`;
 }
 
+/** Index operations applied in one synchronous step before reads get a turn. */
+const APPLY_SLICE_OPS = 500;
+
+/** Lets queued reads run between slices of a long synchronous step. */
+function yieldToReads(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** A blob vanished while being read: a write replaced its document meanwhile. */
 class BlobGoneError extends Error {
   constructor(id: string, at: number, bytes: number) {
@@ -277,8 +285,9 @@ export class Microshard {
 
   /**
    * Runs a read beside the exclusive queue, so that reads do not wait for write batches.
-   * This is safe because every engine call is synchronous (a search sees a batch wholly
-   * applied or not at all), a document's header is read in one KV call, and a blob is never
+   * This is safe because every engine call is synchronous (a search sees each slice of a
+   * batch wholly applied or not at all; a batch not yet answered may be partly visible, as
+   * it is in KV), a document's header is read in one KV call, and a blob is never
    * rewritten, only removed — a read that finds its blob gone meanwhile is retried in the
    * queue. While an index is being rebuilt, reads queue behind the rebuild. `fn` must call
    * the engine before its first `await`.
@@ -900,20 +909,30 @@ export class Microshard {
 
     // 5. Apply to the search engines; then answer.
     for (const meta of committedMetas) await this.#adoptMeta(meta);
-    const perEngine = new Map<string, IndexOp[]>();
+    const perEngine = new Map<string, Change[]>();
     for (const change of committed) {
-      let ops = perEngine.get(change.index);
-      if (ops === undefined) perEngine.set(change.index, ops = []);
-      ops.push(
-        change.header === undefined
-          ? { op: "delete", id: change.id }
-          : { op: "put", id: change.id, values: change.values! },
-      );
+      let list = perEngine.get(change.index);
+      if (list === undefined) perEngine.set(change.index, list = []);
+      list.push(change);
     }
-    for (const [index, ops] of perEngine) {
+    for (const [index, changes] of perEngine) {
       const open = this.#indexes.get(index)!;
       try {
-        open.engine.apply(ops, this.#seq);
+        // In slices, letting reads in between: a slice records its last sequence number,
+        // so a crash between slices replays only the rest.
+        for (let at = 0; at < changes.length; at += APPLY_SLICE_OPS) {
+          if (at > 0) await yieldToReads();
+          const slice = changes.slice(at, at + APPLY_SLICE_OPS);
+          const last = at + APPLY_SLICE_OPS >= changes.length;
+          open.engine.apply(
+            slice.map((change): IndexOp =>
+              change.header === undefined
+                ? { op: "delete", id: change.id }
+                : { op: "put", id: change.id, values: change.values! }
+            ),
+            last ? this.#seq : slice[slice.length - 1]!.seq,
+          );
+        }
       } catch (error) {
         // KV holds the writes; the index catches up by replay (here or at the next open).
         await this.#rebuild(index).catch(() => {});
