@@ -143,9 +143,15 @@ export async function readJson(request: Request, maxBodyBytes: number): Promise<
 }
 
 /** The failed items of a bulk, by position. */
+/** The errors of a bulk answer; `status` is what the item would have answered alone. */
 function bulkErrors(outcomes: Awaited<ReturnType<Database["write"]>>) {
   return outcomes.flatMap((outcome, item) =>
-    outcome.ok ? [] : [{ item, id: outcome.id, error: outcome.error.message }]
+    outcome.ok ? [] : [{
+      item,
+      id: outcome.id,
+      error: outcome.error.message,
+      status: STATUS_BY_NAME[outcome.error.name] ?? 500,
+    }]
   );
 }
 

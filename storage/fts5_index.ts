@@ -211,10 +211,22 @@ export class Fts5Index implements SearchIndex {
       this.#writeMeta();
       this.#db.exec("COMMIT");
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      this.#rollback();
       throw error;
     }
     this.#count = 0;
+  }
+
+  /**
+   * Ends a failed transaction. SQLite may have rolled it back itself (a full disk does), so
+   * a failing ROLLBACK is ignored: the caller rethrows the error that matters.
+   */
+  #rollback(): void {
+    try {
+      this.#db.exec("ROLLBACK");
+    } catch {
+      // No transaction was active any more.
+    }
   }
 
   apply(ops: readonly IndexOp[], seq: number): void {
@@ -240,7 +252,7 @@ export class Fts5Index implements SearchIndex {
       setMeta.run("applied_seq", String(seq));
       this.#db.exec("COMMIT");
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      this.#rollback();
       throw error;
     }
     this.#count = count;

@@ -79,6 +79,8 @@ export interface MicroshardOptions {
     readonly afterKvCommit?: () => void;
     /** After a read found a document's header, before it reads the document's blob. */
     readonly beforeBlobRead?: () => Promise<void>;
+    /** Before an engine applies operations (a write batch's or a catch-up's); may throw. */
+    readonly beforeIndexApply?: (index: string) => void;
   };
 }
 
@@ -219,6 +221,8 @@ export class Microshard {
   #reads = new Set<Promise<unknown>>();
   /** Rebuilds under way: an engine being refilled answers searches only partly. */
   #rebuilding = 0;
+  /** Indexes whose engine missed a batch (it could not apply it): they catch up first. */
+  #behind = new Set<string>();
   #recovery: RecoveryReport = {
     replayedEntries: 0,
     rebuiltIndexes: [],
@@ -377,9 +381,17 @@ export class Microshard {
 
   /** Re-applies change-log entries after each durable engine's applied sequence number. */
   async #replay(): Promise<number> {
-    const durable = [...this.#indexes.values()].filter((open) =>
-      open.engine.appliedSeq() < this.#seq
+    return await this.#catchUp(
+      [...this.#indexes.values()].filter((open) => open.engine.appliedSeq() < this.#seq),
     );
+  }
+
+  /**
+   * Brings engines level with KV: every document named in the change log after an engine's
+   * applied sequence number is re-read from KV and applied as it is now. Returns the log
+   * entries read.
+   */
+  async #catchUp(durable: readonly OpenIndex[]): Promise<number> {
     if (durable.length === 0) return 0;
     const from = Math.min(...durable.map((open) => open.engine.appliedSeq()));
     const touched = new Map<string, Set<string>>();
@@ -406,11 +418,16 @@ export class Microshard {
         const ops = await this.#currentOps(open.meta, slice);
         // Intermediate batches keep the old applied number: a crash mid-replay replays again.
         const last = at + 500 >= ids.length;
-        open.engine.apply(ops, last ? this.#seq : open.engine.appliedSeq());
+        this.#applyTo(open, ops, last ? this.#seq : open.engine.appliedSeq());
       }
-      if (ids.length === 0) open.engine.apply([], this.#seq);
+      if (ids.length === 0) this.#applyTo(open, [], this.#seq);
     }
     return entries;
+  }
+
+  #applyTo(open: OpenIndex, ops: readonly IndexOp[], seq: number): void {
+    this.#faults.beforeIndexApply?.(open.meta.name);
+    open.engine.apply(ops, seq);
   }
 
   /** Index operations that make the engine agree with KV for `ids`. */
@@ -918,13 +935,21 @@ export class Microshard {
     for (const [index, changes] of perEngine) {
       const open = this.#indexes.get(index)!;
       try {
+        if (this.#behind.has(index)) {
+          // An earlier batch could not be indexed: catching up from the change log brings
+          // the engine level with KV, this batch included.
+          await this.#catchUp([open]);
+          this.#behind.delete(index);
+          continue;
+        }
         // In slices, letting reads in between: a slice records its last sequence number,
         // so a crash between slices replays only the rest.
         for (let at = 0; at < changes.length; at += APPLY_SLICE_OPS) {
           if (at > 0) await yieldToReads();
           const slice = changes.slice(at, at + APPLY_SLICE_OPS);
           const last = at + APPLY_SLICE_OPS >= changes.length;
-          open.engine.apply(
+          this.#applyTo(
+            open,
             slice.map((change): IndexOp =>
               change.header === undefined
                 ? { op: "delete", id: change.id }
@@ -934,9 +959,13 @@ export class Microshard {
           );
         }
       } catch (error) {
-        // KV holds the writes; the index catches up by replay (here or at the next open).
-        await this.#rebuild(index).catch(() => {});
-        if (open.engine.appliedSeq() < this.#seq) {
+        // KV holds the writes; the engine catches up from the change log, now if it can,
+        // else before the next batch for this index (or at the next open).
+        this.#behind.add(index);
+        try {
+          await this.#catchUp([open]);
+          this.#behind.delete(index);
+        } catch {
           const reason = new StorageUnavailableError(
             `Cannot index into "${index}": ${(error as Error).message}`,
           );
@@ -956,15 +985,21 @@ export class Microshard {
         };
     }
 
-    // Unreferenced blobs go now (recovery removes what a crash leaves).
-    for (const change of committed) {
-      if (change.garbageBlob !== undefined) {
-        await this.#deleteBlob(change.garbageBlob.id);
-        await this.#kv.delete(keys.garbage(change.garbageBlob.id));
+    // Housekeeping after the answer is decided: it must not turn a committed write into a
+    // failure (a full disk refuses deletes too). Unreferenced blobs go now; what is left
+    // (marked as garbage) goes at the next open, as after a crash.
+    try {
+      for (const change of committed) {
+        if (change.garbageBlob !== undefined) {
+          await this.#deleteBlob(change.garbageBlob.id);
+          await this.#kv.delete(keys.garbage(change.garbageBlob.id));
+        }
       }
+      this.#sincePrune += committed.length;
+      if (this.#sincePrune >= this.#options.pruneEveryEntries) await this.#prune();
+    } catch {
+      // Retried by the next prune or the next open.
     }
-    this.#sincePrune += committed.length;
-    if (this.#sincePrune >= this.#options.pruneEveryEntries) await this.#prune();
     return outcomes.map((outcome) => outcome!);
   }
 

@@ -7,3 +7,4 @@
 export { DeadlineError, withDeadline } from "./deadline.ts";
 export { type ServerProcess, startServerProcess } from "./server_process.ts";
 export { SeededRandom, testSeed } from "./random.ts";
+export { call, type HttpAnswer } from "./http.ts";
