@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { runFullDisk } from "./full_disk.ts";
 
 Deno.test({
-  name: "reliability: a full disk refuses writes with 507, keeps every acknowledged document, recovers",
+  name:
+    "reliability: a full disk refuses writes with 507, keeps every acknowledged document, recovers",
   sanitizeResources: false,
   async fn() {
     const report = await runFullDisk({ tmpfsMb: 32, ballastMb: 8 });
