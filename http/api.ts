@@ -163,6 +163,15 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Decodes a percent-encoded path segment; a malformed one is the client's error. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, "Bad request", `malformed percent-encoding in "${part}"`);
+  }
+}
+
 function object(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new HttpError(400, "Bad request", `${what} must be a JSON object`);
@@ -263,7 +272,7 @@ export function apiRoutes(
     }),
     route("GET", "/api/:index/document/:id", async (request, params) => {
       const routingKey = new URL(request.url).searchParams.get("routing_key") ?? undefined;
-      const id = decodeURIComponent(params.id!);
+      const id = decodePathPart(params.id!);
       const found = await call(() => db.get(params.index!, id, routingKey));
       if (found === null) {
         throw new HttpError(

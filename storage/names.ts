@@ -25,11 +25,20 @@ export function validateIndexName(name: unknown): string {
   return name;
 }
 
-/** Checks a document id: a non-empty string of at most 512 UTF-8 bytes. */
+/**
+ * Checks a document id: a non-empty string of at most 512 UTF-8 bytes without control
+ * characters (U+0000–U+001F, U+007F), which would break URLs, logs and line formats.
+ */
 export function validateDocId(id: unknown): string {
   if (typeof id !== "string" || id === "") {
     throw new InvalidInputError(
       `Invalid document id ${JSON.stringify(id)}: ids are non-empty strings`,
+    );
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(id)) {
+    throw new InvalidInputError(
+      `Invalid document id ${JSON.stringify(id)}: ids may not contain control characters`,
     );
   }
   const bytes = new TextEncoder().encode(id).length;
