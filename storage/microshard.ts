@@ -469,9 +469,10 @@ export class Microshard {
 
   /** Prunes change-log entries every durable engine has applied. */
   async #prune(): Promise<void> {
-    // An engine holds back pruning only while it misses entries that name its index.
+    // An engine holds back pruning only while it misses entries that name its index: a
+    // durable one (it replays them at the next open) or any that is behind (it catches up).
     const applied = [...this.#indexes.values()]
-      .filter((open) => open.engine.durable)
+      .filter((open) => open.engine.durable || this.#behind.has(open.meta.name))
       .filter((open) => open.engine.appliedSeq() < (this.#lastTouch.get(open.meta.name) ?? 0))
       .map((open) => open.engine.appliedSeq());
     const through = Math.min(this.#seq, ...applied);
