@@ -72,7 +72,10 @@ export interface RouterStats {
 }
 
 /** The decision for one operation on a node that is alone (the cluster replaces this). */
-export function decide(msg: RouterMsg, self: string): RoutingDecision {
+export function decide(
+  msg: Exclude<RouterMsg, { type: "stats" }>,
+  self: string,
+): RoutingDecision {
   switch (msg.type) {
     case "write":
     case "get":
@@ -83,8 +86,6 @@ export function decide(msg: RouterMsg, self: string): RoutingDecision {
     case "configure":
     case "dropIndex":
       return { kind: "broadcast", nodes: [self] };
-    case "stats":
-      return { kind: "local" };
   }
 }
 
