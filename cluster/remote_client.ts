@@ -1,0 +1,71 @@
+/**
+ * The requesting side of one peer link: sends request frames with fresh ids and settles
+ * each with its answer. When the link ends, every request in flight rejects with
+ * `NodeUnavailableError` at once: nothing waits for a timeout on a dead peer.
+ *
+ * @module
+ */
+
+import { deserializeError } from "../actors/errors.ts";
+import { NodeUnavailableError } from "./errors.ts";
+import type { FrameLink } from "./link.ts";
+import type { AnswerFrame, Request } from "./remote_protocol.ts";
+
+/** Requests over one link. */
+export class RemoteClient {
+  readonly node: string;
+  readonly #link: FrameLink;
+  readonly #pending = new Map<number, PromiseWithResolvers<unknown>>();
+  #nextId = 0;
+
+  /** `connect` builds the link with this client's `receive` as its frame handler. */
+  constructor(node: string, connect: (onFrame: (frame: unknown) => void) => FrameLink) {
+    this.node = node;
+    this.#link = connect((frame) => this.#receive(frame as AnswerFrame));
+    this.#link.onClose((reason) => {
+      const error = new NodeUnavailableError(node, reason);
+      for (const pending of this.#pending.values()) pending.reject(error);
+      this.#pending.clear();
+    });
+  }
+
+  /** Whether requests can still be sent. */
+  get open(): boolean {
+    return this.#link.open;
+  }
+
+  /** Requests still waiting for their answer. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends a request; resolves with its answer. */
+  request(request: Request): Promise<unknown> {
+    if (!this.#link.open) {
+      return Promise.reject(new NodeUnavailableError(this.node, "the link is closed"));
+    }
+    const id = ++this.#nextId;
+    const pending = Promise.withResolvers<unknown>();
+    this.#pending.set(id, pending);
+    try {
+      this.#link.send({ ...request, id });
+    } catch (error) {
+      this.#pending.delete(id);
+      return Promise.reject(new NodeUnavailableError(this.node, (error as Error).message));
+    }
+    return pending.promise;
+  }
+
+  #receive(frame: AnswerFrame): void {
+    const pending = this.#pending.get(frame.id);
+    if (pending === undefined) return;
+    this.#pending.delete(frame.id);
+    if (frame.k === "ok") pending.resolve(frame.value);
+    else pending.reject(deserializeError(frame.error));
+  }
+
+  /** Closes the link. */
+  close(): Promise<void> {
+    return this.#link.close();
+  }
+}
