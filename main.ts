@@ -16,6 +16,15 @@ import { startServer } from "./http/server.ts";
 import { withLimits } from "./http/limits.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { startNode } from "./node/start.ts";
+import { nodeSamples } from "./node/metrics.ts";
+import { HttpMetrics } from "./http/metrics.ts";
+import { ClusterOps } from "./cluster/cluster_ops.ts";
+import {
+  NODE_SERVICE,
+  type NodeServiceMsg,
+  type NodeServiceReplies,
+} from "./cluster/node_service.ts";
+import { clusterWiring, startCluster, type StartedCluster } from "./cluster/start.ts";
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
@@ -35,7 +44,7 @@ Usage:
       --data-dir DIR               data directory (default ./data/cameodb)
       --node-label NAME            this node's name (default the host name)
       --cluster, --cluster-port N, --seed-nodes A,B
-                                   cluster settings (the cluster itself is not built yet)
+                                   join a cluster over libp2p (see README "Running a cluster")
   cameodb generate-config          print a commented default configuration
   cameodb check-config [-c FILE]   report unknown keys and bad values, with their line
   cameodb client [-i] [--connect URL] [COMMAND ...]
@@ -94,7 +103,9 @@ async function serve(args: string[]): Promise<number> {
     log: (message, error) => log.error(message, error),
     onEscalation: (error) => log.error("an actor failed past its restart limit:", error),
   });
-  const { orchestrator, database } = await startNode(system, {
+  const clusterConfig = config.network.cluster;
+  const wiring = clusterConfig.enabled ? clusterWiring() : undefined;
+  const { orchestrator, router, database } = await startNode(system, {
     nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
@@ -105,25 +116,64 @@ async function serve(args: string[]): Promise<number> {
       defaultLimit: config.search.default_search_limit,
       maxLimit: config.search.max_search_limit,
     },
+    ...(wiring === undefined ? {} : {
+      cluster: (node) =>
+        new ClusterOps(
+          node,
+          (peer) => wiring.pool.ref<NodeServiceMsg, NodeServiceReplies>(peer, NODE_SERVICE),
+          {
+            broadcastTimeoutMs: config.search.broadcast_timeout_secs * 1000,
+            requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
+            retryAttempts: config.search.remote_retry_attempts,
+            fanoutLimit: config.search.broadcast_fanout_limit,
+          },
+        ),
+    }),
   });
-  const health = (): Health => ({
-    status: "green",
-    node_id: nodeId,
-    node_name: nodeName,
-    cluster_name: config.network.cluster.cluster_name,
-    cluster_enabled: false,
-    total_nodes: 1,
-    connected_nodes: 1,
-    active_shards: orchestrator.shardCount,
-    total_indexes: orchestrator.indexCount,
-  });
+  let cluster: StartedCluster | undefined;
+  const health = async (): Promise<Health> => {
+    const base: Health = {
+      status: "green",
+      node_id: nodeId,
+      node_name: nodeName,
+      cluster_name: clusterConfig.cluster_name,
+      cluster_enabled: wiring !== undefined,
+      total_nodes: 1,
+      connected_nodes: 1,
+      active_shards: orchestrator.shardCount,
+      total_indexes: orchestrator.indexCount,
+    };
+    if (cluster === undefined) return base;
+    const view = await cluster.health();
+    return {
+      ...base,
+      status: view.status,
+      total_nodes: view.total_nodes,
+      connected_nodes: view.connected_nodes,
+      nodes: view.nodes,
+      snapshot: view.snapshot,
+      telemetry: view.telemetry,
+    };
+  };
+  const metrics = new HttpMetrics();
   const server = await startServer(
     withLimits(
-      createHandler({ health, database, nodeId }, {
+      metrics.wrap(createHandler({
+        health,
+        database,
+        nodeId,
+        metrics: async () =>
+          metrics.render(
+            await nodeSamples(
+              database,
+              cluster === undefined ? undefined : () => cluster!.health(),
+            ),
+          ),
+      }, {
         log: (error) => log.error("request failed:", error),
         maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
         batchSize: config.storage.default_batch_size,
-      }),
+      })),
       {
         maxConcurrentRequests: config.network.http.max_concurrent_requests,
         requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
@@ -144,6 +194,26 @@ async function serve(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  if (wiring !== undefined) {
+    cluster = await startCluster(system, orchestrator, router, wiring, {
+      nodeId,
+      nodeName,
+      clusterName: clusterConfig.cluster_name,
+      dataDir,
+      host: clusterConfig.bind_address,
+      port: clusterConfig.port,
+      seeds: clusterConfig.seed_nodes,
+      psk: clusterConfig.psk,
+      http: `http://${server.hostname}:${server.port}`,
+      bootCheckAfterMs: config.search.broadcast_timeout_secs * 1000,
+      log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
+    });
+    console.log(
+      `cluster "${clusterConfig.cluster_name}": peer ${cluster.info.peerId} on ${
+        cluster.info.addrs.join(" ")
+      }`,
+    );
+  }
   // Signals are handled before the banner says we listen. The banner goes to stdout
   // (scripts and tests read the address from it); logs go to stderr.
   console.log(
@@ -153,6 +223,10 @@ async function serve(args: string[]): Promise<number> {
   );
   log.debug("configuration", config);
   await server.finished;
+  if (cluster !== undefined) {
+    log.info("HTTP closed; leaving the cluster");
+    await cluster.stop();
+  }
   log.info("HTTP closed; stopping the microshards");
   await system.shutdown();
   Deno.removeSignalListener("SIGINT", onSignal);

@@ -14,6 +14,7 @@ import type { FrameLink } from "./link.ts";
 import { RemoteClient } from "./remote_client.ts";
 import type { Request, Resolved } from "./remote_protocol.ts";
 import { RemoteActorRef } from "./remote_ref.ts";
+import { within } from "./within.ts";
 
 /** Opens a request link to a node; the pool passes the frame handler. */
 export type LinkOpener = (
@@ -65,7 +66,11 @@ export class RemotePeerPool {
     let ref = entry.refs.get(name);
     if (ref === undefined) {
       const request = (req: Request) => this.#request(node, entry, req);
-      ref = withTimeout(request({ k: "resolve", name }), RESOLVE_TIMEOUT_MS, node).then(
+      ref = within(
+        request({ k: "resolve", name }),
+        RESOLVE_TIMEOUT_MS,
+        () => new NodeUnavailableError(node, `no answer within ${RESOLVE_TIMEOUT_MS} ms`),
+      ).then(
         (resolved) =>
           new RemoteActorRef<Message, ReplyMap<Message>>(
             { node, name },
@@ -129,15 +134,4 @@ export class RemotePeerPool {
     });
     return created;
   }
-}
-
-function withTimeout<T>(work: Promise<T>, timeoutMs: number, node: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new NodeUnavailableError(node, `no answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -150,9 +150,9 @@ export class ClusterTransport {
     return this.#node.getMultiaddrs().map(String);
   }
 
-  /** Peers with an open connection. */
-  get connectedPeers(): string[] {
-    return this.#node.getPeers().map(String);
+  /** Whether there is an open connection to `peer`. */
+  isConnected(peer: string): boolean {
+    return this.#node.getConnections(peerIdFromString(peer)).length > 0;
   }
 
   /** Dials an address (with or without `/p2p/…`); resolves with the peer id. */

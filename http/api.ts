@@ -8,7 +8,7 @@
  * | `InvalidInputError`, `QueryError`, `SchemaError` | 400 |
  * | `IndexNotFoundError` | 404 |
  * | `DocumentTooLargeError` | 413 |
- * | `MemoryLimitError`, `MailboxFullError`, `AskTimeoutError`, `ActorStoppedError`, `ActorCrashedError` | 503 + `Retry-After` |
+ * | `MemoryLimitError`, `MailboxFullError`, `AskTimeoutError`, `ActorStoppedError`, `ActorCrashedError`, `NodeUnavailableError` | 503 + `Retry-After` |
  * | `StorageUnavailableError` | 507 |
  *
  * @module
@@ -57,6 +57,8 @@ export interface Database {
   ): Promise<{ hits: Iterable<unknown>; footer(): Record<string, unknown> }>;
   dropIndex(index: string): Promise<{ deleted_from_shards: number; total_shards: number }>;
   indexes(): Promise<Array<{ name: string }>>;
+  /** Every node's indexes merged by name, with `nodes_contacted` and `nodes_failed`. */
+  clusterIndexes(): Promise<object>;
 }
 
 const STATUS_BY_NAME: Record<string, number> = {
@@ -70,6 +72,7 @@ const STATUS_BY_NAME: Record<string, number> = {
   AskTimeoutError: 503,
   ActorStoppedError: 503,
   ActorCrashedError: 503,
+  NodeUnavailableError: 503,
   StorageUnavailableError: 507,
 };
 
@@ -199,6 +202,15 @@ export function apiRoutes(
         indexes,
         total_indexes: indexes.length,
         total_shards: db.shardCount,
+        node_id: options.nodeId,
+        took_ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+    }),
+    route("GET", "/_cluster/_indexes", async () => {
+      const started = performance.now();
+      const gathered = await call(() => db.clusterIndexes());
+      return json({
+        ...gathered,
         node_id: options.nodeId,
         took_ms: Math.round((performance.now() - started) * 100) / 100,
       });

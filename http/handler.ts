@@ -1,6 +1,6 @@
 /**
  * The HTTP API as a plain `(Request) => Promise<Response>` handler that tests can call
- * without a socket. The endpoints arrive issue by issue; today: cluster health.
+ * without a socket: cluster health, the metrics, and the API of `api.ts`.
  *
  * @module
  */
@@ -20,6 +20,14 @@ export interface Health {
   connected_nodes: number;
   active_shards: number;
   total_indexes: number;
+  /** In a cluster: every member and whether it is connected. */
+  nodes?: Array<
+    { node_id: string; name: string; connected: boolean; http: string; peer_id: string }
+  >;
+  /** In a cluster: the member list kept on disk against the peers that answered at boot. */
+  snapshot?: { checked: boolean; missing: string[]; unexpected: string[] };
+  /** In a cluster: membership counters. */
+  telemetry?: Record<string, number>;
 }
 
 /** What the handler needs from the node. */
@@ -28,6 +36,8 @@ export interface NodeApi {
   /** The database; without it only health is served. */
   readonly database?: Database;
   readonly nodeId?: string;
+  /** `/_metrics` in the Prometheus text format. */
+  metrics?(): Promise<string>;
 }
 
 /** Default largest request body: 100 MB. */
@@ -39,6 +49,13 @@ export function createHandler(
   options: { log?: (error: unknown) => void; maxBodyBytes?: number; batchSize?: number } = {},
 ): (request: Request) => Promise<Response> {
   const routes = [route("GET", "/_cluster/health", async () => json(await node.health()))];
+  const metrics = node.metrics;
+  if (metrics !== undefined) {
+    routes.push(route("GET", "/_metrics", async () =>
+      new Response(await metrics(), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      })));
+  }
   if (node.database !== undefined) {
     routes.push(...apiRoutes(node.database, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,

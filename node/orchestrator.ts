@@ -28,6 +28,7 @@ import {
   mergedSchema,
   type SearchAnswer,
   searchAnswer,
+  type SearchContext,
   type SearchLimits,
 } from "../query/search.ts";
 
@@ -76,7 +77,7 @@ export function fnv1a(text: string): number {
 export interface SearchPages {
   pages: ShardSearchResult[];
   search: CompiledSearch;
-  context: { started: number; totalShards: number; failedShards?: number };
+  context: SearchContext;
 }
 
 /** The node's microshards and index schemas. */
@@ -177,6 +178,58 @@ export class NodeOrchestrator {
         config: { fields, engine, ...(description === undefined ? {} : { description }) },
       })
     ));
+  }
+
+  /** Every index's schema as a field list (what nodes of a cluster exchange). */
+  schemaList(): Array<
+    { index: string; engine: EngineName; fields: Array<{ name: string; type: string }> }
+  > {
+    return [...this.#schemas].map(([index, { schema, engine }]) => ({
+      index,
+      engine,
+      fields: Object.entries(schema.fields).map(([name, def]) => ({ name, type: def.type })),
+    }));
+  }
+
+  /**
+   * Evolves, on this node, the schemas a batch of writes needs, and returns the indexes whose
+   * schema changed. In a cluster the router calls it before writes go to their owner nodes,
+   * so that every node knows an index's fields before any of its documents is acknowledged.
+   * Writes that would fail validation are left for {@linkcode write} to report.
+   */
+  async evolveSchemas(
+    writes: readonly ClientWrite[],
+  ): Promise<
+    Array<{ index: string; engine: EngineName; fields: Array<{ name: string; type: string }> }>
+  > {
+    const docs = new Map<string, unknown[]>();
+    for (const write of writes) {
+      if (write.op !== "put" || typeof write.index !== "string") continue;
+      try {
+        validateIndexName(write.index);
+      } catch {
+        continue;
+      }
+      const list = docs.get(write.index) ?? [];
+      list.push(write.doc);
+      docs.set(write.index, list);
+    }
+    const changed = [];
+    for (const [index, list] of docs) {
+      const current = this.#schemas.get(index);
+      const base = current ?? { schema: EMPTY_SCHEMA, engine: "fts5" as EngineName };
+      const plan = planSchema(base.schema, list);
+      if (plan.errors.every((error) => error !== undefined)) continue;
+      if (current !== undefined && plan.schema === current.schema) continue;
+      await this.#distribute(index, plan.schema, base.engine);
+      this.#schemas.set(index, { schema: plan.schema, engine: base.engine });
+      changed.push({
+        index,
+        engine: base.engine,
+        fields: Object.entries(plan.schema.fields).map(([name, def]) => ({ name, type: def.type })),
+      });
+    }
+    return changed;
   }
 
   /** Declares or extends an index's schema (`PUT /api/{index}/_config`). */

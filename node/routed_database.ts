@@ -71,4 +71,14 @@ export class RoutedDatabase implements Database {
   indexes() {
     return this.#router.ask({ type: "indexes" }, { timeoutMs: this.#timeoutMs });
   }
+
+  /** Every node's indexes (on a node alone: this node's). */
+  clusterIndexes() {
+    return this.#router.ask({ type: "clusterIndexes" }, { timeoutMs: this.#timeoutMs });
+  }
+
+  /** The router's counters. */
+  routerStats() {
+    return this.#router.ask({ type: "stats" }, { timeoutMs: this.#timeoutMs });
+  }
 }

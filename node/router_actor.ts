@@ -2,11 +2,15 @@
  * The RouterActor: the ingress of every client operation. It turns each operation into a
  * routing decision and executes it:
  *
- * | decision | used for | on one node |
+ * | decision | used for | executed by |
  * | --- | --- | --- |
  * | `local` | writes, deletes, point reads owned here | the NodeOrchestrator's shards |
- * | `remote` | the same, owned by another node | (the cluster adds it) |
- * | `broadcast` | searches, index listing, schema changes | this node is the only target |
+ * | `remote` | the same, owned by other nodes (a bulk may span several) | `ClusterOps`: unicast to the owners with retries and a timeout |
+ * | `broadcast` | searches, schema changes, index drops, the cluster's index list | `ClusterOps`: scatter-gather over every connected node |
+ *
+ * Alone, every decision is `local` or a broadcast to itself. In a cluster the router routes
+ * by the {@linkcode ClusterView} the ClusterCoordinator sends it (a `view` message) on every
+ * change: ownership comes from the view's ring.
  *
  * The router decides in its handler and hands the execution off with `ctx.detach`, so one
  * slow operation never holds the ones behind it: the router serializes decisions, not
@@ -16,11 +20,13 @@
  */
 
 import type { Actor, ActorRef } from "../actors/types.ts";
-import type { SearchAnswer } from "../query/search.ts";
+import { type SearchAnswer, searchAnswer } from "../query/search.ts";
 import type { StoredDocument, WriteOutcome } from "../storage/microshard.ts";
 import type { Schema } from "../storage/schema.ts";
 import type { EngineName } from "../storage/search_index.ts";
 import type { ClientWrite, IndexSummary, NodeOrchestrator, SearchPages } from "./orchestrator.ts";
+import type { ClusterOps, ClusterOpsStats } from "../cluster/cluster_ops.ts";
+import { type ClusterView, reachable } from "../cluster/view.ts";
 
 /** Index configuration as a client sends it. */
 export interface IndexConfig {
@@ -38,6 +44,8 @@ export type RouterMsg =
   | { type: "configure"; index: string; config: IndexConfig }
   | { type: "dropIndex"; index: string }
   | { type: "indexes" }
+  | { type: "clusterIndexes" }
+  | { type: "view"; view: ClusterView }
   | { type: "stats" };
 
 /** Replies of the RouterActor. */
@@ -49,8 +57,19 @@ export type RouterReplies = {
   configure: { schema: Schema; engine: EngineName };
   dropIndex: { deleted_from_shards: number; total_shards: number };
   indexes: IndexSummary[];
+  clusterIndexes: ClusterIndexes;
+  view: void;
   stats: RouterStats;
 };
+
+/** What `/_cluster/_indexes` shows: every node's indexes, merged by name. */
+export interface ClusterIndexes {
+  indexes: Array<IndexSummary & { nodes: number }>;
+  total_indexes: number;
+  nodes_contacted: number;
+  nodes_failed: number;
+  failed_nodes: string[];
+}
 
 /** A reference to the router. */
 export type RouterRef = ActorRef<RouterMsg, RouterReplies>;
@@ -58,7 +77,7 @@ export type RouterRef = ActorRef<RouterMsg, RouterReplies>;
 /** Where an operation runs. */
 export type RoutingDecision =
   | { kind: "local" }
-  | { kind: "remote"; node: string }
+  | { kind: "remote"; nodes: readonly string[] }
   | { kind: "broadcast"; nodes: readonly string[] };
 
 /** What the router has done since it started. */
@@ -69,36 +88,57 @@ export interface RouterStats {
   failures: number;
   /** Operations handed off and not yet answered. */
   inFlight: number;
+  /** Remote execution counters (in a cluster). */
+  cluster?: ClusterOpsStats;
 }
 
-/** The decision for one operation on a node that is alone (the cluster replaces this). */
+/** The decision for one operation; without a view the node is alone. */
 export function decide(
-  msg: Exclude<RouterMsg, { type: "stats" }>,
+  msg: Exclude<RouterMsg, { type: "stats" | "view" }>,
   self: string,
+  view?: ClusterView,
 ): RoutingDecision {
   switch (msg.type) {
-    case "write":
-    case "get":
+    case "write": {
+      if (view === undefined) return { kind: "local" };
+      const owners = new Set(msg.writes.map((write) => {
+        const key = typeof write.routing_key === "string" && write.routing_key !== ""
+          ? write.routing_key
+          : typeof write.id === "string" && write.id !== ""
+          ? write.id
+          : undefined;
+        return key === undefined ? self : view.ring.ownerOf(key);
+      }));
+      owners.delete(self);
+      return owners.size === 0 ? { kind: "local" } : { kind: "remote", nodes: [...owners] };
+    }
+    case "get": {
+      if (view === undefined) return { kind: "local" };
+      const owner = view.ring.ownerOf(msg.routingKey ?? msg.id);
+      return owner === self ? { kind: "local" } : { kind: "remote", nodes: [owner] };
+    }
+    case "indexes":
       return { kind: "local" };
     case "search":
     case "searchPages":
-    case "indexes":
     case "configure":
     case "dropIndex":
-      return { kind: "broadcast", nodes: [self] };
+    case "clusterIndexes":
+      return { kind: "broadcast", nodes: view === undefined ? [self] : reachable(view) };
   }
 }
 
-/** Builds the router over this node's orchestrator. */
+/** Builds the router over this node's orchestrator (and, in a cluster, its remote execution). */
 export function createRouterActor(
   node: NodeOrchestrator,
-  options: { self: string },
+  options: { self: string; cluster?: ClusterOps },
 ): Actor<RouterMsg, RouterReplies> {
   const stats: RouterStats = {
     decisions: { local: 0, remote: 0, broadcast: 0 },
     failures: 0,
     inFlight: 0,
   };
+  let view: ClusterView | undefined;
   const run = <T>(work: () => Promise<T>): Promise<T> => {
     stats.inFlight++;
     const running = work();
@@ -114,30 +154,86 @@ export function createRouterActor(
   return {
     receive(msg, ctx) {
       if (msg.type === "stats") {
-        return structuredClone(stats);
+        const copy = structuredClone(stats);
+        if (options.cluster !== undefined) copy.cluster = { ...options.cluster.stats };
+        return copy;
       }
-      const decision = decide(msg, options.self);
+      if (msg.type === "view") {
+        view = msg.view;
+        return;
+      }
+      const cluster = options.cluster;
+      const current = cluster === undefined ? undefined : view;
+      const decision = decide(msg, options.self, current);
       stats.decisions[decision.kind]++;
-      if (decision.kind === "remote") {
-        throw new Error(`no route to node ${decision.node}: this node runs alone`);
+      if (cluster === undefined || current === undefined) {
+        if (decision.kind === "remote") {
+          throw new Error(`no route to ${decision.nodes.join(", ")}: this node runs alone`);
+        }
+        return ctx.detach(run(() => alone(node, msg)));
       }
-      // Local, or a broadcast whose only target is this node.
       switch (msg.type) {
         case "write":
-          return ctx.detach(run(() => node.write(msg.writes)));
+          return ctx.detach(
+            run(() =>
+              decision.kind === "local"
+                ? node.write(msg.writes)
+                : cluster.write(current, msg.writes)
+            ),
+          );
         case "get":
-          return ctx.detach(run(() => node.get(msg.index, msg.id, msg.routingKey)));
+          return ctx.detach(run(() => cluster.get(current, msg.index, msg.id, msg.routingKey)));
         case "search":
-          return ctx.detach(run(() => node.search(msg.index, msg.body)));
+          return ctx.detach(run(async () => {
+            const { pages, search, context } = await cluster.searchPages(
+              current,
+              msg.index,
+              msg.body,
+            );
+            return searchAnswer(pages, search, context);
+          }));
         case "searchPages":
-          return ctx.detach(run(() => node.searchPages(msg.index, msg.body)));
+          return ctx.detach(run(() => cluster.searchPages(current, msg.index, msg.body)));
         case "configure":
-          return ctx.detach(run(() => node.configure(msg.index, msg.config)));
+          return ctx.detach(run(() => cluster.configure(current, msg.index, msg.config)));
         case "dropIndex":
-          return ctx.detach(run(() => node.dropIndex(msg.index)));
+          return ctx.detach(run(() => cluster.dropIndex(current, msg.index)));
         case "indexes":
           return ctx.detach(run(() => node.indexes()));
+        case "clusterIndexes":
+          return ctx.detach(run(() => cluster.clusterIndexes(current)));
       }
     },
   };
+}
+
+/** Runs an operation on a node that is alone. */
+function alone(
+  node: NodeOrchestrator,
+  msg: Exclude<RouterMsg, { type: "stats" | "view" }>,
+): Promise<RouterReplies[typeof msg.type]> {
+  switch (msg.type) {
+    case "write":
+      return node.write(msg.writes);
+    case "get":
+      return node.get(msg.index, msg.id, msg.routingKey);
+    case "search":
+      return node.search(msg.index, msg.body);
+    case "searchPages":
+      return node.searchPages(msg.index, msg.body);
+    case "configure":
+      return node.configure(msg.index, msg.config);
+    case "dropIndex":
+      return node.dropIndex(msg.index);
+    case "indexes":
+      return node.indexes();
+    case "clusterIndexes":
+      return node.indexes().then((indexes) => ({
+        indexes: indexes.map((index) => ({ ...index, nodes: 1 })),
+        total_indexes: indexes.length,
+        nodes_contacted: 1,
+        nodes_failed: 0,
+        failed_nodes: [],
+      }));
+  }
 }

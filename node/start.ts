@@ -6,6 +6,7 @@
  */
 
 import type { ActorSystem } from "../actors/system.ts";
+import type { ClusterOps } from "../cluster/cluster_ops.ts";
 import { NodeOrchestrator, type OrchestratorOptions } from "./orchestrator.ts";
 import { RoutedDatabase } from "./routed_database.ts";
 import {
@@ -26,11 +27,21 @@ export interface StartedNode {
 /** Starts the orchestrator and the router in `system`; `system.shutdown()` stops both. */
 export async function startNode(
   system: ActorSystem,
-  options: OrchestratorOptions & { readonly nodeId: string; readonly routerTimeoutMs?: number },
+  options: OrchestratorOptions & {
+    readonly nodeId: string;
+    readonly routerTimeoutMs?: number;
+    /** In a cluster: builds the router's remote execution over the orchestrator. */
+    readonly cluster?: (orchestrator: NodeOrchestrator) => ClusterOps;
+  },
 ): Promise<StartedNode> {
   const orchestrator = await NodeOrchestrator.start(system, options);
+  const cluster = options.cluster?.(orchestrator);
   const router = system.spawn<RouterMsg, RouterReplies>(
-    () => createRouterActor(orchestrator, { self: options.nodeId }),
+    () =>
+      createRouterActor(
+        orchestrator,
+        cluster === undefined ? { self: options.nodeId } : { self: options.nodeId, cluster },
+      ),
     { name: "router", mailboxCapacity: 16_384, supervision: { policy: "permanent" } },
   );
   const database = new RoutedDatabase(

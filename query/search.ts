@@ -48,6 +48,15 @@ export interface CompiledSearch {
 /** One hit of the answer: `_score`, `id`, then the document's (returned) fields. */
 export type AnswerHit = { _score: number; id: string } & Record<string, unknown>;
 
+/** Where a search's pages came from. */
+export interface SearchContext {
+  readonly started: number;
+  readonly totalShards: number;
+  readonly failedShards?: number;
+  readonly nodesContacted?: number;
+  readonly nodesFailed?: number;
+}
+
 /** The answer of a search. */
 export interface SearchAnswer {
   hits: AnswerHit[];
@@ -57,6 +66,10 @@ export interface SearchAnswer {
   offset: number;
   total_shards: number;
   failed_shards: number;
+  /** Nodes asked (1 on a node that runs alone). */
+  nodes_contacted: number;
+  /** Nodes that failed or did not answer in time. */
+  nodes_failed: number;
   took_ms: number;
   facets?: FacetAnswer;
 }
@@ -210,7 +223,7 @@ export async function searchShards(
 export function searchAnswer(
   pages: ReadonlyArray<ShardSearchResult>,
   search: CompiledSearch,
-  context: { started: number; totalShards: number; failedShards?: number },
+  context: SearchContext,
 ): SearchAnswer {
   const streamed = streamedAnswer(pages, search, context);
   const hits = [...streamed.hits];
@@ -229,7 +242,7 @@ export interface StreamedAnswer {
 export function streamedAnswer(
   pages: ReadonlyArray<ShardSearchResult>,
   search: CompiledSearch,
-  context: { started: number; totalShards: number; failedShards?: number },
+  context: SearchContext,
 ): StreamedAnswer {
   let returned = 0;
   const total = pages.reduce((sum, page) => sum + page.total, 0);
@@ -247,6 +260,8 @@ export function streamedAnswer(
       offset: search.offset,
       total_shards: context.totalShards,
       failed_shards: context.failedShards ?? 0,
+      nodes_contacted: context.nodesContacted ?? 1,
+      nodes_failed: context.nodesFailed ?? 0,
       took_ms: Math.round((performance.now() - context.started) * 100) / 100,
       ...(search.facets.length === 0
         ? {}

@@ -1,0 +1,91 @@
+/**
+ * The consistent-hash ring: every node places 256 virtual nodes on a 32-bit circle; a
+ * microshard belongs to the first virtual node at or after its own position. The ring
+ * depends only on the set of node ids, so every node builds the same ring from the same
+ * membership.
+ *
+ * Placement (BRIEF invariant 7): a document's microshard is
+ * `fnv1a(routing_key ?? id) % CLUSTER_MICROSHARDS` and never changes; the ring decides
+ * only which node owns each microshard. When membership changes, some microshards change
+ * owner — whole microshards, never single documents.
+ *
+ * @module
+ */
+
+import { fnv1a } from "../node/orchestrator.ts";
+
+/** Virtual nodes per node. */
+export const VIRTUAL_NODES = 256;
+
+/** Microshards of a cluster: fixed, so a document's microshard never changes. */
+export const CLUSTER_MICROSHARDS = 1_024;
+
+/** A 32-bit hash with good spread for short, similar strings (FNV-1a, then murmur3's finalizer). */
+export function ringHash(text: string): number {
+  let h = fnv1a(text);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The microshard of a routing key (the document id unless a routing key is given). */
+export function microshardOf(routingKey: string): number {
+  return fnv1a(routingKey) % CLUSTER_MICROSHARDS;
+}
+
+/** An immutable ring over a set of node ids. */
+export class HashRing {
+  readonly nodes: readonly string[];
+  readonly #points: Uint32Array;
+  readonly #owners: string[];
+  readonly #byMicroshard: string[];
+
+  constructor(nodes: Iterable<string>, virtualNodes = VIRTUAL_NODES) {
+    this.nodes = [...new Set(nodes)].sort();
+    const points: Array<{ at: number; node: string }> = [];
+    for (const node of this.nodes) {
+      for (let v = 0; v < virtualNodes; v++) points.push({ at: ringHash(`${node}#${v}`), node });
+    }
+    // Ties (astronomically rare) break by node id, the same way on every node.
+    points.sort((a, b) => a.at - b.at || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+    this.#points = Uint32Array.from(points, (p) => p.at);
+    this.#owners = points.map((p) => p.node);
+    this.#byMicroshard = Array.from(
+      { length: CLUSTER_MICROSHARDS },
+      (_, shard) => this.ownerOfHash(ringHash(`microshard:${shard}`)),
+    );
+  }
+
+  /** The node owning a position on the circle. */
+  ownerOfHash(hash: number): string {
+    if (this.#owners.length === 0) throw new Error("the ring has no nodes");
+    let lo = 0;
+    let hi = this.#points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#points[mid]! < hash) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.#owners[lo === this.#points.length ? 0 : lo]!;
+  }
+
+  /** The node owning a microshard. */
+  ownerOfMicroshard(microshard: number): string {
+    return this.#byMicroshard[microshard]!;
+  }
+
+  /** The node owning a document (by routing key, or id). */
+  ownerOf(routingKey: string): string {
+    return this.ownerOfMicroshard(microshardOf(routingKey));
+  }
+
+  /** How many microshards each node owns. */
+  spread(): Map<string, number> {
+    const counts = new Map<string, number>(this.nodes.map((node) => [node, 0]));
+    for (const node of this.#byMicroshard) counts.set(node, counts.get(node)! + 1);
+    return counts;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Joining a cluster: starts the libp2p transport, exposes this node's service and
+ * coordinator to peers, and spawns the ClusterCoordinator, which dials the seeds and feeds
+ * the router a new view on every change.
+ *
+ * @module
+ */
+
+import type { ActorSystem } from "../actors/system.ts";
+import type { ActorRef } from "../actors/types.ts";
+import type { NodeOrchestrator } from "../node/orchestrator.ts";
+import type { RouterRef } from "../node/router_actor.ts";
+import {
+  type ClusterHealth,
+  type CoordinatorMsg,
+  type CoordinatorReplies,
+  createCoordinator,
+  loadSnapshot,
+} from "./coordinator.ts";
+import {
+  createNodeService,
+  NODE_SERVICE,
+  type NodeServiceMsg,
+  type NodeServiceReplies,
+} from "./node_service.ts";
+import type { Exposed } from "./remote_host.ts";
+import { serveLink } from "./remote_host.ts";
+import { RemoteClient } from "./remote_client.ts";
+import { RemotePeerPool } from "./remote_peer_pool.ts";
+import { ClusterTransport, loadClusterKey, type TransportEvent } from "./transport.ts";
+import type { Hello, NodeInfo } from "./view.ts";
+import { WireCodec } from "./wire.ts";
+import { within } from "./within.ts";
+
+/** The name the coordinator is registered and exposed under. */
+export const COORDINATOR = "coordinator";
+
+/** How long a hello may take, in ms. */
+export const HELLO_TIMEOUT_MS = 5_000;
+
+/** Options of {@linkcode startCluster}. */
+export interface ClusterStartOptions {
+  readonly nodeId: string;
+  readonly nodeName: string;
+  readonly clusterName: string;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly seeds: readonly string[];
+  readonly psk: string;
+  /** This node's HTTP address, as peers and operators see it. */
+  readonly http: string;
+  /** When the boot check compares the kept member list with the peers that answered, in ms. */
+  readonly bootCheckAfterMs: number;
+  readonly log: { info(message: string): void; warn(message: string): void };
+}
+
+/** What the node needs before the cluster starts: the pool the router's remote refs come from. */
+export interface ClusterWiring {
+  readonly codec: WireCodec;
+  readonly pool: RemotePeerPool;
+  /** Node ids → libp2p peer ids, kept by the coordinator. */
+  readonly peers: Map<string, string>;
+  /** Set by {@linkcode startCluster}. */
+  transport?: ClusterTransport;
+}
+
+/** Builds the pool before the router exists; the transport is attached when it starts. */
+export function clusterWiring(): ClusterWiring {
+  const peers = new Map<string, string>();
+  const wiring: ClusterWiring = {
+    codec: new WireCodec(),
+    peers,
+    pool: new RemotePeerPool((node, onFrame) => {
+      const peer = peers.get(node);
+      if (wiring.transport === undefined || peer === undefined) {
+        return Promise.reject(new Error(`no address for node ${node}`));
+      }
+      return wiring.transport.openLink(peer, onFrame);
+    }),
+  };
+  return wiring;
+}
+
+/** A node in a cluster. */
+export interface StartedCluster {
+  readonly transport: ClusterTransport;
+  readonly coordinator: ActorRef<CoordinatorMsg, CoordinatorReplies>;
+  readonly info: NodeInfo;
+  health(): Promise<ClusterHealth>;
+  /** Leaves the cluster: closes the links and stops libp2p. */
+  stop(): Promise<void>;
+}
+
+/** Joins (or forms) the cluster. */
+export async function startCluster(
+  system: ActorSystem,
+  node: NodeOrchestrator,
+  router: RouterRef,
+  wiring: ClusterWiring,
+  options: ClusterStartOptions,
+): Promise<StartedCluster> {
+  const service = system.spawn<NodeServiceMsg, NodeServiceReplies>(
+    () => createNodeService(node),
+    { name: NODE_SERVICE, mailboxCapacity: 16_384, supervision: { policy: "permanent" } },
+  );
+  // Set right after the transport starts; events and requests before that wait or are refused.
+  const spawned: { coordinator?: ActorRef<CoordinatorMsg, CoordinatorReplies> } = {};
+  const early: TransportEvent[] = [];
+  const tellCoordinator = (msg: CoordinatorMsg) => {
+    try {
+      spawned.coordinator?.tell(msg);
+    } catch (error) {
+      options.log.warn(`the coordinator missed a message: ${(error as Error).message}`);
+    }
+  };
+  const exposed = (name: string): Exposed | undefined => {
+    if (name === NODE_SERVICE) {
+      return { ref: service as unknown as Exposed["ref"], mailboxCapacity: 16_384 };
+    }
+    if (name === COORDINATOR && spawned.coordinator !== undefined) {
+      return { ref: spawned.coordinator as unknown as Exposed["ref"], mailboxCapacity: 4_096 };
+    }
+    return undefined;
+  };
+  const transport = await ClusterTransport.start({
+    host: options.host,
+    port: options.port,
+    privateKey: await loadClusterKey(options.dataDir),
+    ...(options.psk === "" ? {} : { psk: options.psk }),
+    codec: wiring.codec,
+    onEvent: (event) => {
+      if (spawned.coordinator === undefined) early.push(event);
+      else tellCoordinator({ type: "transport", event });
+    },
+    onInboundLink: (link) => serveLink(link, exposed),
+  });
+  wiring.transport = transport;
+  const info: NodeInfo = {
+    nodeId: options.nodeId,
+    name: options.nodeName,
+    clusterName: options.clusterName,
+    peerId: transport.peerId,
+    addrs: transport.multiaddrs,
+    http: options.http,
+    shardCount: node.shardCount,
+  };
+  const snapshot = await loadSnapshot(options.dataDir);
+  const coordinator = system.spawn<CoordinatorMsg, CoordinatorReplies>(
+    () =>
+      createCoordinator({
+        self: info,
+        dataDir: options.dataDir,
+        seeds: options.seeds,
+        peers: wiring.peers,
+        sendHello: (peer, hello) => sendHello(transport, peer, hello),
+        dial: (address) => transport.dial(address),
+        keepAlive: (peer, addrs) => transport.keepAlive(peer, addrs),
+        isConnected: (peer) => transport.isConnected(peer),
+        pool: wiring.pool,
+        schemas: () => node.schemaList(),
+        adoptSchemas: async (schemas) => {
+          for (const schema of schemas) {
+            try {
+              await node.configure(schema.index, {
+                fields: [...schema.fields],
+                engine: schema.engine,
+              });
+            } catch (error) {
+              options.log.warn(
+                `cannot adopt the schema of index "${schema.index}": ${(error as Error).message}`,
+              );
+            }
+          }
+        },
+        onView: (view) => router.tell({ type: "view", view }),
+        tellSelf: (msg) => tellCoordinator(msg),
+        bootCheckAfterMs: options.bootCheckAfterMs,
+        log: options.log,
+      }, snapshot),
+    { name: COORDINATOR, mailboxCapacity: 4_096, supervision: { policy: "permanent" } },
+  );
+  spawned.coordinator = coordinator;
+  for (const event of early.splice(0)) tellCoordinator({ type: "transport", event });
+  const ref = coordinator;
+  return {
+    transport,
+    coordinator: ref,
+    info,
+    health: () => ref.ask({ type: "health" }),
+    async stop() {
+      await wiring.pool.close();
+      await transport.stop();
+    },
+  };
+}
+
+/** Asks a peer's coordinator `hello` over a link of its own, closed after the answer. */
+async function sendHello(
+  transport: ClusterTransport,
+  peer: string,
+  hello: Hello,
+): Promise<Hello> {
+  let handler: (frame: unknown) => void = () => {};
+  const link = await transport.openLink(peer, (frame) => handler(frame), HELLO_TIMEOUT_MS);
+  const client = new RemoteClient(peer, (onFrame) => {
+    handler = onFrame;
+    return link;
+  });
+  try {
+    const answer = await within(
+      client.request({
+        k: "ask",
+        name: COORDINATOR,
+        msg: { type: "hello", hello } satisfies CoordinatorMsg,
+        timeoutMs: HELLO_TIMEOUT_MS,
+      }),
+      HELLO_TIMEOUT_MS,
+      () => new Error(`no answer to hello within ${HELLO_TIMEOUT_MS} ms`),
+    );
+    return answer as Hello;
+  } finally {
+    await client.close();
+  }
+}

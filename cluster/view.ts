@@ -1,0 +1,62 @@
+/**
+ * The cluster view: what the ClusterCoordinator knows of the cluster at one moment, as an
+ * immutable value it hands to the router on every change. Also the data nodes exchange
+ * when they meet.
+ *
+ * @module
+ */
+
+import type { HashRing } from "./ring.ts";
+
+/** What a node tells about itself when it meets another. */
+export interface NodeInfo {
+  readonly nodeId: string;
+  readonly name: string;
+  readonly clusterName: string;
+  readonly peerId: string;
+  /** libp2p addresses, each ending in `/p2p/<peer id>`. */
+  readonly addrs: readonly string[];
+  /** The node's HTTP address. */
+  readonly http: string;
+  /** Local shards (workers) of the node. */
+  readonly shardCount: number;
+}
+
+/** An index's schema as nodes exchange it. */
+export interface SchemaInfo {
+  readonly index: string;
+  readonly engine: string;
+  readonly fields: ReadonlyArray<{ name: string; type: string }>;
+}
+
+/** What two nodes exchange when they meet: who they are, whom they know, which schemas. */
+export interface Hello {
+  readonly info: NodeInfo;
+  readonly members: readonly NodeInfo[];
+  readonly schemas: readonly SchemaInfo[];
+}
+
+/** One member as the view shows it. */
+export interface MemberView {
+  readonly info: NodeInfo;
+  readonly connected: boolean;
+}
+
+/** The cluster as the router routes by it. */
+export interface ClusterView {
+  /** This node's id. */
+  readonly self: string;
+  /** Every member, this node included. */
+  readonly members: ReadonlyMap<string, MemberView>;
+  /** The ring over every member (connected or not: a lost node keeps its microshards). */
+  readonly ring: HashRing;
+}
+
+/** The members a broadcast can reach (this node first). */
+export function reachable(view: ClusterView): string[] {
+  const nodes = [view.self];
+  for (const [node, member] of view.members) {
+    if (node !== view.self && member.connected) nodes.push(node);
+  }
+  return nodes;
+}

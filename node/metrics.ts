@@ -1,0 +1,105 @@
+/**
+ * The node's part of `/_metrics`: documents per index, memory, the router's decisions and
+ * failures, and (in a cluster) remote requests, retries and broadcast failures, read at
+ * scrape time.
+ *
+ * @module
+ */
+
+import type { Sample } from "../http/metrics.ts";
+import type { ClusterHealth } from "../cluster/coordinator.ts";
+import type { RoutedDatabase } from "./routed_database.ts";
+
+/** Collects the node's samples. */
+export async function nodeSamples(
+  database: RoutedDatabase,
+  cluster?: () => Promise<ClusterHealth>,
+): Promise<Sample[]> {
+  const [indexes, stats, health] = await Promise.all([
+    database.indexes(),
+    database.routerStats(),
+    cluster?.(),
+  ]);
+  const memory = Deno.memoryUsage();
+  const samples: Sample[] = [];
+  for (const index of indexes) {
+    samples.push({
+      name: "cameodb_documents",
+      help: "Documents stored on this node, by index.",
+      type: "gauge",
+      value: index.document_count,
+      labels: { index: index.name },
+    });
+  }
+  samples.push(
+    {
+      name: "cameodb_memory_bytes",
+      help: "Memory of the main isolate's process, by kind.",
+      type: "gauge",
+      value: memory.rss,
+      labels: { kind: "rss" },
+    },
+    {
+      name: "cameodb_memory_bytes",
+      help: "",
+      type: "gauge",
+      value: memory.heapUsed,
+      labels: { kind: "heap_used" },
+    },
+  );
+  for (const [kind, count] of Object.entries(stats.decisions)) {
+    samples.push({
+      name: "cameodb_router_decisions_total",
+      help: "Routing decisions, by kind.",
+      type: "counter",
+      value: count,
+      labels: { kind },
+    });
+  }
+  samples.push(
+    {
+      name: "cameodb_router_failures_total",
+      help: "Operations whose error reached the client.",
+      type: "counter",
+      value: stats.failures,
+    },
+    {
+      name: "cameodb_router_in_flight",
+      help: "Operations handed off and not yet answered.",
+      type: "gauge",
+      value: stats.inFlight,
+    },
+  );
+  const remote = stats.cluster;
+  if (remote !== undefined) {
+    const counters: Array<[keyof typeof remote, string]> = [
+      ["remote_requests", "Requests sent to other nodes."],
+      ["remote_retries", "Requests retried after the link to the owner broke."],
+      ["remote_failures", "Requests to other nodes that failed."],
+      ["broadcasts", "Scatter-gather operations."],
+      ["broadcast_node_failures", "Nodes that failed or timed out in a broadcast."],
+    ];
+    for (const [key, help] of counters) {
+      samples.push({ name: `cameodb_${key}_total`, help, type: "counter", value: remote[key] });
+    }
+  }
+  if (health !== undefined) {
+    samples.push(
+      {
+        name: "cameodb_cluster_nodes",
+        help: "Members of the cluster, by state.",
+        type: "gauge",
+        value: health.connected_nodes,
+        labels: { state: "connected" },
+      },
+      {
+        name: "cameodb_cluster_nodes",
+        help: "",
+        type: "gauge",
+        value: health.total_nodes - health.connected_nodes,
+        labels: { state: "lost" },
+      },
+    );
+  }
+  return samples;
+}
