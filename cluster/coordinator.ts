@@ -299,7 +299,8 @@ export function createCoordinator(
           boot.missing = snapshot
             .filter((info) => info.nodeId !== self.nodeId && !members.get(info.nodeId)?.connected)
             .map((info) => info.nodeId);
-          boot.unexpected = [...members.values()]
+          // On a first boot there is no list to compare with: every peer would be "new".
+          boot.unexpected = snapshot.length === 0 ? [] : [...members.values()]
             .filter((m) =>
               m.connected && m.info.nodeId !== self.nodeId && !known.has(m.info.nodeId)
             )
