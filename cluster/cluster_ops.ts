@@ -80,9 +80,10 @@ export class ClusterOps {
     timeoutMs = this.#settings.requestTimeoutMs,
   ): Promise<NodeServiceReplies[T["type"]]> {
     for (let attempt = 0;; attempt++) {
-      if (view.members.get(node)?.connected !== true) {
+      const member = view.members.get(node);
+      if (member?.connected !== true) {
         this.stats.remote_failures++;
-        throw new NodeUnavailableError(node, "not connected");
+        throw new NodeUnavailableError(node, "not connected", member?.info.name);
       }
       this.stats.remote_requests++;
       try {
@@ -187,7 +188,10 @@ export class ClusterOps {
     // Members known but not connected are failed at once: nothing waits for them.
     for (const [node, member] of view.members) {
       if (node !== view.self && !member.connected) {
-        failed.push({ node, error: new NodeUnavailableError(node, "not connected") });
+        failed.push({
+          node,
+          error: new NodeUnavailableError(node, "not connected", member.info.name),
+        });
       }
     }
     let next = 0;

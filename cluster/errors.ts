@@ -10,8 +10,8 @@ export class NodeUnavailableError extends Error {
   override readonly name = "NodeUnavailableError";
   /** The node that could not be reached. */
   readonly node: string;
-  constructor(node: string, reason: string) {
-    super(`Node ${node} is unavailable: ${reason}`);
+  constructor(node: string, reason: string, name?: string) {
+    super(`Node ${name === undefined ? node : `${name} (${node})`} is unavailable: ${reason}`);
     this.node = node;
   }
 }
