@@ -31,6 +31,7 @@ import {
   type SpawnOptions,
 } from "./types.ts";
 import type { FromWorker, ToWorker } from "./_worker_protocol.ts";
+import { SenderBound } from "./sender_bound.ts";
 
 /** Options of spawning an actor in a worker. */
 export interface WorkerSpawnOptions extends SpawnOptions {
@@ -73,20 +74,17 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
   readonly started: Promise<void>;
   #moduleUrl: string;
   #options: WorkerRefOptions;
-  #capacity: number;
-  #limit: number;
+  #bound: SenderBound;
   #supervisor: Supervisor;
   #state: State = "starting";
   #worker: Worker | undefined;
   #startTimer: ReturnType<typeof setTimeout> | undefined;
   #firstStart: PromiseWithResolvers<void> = Promise.withResolvers();
   #stopped: PromiseWithResolvers<void> = Promise.withResolvers();
-  #load = 0;
   #buffer: Outgoing[] = [];
   #asks = new Map<number, Settler>();
   #postedAsks = new Set<number>();
   #postedTells = 0;
-  #roomWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   #nextId = 0;
   #escalation: string | undefined;
 
@@ -97,8 +95,7 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
     this.address = options.address;
     // Like a local mailbox, `mailboxCapacity` counts the messages waiting; the one being
     // handled is counted here too until its reply arrives, hence the +1.
-    this.#capacity = options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY;
-    this.#limit = this.#capacity + 1;
+    this.#bound = new SenderBound(options.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY);
     this.#supervisor = new Supervisor(resolveSupervision(options.supervision));
     this.started = this.#firstStart.promise;
     this.#startWorker();
@@ -108,14 +105,13 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
     if (this.#state === "stopping" || this.#state === "stopped") {
       throw new ActorStoppedError(this.address, msg.type);
     }
-    if (this.#load >= this.#limit || this.#roomWaiters.length > 0) {
-      throw new MailboxFullError(this.address, msg, this.#capacity);
+    if (!this.#bound.tryReserve()) {
+      throw new MailboxFullError(this.address, msg, this.#bound.capacity);
     }
-    this.#load++;
     try {
       this.#send({ kind: "tell", msg });
     } catch (error) {
-      this.#release();
+      this.#bound.release();
       throw error;
     }
   }
@@ -127,11 +123,11 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
         throw new ActorStoppedError(this.address, msg.type);
       }
       // With room, post at once so that a later tell cannot overtake this ask.
-      if (this.#tryReserve()) {
+      if (this.#bound.tryReserve()) {
         this.#postAsk(msg, settle);
         return Promise.resolve();
       }
-      return this.#waitForRoom(signal).then(() => this.#postAsk(msg, settle));
+      return this.#bound.waitForRoom(signal).then(() => this.#postAsk(msg, settle));
     });
   }
 
@@ -142,7 +138,7 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
       this.#send({ kind: "ask", id, msg });
     } catch (error) {
       this.#asks.delete(id);
-      this.#release();
+      this.#bound.release();
       throw error;
     }
   }
@@ -163,35 +159,6 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
       this.#stopped.promise.finally(() => clearTimeout(timer));
     }
     return this.#stopped.promise;
-  }
-
-  #tryReserve(): boolean {
-    if (this.#load >= this.#limit || this.#roomWaiters.length > 0) return false;
-    this.#load++;
-    return true;
-  }
-
-  /** Waits until `#release` hands this ask a slot (already counted in `#load`). */
-  #waitForRoom(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.#roomWaiters.push(waiter);
-      signal.addEventListener("abort", () => {
-        const at = this.#roomWaiters.indexOf(waiter);
-        if (at >= 0) this.#roomWaiters.splice(at, 1);
-        reject(signal.reason);
-      }, { once: true });
-    });
-  }
-
-  /** One accepted message is done; hand its slot to the oldest waiting ask. */
-  #release(): void {
-    this.#load--;
-    const waiter = this.#roomWaiters.shift();
-    if (waiter !== undefined) {
-      this.#load++;
-      waiter.resolve();
-    }
   }
 
   #send(message: Outgoing): void {
@@ -228,7 +195,7 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
         exportName: this.#options.exportName ?? "createActor",
         args: this.#options.args,
         address: this.address,
-        mailboxCapacity: this.#limit,
+        mailboxCapacity: this.#bound.limit,
         stopTimeoutMs: this.#options.stopTimeoutMs ?? 5_000,
       } satisfies ToWorker,
     );
@@ -253,7 +220,7 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
       }
       case "told":
         this.#postedTells = Math.max(0, this.#postedTells - 1);
-        this.#release();
+        this.#bound.release();
         return;
       case "reply":
       case "replyError": {
@@ -261,7 +228,7 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
         if (settle === undefined) return;
         this.#asks.delete(message.id);
         this.#postedAsks.delete(message.id);
-        this.#release();
+        this.#bound.release();
         if (message.kind === "reply") settle.resolve(message.value);
         else settle.reject(deserializeError(message.error));
         return;
@@ -290,11 +257,11 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
     for (const id of this.#postedAsks) {
       const settle = this.#asks.get(id);
       this.#asks.delete(id);
-      this.#load--;
+      this.#bound.drop(1);
       settle?.reject(crash);
     }
     this.#postedAsks.clear();
-    this.#load -= this.#postedTells;
+    this.#bound.drop(this.#postedTells);
     this.#postedTells = 0;
     if (wasStarting || this.#state === "stopping" || this.#state === "stopped") {
       // A worker that never loaded the actor is a spawn error, not a failure to supervise.
@@ -321,16 +288,14 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
   /** Rejects what waits on this side: buffered messages and asks waiting for room. */
   #dropWaiting(): void {
     for (const outgoing of this.#buffer.splice(0)) {
-      this.#load--;
+      this.#bound.drop(1);
       if (outgoing.kind === "ask") {
         const settle = this.#asks.get(outgoing.id);
         this.#asks.delete(outgoing.id);
         settle?.reject(new ActorStoppedError(this.address, (outgoing.msg as Message).type));
       }
     }
-    for (const waiter of this.#roomWaiters.splice(0)) {
-      waiter.reject(new ActorStoppedError(this.address));
-    }
+    this.#bound.rejectWaiters(new ActorStoppedError(this.address));
   }
 
   #finish(): void {
@@ -343,7 +308,7 @@ export class WorkerActorRef<M extends Message, R extends ReplyMap<M>>
     for (const settle of this.#asks.values()) settle.reject(new ActorStoppedError(this.address));
     this.#asks.clear();
     this.#postedAsks.clear();
-    this.#load = 0;
+    this.#bound.reset();
     this.#options.parent.childStopped(this);
     this.#options.onStopped?.();
     this.#stopped.resolve();

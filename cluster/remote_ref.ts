@@ -25,6 +25,7 @@ import {
   type Message,
   type ReplyMap,
 } from "../actors/types.ts";
+import { SenderBound } from "../actors/sender_bound.ts";
 import type { Request } from "./remote_protocol.ts";
 
 /** How a remote ref reaches its node: one request at a time, answered or rejected. */
@@ -34,29 +35,24 @@ export type RemoteRequester = (request: Request) => Promise<unknown>;
 export class RemoteActorRef<M extends Message, R extends ReplyMap<M>> implements ActorRef<M, R> {
   readonly address: ActorAddress;
   readonly #request: RemoteRequester;
-  readonly #capacity: number;
-  readonly #limit: number;
-  #load = 0;
-  #roomWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  readonly #bound: SenderBound;
   #stopping: Promise<void> | undefined;
   #lost: Error | undefined;
 
   constructor(address: ActorAddress, mailboxCapacity: number, request: RemoteRequester) {
     this.address = address;
-    this.#capacity = mailboxCapacity;
-    this.#limit = mailboxCapacity + 1;
+    this.#bound = new SenderBound(mailboxCapacity);
     this.#request = request;
   }
 
   tell(msg: M): void {
     this.#checkUsable(msg.type);
-    if (this.#load >= this.#limit || this.#roomWaiters.length > 0) {
-      throw new MailboxFullError(this.address, msg, this.#capacity);
+    if (!this.#bound.tryReserve()) {
+      throw new MailboxFullError(this.address, msg, this.#bound.capacity);
     }
-    this.#load++;
     this.#request({ k: "tell", name: this.address.name, msg }).then(
-      () => this.#release(),
-      () => this.#release(),
+      () => this.#bound.release(),
+      () => this.#bound.release(),
     );
   }
 
@@ -64,16 +60,15 @@ export class RemoteActorRef<M extends Message, R extends ReplyMap<M>> implements
     const timeoutMs = options.timeoutMs ?? DEFAULT_ASK_TIMEOUT_MS;
     return askThrough<R[T["type"]]>(this.address, msg, timeoutMs, async (settle, signal) => {
       this.#checkUsable(msg.type);
-      if (this.#load < this.#limit && this.#roomWaiters.length === 0) this.#load++;
-      else await this.#waitForRoom(signal);
+      if (!this.#bound.tryReserve()) await this.#bound.waitForRoom(signal);
       // The request was sent: the slot is released by its answer, whenever it comes.
       this.#request({ k: "ask", name: this.address.name, msg, timeoutMs }).then(
         (value) => {
-          this.#release();
+          this.#bound.release();
           settle.resolve(value);
         },
         (error) => {
-          this.#release();
+          this.#bound.release();
           settle.reject(error);
         },
       );
@@ -99,29 +94,7 @@ export class RemoteActorRef<M extends Message, R extends ReplyMap<M>> implements
     if (this.#stopping !== undefined) throw new ActorStoppedError(this.address, type);
   }
 
-  #waitForRoom(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.#roomWaiters.push(waiter);
-      signal.addEventListener("abort", () => {
-        const at = this.#roomWaiters.indexOf(waiter);
-        if (at >= 0) this.#roomWaiters.splice(at, 1);
-        reject(signal.reason);
-      }, { once: true });
-    });
-  }
-
-  /** One message is done; its slot goes to the oldest waiting ask. */
-  #release(): void {
-    this.#load--;
-    const waiter = this.#roomWaiters.shift();
-    if (waiter !== undefined) {
-      this.#load++;
-      waiter.resolve();
-    }
-  }
-
   #dropWaiting(error: Error): void {
-    for (const waiter of this.#roomWaiters.splice(0)) waiter.reject(error);
+    this.#bound.rejectWaiters(error);
   }
 }
