@@ -224,6 +224,14 @@ Deno.test({
         }
       }
       assert.ok(owned > 0 && served > 0, `owned by C: ${owned}, served: ${served}`);
+      const metrics = await call(a.url, "GET", "/_metrics");
+      const metric = (pattern: RegExp) => Number(String(metrics.body).match(pattern)?.[1]);
+      assert.ok(metric(/^cameodb_broadcast_node_failures_total (\d+)$/m) >= 1);
+      assert.ok(
+        metric(/^cameodb_http_requests_total\{method="GET",status="503"\} (\d+)$/m) >= owned,
+      );
+      assert.equal(metric(/^cameodb_cluster_nodes\{state="lost"\} (\d+)$/m), 1);
+      assert.equal(metric(/^cameodb_documents\{index="books"\} (\d+)$/m), counts[0]);
 
       // Restart C on its data: it rejoins, health is green, its documents are back.
       const c2 = await startNode(`${root}/c`, "c", [seed]);
