@@ -58,6 +58,7 @@ export interface ClusterHealth {
   telemetry: {
     peers_connected: number;
     peers_disconnected: number;
+    peers_discovered: number;
     hellos_sent: number;
     hellos_received: number;
     hello_failures: number;
@@ -128,6 +129,7 @@ export function createCoordinator(
   const telemetry: ClusterHealth["telemetry"] = {
     peers_connected: 0,
     peers_disconnected: 0,
+    peers_discovered: 0,
     hellos_sent: 0,
     hellos_received: 0,
     hello_failures: 0,
@@ -246,6 +248,7 @@ export function createCoordinator(
         return;
       }
       case "discovered": {
+        telemetry.peers_discovered++;
         if (byPeer.has(event.peer) && members.get(byPeer.get(event.peer)!)?.connected) return;
         for (const address of event.addrs) {
           dial(address.includes("/p2p/") ? address : `${address}/p2p/${event.peer}`);

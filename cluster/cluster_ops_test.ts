@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import type { NodeOrchestrator } from "../node/orchestrator.ts";
+import { ClusterOps, type ServiceLookup } from "./cluster_ops.ts";
+import { NodeUnavailableError } from "./errors.ts";
+import { HashRing } from "./ring.ts";
+import type { ClusterView } from "./view.ts";
+
+// ClusterOps over stand-in node services: these tests are about its retry, timeout and
+// fan-out rules; the real services over libp2p are exercised by tests/cluster_test.ts.
+
+function view(connected: Record<string, boolean>): ClusterView {
+  const members = new Map(
+    Object.entries(connected).map(([nodeId, isConnected]) => [nodeId, {
+      info: {
+        nodeId,
+        name: `name-${nodeId}`,
+        clusterName: "t",
+        peerId: nodeId,
+        addrs: [],
+        http: "",
+        shardCount: 2,
+      },
+      connected: isConnected,
+    }]),
+  );
+  return { self: "a", members, ring: new HashRing(members.keys()) };
+}
+
+const settings = {
+  broadcastTimeoutMs: 200,
+  requestTimeoutMs: 1_000,
+  retryAttempts: 2,
+  fanoutLimit: 2,
+};
+const noNode = {} as NodeOrchestrator;
+
+function service(ask: (msg: unknown) => Promise<unknown>): ServiceLookup {
+  return () => Promise.resolve({ ask } as unknown as Awaited<ReturnType<ServiceLookup>>);
+}
+
+Deno.test("cluster ops: a request whose link broke is retried remote_retry_attempts times", async () => {
+  let calls = 0;
+  const ops = new ClusterOps(
+    noNode,
+    service(() => {
+      calls++;
+      return calls < 3
+        ? Promise.reject(new NodeUnavailableError("b", "reset"))
+        : Promise.resolve("ok");
+    }),
+    settings,
+  );
+  assert.equal(await ops.unicast(view({ a: true, b: true }), "b", { type: "indexes" }), "ok");
+  assert.equal(calls, 3);
+  assert.equal(ops.stats.remote_retries, 2);
+
+  calls = 0;
+  const failing = new ClusterOps(
+    noNode,
+    service(() => (calls++, Promise.reject(new NodeUnavailableError("b", "reset")))),
+    settings,
+  );
+  await assert.rejects(
+    failing.unicast(view({ a: true, b: true }), "b", { type: "indexes" }),
+    NodeUnavailableError,
+  );
+  assert.equal(calls, 3, "one attempt and two retries");
+});
+
+Deno.test("cluster ops: other errors are not retried; a node known to be down is not asked", async () => {
+  let calls = 0;
+  const ops = new ClusterOps(
+    noNode,
+    service(() => {
+      calls++;
+      const error = new Error("bad field");
+      error.name = "InvalidInputError";
+      return Promise.reject(error);
+    }),
+    settings,
+  );
+  await assert.rejects(
+    ops.unicast(view({ a: true, b: true }), "b", { type: "indexes" }),
+    (error: Error) => error.name === "InvalidInputError",
+  );
+  assert.equal(calls, 1);
+  await assert.rejects(
+    ops.unicast(view({ a: true, b: false }), "b", { type: "indexes" }),
+    (error: Error) => error instanceof NodeUnavailableError && /name-b/.test(error.message),
+  );
+  assert.equal(calls, 1);
+});
+
+Deno.test("cluster ops: a broadcast answers within its timeout, counts late and lost nodes, keeps the fan-out bound", async () => {
+  let inFlight = 0;
+  let most = 0;
+  const ops = new ClusterOps(noNode, service(() => Promise.resolve()), settings);
+  const started = performance.now();
+  const gathered = await ops.gather(
+    view({ a: true, b: true, c: true, d: true, e: false }),
+    async (node) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      try {
+        if (node === "c") await new Promise(() => {}); // never answers
+        return node;
+      } finally {
+        inFlight--;
+      }
+    },
+  );
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < 1_000, `the broadcast took ${elapsed} ms`);
+  assert.deepEqual(gathered.results.map((r) => r.node).sort(), ["a", "b", "d"]);
+  assert.deepEqual(gathered.failed.map((f) => f.node).sort(), ["c", "e"]);
+  assert.equal(gathered.contacted, 4);
+  assert.ok(most <= settings.fanoutLimit, `${most} requests in flight at once`);
+});
