@@ -58,8 +58,14 @@ export async function loadGcide(limit = Infinity): Promise<GcideDoc[]> {
     const start = dictdNumber(offset);
     const entry = decoder.decode(text.subarray(start, start + dictdNumber(length))).trim();
     const body = entry.split("\n").map((l) => l.trim()).join("\n").trim();
-    const sources = [...new Set([...body.matchAll(/\[(1913 Webster|WordNet[^\]]*|PJC|Century Dict\.|Webster 1913 Suppl\.)\]/g)]
-      .map((m) => m[1]!))];
+    const sources = [
+      ...new Set(
+        [...body.matchAll(
+          /\[(1913 Webster|WordNet[^\]]*|PJC|Century Dict\.|Webster 1913 Suppl\.)\]/g,
+        )]
+          .map((m) => m[1]!),
+      ),
+    ];
     docs.push({
       id: `gcide:${word}`,
       doc: {
