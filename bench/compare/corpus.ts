@@ -83,10 +83,13 @@ export function chooseQueries(docs: readonly CorpusDoc[]): CompareQuery[] {
   // A phrase: the most frequent pair of adjacent words in the first documents.
   const pairs = new Map<string, number>();
   for (const { doc } of docs.slice(0, 20_000)) {
-    const list = words(doc.text).filter((word) => !SKIP.has(word));
+    const list = doc.text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
     for (let i = 1; i < list.length; i++) {
-      const pair = `${list[i - 1]} ${list[i]}`;
-      pairs.set(pair, (pairs.get(pair) ?? 0) + 1);
+      const [a, b] = [list[i - 1]!, list[i]!];
+      if (a.length < 3 || b.length < 3 || !/^[a-z]+$/.test(a + b) || SKIP.has(a) || SKIP.has(b)) {
+        continue;
+      }
+      pairs.set(`${a} ${b}`, (pairs.get(`${a} ${b}`) ?? 0) + 1);
     }
   }
   const phrase = [...pairs].sort((a, b) => b[1] - a[1])[Math.min(10, pairs.size - 1)]![0];

@@ -1,0 +1,264 @@
+/**
+ * The comparison's outputs: a markdown report (tables per figure, the ratios against this
+ * server, and where it loses) and an SVG chart of the headline figures.
+ *
+ * @module
+ */
+
+import type { CompareResult, SystemFigures } from "./compare.ts";
+
+const fmt = (value: number | null | undefined) =>
+  value === null || value === undefined ? "n/a" : value.toLocaleString("en-US");
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
+}
+
+/** One headline figure, with whether higher is better. */
+interface Headline {
+  label: string;
+  unit: string;
+  higherIsBetter: boolean;
+  value(system: SystemFigures): number | null;
+}
+
+/** The figures the README quotes and the chart draws. */
+export function headlines(result: CompareResult): Headline[] {
+  const mid = result.queries.findIndex((q) => q.startsWith("mid term"));
+  const common = result.queries.findIndex((q) => q.startsWith("common term"));
+  return [
+    {
+      label: "bulk ingest (bulks of 5,000)",
+      unit: "docs/s",
+      higherIsBetter: true,
+      value: (s) => s.ingest["bulk 5000"] ?? null,
+    },
+    {
+      label: "single writes, 16 at once",
+      unit: "docs/s",
+      higherIsBetter: true,
+      value: (s) => s.ingest["single, c=16"] ?? null,
+    },
+    {
+      label: "mid-frequency term, p50 (c=1)",
+      unit: "ms",
+      higherIsBetter: false,
+      value: (s) => s.queries[mid]?.byConcurrency["c=1"]?.p50 ?? null,
+    },
+    {
+      label: "common term, p50 (c=1)",
+      unit: "ms",
+      higherIsBetter: false,
+      value: (s) => s.queries[common]?.byConcurrency["c=1"]?.p50 ?? null,
+    },
+    {
+      label: "point read p50, idle",
+      unit: "ms",
+      higherIsBetter: false,
+      value: (s) => s.pointRead.idle.p50,
+    },
+    {
+      label: "RSS per 100k documents",
+      unit: "MB",
+      higherIsBetter: false,
+      value: (s) => s.rssPer100kMb,
+    },
+  ];
+}
+
+/** "2.3× faster" / "1.5× slower" of `ours` against `theirs`. */
+export function ratio(ours: number, theirs: number, higherIsBetter: boolean): string {
+  if (ours === 0 || theirs === 0) return "n/a";
+  const better = higherIsBetter ? ours >= theirs : ours <= theirs;
+  const factor = higherIsBetter
+    ? (better ? ours / theirs : theirs / ours)
+    : (better ? theirs / ours : ours / theirs);
+  return `${factor.toFixed(1)}× ${better ? "better" : "worse"}`;
+}
+
+/** The markdown report. */
+export function renderReport(result: CompareResult): string {
+  const systems = result.systems;
+  const names = systems.map((s) => s.name);
+  const out: string[] = [];
+  out.push(
+    "# CameoDB side by side",
+    "",
+    `Run on ${result.date} with \`${result.command}\` (${result.seconds} s). The raw figures are in`,
+    "[comparison.json](comparison.json), the chart in [comparison.svg](comparison.svg).",
+    "",
+    "![headline figures](comparison.svg)",
+    "",
+    "## Machine",
+    "",
+    ...Object.entries(result.machine).map(([key, value]) => `- ${key}: ${value}`),
+    "",
+    "## Data and queries",
+    "",
+    `${result.documents.toLocaleString("en-US")} documents: half Debian's package catalogue (name,`,
+    "section, priority, sizes, tags, maintainer, long description — from `apt-cache dumpavail`), half",
+    "GCIDE dictionary entries (headword, text, sources, counts — from `dict-gcide`). Every system gets",
+    "the same documents and answers the same queries on the `text` field (top 10):",
+    "",
+    ...result.queries.map((q) => `- ${q}`),
+    "",
+    "## Systems",
+    "",
+    ...systems.map((s) => `- **${s.name}**: ${s.how}`),
+    "",
+    "## Ingest (documents/s)",
+    "",
+    table(
+      ["", ...names],
+      Object.keys(systems[0]!.ingest).map((mode) => [
+        mode,
+        ...systems.map((s) => fmt(s.ingest[mode])),
+      ]),
+    ),
+    "",
+    "## Queries: p50 / p99 ms and QPS",
+    "",
+  );
+  for (const concurrency of Object.keys(systems[0]!.queries[0]!.byConcurrency)) {
+    out.push(
+      `### ${concurrency}`,
+      "",
+      table(
+        ["query", ...names],
+        result.queries.map((query, i) => [
+          query,
+          ...systems.map((s) => {
+            const figure = s.queries[i]!.byConcurrency[concurrency]!;
+            const mark = s.queries[i]!.caveat === undefined ? "" : " ¹";
+            return `${figure.p50} / ${figure.p99} · ${fmt(figure.qps)}${mark}`;
+          }),
+        ]),
+      ),
+      "",
+    );
+  }
+  const caveats = systems.flatMap((s) =>
+    s.queries.filter((q) => q.caveat !== undefined).map((q) => `${s.name}, ${q.query}: ${q.caveat}`)
+  );
+  if (caveats.length > 0) {
+    out.push("¹ Not the same question there:", "", ...caveats.map((c) => `- ${c}`), "");
+  }
+  out.push(
+    "## Point reads, memory, recovery",
+    "",
+    table(["", ...names], [
+      [
+        "point read p50 / p99 ms, idle",
+        ...systems.map((s) => `${s.pointRead.idle.p50} / ${s.pointRead.idle.p99}`),
+      ],
+      [
+        "point read p50 / p99 ms, during a bulk ingest",
+        ...systems.map((s) => `${s.pointRead.duringIngest.p50} / ${s.pointRead.duringIngest.p99}`),
+      ],
+      ["RSS per 100k documents, MB", ...systems.map((s) => fmt(s.rssPer100kMb))],
+      ["answering again after SIGKILL, ms", ...systems.map((s) => fmt(s.recoveryMs))],
+    ]),
+    "",
+    "In-process systems (raw Orama, SQLite) run on the benchmark's own thread: their RSS is the",
+    "growth of the benchmark process, their reads during an ingest wait between the ingest's",
+    "batches, and they have no process to kill. CameoDB's RSS is its server process (shard workers",
+    "are threads of it); PostgreSQL's sums the server and its backends.",
+    "",
+    "## CameoDB (fts5) against each",
+    "",
+  );
+  const ours = systems.find((s) => s.name === "CameoDB (fts5)") ?? systems[0]!;
+  const lines = headlines(result);
+  out.push(
+    table(
+      ["figure", ...systems.filter((s) => s !== ours).map((s) => s.name)],
+      lines.map((h) => [
+        `${h.label} (${h.unit})`,
+        ...systems.filter((s) => s !== ours).map((s) => {
+          const a = h.value(ours);
+          const b = h.value(s);
+          return a === null || b === null ? "n/a" : ratio(a, b, h.higherIsBetter);
+        }),
+      ]),
+    ),
+    "",
+    "## Where CameoDB loses",
+    "",
+  );
+  const losses: string[] = [];
+  for (const h of lines) {
+    const a = h.value(ours);
+    if (a === null) continue;
+    for (const s of systems) {
+      if (s === ours || s.name.startsWith("CameoDB")) continue;
+      const b = h.value(s);
+      if (b === null) continue;
+      const worse = h.higherIsBetter ? a < b : a > b;
+      if (worse) {
+        losses.push(
+          `- ${h.label}: ${fmt(a)} ${h.unit} against ${s.name}'s ${fmt(b)} (${
+            ratio(a, b, h.higherIsBetter)
+          })`,
+        );
+      }
+    }
+  }
+  out.push(...(losses.length === 0 ? ["Nowhere among the headline figures."] : losses), "");
+  return out.join("\n");
+}
+
+/** A horizontal bar chart per headline figure. */
+export function renderChart(result: CompareResult): string {
+  const lines = headlines(result);
+  const systems = result.systems;
+  const colors = ["#1f77b4", "#6baed6", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"];
+  const panelWidth = 420;
+  const barHeight = 16;
+  const panelHeight = 40 + systems.length * (barHeight + 6);
+  const columns = 2;
+  const width = columns * panelWidth + 40;
+  const height = Math.ceil(lines.length / columns) * panelHeight + 90;
+  const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="20" y="24" font-size="16" font-weight="bold">${
+      escape(`${result.documents.toLocaleString("en-US")} documents, ${result.machine.cpu ?? ""}`)
+    }</text>`,
+  ];
+  systems.forEach((s, i) => {
+    parts.push(
+      `<rect x="${20 + i * 170}" y="36" width="12" height="12" fill="${
+        colors[i % colors.length]
+      }"/>`,
+      `<text x="${36 + i * 170}" y="46">${escape(s.name)}</text>`,
+    );
+  });
+  lines.forEach((h, k) => {
+    const x0 = 20 + (k % columns) * panelWidth;
+    const y0 = 70 + Math.floor(k / columns) * panelHeight;
+    const values = systems.map((s) => h.value(s) ?? 0);
+    const max = Math.max(...values, 1e-9);
+    parts.push(
+      `<text x="${x0}" y="${y0 + 14}" font-weight="bold">${escape(h.label)} — ${h.unit}, ${
+        h.higherIsBetter ? "longer is better" : "shorter is better"
+      }</text>`,
+    );
+    values.forEach((value, i) => {
+      const y = y0 + 24 + i * (barHeight + 6);
+      const w = Math.max(1, (value / max) * (panelWidth - 110));
+      parts.push(
+        `<rect x="${x0}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${
+          colors[i % colors.length]
+        }"/>`,
+        `<text x="${(x0 + w + 4).toFixed(1)}" y="${y + 12}">${escape(fmt(value))}</text>`,
+      );
+    });
+  });
+  parts.push("</svg>");
+  return parts.join("\n") + "\n";
+}
