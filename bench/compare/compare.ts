@@ -132,8 +132,9 @@ async function measure(
 ): Promise<SystemFigures> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  const baseline = Deno.memoryUsage().rss;
   await system.start();
+  // Memory is counted from the empty, started system: what the documents cost.
+  const baseline = await system.rssBytes();
   let at = 0;
   const take = (n: number) => docs.slice(at, at += n);
   const ingest: Record<string, number | null> = {};
@@ -208,9 +209,7 @@ async function measure(
   log(`  ${system.name}: queries done`);
 
   gc?.();
-  const rss = system.how.includes("in the benchmark")
-    ? Math.max(0, (await system.rssBytes()) - baseline)
-    : await system.rssBytes();
+  const rss = Math.max(0, (await system.rssBytes()) - baseline);
   const rssPer100kMb = round(rss / 1024 / 1024 / documents * 100_000, 1);
   const recoveryMs = system.killAndRecover === undefined
     ? null
