@@ -37,6 +37,9 @@ import type {
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
 
+/** Plan kinds answered by the FTS5 table (they drive an AND that holds them). */
+const TEXT_KINDS = new Set(["term", "phrase", "prefix", "fuzzy", "ids"]);
+
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
 
@@ -437,7 +440,18 @@ export class Fts5Index implements SearchIndex {
     }
   }
 
-  #compile(plan: Plan, params: Array<string | number>): string {
+  /**
+   * The SQL condition of a plan over `docs d`. A value filter (`eq`, `range`) is a list of
+   * matching rows (`d.rid IN (…)`) on its own, but a probe of the row at hand (`EXISTS`) when
+   * `probe` is set: inside an AND that also matches text, the text match drives and each of
+   * its rows is checked — materializing a wide range (most of a shard) for every query cost
+   * 70× more (measured: 16.9 ms against 0.24 ms for a term AND a range over 25k documents).
+   */
+  #compile(plan: Plan, params: Array<string | number>, probe = false): string {
+    const rows = (condition: string) =>
+      probe
+        ? `EXISTS (SELECT 1 FROM vals v WHERE v.rid = d.rid AND ${condition})`
+        : `d.rid IN (SELECT rid FROM vals WHERE ${condition})`;
     switch (plan.kind) {
       case "all":
         return "1";
@@ -459,7 +473,7 @@ export class Fts5Index implements SearchIndex {
       case "eq": {
         const [column, value] = this.#valueColumn(plan.value);
         params.push(plan.field, value);
-        return `d.rid IN (SELECT rid FROM vals WHERE field = ? AND ${column} = ?)`;
+        return rows(`field = ? AND ${column} = ?`);
       }
       case "range": {
         const conditions: string[] = [];
@@ -478,12 +492,15 @@ export class Fts5Index implements SearchIndex {
           params.push(value);
         }
         if (conditions.length === 0) conditions.push(`${column} IS NOT NULL`);
-        return `d.rid IN (SELECT rid FROM vals WHERE field = ? AND ${conditions.join(" AND ")})`;
+        return rows(`field = ? AND ${conditions.join(" AND ")}`);
       }
-      case "and":
-        return plan.children.length === 0
-          ? "1"
-          : `(${plan.children.map((child) => this.#compile(child, params)).join(" AND ")})`;
+      case "and": {
+        if (plan.children.length === 0) return "1";
+        const matchesText = plan.children.some((child) => TEXT_KINDS.has(child.kind));
+        return `(${
+          plan.children.map((child) => this.#compile(child, params, matchesText)).join(" AND ")
+        })`;
+      }
       case "or":
         return plan.children.length === 0
           ? "0"
@@ -491,7 +508,7 @@ export class Fts5Index implements SearchIndex {
       case "not":
         return `(NOT ${this.#compile(plan.child, params)})`;
       case "boost":
-        return this.#compile(plan.child, params);
+        return this.#compile(plan.child, params, probe);
       case "rank":
         return this.#compile(plan.match, params);
     }

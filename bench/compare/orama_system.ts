@@ -9,7 +9,7 @@
 
 import { count, create, getByID, insert, insertMultiple, search } from "@orama/orama";
 import type { CompareQuery, CorpusDoc } from "./corpus.ts";
-import type { System } from "./system.ts";
+import { processRss, type System } from "./system.ts";
 
 const SCHEMA = { title: "string", text: "string", size: "number", kind: "string" } as const;
 
@@ -63,7 +63,7 @@ export class OramaSystem implements System {
   }
 
   rssBytes(): Promise<number> {
-    return Promise.resolve(Deno.memoryUsage().rss);
+    return processRss(Deno.pid);
   }
 
   caveat(query: CompareQuery): string | undefined {

@@ -163,7 +163,7 @@ export function renderReport(result: CompareResult): string {
       ["answering again after SIGKILL, ms", ...systems.map((s) => fmt(s.recoveryMs))],
     ]),
     "",
-    "RSS per 100k documents is the growth of resident memory from the started, empty system to the",
+    "RSS per 100k documents is the growth of proportional resident memory (PSS) from the started, empty system to the",
     "end of the queries, scaled to 100,000 documents: CameoDB's server process (its shard workers are",
     "threads of it), PostgreSQL's server and backends summed, and for the in-process systems (raw",
     "Orama, SQLite) the benchmark process itself. In-process systems run on the benchmark's thread:",

@@ -8,7 +8,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { CompareQuery, CorpusDoc } from "./corpus.ts";
-import type { System } from "./system.ts";
+import { processRss, type System } from "./system.ts";
 
 /** The query as an FTS5 MATCH expression. */
 export function fts5Match(query: CompareQuery): string {
@@ -92,7 +92,7 @@ export class SqliteSystem implements System {
   }
 
   rssBytes(): Promise<number> {
-    return Promise.resolve(Deno.memoryUsage().rss);
+    return processRss(Deno.pid);
   }
 
   async stop(): Promise<void> {

@@ -31,9 +31,13 @@ export interface System {
   stop(): Promise<void>;
 }
 
-/** Resident memory of a process (Linux `/proc`), in bytes. */
+/**
+ * Proportional resident memory of a process (Linux `/proc/PID/smaps_rollup` Pss), in bytes:
+ * memory shared by several processes (PostgreSQL's shared buffers) is divided among them,
+ * so summing a server's processes does not count it once per backend.
+ */
 export async function processRss(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const kb = Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0);
+  const rollup = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
+  const kb = Number(rollup.match(/^Pss:\s+(\d+) kB/m)?.[1] ?? 0);
   return kb * 1024;
 }
