@@ -231,6 +231,18 @@ async function measure(
   };
 }
 
+/** Whether apt has package lists (`apt-get update` has run). */
+async function aptListsPresent(): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir("/var/lib/apt/lists")) {
+      if (entry.name.includes("_Packages")) return true;
+    }
+  } catch {
+    // No directory: no lists.
+  }
+  return false;
+}
+
 /** Machine facts for the report. */
 async function machine(): Promise<Record<string, string>> {
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
@@ -252,6 +264,16 @@ async function main() {
   });
   const plan = values.quick === true ? QUICK : FULL;
   const log = (line: string) => console.error(line);
+  if (!(await aptListsPresent())) {
+    // A fresh machine has no package lists: the Debian catalogue is read from them.
+    log("apt-get update (Debian's package lists are the package catalogue) …");
+    const update = await new Deno.Command("apt-get", {
+      args: ["update"],
+      stdout: "null",
+      stderr: "inherit",
+    }).output();
+    if (!update.success) throw new Error("apt-get update failed");
+  }
   if (!(await gcideInstalled())) {
     log("installing dict-gcide (the GCIDE dictionary) with apt-get …");
     const apt = await new Deno.Command("apt-get", {
