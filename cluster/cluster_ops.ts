@@ -13,9 +13,10 @@ import type { ClientWrite, IndexSummary, NodeOrchestrator } from "../node/orches
 import type { IndexConfig } from "../node/router_actor.ts";
 import type { ShardSearchResult, StoredDocument, WriteOutcome } from "../storage/microshard.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
+import { fieldDeclarations } from "../storage/schema.ts";
 import { NodeUnavailableError } from "./errors.ts";
 import type { NodeServiceMsg, NodeServiceReplies } from "./node_service.ts";
-import { type ClusterView, reachable } from "./view.ts";
+import { type ClusterView, ownerOfWrite, reachable } from "./view.ts";
 import type { ActorRef } from "../actors/types.ts";
 import { within } from "./within.ts";
 
@@ -122,13 +123,7 @@ export class ClusterOps {
     }
     const groups = new Map<string, number[]>();
     writes.forEach((write, i) => {
-      const key = typeof write.routing_key === "string" && write.routing_key !== ""
-        ? write.routing_key
-        : typeof write.id === "string" && write.id !== ""
-        ? write.id
-        : undefined;
-      // A write without a usable id is refused by the local validation.
-      const owner = key === undefined ? view.self : view.ring.ownerOf(key);
+      const owner = ownerOfWrite(view, write);
       const list = groups.get(owner) ?? [];
       list.push(i);
       groups.set(owner, list);
@@ -265,10 +260,7 @@ export class ClusterOps {
   /** Declares or extends a schema here (which validates it), then on every other node. */
   async configure(view: ClusterView, index: string, config: IndexConfig) {
     const result = await this.#node.configure(index, config);
-    const fields = Object.entries(result.schema.fields).map(([name, def]) => ({
-      name,
-      type: def.type,
-    }));
+    const fields = fieldDeclarations(result.schema);
     await this.gather(view, (node) =>
       this.unicast(view, node, {
         type: "configure",

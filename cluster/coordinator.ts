@@ -80,7 +80,10 @@ export interface CoordinatorDeps {
   readonly keepAlive: (peer: string, addrs: readonly string[]) => Promise<void>;
   /** Whether libp2p has a connection to `peer` now. */
   readonly isConnected: (peer: string) => boolean;
-  readonly pool: { addNode(node: string): void; dropNode(node: string, reason: string): void };
+  readonly pool: {
+    addNode(node: string): void;
+    dropNode(node: string, reason: string): Promise<void>;
+  };
   readonly schemas: () => SchemaInfo[];
   readonly adoptSchemas: (schemas: readonly SchemaInfo[]) => Promise<void>;
   /** Delivers a message to this coordinator (answers of its own requests, the boot check). */
@@ -168,13 +171,13 @@ export function createCoordinator(
     });
   };
 
-  const learn = (info: NodeInfo, connected: boolean): { changedSet: boolean } => {
+  /** Records a member; true when it was not a member before. */
+  const learn = (info: NodeInfo, connected: boolean): boolean => {
     const known = members.get(info.nodeId);
-    const changedSet = known === undefined;
     members.set(info.nodeId, { info, connected: connected || (known?.connected ?? false) });
     deps.peers.set(info.nodeId, info.peerId);
     byPeer.set(info.peerId, info.nodeId);
-    return { changedSet };
+    return known === undefined;
   };
 
   /** A peer introduced itself (by our hello's answer or its own hello). */
@@ -187,13 +190,13 @@ export function createCoordinator(
     }
     if (info.nodeId === self.nodeId) return;
     const wasConnected = members.get(info.nodeId)?.connected ?? false;
-    let changedSet = learn(info, true).changedSet;
+    let changedSet = learn(info, true);
     deps.pool.addNode(info.nodeId);
     deps.keepAlive(info.peerId, info.addrs).catch(() => {});
     for (const other of hello.members) {
       if (other.nodeId === self.nodeId || other.clusterName !== self.clusterName) continue;
       if (!members.has(other.nodeId)) {
-        changedSet = learn(other, false).changedSet || changedSet;
+        changedSet = learn(other, false) || changedSet;
         for (const address of other.addrs) dial(address);
       }
     }
@@ -242,7 +245,7 @@ export function createCoordinator(
         if (node === undefined || member === undefined || !member.connected) return;
         if (deps.isConnected(event.peer)) return;
         member.connected = false;
-        deps.pool.dropNode(node, "the connection was lost");
+        void deps.pool.dropNode(node, "the connection was lost");
         deps.log.warn(`node ${member.info.name} (${node}) was lost`);
         publish();
         return;

@@ -11,6 +11,9 @@ import { NodeUnavailableError } from "./errors.ts";
 import type { FrameLink } from "./link.ts";
 import type { AnswerFrame, Request } from "./remote_protocol.ts";
 
+/** Opens a link (handing it the frame handler); a client's link is opened this way. */
+export type ClientLinkOpener = (onFrame: (frame: unknown) => void) => Promise<FrameLink>;
+
 /** Requests over one link. */
 export class RemoteClient {
   readonly node: string;
@@ -18,10 +21,18 @@ export class RemoteClient {
   readonly #pending = new Map<number, PromiseWithResolvers<unknown>>();
   #nextId = 0;
 
-  /** `connect` builds the link with this client's `receive` as its frame handler. */
-  constructor(node: string, connect: (onFrame: (frame: unknown) => void) => FrameLink) {
+  /** Opens a link with `open` and a client over it. */
+  static async open(node: string, open: ClientLinkOpener): Promise<RemoteClient> {
+    // Answers arrive only after a request, so the client exists before the first frame.
+    const built: { client?: RemoteClient } = {};
+    const link = await open((frame) => built.client?.receive(frame as AnswerFrame));
+    built.client = new RemoteClient(node, link);
+    return built.client;
+  }
+
+  private constructor(node: string, link: FrameLink) {
     this.node = node;
-    this.#link = connect((frame) => this.#receive(frame as AnswerFrame));
+    this.#link = link;
     this.#link.onClose((reason) => {
       const error = new NodeUnavailableError(node, reason);
       for (const pending of this.#pending.values()) pending.reject(error);
@@ -32,11 +43,6 @@ export class RemoteClient {
   /** Whether requests can still be sent. */
   get open(): boolean {
     return this.#link.open;
-  }
-
-  /** Requests still waiting for their answer. */
-  get inFlight(): number {
-    return this.#pending.size;
   }
 
   /** Sends a request; resolves with its answer. */
@@ -56,7 +62,8 @@ export class RemoteClient {
     return pending.promise;
   }
 
-  #receive(frame: AnswerFrame): void {
+  /** Settles the request an answer names. Called by the link. */
+  private receive(frame: AnswerFrame): void {
     const pending = this.#pending.get(frame.id);
     if (pending === undefined) return;
     this.#pending.delete(frame.id);

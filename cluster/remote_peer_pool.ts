@@ -39,19 +39,9 @@ export class RemotePeerPool {
     this.#open = open;
   }
 
-  /** Nodes the pool may reach. */
-  get nodes(): string[] {
-    return [...this.#peers.keys()];
-  }
-
   /** Makes `node` reachable (it connected). */
   addNode(node: string): void {
     if (!this.#peers.has(node)) this.#peers.set(node, { client: undefined, refs: new Map() });
-  }
-
-  /** Whether `node` is reachable. */
-  has(node: string): boolean {
-    return this.#peers.has(node);
   }
 
   /** The ref of actor `name` on `node` (cached). */
@@ -86,21 +76,21 @@ export class RemotePeerPool {
     return ref as unknown as Promise<ActorRef<M, R>>;
   }
 
-  /** The node is lost: close its link, fail its refs, forget them. */
-  dropNode(node: string, reason: string): void {
+  /** The node is lost: fail its refs, forget them, close its link (resolves once closed). */
+  async dropNode(node: string, reason: string): Promise<void> {
     const entry = this.#peers.get(node);
     if (entry === undefined) return;
     this.#peers.delete(node);
     const error = new NodeUnavailableError(node, reason);
     for (const ref of entry.refs.values()) ref.then((r) => r.lose(error), () => {});
-    entry.client?.then((client) => client.close(), () => {});
+    await entry.client?.then((client) => client.close(), () => {});
   }
 
   /** Closes every link. */
   async close(): Promise<void> {
-    const nodes = [...this.#peers.keys()];
-    for (const node of nodes) this.dropNode(node, "the pool closed");
-    await Promise.resolve();
+    await Promise.all(
+      [...this.#peers.keys()].map((node) => this.dropNode(node, "the pool closed")),
+    );
   }
 
   #request(node: string, entry: PeerEntry, request: Request): Promise<unknown> {
@@ -119,15 +109,11 @@ export class RemotePeerPool {
         return this.#client(node, entry);
       });
     }
-    let handler: (frame: unknown) => void = () => {};
-    const created = this.#open(node, (frame) => handler(frame)).then((link) =>
-      new RemoteClient(node, (onFrame) => {
-        handler = onFrame;
-        return link;
-      })
-    ).catch((error) => {
-      throw new NodeUnavailableError(node, (error as Error).message);
-    });
+    const created = RemoteClient.open(node, (onFrame) => this.#open(node, onFrame)).catch(
+      (error) => {
+        throw new NodeUnavailableError(node, (error as Error).message);
+      },
+    );
     entry.client = created;
     created.catch(() => {
       if (entry.client === created) entry.client = undefined;

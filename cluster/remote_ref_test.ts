@@ -128,7 +128,7 @@ Deno.test("remote ref: a lost node fails asks in flight at once, and later ones 
     await n.b.stop();
     await assert.rejects(pending, NodeUnavailableError);
     assert.ok(performance.now() - started < 5_000);
-    n.pool.dropNode("node-b", "lost");
+    await n.pool.dropNode("node-b", "lost");
     await assert.rejects(remote.ask({ type: "echo", value: 1 }), NodeUnavailableError);
     await assert.rejects(n.pool.ref("node-b", "slow"), NodeUnavailableError);
     Atomics.store(gate, 0, 1);

@@ -201,12 +201,10 @@ async function sendHello(
   peer: string,
   hello: Hello,
 ): Promise<Hello> {
-  let handler: (frame: unknown) => void = () => {};
-  const link = await transport.openLink(peer, (frame) => handler(frame), HELLO_TIMEOUT_MS);
-  const client = new RemoteClient(peer, (onFrame) => {
-    handler = onFrame;
-    return link;
-  });
+  const client = await RemoteClient.open(
+    peer,
+    (onFrame) => transport.openLink(peer, onFrame, HELLO_TIMEOUT_MS),
+  );
   try {
     const answer = await within(
       client.request({

@@ -163,11 +163,6 @@ export class ClusterTransport {
     return connection.remotePeer.toString();
   }
 
-  /** Dials a known peer by id (through the addresses the peer store has for it). */
-  async dialPeer(peer: string, timeoutMs = 5_000): Promise<void> {
-    await this.#node.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(timeoutMs) });
-  }
-
   /** Keeps a connection to `peer`: libp2p redials it when the connection drops. */
   async keepAlive(peer: string, addrs: readonly string[]): Promise<void> {
     await this.#node.peerStore.merge(peerIdFromString(peer), {

@@ -60,3 +60,19 @@ export function reachable(view: ClusterView): string[] {
   }
   return nodes;
 }
+
+/**
+ * The node that owns a write: by its routing key, else its id. A write with neither usable
+ * stays on this node, whose validation refuses it.
+ */
+export function ownerOfWrite(
+  view: ClusterView,
+  write: { readonly id: unknown; readonly routing_key?: unknown },
+): string {
+  const key = typeof write.routing_key === "string" && write.routing_key !== ""
+    ? write.routing_key
+    : typeof write.id === "string" && write.id !== ""
+    ? write.id
+    : undefined;
+  return key === undefined ? view.self : view.ring.ownerOf(key);
+}

@@ -19,7 +19,13 @@ import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
 import type { ShardSearchResult, WriteOutcome, WriteRequest } from "../storage/microshard.ts";
 import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
 import { validateDocId, validateIndexName } from "../storage/names.ts";
-import { declareFields, EMPTY_SCHEMA, planSchema, type Schema } from "../storage/schema.ts";
+import {
+  declareFields,
+  EMPTY_SCHEMA,
+  fieldDeclarations,
+  planSchema,
+  type Schema,
+} from "../storage/schema.ts";
 import { type EngineName, ENGINES } from "../storage/search_index.ts";
 import { serializeError } from "../actors/errors.ts";
 import {
@@ -163,14 +169,25 @@ export class NodeOrchestrator {
     return this.#schemas.get(index);
   }
 
-  /** Gives every shard the index's schema (creating the index where missing). */
-  async #distribute(
+  /**
+   * The schema `docs` would give an index (its current one, or a new fts5 index), and whether
+   * it differs from what the node has.
+   */
+  #plan(index: string, docs: readonly unknown[]) {
+    const current = this.#schemas.get(index);
+    const engine = current?.engine ?? ("fts5" as EngineName);
+    const plan = planSchema(current?.schema ?? EMPTY_SCHEMA, docs);
+    return { plan, engine, changed: current === undefined || plan.schema !== current.schema };
+  }
+
+  /** Gives every shard the index's schema (creating the index where missing), then keeps it. */
+  async #adopt(
     index: string,
     schema: Schema,
     engine: EngineName,
     description?: string,
-  ): Promise<void> {
-    const fields = Object.entries(schema.fields).map(([name, def]) => ({ name, type: def.type }));
+  ): Promise<{ schema: Schema; engine: EngineName }> {
+    const fields = fieldDeclarations(schema);
     await Promise.all(this.#shards.map((shard) =>
       this.#ask(shard, {
         type: "configure",
@@ -178,6 +195,9 @@ export class NodeOrchestrator {
         config: { fields, engine, ...(description === undefined ? {} : { description }) },
       })
     ));
+    const entry = { schema, engine };
+    this.#schemas.set(index, entry);
+    return entry;
   }
 
   /** Every index's schema as a field list (what nodes of a cluster exchange). */
@@ -187,7 +207,7 @@ export class NodeOrchestrator {
     return [...this.#schemas].map(([index, { schema, engine }]) => ({
       index,
       engine,
-      fields: Object.entries(schema.fields).map(([name, def]) => ({ name, type: def.type })),
+      fields: fieldDeclarations(schema),
     }));
   }
 
@@ -216,18 +236,10 @@ export class NodeOrchestrator {
     }
     const changed = [];
     for (const [index, list] of docs) {
-      const current = this.#schemas.get(index);
-      const base = current ?? { schema: EMPTY_SCHEMA, engine: "fts5" as EngineName };
-      const plan = planSchema(base.schema, list);
-      if (plan.errors.every((error) => error !== undefined)) continue;
-      if (current !== undefined && plan.schema === current.schema) continue;
-      await this.#distribute(index, plan.schema, base.engine);
-      this.#schemas.set(index, { schema: plan.schema, engine: base.engine });
-      changed.push({
-        index,
-        engine: base.engine,
-        fields: Object.entries(plan.schema.fields).map(([name, def]) => ({ name, type: def.type })),
-      });
+      const { plan, engine, changed: differs } = this.#plan(index, list);
+      if (!differs || plan.errors.every((error) => error !== undefined)) continue;
+      await this.#adopt(index, plan.schema, engine);
+      changed.push({ index, engine, fields: fieldDeclarations(plan.schema) });
     }
     return changed;
   }
@@ -258,10 +270,7 @@ export class NodeOrchestrator {
     } catch (error) {
       throw new InvalidInputError((error as Error).message);
     }
-    await this.#distribute(index, schema, engine, config.description);
-    const entry = { schema, engine };
-    this.#schemas.set(index, entry);
-    return entry;
+    return await this.#adopt(index, schema, engine, config.description);
   }
 
   /**
@@ -308,8 +317,10 @@ export class NodeOrchestrator {
         }
         continue;
       }
-      const base = current ?? { schema: EMPTY_SCHEMA, engine: "fts5" as EngineName };
-      const plan = planSchema(base.schema, puts.map((i) => (writes[i] as { doc: unknown }).doc));
+      const { plan, engine, changed } = this.#plan(
+        index,
+        puts.map((i) => (writes[i] as { doc: unknown }).doc),
+      );
       plan.errors.forEach((error, k) => {
         if (error === undefined) return;
         const i = puts[k]!;
@@ -322,10 +333,7 @@ export class NodeOrchestrator {
       });
       const valid = positions.filter((i) => outcomes[i] === undefined);
       if (valid.length === 0) continue;
-      if (current === undefined || plan.schema !== current.schema) {
-        await this.#distribute(index, plan.schema, base.engine);
-        this.#schemas.set(index, { schema: plan.schema, engine: base.engine });
-      }
+      if (changed) await this.#adopt(index, plan.schema, engine);
       for (const i of valid) {
         const write = writes[i]!;
         const id = write.id as string;

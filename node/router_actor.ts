@@ -26,7 +26,7 @@ import type { Schema } from "../storage/schema.ts";
 import type { EngineName } from "../storage/search_index.ts";
 import type { ClientWrite, IndexSummary, NodeOrchestrator, SearchPages } from "./orchestrator.ts";
 import type { ClusterOps, ClusterOpsStats } from "../cluster/cluster_ops.ts";
-import { type ClusterView, reachable } from "../cluster/view.ts";
+import { type ClusterView, ownerOfWrite, reachable } from "../cluster/view.ts";
 
 /** Index configuration as a client sends it. */
 export interface IndexConfig {
@@ -101,14 +101,7 @@ export function decide(
   switch (msg.type) {
     case "write": {
       if (view === undefined) return { kind: "local" };
-      const owners = new Set(msg.writes.map((write) => {
-        const key = typeof write.routing_key === "string" && write.routing_key !== ""
-          ? write.routing_key
-          : typeof write.id === "string" && write.id !== ""
-          ? write.id
-          : undefined;
-        return key === undefined ? self : view.ring.ownerOf(key);
-      }));
+      const owners = new Set(msg.writes.map((write) => ownerOfWrite(view, write)));
       owners.delete(self);
       return owners.size === 0 ? { kind: "local" } : { kind: "remote", nodes: [...owners] };
     }

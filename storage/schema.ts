@@ -316,6 +316,11 @@ export function declareFields(
   return changed ? { version: schema.version + 1, fields } : schema;
 }
 
+/** The schema as the field list `declareFields` takes (what shards and nodes are sent). */
+export function fieldDeclarations(schema: Schema): Array<{ name: string; type: FieldType }> {
+  return Object.entries(schema.fields).map(([name, def]) => ({ name, type: def.type }));
+}
+
 /** The schema's fields sorted by path, as `_config` shows them. */
 export function describeFields(
   schema: Schema,
