@@ -16,7 +16,8 @@
 import { parseArgs } from "node:util";
 import { call } from "../testing/http.ts";
 import { type ServerProcess, startServerProcess } from "../testing/server_process.ts";
-import { waitUntil } from "../testing/wait.ts";
+import { allGreen, clusterAddress, startClusterNode } from "../testing/cluster.ts";
+import { percentile } from "../testing/stats.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -74,45 +75,25 @@ const QUERIES = [
   "tag:t7",
 ];
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
 async function startCluster(size: number, root: string): Promise<ServerProcess[]> {
   const env = {
     CAMEODB_STORAGE_NUM_SHARDS_INIT: SHARDS,
     CAMEODB_LOG: "warn",
     CAMEODB_NETWORK_CLUSTER_PSK: "bench",
   };
-  const cluster = size > 1 ? ["--cluster", "--cluster-port", "0"] : [];
-  const first = await startServerProcess({ dataDir: `${root}/n0`, args: cluster, env });
-  const nodes = [first];
-  if (size > 1) {
-    const seed = first.output().match(/peer \S+ on (\S+)/)![1]!;
-    nodes.push(
-      ...await Promise.all(
-        Array.from({ length: size - 1 }, (_, k) =>
-          startServerProcess({
-            dataDir: `${root}/n${k + 1}`,
-            args: [...cluster, "--seed-nodes", seed],
-            env,
-          })),
+  if (size === 1) return [await startServerProcess({ dataDir: `${root}/n0`, env })];
+  const first = await startClusterNode({ dataDir: `${root}/n0`, env });
+  const seeds = [clusterAddress(first)];
+  const nodes = [
+    first,
+    ...await Promise.all(
+      Array.from(
+        { length: size - 1 },
+        (_, k) => startClusterNode({ dataDir: `${root}/n${k + 1}`, seeds, env }),
       ),
-    );
-    await Promise.all(nodes.map((node) =>
-      waitUntil(
-        async () => {
-          const health = (await call(node.url, "GET", "/_cluster/health")).body as {
-            status: string;
-            total_nodes: number;
-          };
-          return health.status === "green" && health.total_nodes === size;
-        },
-        60_000,
-        "cluster formed",
-      )
-    ));
-  }
+    ),
+  ];
+  await allGreen(nodes, size, "cluster formed");
   return nodes;
 }
 

@@ -14,16 +14,13 @@ import type { EngineName } from "../storage/search_index.ts";
 import { tokenize } from "../storage/tokenizer.ts";
 import { searchShards } from "../query/search.ts";
 import { loadDebianPackages } from "./data/debian.ts";
+import { percentile } from "../testing/stats.ts";
 
 const RUNS = 30;
 
 interface Form {
   readonly name: string;
   readonly requests: ReadonlyArray<Record<string, unknown>>;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 async function measure(engine: EngineName) {

@@ -12,6 +12,7 @@ import { Microshard } from "../storage/microshard.ts";
 import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
 import type { EngineName } from "../storage/search_index.ts";
 import { loadDebianPackages } from "./data/debian.ts";
+import { percentile } from "../testing/stats.ts";
 
 interface EngineFigures {
   engine: EngineName;
@@ -28,10 +29,6 @@ interface EngineFigures {
   recoveryAfterKillMs: number;
   recoveryAfterKillReplayed: number;
   recoveryAfterKillRebuilt: string[];
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 function dirSize(path: string): number {

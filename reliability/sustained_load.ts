@@ -16,6 +16,7 @@
 import { call } from "../testing/http.ts";
 import { SeededRandom } from "../testing/random.ts";
 import { type ServerProcess, startServerProcess } from "../testing/server_process.ts";
+import { percentile } from "../testing/stats.ts";
 
 /** One interval of the run. */
 export interface Interval {
@@ -58,11 +59,6 @@ async function rssMb(pid: number): Promise<number> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   const kb = Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0);
   return Math.round(kb / 1024);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /** Runs the load; `onInterval` sees each interval as it ends. */

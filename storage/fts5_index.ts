@@ -445,7 +445,8 @@ export class Fts5Index implements SearchIndex {
    * matching rows (`d.rid IN (…)`) on its own, but a probe of the row at hand (`EXISTS`) when
    * `probe` is set: inside an AND that also matches text, the text match drives and each of
    * its rows is checked — materializing a wide range (most of a shard) for every query cost
-   * 70× more (measured: 16.9 ms against 0.24 ms for a term AND a range over 25k documents).
+   * ~80× more: 10.65 ms against 0.13 ms for a term AND a range over 25k documents
+   * (`deno run -A bench/compare/range_filter_profile.ts`).
    */
   #compile(plan: Plan, params: Array<string | number>, probe = false): string {
     const rows = (condition: string) =>

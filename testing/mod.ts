@@ -8,3 +8,6 @@ export { DeadlineError, withDeadline } from "./deadline.ts";
 export { type ServerProcess, startServerProcess } from "./server_process.ts";
 export { SeededRandom, testSeed } from "./random.ts";
 export { call, type HttpAnswer } from "./http.ts";
+export { percentile } from "./stats.ts";
+export { waitUntil } from "./wait.ts";
+export { allGreen, clusterAddress, startClusterNode } from "./cluster.ts";

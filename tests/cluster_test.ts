@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { call } from "../testing/http.ts";
-import { type ServerProcess, startServerProcess } from "../testing/server_process.ts";
+import type { ServerProcess } from "../testing/server_process.ts";
+import { allGreen, clusterAddress, startClusterNode } from "../testing/cluster.ts";
 import { waitUntil } from "../testing/wait.ts";
 
 const PSK = "cluster-test-secret";
@@ -42,49 +43,17 @@ function env(psk: string): Record<string, string> {
   };
 }
 
-async function startNode(
+function startNode(
   dataDir: string,
   label: string,
   seeds: string[],
   psk = PSK,
 ): Promise<ServerProcess> {
-  return await startServerProcess({
-    dataDir,
-    args: [
-      "--cluster",
-      "--cluster-port",
-      "0",
-      "--node-label",
-      label,
-      ...(seeds.length === 0 ? [] : ["--seed-nodes", seeds.join(",")]),
-    ],
-    env: env(psk),
-    startTimeoutMs: 60_000,
-  });
-}
-
-/** The node's cluster address, from its start line. */
-function clusterAddress(node: ServerProcess): string {
-  const match = node.output().match(/peer \S+ on (\S+)/);
-  assert.ok(match !== null, `no cluster address in:\n${node.output()}`);
-  return match[1]!;
+  return startClusterNode({ dataDir, label, seeds, env: env(psk) });
 }
 
 async function health(node: ServerProcess): Promise<Health> {
   return (await call(node.url, "GET", "/_cluster/health")).body as Health;
-}
-
-function green(nodes: ServerProcess[], total: number, what: string) {
-  return Promise.all(nodes.map((node) =>
-    waitUntil(
-      async () => {
-        const h = await health(node);
-        return h.status === "green" && h.total_nodes === total && h.connected_nodes === total;
-      },
-      60_000,
-      `${what}: ${node.url} green with ${total} nodes`,
-    )
-  ));
 }
 
 async function search(node: ServerProcess, query: string, limit = 10_000): Promise<SearchAnswer> {
@@ -111,7 +80,7 @@ Deno.test({
         startNode(`${root}/c`, "c", [seed]),
       ]);
       running.push(b!, c!);
-      await green([a, b!, c!], 3, "formed");
+      await allGreen([a, b!, c!], 3, "formed");
 
       // Single writes through A create the index; it is known, readable and writable everywhere.
       for (let i = 0; i < 20; i++) {
@@ -236,7 +205,7 @@ Deno.test({
       // Restart C on its data: it rejoins, health is green, its documents are back.
       const c2 = await startNode(`${root}/c`, "c", [seed]);
       running.push(c2);
-      await green([a, b!, c2], 3, "rejoined");
+      await allGreen([a, b!, c2], 3, "rejoined");
       for (const node of [a, b!, c2]) {
         assert.equal((await search(node, "*", 1)).total_hits, DOCS);
       }

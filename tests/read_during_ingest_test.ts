@@ -5,11 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startServerProcess } from "../testing/server_process.ts";
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
+import { percentile } from "../testing/stats.ts";
 
 async function read(base: string, id: string): Promise<number> {
   const started = performance.now();
@@ -53,6 +49,8 @@ Deno.test({
       while (!done) during.push(await read(server.url, `d${(during.length * 13) % 1_000}`));
       await ingest;
 
+      idle.sort((a, b) => a - b);
+      during.sort((a, b) => a - b);
       const idleP50 = percentile(idle, 0.5), idleP99 = percentile(idle, 0.99);
       const busyP50 = percentile(during, 0.5), busyP99 = percentile(during, 0.99);
       console.log(

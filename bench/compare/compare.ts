@@ -22,6 +22,7 @@ import { ensurePostgres, PostgresSystem } from "./postgres_system.ts";
 import { gcideInstalled } from "./gcide.ts";
 import type { System } from "./system.ts";
 import { renderChart, renderReport } from "./report.ts";
+import { percentile } from "../../testing/stats.ts";
 
 /** Sizes of one run. */
 export interface Plan {
@@ -83,10 +84,6 @@ export interface SystemFigures {
   pointRead: { idle: Latency; duringIngest: Latency };
   rssPer100kMb: number;
   recoveryMs: number | null;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
 
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
