@@ -171,13 +171,14 @@ export function createCoordinator(
     });
   };
 
-  /** Records a member; true when it was not a member before. */
-  const learn = (info: NodeInfo, connected: boolean): boolean => {
+  /** Records a member: whether it is new, or known with different info (addresses, say). */
+  const learn = (info: NodeInfo, connected: boolean): "new" | "changed" | "same" => {
     const known = members.get(info.nodeId);
     members.set(info.nodeId, { info, connected: connected || (known?.connected ?? false) });
     deps.peers.set(info.nodeId, info.peerId);
     byPeer.set(info.peerId, info.nodeId);
-    return known === undefined;
+    if (known === undefined) return "new";
+    return JSON.stringify(known.info) === JSON.stringify(info) ? "same" : "changed";
   };
 
   /** A peer introduced itself (by our hello's answer or its own hello). */
@@ -190,18 +191,18 @@ export function createCoordinator(
     }
     if (info.nodeId === self.nodeId) return;
     const wasConnected = members.get(info.nodeId)?.connected ?? false;
-    let changedSet = learn(info, true);
+    const learned = [learn(info, true)];
     deps.pool.addNode(info.nodeId);
     deps.keepAlive(info.peerId, info.addrs).catch(() => {});
     for (const other of hello.members) {
       if (other.nodeId === self.nodeId || other.clusterName !== self.clusterName) continue;
       if (!members.has(other.nodeId)) {
-        changedSet = learn(other, false) || changedSet;
+        learned.push(learn(other, false));
         for (const address of other.addrs) dial(address);
       }
     }
-    if (changedSet) {
-      ring = new HashRing(members.keys());
+    if (learned.includes("new")) ring = new HashRing(members.keys());
+    if (learned.some((outcome) => outcome !== "same")) {
       persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
     }
     if (!wasConnected) deps.log.info(`node ${info.name} (${info.nodeId}) joined`);

@@ -206,6 +206,17 @@ Deno.test({
       const c2 = await startNode(`${root}/c`, "c", [seed]);
       running.push(c2);
       await allGreen([a, b!, c2], 3, "rejoined");
+      // A keeps C's new address (it came back on another port) in its member list.
+      await waitUntil(
+        async () => {
+          const kept = JSON.parse(await Deno.readTextFile(`${root}/a/cluster.json`)) as {
+            members: Array<{ name: string; addrs: string[] }>;
+          };
+          return kept.members.find((m) => m.name === "c")?.addrs.includes(clusterAddress(c2));
+        },
+        10_000,
+        "A keeps C's new address",
+      );
       for (const node of [a, b!, c2]) {
         assert.equal((await search(node, "*", 1)).total_hits, DOCS);
       }
