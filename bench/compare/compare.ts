@@ -8,7 +8,7 @@
  * Figures per system: ingest documents/s (single writes at concurrency 1 and 16; bulks of
  * 50, 500 and 5,000; an NDJSON stream where the system has one), query p50/p99 and QPS at
  * concurrency 1, 8 and 32 for each query, point-read p50/p99 idle and during a bulk ingest,
- * RSS per 100k documents, and the time to answer again after SIGKILL (separate processes).
+ * memory (PSS) per 100k documents, and the time to answer again after SIGKILL (separate processes).
  *
  * @module
  */

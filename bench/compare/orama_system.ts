@@ -7,7 +7,7 @@
  * @module
  */
 
-import { count, create, getByID, insert, insertMultiple, search } from "@orama/orama";
+import { create, getByID, insert, insertMultiple, search } from "@orama/orama";
 import type { CompareQuery, CorpusDoc } from "./corpus.ts";
 import { processRss, type System } from "./system.ts";
 
@@ -75,7 +75,6 @@ export class OramaSystem implements System {
   }
 
   stop(): Promise<void> {
-    void count;
     this.#db = undefined;
     return Promise.resolve();
   }
