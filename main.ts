@@ -16,9 +16,11 @@ import { startServer } from "./http/server.ts";
 import { withLimits } from "./http/limits.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { startNode } from "./node/start.ts";
-import { nodeSamples } from "./node/metrics.ts";
+import { nodeSamples } from "./http/node_samples.ts";
+import type { NodeOrchestrator } from "./node/orchestrator.ts";
+import type { SearchLimits } from "./query/search.ts";
 import { HttpMetrics } from "./http/metrics.ts";
-import { ClusterOps } from "./cluster/cluster_ops.ts";
+import { ClusterExecutor, soloView } from "./cluster/cluster_executor.ts";
 import {
   NODE_SERVICE,
   type NodeServiceMsg,
@@ -105,7 +107,8 @@ async function serve(args: string[]): Promise<number> {
   });
   const clusterConfig = config.network.cluster;
   const wiring = clusterConfig.enabled ? clusterWiring() : undefined;
-  const { orchestrator, router, database } = await startNode(system, {
+  let clusterExecutor: ClusterExecutor | undefined;
+  const { orchestrator, database } = await startNode(system, {
     nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
@@ -117,8 +120,8 @@ async function serve(args: string[]): Promise<number> {
       maxLimit: config.search.max_search_limit,
     },
     ...(wiring === undefined ? {} : {
-      cluster: (node) =>
-        new ClusterOps(
+      executor: (node: NodeOrchestrator, limits: SearchLimits) =>
+        clusterExecutor = new ClusterExecutor(
           node,
           (peer) => wiring.pool.ref<NodeServiceMsg, NodeServiceReplies>(peer, NODE_SERVICE),
           {
@@ -126,6 +129,8 @@ async function serve(args: string[]): Promise<number> {
             requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
             retryAttempts: config.search.remote_retry_attempts,
             fanoutLimit: config.search.broadcast_fanout_limit,
+            limits,
+            view: soloView(nodeId, node.shardCount),
           },
         ),
     }),
@@ -195,7 +200,7 @@ async function serve(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   if (wiring !== undefined) {
-    cluster = await startCluster(system, orchestrator, router, wiring, {
+    cluster = await startCluster(system, orchestrator, clusterExecutor!, wiring, {
       nodeId,
       nodeName,
       clusterName: clusterConfig.cluster_name,

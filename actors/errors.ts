@@ -103,7 +103,8 @@ export function serializeError(error: unknown): SerializedError {
   return { name: "Error", message: String(error) };
 }
 
-const KNOWN: Record<string, { prototype: Error }> = {
+/** The closed set of actor runtime errors. */
+export const ACTOR_ERRORS = [
   MailboxFullError,
   AskTimeoutError,
   ActorStoppedError,
@@ -111,15 +112,31 @@ const KNOWN: Record<string, { prototype: Error }> = {
   ActorNotFoundError,
   DuplicateActorNameError,
   EscalatedFailureError,
-};
+] as const;
+
+/** A class of the closed error sets (its instances have a literal `name`). */
+// deno-lint-ignore no-explicit-any
+export type ErrorClass = { readonly prototype: Error; new (...args: any[]): Error };
+
+/** Classes rebuilt by name: the runtime's own, plus those registered by the layers above. */
+const KNOWN = new Map<string, ErrorClass>(ACTOR_ERRORS.map((c) => [c.name, c]));
 
 /**
- * Rebuilds a serialized error: one of the runtime's classes when the name is one of
+ * Registers error classes for {@linkcode deserializeError}, so errors of those classes come
+ * back as the same class (by `name`) across a worker or node boundary. The HTTP layer's status
+ * table registers every layer's closed set once (`http/status.ts`).
+ */
+export function registerErrorClasses(classes: readonly ErrorClass[]): void {
+  for (const c of classes) KNOWN.set(c.name, c);
+}
+
+/**
+ * Rebuilds a serialized error: one of the registered classes when the name is one of
  * them (so `instanceof` works across the boundary), else an `Error` with the original
  * name and message.
  */
 export function deserializeError(data: SerializedError): Error {
-  const known = KNOWN[data.name];
+  const known = KNOWN.get(data.name);
   const error: Error = known === undefined
     ? new Error(data.message)
     : Object.create(known.prototype) as Error;

@@ -26,17 +26,21 @@ export type {
 } from "./types.ts";
 export { DEFAULT_ASK_TIMEOUT_MS, DEFAULT_MAILBOX_CAPACITY, DEFAULT_SUPERVISION } from "./types.ts";
 export {
+  ACTOR_ERRORS,
   ActorCrashedError,
   ActorNotFoundError,
   ActorStoppedError,
   AskTimeoutError,
   deserializeError,
   DuplicateActorNameError,
+  type ErrorClass,
   EscalatedFailureError,
   MailboxFullError,
+  registerErrorClasses,
   type SerializedError,
   serializeError,
 } from "./errors.ts";
+export { type Handlers, receiveBy } from "./handlers.ts";
 export { ActorSystem, type ActorSystemOptions, DEFAULT_STOP_TIMEOUT_MS } from "./system.ts";
 export type { WorkerSpawnOptions } from "./worker_ref.ts";
 export { Registry } from "./registry.ts";

@@ -12,7 +12,7 @@
 import { Microshard } from "../storage/microshard.ts";
 import type { EngineName } from "../storage/search_index.ts";
 import { tokenize } from "../storage/tokenizer.ts";
-import { searchShards } from "../query/search.ts";
+import { searchShards } from "../query/pipeline.ts";
 import { loadDebianPackages } from "./data/debian.ts";
 import { percentile } from "../testing/stats.ts";
 

@@ -1,17 +1,10 @@
 /**
  * Errors of the cluster layer. Each has a stable `name`, so it survives crossing a node
- * boundary (rebuilt by name) and the HTTP layer maps it to a status.
+ * boundary (rebuilt by name) and the HTTP layer maps it to a status. A node that cannot be
+ * reached is the executor's `NodeUnavailableError` (defined in `node/`, which the router
+ * knows without knowing the cluster).
  *
  * @module
  */
 
-/** The node that owns the data (or was asked) is not connected: answered with 503. */
-export class NodeUnavailableError extends Error {
-  override readonly name = "NodeUnavailableError";
-  /** The node that could not be reached. */
-  readonly node: string;
-  constructor(node: string, reason: string, name?: string) {
-    super(`Node ${name === undefined ? node : `${name} (${node})`} is unavailable: ${reason}`);
-    this.node = node;
-  }
-}
+export { NodeUnavailableError } from "../node/errors.ts";

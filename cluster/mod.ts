@@ -4,7 +4,7 @@
  * `remote_host.ts`, `remote_peer_pool.ts`), the consistent-hash ring of microshard owners
  * (`ring.ts`), the ClusterCoordinator that changes the cluster view only on messages
  * (`coordinator.ts`, `view.ts`), the node service peers call (`node_service.ts`), the
- * router's remote execution (`cluster_ops.ts`), and joining a cluster (`start.ts`).
+ * cluster's executor (`cluster_executor.ts`), and joining a cluster (`start.ts`).
  *
  * @module
  */
@@ -33,6 +33,11 @@ export {
 } from "./coordinator.ts";
 export type { ClusterView, Hello, MemberView, NodeInfo, SchemaInfo } from "./view.ts";
 export { createNodeService, NODE_SERVICE, type NodeServiceMsg } from "./node_service.ts";
-export { ClusterOps, type ClusterOpsSettings } from "./cluster_ops.ts";
+export {
+  ClusterExecutor,
+  type ClusterExecutorSettings,
+  decideInView,
+  soloView,
+} from "./cluster_executor.ts";
 export { clusterWiring, COORDINATOR, startCluster, type StartedCluster } from "./start.ts";
 export { within } from "./within.ts";

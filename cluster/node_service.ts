@@ -9,31 +9,44 @@
  */
 
 import type { Actor, ActorRef } from "../actors/types.ts";
+import { type Handlers, receiveBy } from "../actors/handlers.ts";
+import type { DroppedIndex, IndexConfig, IndexSummary, WriteResult } from "../node/executor.ts";
+import type { NodeOrchestrator } from "../node/orchestrator.ts";
+import type { WriteCommand } from "../node/write_command.ts";
+import type { PageSet, ShardQuery } from "../query/pipeline.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
-import type { ShardSearchResult, StoredDocument, WriteOutcome } from "../storage/microshard.ts";
-import type { ClientWrite, IndexSummary, NodeOrchestrator } from "../node/orchestrator.ts";
-import type { IndexConfig } from "../node/router_actor.ts";
+import type { StoredDocument } from "../storage/microshard.ts";
 
 /** The name the node service is exposed under. */
 export const NODE_SERVICE = "node";
 
+/** A schema as nodes exchange it: the index, its engine and its fields. */
+export interface SchemaChange {
+  readonly index: string;
+  readonly engine: string;
+  readonly fields: ReadonlyArray<{ readonly name: string; readonly type: string }>;
+}
+
 /** Messages of the node service. */
 export type NodeServiceMsg =
-  | { type: "write"; writes: readonly ClientWrite[] }
+  | { type: "write"; commands: readonly WriteCommand[] }
   | { type: "get"; index: string; id: string; routingKey?: string }
-  | { type: "searchPages"; index: string; body: unknown }
+  | { type: "shardPages"; query: ShardQuery }
   | { type: "configure"; index: string; config: IndexConfig }
+  | { type: "adoptSchemas"; schemas: readonly SchemaChange[] }
   | { type: "dropIndex"; index: string }
   | { type: "indexes" };
 
 /** Replies of the node service. */
 export type NodeServiceReplies = {
-  write: Array<WriteOutcome & { shard_id?: number }>;
+  write: WriteResult[];
   get: StoredDocument | null;
-  /** `pages` is empty when the index has no schema on this node yet. */
-  searchPages: { pages: ShardSearchResult[]; totalShards: number };
+  /** No pages (but the shard count) when the index has no schema on this node yet. */
+  shardPages: PageSet;
   configure: { index: string };
-  dropIndex: { deleted_from_shards: number; total_shards: number };
+  /** The schemas this node refused (a conflicting type), with the reason. */
+  adoptSchemas: { refused: string[] };
+  dropIndex: DroppedIndex;
   indexes: IndexSummary[];
 };
 
@@ -44,41 +57,27 @@ export type NodeServiceRef = ActorRef<NodeServiceMsg, NodeServiceReplies>;
 export function createNodeService(
   node: NodeOrchestrator,
 ): Actor<NodeServiceMsg, NodeServiceReplies> {
-  return {
-    receive(msg, ctx) {
-      switch (msg.type) {
-        case "write":
-          return ctx.detach(node.write(msg.writes));
-        case "get":
-          return ctx.detach(node.get(msg.index, msg.id, msg.routingKey));
-        case "searchPages":
-          return ctx.detach(
-            node.searchPages(msg.index, msg.body).then(
-              ({ pages }) => ({ pages, totalShards: node.shardCount }),
-              (error) => {
-                if (error instanceof IndexNotFoundError) {
-                  return { pages: [], totalShards: node.shardCount };
-                }
-                throw error;
-              },
-            ),
-          );
-        case "configure":
-          return ctx.detach(
-            node.configure(msg.index, msg.config).then(() => ({ index: msg.index })),
-          );
-        case "dropIndex":
-          return ctx.detach(
-            node.dropIndex(msg.index).catch((error) => {
-              if (error instanceof IndexNotFoundError) {
-                return { deleted_from_shards: 0, total_shards: node.shardCount };
-              }
-              throw error;
-            }),
-          );
-        case "indexes":
-          return ctx.detach(node.indexes());
-      }
-    },
+  const missing = <T>(fallback: T) => (error: unknown): T => {
+    if (error instanceof IndexNotFoundError) return fallback;
+    throw error;
   };
+  const handlers: Handlers<NodeServiceMsg, NodeServiceReplies> = {
+    write: (msg, ctx) => ctx.detach(node.write(msg.commands)),
+    get: (msg, ctx) => ctx.detach(node.get(msg.index, msg.id, msg.routingKey)),
+    shardPages: (msg, ctx) =>
+      ctx.detach(
+        node.shardPages(msg.query).catch(missing({ pages: [], totalShards: node.shardCount })),
+      ),
+    configure: (msg, ctx) =>
+      ctx.detach(node.configure(msg.index, msg.config).then(() => ({ index: msg.index }))),
+    adoptSchemas: (msg) => ({ refused: node.adoptSchemas(msg.schemas) }),
+    dropIndex: (msg, ctx) =>
+      ctx.detach(
+        node.dropIndex(msg.index).catch(
+          missing({ deleted_from_shards: 0, total_shards: node.shardCount }),
+        ),
+      ),
+    indexes: (_msg, ctx) => ctx.detach(node.indexes()),
+  };
+  return { receive: receiveBy(handlers) };
 }

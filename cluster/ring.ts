@@ -12,7 +12,7 @@
  * @module
  */
 
-import { fnv1a } from "../node/orchestrator.ts";
+import { fnv1a } from "../node/hash.ts";
 
 /** Virtual nodes per node. */
 export const VIRTUAL_NODES = 256;

@@ -9,7 +9,6 @@
 import type { ActorSystem } from "../actors/system.ts";
 import type { ActorRef } from "../actors/types.ts";
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
-import type { RouterRef } from "../node/router_actor.ts";
 import {
   type ClusterHealth,
   type CoordinatorMsg,
@@ -28,7 +27,7 @@ import { serveLink } from "./remote_host.ts";
 import { RemoteClient } from "./remote_client.ts";
 import { RemotePeerPool } from "./remote_peer_pool.ts";
 import { ClusterTransport, loadClusterKey, type TransportEvent } from "./transport.ts";
-import type { Hello, NodeInfo } from "./view.ts";
+import type { ClusterView, Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
 import { within } from "./within.ts";
 
@@ -96,7 +95,7 @@ export interface StartedCluster {
 export async function startCluster(
   system: ActorSystem,
   node: NodeOrchestrator,
-  router: RouterRef,
+  executor: { setView(view: ClusterView): void },
   wiring: ClusterWiring,
   options: ClusterStartOptions,
 ): Promise<StartedCluster> {
@@ -173,7 +172,7 @@ export async function startCluster(
             }
           }
         },
-        onView: (view) => router.tell({ type: "view", view }),
+        onView: (view) => executor.setView(view),
         tellSelf: (msg) => tellCoordinator(msg),
         bootCheckAfterMs: options.bootCheckAfterMs,
         log: options.log,

@@ -61,18 +61,10 @@ export function reachable(view: ClusterView): string[] {
   return nodes;
 }
 
-/**
- * The node that owns a write: by its routing key, else its id. A write with neither usable
- * stays on this node, whose validation refuses it.
- */
+/** The node that owns a write: by its routing key, else its id. */
 export function ownerOfWrite(
   view: ClusterView,
-  write: { readonly id: unknown; readonly routing_key?: unknown },
+  write: { readonly id: string; readonly routingKey?: string },
 ): string {
-  const key = typeof write.routing_key === "string" && write.routing_key !== ""
-    ? write.routing_key
-    : typeof write.id === "string" && write.id !== ""
-    ? write.id
-    : undefined;
-  return key === undefined ? view.self : view.ring.ownerOf(key);
+  return view.ring.ownerOf(write.routingKey ?? write.id);
 }

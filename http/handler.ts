@@ -7,7 +7,8 @@
 
 import { json } from "./errors.ts";
 import { createRouter, route } from "./router.ts";
-import { apiRoutes, type Database } from "./api.ts";
+import { apiRoutes } from "./api.ts";
+import type { Database } from "../node/database.ts";
 
 /** The answer of `GET /_cluster/health`. */
 export interface Health {

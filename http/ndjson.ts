@@ -6,7 +6,8 @@
  */
 
 import { HttpError } from "./errors.ts";
-import type { Database } from "./api.ts";
+import { type Database, writeBatch } from "../node/database.ts";
+import { parseBatchItem } from "../node/write_command.ts";
 
 /** Longest line accepted in an NDJSON body, in characters. */
 export const MAX_LINE_CHARS = 16 * 1024 * 1024;
@@ -66,13 +67,10 @@ export async function ingestStream(
   const flush = async () => {
     if (batch.length === 0) return;
     batches++;
-    const outcomes = await db.write(batch.map(({ item }) => ({
-      op: "put" as const,
-      index,
-      id: item.id,
-      ...(item.routing_key === undefined ? {} : { routing_key: item.routing_key }),
-      doc: item.doc,
-    })));
+    const outcomes = await writeBatch(
+      db,
+      batch.map(({ item }) => parseBatchItem("put", index, item)),
+    );
     outcomes.forEach((outcome, k) => {
       if (outcome.ok) written++;
       else note(`line ${batch[k]!.line}: ${outcome.error.message}`);

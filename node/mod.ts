@@ -1,28 +1,46 @@
 /**
  * The node: its identity, the NodeOrchestrator (microshards, schemas, bulk writes), the
- * RouterActor in front of it, and the database the HTTP API serves.
+ * executor that runs client operations (alone: {@linkcode LocalExecutor}), the RouterActor in
+ * front of it, and the database the HTTP API serves.
  *
  * @module
  */
 
 export { loadNodeId } from "./identity.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
+export { fnv1a } from "./hash.ts";
+export { NodeOrchestrator, type OrchestratorOptions } from "./orchestrator.ts";
+export type {
+  ClusterIndexes,
+  DroppedIndex,
+  Executor,
+  IndexConfig,
+  IndexSchema,
+  IndexSummary,
+  Operation,
+  RoutingDecision,
+  WriteResult,
+} from "./executor.ts";
+export { LocalExecutor } from "./local_executor.ts";
 export {
-  type ClientWrite,
-  fnv1a,
-  type IndexSummary,
-  NodeOrchestrator,
-  type OrchestratorOptions,
-} from "./orchestrator.ts";
+  parseBatchItem,
+  type ParsedWrite,
+  parseWrite,
+  placementKey,
+  type WriteCommand,
+} from "./write_command.ts";
 export {
   createRouterActor,
-  decide,
-  type IndexConfig,
   type RouterMsg,
   type RouterRef,
   type RouterReplies,
   type RouterStats,
-  type RoutingDecision,
 } from "./router_actor.ts";
-export { DEFAULT_ROUTER_TIMEOUT_MS, RoutedDatabase } from "./routed_database.ts";
-export { type StartedNode, startNode } from "./start.ts";
+export {
+  type Database,
+  DEFAULT_ROUTER_TIMEOUT_MS,
+  RoutedDatabase,
+  writeBatch,
+} from "./database.ts";
+export { type NodeStartOptions, type StartedNode, startNode } from "./start.ts";
+export { NODE_ERRORS, NodeUnavailableError } from "./errors.ts";

@@ -5,40 +5,47 @@
  * - **Placement**: a document lives in microshard `fnv1a(routing_key ?? id) % shardCount`.
  *   The shard count is fixed when the node first starts (kept in `shards.json`), so a
  *   document's microshard never changes (invariant 7).
- * - **Schema**: the node validates and evolves each index's schema before routing a write;
- *   when a batch adds fields, every shard is given the new schema first. Shards never
- *   disagree about a field's type.
- * - **Bulk**: validate every document, group by shard, write the groups in parallel.
+ * - **Schema**: the node plans each index's schema once per batch, against its own copy,
+ *   and sends the result with the batch; shards adopt it and only check documents against
+ *   it. Planning and adopting happen in one synchronous step (no `await` between reading
+ *   the schema and replacing it), so concurrent batches never lose each other's fields.
+ * - **Drop fencing**: while an index is being deleted, writes to it fail with 404; writes
+ *   sent before the drop reach each shard before it (one sender, FIFO mailboxes), so they
+ *   are deleted with the index.
  *
  * @module
  */
 
 import type { ActorRef } from "../actors/types.ts";
 import type { ActorSystem } from "../actors/system.ts";
-import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
-import type { ShardSearchResult, WriteOutcome, WriteRequest } from "../storage/microshard.ts";
-import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
-import { validateDocId, validateIndexName } from "../storage/names.ts";
-import {
-  declareFields,
-  EMPTY_SCHEMA,
-  fieldDeclarations,
-  planSchema,
-  type Schema,
-} from "../storage/schema.ts";
-import { type EngineName, ENGINES } from "../storage/search_index.ts";
 import { serializeError } from "../actors/errors.ts";
-import {
-  type CompiledSearch,
-  compileSearch,
-  mergedSchema,
-  type SearchAnswer,
-  searchAnswer,
-  type SearchContext,
-  type SearchLimits,
-} from "../query/search.ts";
+import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
+import type { StoredDocument, WriteRequest } from "../storage/microshard.ts";
+import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
+import { validateIndexName } from "../storage/names.ts";
+import { declareFields, EMPTY_SCHEMA, fieldDeclarations, planSchema } from "../storage/schema.ts";
+import { type EngineName, ENGINES } from "../storage/search_index.ts";
+import type { PageSet, ShardQuery } from "../query/pipeline.ts";
+import { mergedSchema } from "../query/search.ts";
+import type {
+  DroppedIndex,
+  IndexConfig,
+  IndexSchema,
+  IndexSummary,
+  WriteResult,
+} from "./executor.ts";
+import { fnv1a } from "./hash.ts";
+import { placementKey, type WriteCommand } from "./write_command.ts";
+
+export { fnv1a } from "./hash.ts";
 
 const SHARD_MODULE = new URL("../storage/microshard_actor.ts", import.meta.url);
+/** Messages a shard worker's mailbox holds. */
+const SHARD_MAILBOX_CAPACITY = 4_096;
+/** Default time a shard may take to answer, in ms. */
+const DEFAULT_SHARD_TIMEOUT_MS = 30_000;
+/** The engine of an index created by a write. */
+const DEFAULT_ENGINE: EngineName = "fts5";
 
 type ShardRef = ActorRef<MicroshardMsg, MicroshardReplies>;
 
@@ -49,48 +56,23 @@ export interface OrchestratorOptions {
   readonly numShards: number;
   /** Per-shard memory limit for the search indexes, in bytes. */
   readonly memoryLimitBytes?: number;
-  readonly searchLimits?: SearchLimits;
   /** Time a shard may take to answer, in ms. */
   readonly shardTimeoutMs?: number;
 }
 
-/** What `/_indexes` shows of one index. */
-export interface IndexSummary {
-  name: string;
-  engine: EngineName;
-  document_count: number;
-  shard_count: number;
-  field_count: number;
-  fields: string[];
-  memory_bytes: number;
-}
-
-/** A write as a client sends it. */
-export type ClientWrite =
-  | { op: "put"; index: string; id: unknown; routing_key?: unknown; doc: unknown }
-  | { op: "delete"; index: string; id: unknown; routing_key?: unknown };
-
-/** FNV-1a (32-bit) of a string's UTF-8 bytes. */
-export function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
-    hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  }
-  return hash;
-}
-
-/** The shard pages of one search, with what merging them needs. */
-export interface SearchPages {
-  pages: ShardSearchResult[];
-  search: CompiledSearch;
-  context: SearchContext;
+/** A batch's writes for one shard, with the schemas they were planned against. */
+interface ShardBatch {
+  readonly positions: number[];
+  readonly requests: WriteRequest[];
+  readonly schemas: Record<string, IndexSchema>;
 }
 
 /** The node's microshards and index schemas. */
 export class NodeOrchestrator {
   readonly shardCount: number;
   #shards: ShardRef[];
-  #schemas = new Map<string, { schema: Schema; engine: EngineName }>();
+  #schemas = new Map<string, IndexSchema>();
+  #dropping = new Set<string>();
   #options: OrchestratorOptions;
 
   private constructor(shards: ShardRef[], options: OrchestratorOptions) {
@@ -102,15 +84,7 @@ export class NodeOrchestrator {
   /** Spawns the microshard workers (supervised by `system`) and loads the schemas. */
   static async start(system: ActorSystem, options: OrchestratorOptions): Promise<NodeOrchestrator> {
     await Deno.mkdir(`${options.dataDir}/shards`, { recursive: true });
-    const layoutPath = `${options.dataDir}/shards.json`;
-    let count = options.numShards;
-    try {
-      count = JSON.parse(await Deno.readTextFile(layoutPath)).num_shards;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await Deno.writeTextFile(`${layoutPath}.tmp`, JSON.stringify({ num_shards: count }));
-      await Deno.rename(`${layoutPath}.tmp`, layoutPath);
-    }
+    const count = await shardCountOf(options.dataDir, options.numShards);
     const shards = await Promise.all(
       Array.from(
         { length: count },
@@ -123,7 +97,7 @@ export class NodeOrchestrator {
                 ? {}
                 : { memoryLimitBytes: options.memoryLimitBytes }),
             },
-            mailboxCapacity: 4_096,
+            mailboxCapacity: SHARD_MAILBOX_CAPACITY,
             supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },
           }),
       ),
@@ -134,20 +108,19 @@ export class NodeOrchestrator {
   }
 
   #ask<T extends MicroshardMsg>(shard: ShardRef, msg: T): Promise<MicroshardReplies[T["type"]]> {
-    return shard.ask(msg, { timeoutMs: this.#options.shardTimeoutMs ?? 30_000 });
+    return shard.ask(msg, { timeoutMs: this.#options.shardTimeoutMs ?? DEFAULT_SHARD_TIMEOUT_MS });
+  }
+
+  #everyShard<T extends MicroshardMsg>(msg: T): Promise<Array<MicroshardReplies[T["type"]]>> {
+    return Promise.all(this.#shards.map((shard) => this.#ask(shard, msg)));
   }
 
   async #loadSchemas(): Promise<void> {
-    const perShard = await Promise.all(
-      this.#shards.map((shard) => this.#ask(shard, { type: "indexes" })),
-    );
-    const byIndex = new Map<string, { schemas: Schema[]; engine: EngineName }>();
-    for (const infos of perShard) {
-      for (const info of infos) {
-        const entry = byIndex.get(info.name) ?? { schemas: [], engine: info.engine };
-        entry.schemas.push(info.schema);
-        byIndex.set(info.name, entry);
-      }
+    const byIndex = new Map<string, { schemas: IndexSchema["schema"][]; engine: EngineName }>();
+    for (const info of (await this.#everyShard({ type: "indexes" })).flat()) {
+      const entry = byIndex.get(info.name) ?? { schemas: [], engine: info.engine };
+      entry.schemas.push(info.schema);
+      byIndex.set(info.name, entry);
     }
     for (const [name, { schemas, engine }] of byIndex) {
       this.#schemas.set(name, { schema: mergedSchema(schemas), engine });
@@ -165,39 +138,8 @@ export class NodeOrchestrator {
   }
 
   /** The node-level schema of an index, if it exists. */
-  schema(index: string): { schema: Schema; engine: EngineName } | undefined {
+  schema(index: string): IndexSchema | undefined {
     return this.#schemas.get(index);
-  }
-
-  /**
-   * The schema `docs` would give an index (its current one, or a new fts5 index), and whether
-   * it differs from what the node has.
-   */
-  #plan(index: string, docs: readonly unknown[]) {
-    const current = this.#schemas.get(index);
-    const engine = current?.engine ?? ("fts5" as EngineName);
-    const plan = planSchema(current?.schema ?? EMPTY_SCHEMA, docs);
-    return { plan, engine, changed: current === undefined || plan.schema !== current.schema };
-  }
-
-  /** Gives every shard the index's schema (creating the index where missing), then keeps it. */
-  async #adopt(
-    index: string,
-    schema: Schema,
-    engine: EngineName,
-    description?: string,
-  ): Promise<{ schema: Schema; engine: EngineName }> {
-    const fields = fieldDeclarations(schema);
-    await Promise.all(this.#shards.map((shard) =>
-      this.#ask(shard, {
-        type: "configure",
-        index,
-        config: { fields, engine, ...(description === undefined ? {} : { description }) },
-      })
-    ));
-    const entry = { schema, engine };
-    this.#schemas.set(index, entry);
-    return entry;
   }
 
   /** Every index's schema as a field list (what nodes of a cluster exchange). */
@@ -211,49 +153,23 @@ export class NodeOrchestrator {
     }));
   }
 
-  /**
-   * Evolves, on this node, the schemas a batch of writes needs, and returns the indexes whose
-   * schema changed. In a cluster the router calls it before writes go to their owner nodes,
-   * so that every node knows an index's fields before any of its documents is acknowledged.
-   * Writes that would fail validation are left for {@linkcode write} to report.
-   */
-  async evolveSchemas(
-    writes: readonly ClientWrite[],
-  ): Promise<
-    Array<{ index: string; engine: EngineName; fields: Array<{ name: string; type: string }> }>
-  > {
-    const docs = new Map<string, unknown[]>();
-    for (const write of writes) {
-      if (write.op !== "put" || typeof write.index !== "string") continue;
-      try {
-        validateIndexName(write.index);
-      } catch {
-        continue;
-      }
-      const list = docs.get(write.index) ?? [];
-      list.push(write.doc);
-      docs.set(write.index, list);
-    }
-    const changed = [];
-    for (const [index, list] of docs) {
-      const { plan, engine, changed: differs } = this.#plan(index, list);
-      if (!differs || plan.errors.every((error) => error !== undefined)) continue;
-      await this.#adopt(index, plan.schema, engine);
-      changed.push({ index, engine, fields: fieldDeclarations(plan.schema) });
-    }
-    return changed;
+  /** Declares or extends an index's schema (`PUT /api/{index}/_config`) on every shard. */
+  async configure(index: string, config: IndexConfig): Promise<IndexSchema> {
+    validateIndexName(index);
+    const entry = this.#declare(index, config);
+    const fields = fieldDeclarations(entry.schema);
+    const description = config.description === undefined ? {} : { description: config.description };
+    await this.#everyShard({
+      type: "configure",
+      index,
+      config: { fields, engine: entry.engine, ...description },
+    });
+    return entry;
   }
 
-  /** Declares or extends an index's schema (`PUT /api/{index}/_config`). */
-  async configure(
-    index: string,
-    config: {
-      fields?: Array<{ name: string; type: string }>;
-      engine?: string;
-      description?: string;
-    },
-  ): Promise<{ schema: Schema; engine: EngineName }> {
-    validateIndexName(index);
+  /** The schema a configuration gives an index, adopted at once (no await in between). */
+  #declare(index: string, config: IndexConfig): IndexSchema {
+    if (this.#dropping.has(index)) throw beingDropped(index);
     const current = this.#schemas.get(index);
     if (config.engine !== undefined && !ENGINES.includes(config.engine as EngineName)) {
       throw new InvalidInputError(`Unknown engine "${config.engine}": use ${ENGINES.join(" or ")}`);
@@ -263,175 +179,248 @@ export class NodeOrchestrator {
         `Index "${index}" uses the ${current.engine} engine; the engine is chosen when an index is created`,
       );
     }
-    const engine = current?.engine ?? (config.engine as EngineName | undefined) ?? "fts5";
-    let schema: Schema;
+    const engine = current?.engine ?? (config.engine as EngineName | undefined) ?? DEFAULT_ENGINE;
+    let schema;
     try {
       schema = declareFields(current?.schema ?? EMPTY_SCHEMA, config.fields ?? []);
     } catch (error) {
       throw new InvalidInputError((error as Error).message);
     }
-    return await this.#adopt(index, schema, engine, config.description);
+    const entry = { schema, engine };
+    this.#schemas.set(index, entry);
+    return entry;
   }
 
   /**
-   * Writes a batch: every request is checked (index, id, schema) at node level, the schema
-   * evolves once per index, valid requests go to their shards in parallel. Outcomes come
-   * back in request order.
+   * Plans, on this node, the schemas a batch needs and returns those that changed (as field
+   * lists). In a cluster the ingress node calls it before the writes go to their owners, so
+   * every node knows an index's fields before any of its documents is acknowledged. Writes
+   * that would fail are left for {@linkcode write} to report.
    */
-  async write(
-    writes: readonly ClientWrite[],
-  ): Promise<Array<WriteOutcome & { shard_id?: number }>> {
-    const outcomes: Array<(WriteOutcome & { shard_id?: number }) | undefined> = new Array(
-      writes.length,
-    );
-    const fail = (i: number, error: unknown) => {
-      outcomes[i] = { ok: false, id: String(writes[i]!.id ?? ""), error: serializeError(error) };
-    };
-    const routed: Array<{ i: number; shard: number; request: WriteRequest }> = [];
-    const perIndex = new Map<string, number[]>();
-    writes.forEach((write, i) => {
+  planSchemas(commands: readonly WriteCommand[]): ReturnType<NodeOrchestrator["schemaList"]> {
+    const changed = [];
+    for (const [index, positions] of groupBy(commands, (command) => command.index)) {
+      const before = this.#schemas.get(index);
+      this.#planIndex(index, positions, commands, new Array(commands.length), () => {});
+      const after = this.#schemas.get(index);
+      if (after !== undefined && after !== before) {
+        changed.push({ index, engine: after.engine, fields: fieldDeclarations(after.schema) });
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Adopts schemas another node planned: their fields are declared on this node's schema
+   * (new indexes are created with their engine). Shards learn new fields with the next batch
+   * that carries them. A conflicting type is refused and logged by the caller.
+   */
+  adoptSchemas(
+    schemas: ReadonlyArray<{ index: string; engine: string; fields: IndexConfig["fields"] }>,
+  ) {
+    const refused: string[] = [];
+    for (const { index, engine, fields } of schemas) {
       try {
-        validateIndexName(write.index);
-        const id = validateDocId(write.id);
-        if (
-          write.routing_key !== undefined &&
-          (typeof write.routing_key !== "string" || write.routing_key === "")
-        ) {
-          throw new InvalidInputError(
-            `Invalid routing_key for "${id}": a non-empty string is expected`,
-          );
-        }
-        const list = perIndex.get(write.index) ?? [];
-        list.push(i);
-        perIndex.set(write.index, list);
-      } catch (error) {
-        fail(i, error);
-      }
-    });
-    for (const [index, positions] of perIndex) {
-      const current = this.#schemas.get(index);
-      const puts = positions.filter((i) => writes[i]!.op === "put");
-      if (current === undefined && puts.length === 0) {
-        for (const i of positions) {
-          outcomes[i] = { ok: true, id: String(writes[i]!.id), result: "not_found", version: 0 };
-        }
-        continue;
-      }
-      const { plan, engine, changed } = this.#plan(
-        index,
-        puts.map((i) => (writes[i] as { doc: unknown }).doc),
-      );
-      plan.errors.forEach((error, k) => {
-        if (error === undefined) return;
-        const i = puts[k]!;
-        fail(
-          i,
-          new InvalidInputError(
-            `Cannot write document "${writes[i]!.id}" to index "${index}": ${error.message}`,
-          ),
-        );
-      });
-      const valid = positions.filter((i) => outcomes[i] === undefined);
-      if (valid.length === 0) continue;
-      if (changed) await this.#adopt(index, plan.schema, engine);
-      for (const i of valid) {
-        const write = writes[i]!;
-        const id = write.id as string;
-        const shard = this.shardOf((write.routing_key as string | undefined) ?? id);
-        routed.push({
-          i,
-          shard,
-          request: write.op === "put"
-            ? { op: "put", index, id, doc: write.doc }
-            : { op: "delete", index, id },
+        this.#declare(index, {
+          ...(this.#schemas.has(index) ? {} : { engine }),
+          ...(fields === undefined ? {} : { fields }),
         });
+      } catch (error) {
+        refused.push(`${index}: ${(error as Error).message}`);
       }
     }
-    const perShard = new Map<number, typeof routed>();
-    for (const entry of routed) {
-      const list = perShard.get(entry.shard) ?? [];
-      list.push(entry);
-      perShard.set(entry.shard, list);
+    return refused;
+  }
+
+  /**
+   * Writes a batch of checked commands: the schema of each index is planned once (documents
+   * that do not fit fail alone), the valid writes go to their shards in parallel with the
+   * schemas they were planned against. Outcomes come back in command order.
+   */
+  async write(commands: readonly WriteCommand[]): Promise<WriteResult[]> {
+    const outcomes: Array<WriteResult | undefined> = new Array(commands.length);
+    const fail = (i: number, error: unknown) => {
+      outcomes[i] = { ok: false, id: commands[i]!.id, error: serializeError(error) };
+    };
+    for (const [index, positions] of groupBy(commands, (command) => command.index)) {
+      this.#planIndex(index, positions, commands, outcomes, fail);
     }
-    await Promise.all([...perShard].map(async ([shard, entries]) => {
+    const batches = this.#shardBatches(commands, outcomes);
+    await Promise.all([...batches].map(async ([shard, batch]) => {
       try {
         const results = await this.#ask(this.#shards[shard]!, {
           type: "write",
-          requests: entries.map((e) => e.request),
+          requests: batch.requests,
+          schemas: batch.schemas,
         });
-        entries.forEach((entry, k) => (outcomes[entry.i] = { ...results[k]!, shard_id: shard }));
+        batch.positions.forEach((i, k) => (outcomes[i] = { ...results[k]!, shard_id: shard }));
       } catch (error) {
-        for (const entry of entries) fail(entry.i, error);
+        for (const i of batch.positions) fail(i, error);
       }
     }));
     return outcomes.map((outcome) => outcome!);
   }
 
+  /**
+   * Plans one index's part of a batch: fails what does not fit, answers deletes on a missing
+   * index, and adopts the evolved schema — synchronously, so no other batch interleaves.
+   */
+  #planIndex(
+    index: string,
+    positions: readonly number[],
+    commands: readonly WriteCommand[],
+    outcomes: Array<WriteResult | undefined>,
+    fail: (i: number, error: unknown) => void,
+  ): void {
+    if (this.#dropping.has(index)) {
+      for (const i of positions) fail(i, beingDropped(index));
+      return;
+    }
+    const current = this.#schemas.get(index);
+    const puts = positions.filter((i) => commands[i]!.op === "put");
+    if (current === undefined && puts.length === 0) {
+      for (const i of positions) {
+        outcomes[i] = { ok: true, id: commands[i]!.id, result: "not_found", version: 0 };
+      }
+      return;
+    }
+    const docs = puts.map((i) => (commands[i] as { doc: unknown }).doc);
+    const plan = planSchema(current?.schema ?? EMPTY_SCHEMA, docs);
+    plan.errors.forEach((error, k) => {
+      if (error === undefined) return;
+      const i = puts[k]!;
+      fail(
+        i,
+        new InvalidInputError(
+          `Cannot write document "${commands[i]!.id}" to index "${index}": ${error.message}`,
+        ),
+      );
+    });
+    const valid = positions.some((i) => outcomes[i] === undefined);
+    if (valid && (current === undefined || plan.schema !== current.schema)) {
+      this.#schemas.set(index, { schema: plan.schema, engine: current?.engine ?? DEFAULT_ENGINE });
+    }
+  }
+
+  /** The batch's valid writes grouped per shard, each with its index's schema. */
+  #shardBatches(
+    commands: readonly WriteCommand[],
+    outcomes: ReadonlyArray<WriteResult | undefined>,
+  ): Map<number, ShardBatch> {
+    const batches = new Map<number, ShardBatch>();
+    commands.forEach((command, i) => {
+      if (outcomes[i] !== undefined) return;
+      const shard = this.shardOf(placementKey(command));
+      let batch = batches.get(shard);
+      if (batch === undefined) {
+        batches.set(shard, batch = { positions: [], requests: [], schemas: {} });
+      }
+      batch.positions.push(i);
+      batch.requests.push(
+        command.op === "put"
+          ? { op: "put", index: command.index, id: command.id, doc: command.doc }
+          : { op: "delete", index: command.index, id: command.id },
+      );
+      batch.schemas[command.index] ??= this.#schemas.get(command.index)!;
+    });
+    return batches;
+  }
+
   /** Reads a document from its shard. */
-  async get(index: string, id: string, routingKey?: string) {
-    validateIndexName(index);
-    validateDocId(id);
+  async get(index: string, id: string, routingKey?: string): Promise<StoredDocument | null> {
     if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
     const shard = this.shardOf(routingKey ?? id);
     return await this.#ask(this.#shards[shard]!, { type: "get", index, id });
   }
 
-  /** Searches an index over every shard and merges the pages. */
-  async search(index: string, body: unknown): Promise<SearchAnswer> {
-    const { pages, search, context } = await this.searchPages(index, body);
-    return searchAnswer(pages, search, context);
-  }
-
-  /** Compiles a search and collects every shard's page, unmerged (for streaming). */
-  async searchPages(index: string, body: unknown): Promise<SearchPages> {
-    const started = performance.now();
-    const entry = this.#schemas.get(index);
-    if (entry === undefined) throw new IndexNotFoundError(index);
-    const search = compileSearch(body, entry.schema, this.#options.searchLimits ?? {});
+  /** Every shard's page of a compiled query (a shard that has no such index yet has none). */
+  async shardPages(query: ShardQuery): Promise<PageSet> {
+    if (!this.#schemas.has(query.index)) throw new IndexNotFoundError(query.index);
     const pages = await Promise.all(this.#shards.map((shard) =>
       this.#ask(shard, {
         type: "search",
-        index,
-        plan: search.plan,
-        limit: search.limit === 0 ? 0 : search.offset + search.limit,
+        index: query.index,
+        plan: query.plan,
+        limit: query.limit,
         offset: 0,
-        sort: search.sort,
-        facets: search.facets,
+        sort: [...query.sort],
+        facets: [...query.facets],
+      }).catch((error) => {
+        if (error instanceof Error && error.name === "IndexNotFoundError") {
+          return { total: 0, hits: [] };
+        }
+        throw error;
       })
     ));
-    return { pages, search, context: { started, totalShards: this.shardCount } };
+    return { pages, totalShards: this.shardCount };
   }
 
-  /** Deletes an index on every shard. */
-  async dropIndex(index: string): Promise<{ deleted_from_shards: number; total_shards: number }> {
+  /** Deletes an index on every shard; writes to it fail with 404 until that is done. */
+  async dropIndex(index: string): Promise<DroppedIndex> {
     validateIndexName(index);
-    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
-    const results = await Promise.all(
-      this.#shards.map((shard) => this.#ask(shard, { type: "dropIndex", index })),
-    );
-    this.#schemas.delete(index);
-    return { deleted_from_shards: results.filter(Boolean).length, total_shards: this.shardCount };
+    if (!this.#schemas.has(index) || this.#dropping.has(index)) {
+      throw new IndexNotFoundError(index);
+    }
+    this.#dropping.add(index);
+    try {
+      // A shard that never got a document of the index holds none of it: the index is gone
+      // from all of them.
+      await this.#everyShard({ type: "dropIndex", index });
+      this.#schemas.delete(index);
+      return { deleted_from_shards: this.shardCount, total_shards: this.shardCount };
+    } finally {
+      this.#dropping.delete(index);
+    }
   }
 
   /** Every index of this node, summed over shards. */
   async indexes(): Promise<IndexSummary[]> {
-    const perShard = await Promise.all(
-      this.#shards.map((shard) => this.#ask(shard, { type: "indexes" })),
-    );
+    const infos = (await this.#everyShard({ type: "indexes" })).flat();
     return [...this.#schemas].sort(([a], [b]) => (a < b ? -1 : 1)).map(
       ([name, { schema, engine }]) => {
-        const infos = perShard.flat().filter((info) => info.name === name);
+        const held = infos.filter((info) => info.name === name);
         const fields = Object.keys(schema.fields).sort();
         return {
           name,
           engine,
-          document_count: infos.reduce((sum, info) => sum + info.documentCount, 0),
-          shard_count: infos.length,
+          document_count: held.reduce((sum, info) => sum + info.documentCount, 0),
+          shard_count: this.shardCount,
           field_count: fields.length,
           fields,
-          memory_bytes: infos.reduce((sum, info) => sum + info.memoryBytes, 0),
+          memory_bytes: held.reduce((sum, info) => sum + info.memoryBytes, 0),
         };
       },
     );
   }
+}
+
+function beingDropped(index: string): IndexNotFoundError {
+  const error = new IndexNotFoundError(index);
+  error.message = `Index "${index}" is being deleted`;
+  return error;
+}
+
+/** The shard count kept in `shards.json`, written with `requested` on a new node. */
+async function shardCountOf(dataDir: string, requested: number): Promise<number> {
+  const layoutPath = `${dataDir}/shards.json`;
+  try {
+    return JSON.parse(await Deno.readTextFile(layoutPath)).num_shards;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.writeTextFile(`${layoutPath}.tmp`, JSON.stringify({ num_shards: requested }));
+    await Deno.rename(`${layoutPath}.tmp`, layoutPath);
+    return requested;
+  }
+}
+
+/** Positions of `items` grouped by `key`, in first-seen order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const name = key(item);
+    const list = groups.get(name);
+    if (list === undefined) groups.set(name, [i]);
+    else list.push(i);
+  });
+  return groups;
 }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
 import { fnv1a, NodeOrchestrator } from "./orchestrator.ts";
+import { LocalExecutor } from "./local_executor.ts";
+import { answerOf } from "../query/pipeline.ts";
+import type { SearchRequest } from "../query/request.ts";
+
+/** Searches through the local executor (compile → shards → merge). */
+async function search(node: NodeOrchestrator, index: string, request: SearchRequest) {
+  return answerOf(await new LocalExecutor(node).searchPages(index, request));
+}
 
 async function withNode(fn: (node: NodeOrchestrator, dir: string) => Promise<void>, numShards = 3) {
   const dir = await Deno.makeTempDir();
@@ -29,7 +37,7 @@ Deno.test("orchestrator: documents are routed by routing key, read back, and sea
     assert.equal(shards.size, 3, "a bulk spreads over every shard");
     assert.equal(outcomes[7]!.shard_id, fnv1a("b7") % 3);
     assert.equal((await node.get("books", "b7"))?.doc.n, 7);
-    const answer = await node.search("books", { query: "title:even sort n:desc limit 3" });
+    const answer = await search(node, "books", { query: "title:even sort n:desc limit 3" });
     assert.equal(answer.total_hits, 30);
     assert.deepEqual(answer.hits.map((hit) => hit.id), ["b58", "b56", "b54"]);
     const [summary] = await node.indexes();
@@ -37,8 +45,8 @@ Deno.test("orchestrator: documents are routed by routing key, read back, and sea
     assert.equal(summary?.shard_count, 3);
     // A routing key keeps related documents on one shard.
     const routed = await node.write([
-      { op: "put", index: "books", id: "x1", routing_key: "tenant-a", doc: { title: "a" } },
-      { op: "put", index: "books", id: "x2", routing_key: "tenant-a", doc: { title: "b" } },
+      { op: "put", index: "books", id: "x1", routingKey: "tenant-a", doc: { title: "a" } },
+      { op: "put", index: "books", id: "x2", routingKey: "tenant-a", doc: { title: "b" } },
     ]);
     assert.equal(routed[0]!.shard_id, routed[1]!.shard_id);
     assert.equal((await node.get("books", "x1", "tenant-a"))?.doc.title, "a");
@@ -60,7 +68,7 @@ Deno.test("orchestrator: the schema is decided at node level; every shard agrees
       /field "price" expects f64, got "cheap"/,
     );
     assert.equal(node.schema("p")?.schema.fields.price?.type, "f64");
-    const answer = await node.search("p", { query: "price:>=10", limit: 10 });
+    const answer = await search(node, "p", { query: "price:>=10", limit: 10 });
     assert.deepEqual(answer.hits.map((hit) => hit.id).sort(), ["a", "b"]);
   });
 });
@@ -90,7 +98,7 @@ Deno.test("orchestrator: configure, drop, and errors for unknown indexes", async
       node.configure("hot", { engine: "fts5" }),
       /engine is chosen when an index is created/,
     );
-    await assert.rejects(node.search("missing", { query: "*" }), { name: "IndexNotFoundError" });
+    await assert.rejects(search(node, "missing", { query: "*" }), { name: "IndexNotFoundError" });
     assert.deepEqual(await node.dropIndex("hot"), { deleted_from_shards: 3, total_shards: 3 });
     assert.deepEqual(await node.indexes(), []);
   });

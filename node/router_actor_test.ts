@@ -1,10 +1,7 @@
-import { HashRing } from "../cluster/ring.ts";
-import type { ClusterView } from "../cluster/view.ts";
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
 import { fnv1a } from "./orchestrator.ts";
 import { type StartedNode, startNode } from "./start.ts";
-import { decide } from "./router_actor.ts";
 
 async function withNode(numShards: number, fn: (node: StartedNode) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -27,7 +24,7 @@ const bulk = (count: number, routingKey?: string) =>
     op: "put" as const,
     index: "books",
     id: `bulk-${i}`,
-    ...(routingKey === undefined ? {} : { routing_key: routingKey }),
+    ...(routingKey === undefined ? {} : { routingKey }),
     doc: { title: `bulk document ${i}`, body: "words to index ".repeat(30) },
   }));
 
@@ -81,59 +78,5 @@ Deno.test("router: every operation is decided and counted; errors reach the call
     assert.deepEqual(stats.decisions, { local: 4, remote: 0, broadcast: 4 });
     assert.equal(stats.failures, 2);
     assert.equal(stats.inFlight, 0);
-  });
-});
-
-Deno.test("router: in a cluster, ownership decides local or remote; broadcasts reach connected nodes", () => {
-  const ring = new HashRing(["a", "b", "c"]);
-  const info = (nodeId: string) => ({
-    nodeId,
-    name: nodeId,
-    clusterName: "test",
-    peerId: `peer-${nodeId}`,
-    addrs: [],
-    http: "",
-    shardCount: 2,
-  });
-  const view: ClusterView = {
-    self: "a",
-    ring,
-    members: new Map([
-      ["a", { info: info("a"), connected: true }],
-      ["b", { info: info("b"), connected: true }],
-      ["c", { info: info("c"), connected: false }],
-    ]),
-  };
-  const idOwnedBy = (node: string) => {
-    for (let i = 0;; i++) if (ring.ownerOf(`doc-${i}`) === node) return `doc-${i}`;
-  };
-  const put = (id: string) => ({ op: "put" as const, index: "books", id, doc: {} });
-  assert.deepEqual(decide({ type: "write", writes: [put(idOwnedBy("a"))] }, "a", view), {
-    kind: "local",
-  });
-  assert.deepEqual(
-    decide({ type: "write", writes: [put(idOwnedBy("a")), put(idOwnedBy("c"))] }, "a", view),
-    { kind: "remote", nodes: ["c"] },
-  );
-  assert.deepEqual(decide({ type: "get", index: "books", id: idOwnedBy("b") }, "a", view), {
-    kind: "remote",
-    nodes: ["b"],
-  });
-  // A routing key, not the id, decides the owner.
-  assert.deepEqual(
-    decide(
-      { type: "get", index: "books", id: idOwnedBy("b"), routingKey: idOwnedBy("a") },
-      "a",
-      view,
-    ),
-    { kind: "local" },
-  );
-  assert.deepEqual(decide({ type: "search", index: "books", body: {} }, "a", view), {
-    kind: "broadcast",
-    nodes: ["a", "b"],
-  });
-  assert.deepEqual(decide({ type: "search", index: "books", body: {} }, "a"), {
-    kind: "broadcast",
-    nodes: ["a"],
   });
 });

@@ -20,3 +20,6 @@ export class QueryError extends Error {
     this.pointer = `${query}\n${" ".repeat(at)}^`;
   }
 }
+
+/** The closed set of query errors. */
+export const QUERY_ERRORS = [QueryError] as const;

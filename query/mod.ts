@@ -22,12 +22,27 @@ export {
   answerHit,
   type CompiledSearch,
   compileSearch,
+  DEFAULT_LIMIT,
+  DEFAULT_MAX_LIMIT,
   mergedSchema,
   type SearchAnswer,
+  type SearchContext,
   type SearchLimits,
-  type SearchRequest,
-  searchShards,
+  type StreamedAnswer,
 } from "./search.ts";
+export { parseSearchRequest, type SearchRequest, type SortInput } from "./request.ts";
+export {
+  answerOf,
+  gatherPages,
+  microshardPort,
+  type PageSet,
+  type SearchPages,
+  searchShards,
+  type ShardPort,
+  type ShardQuery,
+  shardQuery,
+  streamOf,
+} from "./pipeline.ts";
 export {
   checkFacets,
   type FacetAnswer,

@@ -10,7 +10,7 @@ import { levenshtein } from "../storage/levenshtein.ts";
 import { tokenize } from "../storage/tokenizer.ts";
 import { SeededRandom, testSeed } from "../testing/random.ts";
 import { type Ast, parseQuery } from "./parser.ts";
-import { searchShards } from "./search.ts";
+import { searchShards } from "./pipeline.ts";
 
 const WORDS = ["ash", "bay", "bee", "cay", "day", "dew", "elm", "fir", "fig", "gum", "hay", "ivy"];
 const STATUSES = ["open", "closed", "draft"];

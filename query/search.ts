@@ -7,25 +7,20 @@
  * @module
  */
 
-import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
-import type { Microshard, ShardHit, ShardSearchResult } from "../storage/microshard.ts";
+import { InvalidInputError } from "../storage/errors.ts";
+import type { ShardHit, ShardSearchResult } from "../storage/microshard.ts";
 import { EMPTY_SCHEMA, type FieldDef, type Schema } from "../storage/schema.ts";
 import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
 import { checkFacets, type FacetAnswer, mergeFacets } from "./facets.ts";
 import { checkReturnFields, checkSort, compilePlan, ID_FIELD } from "./compile.ts";
 import { mergedPage } from "./merge.ts";
 import { parseQuery } from "./parser.ts";
+import type { SearchRequest } from "./request.ts";
 
-/** The body of a search request. */
-export interface SearchRequest {
-  readonly query: string;
-  readonly limit?: number;
-  readonly offset?: number;
-  readonly fields?: readonly string[];
-  readonly sort?:
-    | { field: string; order?: string }
-    | ReadonlyArray<{ field: string; order?: string }>;
-}
+/** Hits returned when a request gives no limit. */
+export const DEFAULT_LIMIT = 10;
+/** The largest `limit` (and `offset + limit`) accepted by default. */
+export const DEFAULT_MAX_LIMIT = 10_000;
 
 /** Limits of a search. */
 export interface SearchLimits {
@@ -74,82 +69,38 @@ export interface SearchAnswer {
   facets?: FacetAnswer;
 }
 
-function integer(name: string, value: unknown, max: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidInputError(
-      `"${name}" must be a non-negative integer, got ${JSON.stringify(value)}`,
-    );
-  }
-  if (value > max) throw new InvalidInputError(`"${name}" must be at most ${max}, got ${value}`);
+/** Checks `value` against the largest limit accepted. */
+function atMost(name: string, value: number, max: number): number {
+  if (value > max) throw new InvalidInputError(`${name} must be at most ${max}, got ${value}`);
   return value;
 }
 
-/** Checks a request and compiles it for `schema`. */
+/** Compiles a request (checked for shape by `parseSearchRequest`) for `schema`. */
 export function compileSearch(
-  request: unknown,
+  request: SearchRequest,
   schema: Schema,
   limits: SearchLimits = {},
 ): CompiledSearch {
-  const maxLimit = limits.maxLimit ?? 10_000;
-  if (typeof request !== "object" || request === null || Array.isArray(request)) {
-    throw new InvalidInputError(`A search request is a JSON object with a "query" string`);
-  }
-  const body = request as Record<string, unknown>;
-  for (const key of Object.keys(body)) {
-    if (!["query", "limit", "offset", "fields", "sort", "facets"].includes(key)) {
-      throw new InvalidInputError(`Unknown search parameter "${key}"`);
-    }
-  }
-  if (typeof body.query !== "string") {
-    throw new InvalidInputError(
-      `"query" must be a string, got ${JSON.stringify(body.query ?? null)}`,
-    );
-  }
-  const query = body.query;
+  const maxLimit = limits.maxLimit ?? DEFAULT_MAX_LIMIT;
+  const query = request.query;
   const parsed = parseQuery(query);
   const plan = compilePlan(parsed, schema, query);
-  const limit = body.limit === undefined
-    ? parsed.modifiers.limit ?? limits.defaultLimit ?? 10
-    : integer("limit", body.limit, maxLimit);
-  const offset = body.offset === undefined
-    ? parsed.modifiers.offset ?? 0
-    : integer("offset", body.offset, maxLimit);
-  if (limit > maxLimit) {
-    throw new InvalidInputError(`limit must be at most ${maxLimit}, got ${limit}`);
-  }
-  if (offset + limit > maxLimit) {
-    throw new InvalidInputError(
-      `offset + limit must be at most ${maxLimit}, got ${offset + limit}`,
-    );
-  }
-  let sortInput: ReadonlyArray<{ field: string; order: string; position?: number }> =
-    parsed.modifiers.sort ?? [];
-  if (body.sort !== undefined) {
-    const list = Array.isArray(body.sort) ? body.sort : [body.sort];
-    sortInput = list.map((item: unknown) => {
-      const spec = item as { field?: unknown; order?: unknown };
-      if (typeof item !== "object" || item === null || typeof spec.field !== "string") {
-        throw new InvalidInputError(
-          `"sort" takes {"field": "...", "order": "asc" | "desc"} or an array of them`,
-        );
-      }
-      return { field: spec.field, order: spec.order === undefined ? "asc" : String(spec.order) };
-    });
-  }
-  let fields = parsed.modifiers.fields;
-  if (body.fields !== undefined) {
-    if (!Array.isArray(body.fields) || !body.fields.every((field) => typeof field === "string")) {
-      throw new InvalidInputError(`"fields" must be an array of field names`);
-    }
-    fields = body.fields;
-  }
+  const limit = atMost(
+    '"limit"',
+    request.limit ?? parsed.modifiers.limit ?? limits.defaultLimit ?? DEFAULT_LIMIT,
+    maxLimit,
+  );
+  const offset = atMost('"offset"', request.offset ?? parsed.modifiers.offset ?? 0, maxLimit);
+  atMost("offset + limit", offset + limit, maxLimit);
+  const sortInput = request.sort ?? parsed.modifiers.sort ?? [];
+  const fields = request.fields ?? parsed.modifiers.fields;
   return {
     plan,
     limit,
     offset,
     sort: checkSort(sortInput, schema, query),
     fields: fields === undefined ? undefined : checkReturnFields(fields, schema, query),
-    facets: checkFacets(body.facets, schema),
+    facets: checkFacets(request.facets, schema),
   };
 }
 
@@ -190,33 +141,6 @@ function pick(doc: Record<string, unknown>, fields: readonly string[]): Record<s
     if (value !== undefined) out[field] = value;
   }
   return out;
-}
-
-/**
- * Searches an index over a node's microshards (module API; the HTTP layer does the same
- * through the MicroshardActors).
- */
-export async function searchShards(
-  shards: readonly Microshard[],
-  index: string,
-  request: unknown,
-  limits: SearchLimits = {},
-): Promise<SearchAnswer> {
-  const started = performance.now();
-  const schemas = shards.flatMap((shard) => shard.indexes().filter((info) => info.name === index))
-    .map((info) => info.schema);
-  if (schemas.length === 0) throw new IndexNotFoundError(index);
-  const search = compileSearch(request, mergedSchema(schemas), limits);
-  const holding = shards.filter((shard) => shard.indexes().some((info) => info.name === index));
-  const pages = await Promise.all(holding.map((shard) =>
-    shard.search(index, search.plan, {
-      limit: search.limit === 0 ? 0 : search.offset + search.limit,
-      offset: 0,
-      sort: search.sort,
-      facets: search.facets,
-    })
-  ));
-  return searchAnswer(pages, search, { started, totalShards: shards.length });
 }
 
 /** Merges shard pages into the answer of a search: hits, totals, facets, timing. */

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Microshard } from "../storage/microshard.ts";
 import type { EngineName } from "../storage/search_index.ts";
 import { QueryError } from "./errors.ts";
-import { mergedSchema, type SearchAnswer, searchShards } from "./search.ts";
+import { searchShards } from "./pipeline.ts";
+import { mergedSchema, type SearchAnswer } from "./search.ts";
 
 const BOOKS: Array<{ id: string; doc: Record<string, unknown> }> = [
   {

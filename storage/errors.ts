@@ -32,3 +32,12 @@ export class MemoryLimitError extends Error {
 export class StorageUnavailableError extends Error {
   override readonly name = "StorageUnavailableError";
 }
+
+/** The closed set of storage errors (the schema's own `SchemaError` is in `schema.ts`). */
+export const STORAGE_ERRORS = [
+  InvalidInputError,
+  IndexNotFoundError,
+  DocumentTooLargeError,
+  MemoryLimitError,
+  StorageUnavailableError,
+] as const;

@@ -2,9 +2,10 @@
  * The MicroshardActor: one microshard behind an actor, spawned in a Web Worker so that
  * Deno KV and indexing never run on the main isolate.
  *
- * Group commit: when a `write` arrives, the actor takes every `write` queued right behind
- * it (up to {@linkcode MAX_GROUP_COMMIT_REQUESTS} requests) and runs them as one store
- * batch — one pass of validation, as few KV atomic operations as fit, one index
+ * Group commit: writes (and schema changes and drops) go to one serial queue, off the
+ * actor's loop so that reads are received while a batch runs; when a batch starts it takes
+ * every `write` queued right behind it (up to {@linkcode MAX_GROUP_COMMIT_REQUESTS}
+ * requests) and runs them as one store batch — one pass of validation, as few KV atomic operations as fit, one index
  * transaction — then answers each sender with its own outcomes. Under load the batches
  * grow by themselves; alone, a write is committed at once (adaptive batching).
  *
@@ -31,14 +32,20 @@ import {
   type WriteOutcome,
   type WriteRequest,
 } from "./microshard.ts";
-import type { FacetSpec, Plan, SortSpec } from "./search_index.ts";
+import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
+import type { Schema } from "./schema.ts";
 
 /** Most write requests one group commit takes. */
 export const MAX_GROUP_COMMIT_REQUESTS = 5_000;
 
 /** Messages of the MicroshardActor. */
 export type MicroshardMsg =
-  | { type: "write"; requests: WriteRequest[] }
+  | {
+    type: "write";
+    requests: WriteRequest[];
+    /** The node's schema of each index the requests write to (planned once, at the node). */
+    schemas?: Record<string, { schema: Schema; engine: EngineName }>;
+  }
   | { type: "get"; index: string; id: string }
   | {
     type: "search";
@@ -80,6 +87,7 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
     if (shard === undefined) throw new Error("the microshard is not open");
     return shard;
   };
+  const serial = new SerialQueue(() => open());
   return {
     async onStart() {
       shard = await Microshard.open(options);
@@ -88,21 +96,12 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
       await shard?.close();
       shard = undefined;
     },
-    async receive(msg, ctx) {
+    receive(msg, ctx) {
       switch (msg.type) {
-        case "write": {
-          const followers = ctx.takeWhile((next) => next.type === "write", 1_000);
-          const batches = [msg.requests];
-          let total = msg.requests.length;
-          // Requests beyond the cap go in a second store batch of the same turn.
-          for (const taken of followers) {
-            batches.push((taken.msg as Extract<MicroshardMsg, { type: "write" }>).requests);
-            total += batches[batches.length - 1]!.length;
-          }
-          const outcomes = await writeInGroups(open(), batches, total);
-          followers.forEach((taken, i) => taken.reply(outcomes[i + 1]));
-          return outcomes[0]!;
-        }
+        // Writes, schema changes and drops run one at a time, in arrival order, off the
+        // actor's loop (so reads are received while a batch runs); queued writes coalesce.
+        case "write":
+          return ctx.detach(serial.write(msg.requests));
         // Reads are detached: they run beside the write batches instead of behind them.
         case "get":
           return ctx.detach(open().get(msg.index, msg.id).then((doc) => doc ?? null));
@@ -116,9 +115,9 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
             }),
           );
         case "configure":
-          return await open().configure(msg.index, msg.config);
+          return ctx.detach(serial.run(() => open().configure(msg.index, msg.config)));
         case "dropIndex":
-          return await open().dropIndex(msg.index);
+          return ctx.detach(serial.run(() => open().dropIndex(msg.index)));
         case "indexes":
           return open().indexes();
         case "stats": {
@@ -129,6 +128,83 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
     },
   };
 }
+
+/** One job of the shard's serial queue. */
+type Job =
+  | {
+    readonly kind: "write";
+    readonly requests: WriteRequest[];
+    readonly settle: PromiseWithResolvers<WriteOutcome[]>;
+  }
+  | {
+    readonly kind: "run";
+    readonly run: () => Promise<unknown>;
+    readonly settle: PromiseWithResolvers<unknown>;
+  };
+
+/**
+ * The shard's exclusive work in arrival order: write batches (consecutive writes coalesce
+ * into one group commit, up to {@linkcode MAX_GROUP_WRITE_MESSAGES} messages), schema
+ * changes and drops. It drains itself while jobs wait; nothing polls.
+ */
+class SerialQueue {
+  readonly #jobs: Job[] = [];
+  readonly #shard: () => Microshard;
+  #draining = false;
+
+  constructor(shard: () => Microshard) {
+    this.#shard = shard;
+  }
+
+  write(requests: WriteRequest[]): Promise<WriteOutcome[]> {
+    const settle = Promise.withResolvers<WriteOutcome[]>();
+    this.#jobs.push({ kind: "write", requests, settle });
+    this.#drain();
+    return settle.promise;
+  }
+
+  run<T>(run: () => Promise<T>): Promise<T> {
+    const settle = Promise.withResolvers<unknown>();
+    this.#jobs.push({ kind: "run", run, settle });
+    this.#drain();
+    return settle.promise as Promise<T>;
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#jobs.length > 0) await this.#next();
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #next(): Promise<void> {
+    const head = this.#jobs[0]!;
+    if (head.kind === "run") {
+      this.#jobs.shift();
+      await head.run().then(head.settle.resolve, head.settle.reject);
+      return;
+    }
+    let count = 0;
+    while (
+      count < this.#jobs.length && count < MAX_GROUP_WRITE_MESSAGES &&
+      this.#jobs[count]!.kind === "write"
+    ) count++;
+    const group = this.#jobs.splice(0, count) as Array<Extract<Job, { kind: "write" }>>;
+    const total = group.reduce((sum, job) => sum + job.requests.length, 0);
+    try {
+      const outcomes = await writeInGroups(this.#shard(), group.map((job) => job.requests), total);
+      group.forEach((job, i) => job.settle.resolve(outcomes[i]!));
+    } catch (error) {
+      for (const job of group) job.settle.reject(error);
+    }
+  }
+}
+
+/** Write messages one group commit takes at most. */
+const MAX_GROUP_WRITE_MESSAGES = 1_000;
 
 /** Runs batches of requests as few store batches as the cap allows; outcomes per batch. */
 async function writeInGroups(

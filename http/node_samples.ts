@@ -6,14 +6,28 @@
  * @module
  */
 
-import type { Sample } from "../http/metrics.ts";
-import type { ClusterHealth } from "../cluster/coordinator.ts";
-import type { RoutedDatabase } from "./routed_database.ts";
+import type { RoutedDatabase } from "../node/database.ts";
+import type { Sample } from "./metrics.ts";
+
+/** What the samples need of the cluster's health. */
+export interface MembershipCounts {
+  readonly total_nodes: number;
+  readonly connected_nodes: number;
+}
+
+/** Help texts of the executor's counters (in a cluster); others get a generic one. */
+const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
+  remote_requests: "Requests sent to other nodes.",
+  remote_retries: "Requests retried after the link to the owner broke.",
+  remote_failures: "Requests to other nodes that failed.",
+  broadcasts: "Scatter-gather operations.",
+  broadcast_node_failures: "Nodes that failed or timed out in a broadcast.",
+};
 
 /** Collects the node's samples. */
 export async function nodeSamples(
   database: RoutedDatabase,
-  cluster?: () => Promise<ClusterHealth>,
+  cluster?: () => Promise<MembershipCounts>,
 ): Promise<Sample[]> {
   const [indexes, stats, health] = await Promise.all([
     database.indexes(),
@@ -70,18 +84,9 @@ export async function nodeSamples(
       value: stats.inFlight,
     },
   );
-  const remote = stats.cluster;
-  if (remote !== undefined) {
-    const counters: Array<[keyof typeof remote, string]> = [
-      ["remote_requests", "Requests sent to other nodes."],
-      ["remote_retries", "Requests retried after the link to the owner broke."],
-      ["remote_failures", "Requests to other nodes that failed."],
-      ["broadcasts", "Scatter-gather operations."],
-      ["broadcast_node_failures", "Nodes that failed or timed out in a broadcast."],
-    ];
-    for (const [key, help] of counters) {
-      samples.push({ name: `cameodb_${key}_total`, help, type: "counter", value: remote[key] });
-    }
+  for (const [key, value] of Object.entries(stats.executor ?? {})) {
+    const help = EXECUTOR_COUNTERS[key] ?? "Executor counter.";
+    samples.push({ name: `cameodb_${key}_total`, help, type: "counter", value });
   }
   if (health !== undefined) {
     samples.push(

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
-import { ClusterOps, type ServiceLookup } from "./cluster_ops.ts";
+import { ClusterExecutor, decideInView, type ServiceLookup } from "./cluster_executor.ts";
 import { NodeUnavailableError } from "./errors.ts";
 import { HashRing } from "./ring.ts";
 import type { ClusterView } from "./view.ts";
 
-// ClusterOps over stand-in node services: these tests are about its retry, timeout and
+// The cluster executor over stand-in node services: these tests are about its retry, timeout and
 // fan-out rules; the real services over libp2p are exercised by tests/cluster_test.ts.
 
 function view(connected: Record<string, boolean>): ClusterView {
@@ -31,6 +31,7 @@ const settings = {
   requestTimeoutMs: 1_000,
   retryAttempts: 2,
   fanoutLimit: 2,
+  view: view({ a: true }),
 };
 const noNode = {} as NodeOrchestrator;
 
@@ -38,9 +39,9 @@ function service(ask: (msg: unknown) => Promise<unknown>): ServiceLookup {
   return () => Promise.resolve({ ask } as unknown as Awaited<ReturnType<ServiceLookup>>);
 }
 
-Deno.test("cluster ops: a request whose link broke is retried remote_retry_attempts times", async () => {
+Deno.test("cluster executor: a request whose link broke is retried remote_retry_attempts times", async () => {
   let calls = 0;
-  const ops = new ClusterOps(
+  const ops = new ClusterExecutor(
     noNode,
     service(() => {
       calls++;
@@ -52,10 +53,10 @@ Deno.test("cluster ops: a request whose link broke is retried remote_retry_attem
   );
   assert.equal(await ops.unicast(view({ a: true, b: true }), "b", { type: "indexes" }), "ok");
   assert.equal(calls, 3);
-  assert.equal(ops.stats.remote_retries, 2);
+  assert.equal(ops.counters.remote_retries, 2);
 
   calls = 0;
-  const failing = new ClusterOps(
+  const failing = new ClusterExecutor(
     noNode,
     service(() => (calls++, Promise.reject(new NodeUnavailableError("b", "reset")))),
     settings,
@@ -67,9 +68,9 @@ Deno.test("cluster ops: a request whose link broke is retried remote_retry_attem
   assert.equal(calls, 3, "one attempt and two retries");
 });
 
-Deno.test("cluster ops: other errors are not retried; a node known to be down is not asked", async () => {
+Deno.test("cluster executor: other errors are not retried; a node known to be down is not asked", async () => {
   let calls = 0;
-  const ops = new ClusterOps(
+  const ops = new ClusterExecutor(
     noNode,
     service(() => {
       calls++;
@@ -91,10 +92,10 @@ Deno.test("cluster ops: other errors are not retried; a node known to be down is
   assert.equal(calls, 1);
 });
 
-Deno.test("cluster ops: a broadcast answers within its timeout, counts late and lost nodes, keeps the fan-out bound", async () => {
+Deno.test("cluster executor: a broadcast answers within its timeout, counts late and lost nodes, keeps the fan-out bound", async () => {
   let inFlight = 0;
   let most = 0;
-  const ops = new ClusterOps(noNode, service(() => Promise.resolve()), settings);
+  const ops = new ClusterExecutor(noNode, service(() => Promise.resolve()), settings);
   const started = performance.now();
   const gathered = await ops.gather(
     view({ a: true, b: true, c: true, d: true, e: false }),
@@ -115,4 +116,56 @@ Deno.test("cluster ops: a broadcast answers within its timeout, counts late and 
   assert.deepEqual(gathered.failed.map((f) => f.node).sort(), ["c", "e"]);
   assert.equal(gathered.contacted, 4);
   assert.ok(most <= settings.fanoutLimit, `${most} requests in flight at once`);
+});
+
+Deno.test("cluster executor: by the view, ownership decides local or remote; broadcasts reach connected nodes", () => {
+  const ring = new HashRing(["a", "b", "c"]);
+  const info = (nodeId: string) => ({
+    nodeId,
+    name: nodeId,
+    clusterName: "test",
+    peerId: `peer-${nodeId}`,
+    addrs: [],
+    http: "",
+    shardCount: 2,
+  });
+  const view: ClusterView = {
+    self: "a",
+    ring,
+    members: new Map([
+      ["a", { info: info("a"), connected: true }],
+      ["b", { info: info("b"), connected: true }],
+      ["c", { info: info("c"), connected: false }],
+    ]),
+  };
+  const idOwnedBy = (node: string) => {
+    for (let i = 0;; i++) if (ring.ownerOf(`doc-${i}`) === node) return `doc-${i}`;
+  };
+  const put = (id: string) => ({ op: "put" as const, index: "books", id, doc: {} });
+  assert.deepEqual(decideInView({ type: "write", commands: [put(idOwnedBy("a"))] }, view), {
+    kind: "local",
+  });
+  assert.deepEqual(
+    decideInView({ type: "write", commands: [put(idOwnedBy("a")), put(idOwnedBy("c"))] }, view),
+    { kind: "remote", nodes: ["c"] },
+  );
+  assert.deepEqual(decideInView({ type: "get", index: "books", id: idOwnedBy("b") }, view), {
+    kind: "remote",
+    nodes: ["b"],
+  });
+  // A routing key, not the id, decides the owner.
+  assert.deepEqual(
+    decideInView(
+      { type: "get", index: "books", id: idOwnedBy("b"), routingKey: idOwnedBy("a") },
+      view,
+    ),
+    { kind: "local" },
+  );
+  assert.deepEqual(
+    decideInView({ type: "search", index: "books", request: { query: "*" } }, view),
+    {
+      kind: "broadcast",
+      nodes: ["a", "b"],
+    },
+  );
 });

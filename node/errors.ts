@@ -1,0 +1,21 @@
+/**
+ * Errors of the node layer: what an executor may fail with beyond storage's and the query
+ * language's own. Each has a stable `name`, so it survives crossing a worker or node
+ * boundary (rebuilt by name) and the HTTP layer maps it to a status (`http/status.ts`).
+ *
+ * @module
+ */
+
+/** The node that owns the data (or was asked) cannot be reached: answered with 503. */
+export class NodeUnavailableError extends Error {
+  override readonly name = "NodeUnavailableError";
+  /** The node that could not be reached. */
+  readonly node: string;
+  constructor(node: string, reason: string, name?: string) {
+    super(`Node ${name === undefined ? node : `${name} (${node})`} is unavailable: ${reason}`);
+    this.node = node;
+  }
+}
+
+/** The closed set of node errors. */
+export const NODE_ERRORS = [NodeUnavailableError] as const;

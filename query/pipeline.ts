@@ -1,0 +1,141 @@
+/**
+ * The one search pipeline: **compile → fan out over a {@linkcode ShardPort} → merge**. The
+ * module API (a list of microshards), the node (its shard workers) and the cluster (every
+ * node's shards) differ only in the port: what it means to ask "every shard" for its page.
+ *
+ * The search is compiled once, where it enters, against the index's schema there; shards
+ * receive the compiled {@linkcode ShardQuery} (plain data), never the raw request.
+ *
+ * @module
+ */
+
+import { IndexNotFoundError } from "../storage/errors.ts";
+import type { Microshard, ShardSearchResult } from "../storage/microshard.ts";
+import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
+import type { Schema } from "../storage/schema.ts";
+import { parseSearchRequest, type SearchRequest } from "./request.ts";
+import {
+  type CompiledSearch,
+  compileSearch,
+  mergedSchema,
+  type SearchAnswer,
+  searchAnswer,
+  type SearchContext,
+  type SearchLimits,
+  type StreamedAnswer,
+  streamedAnswer,
+} from "./search.ts";
+
+export type { StreamedAnswer } from "./search.ts";
+
+/** What every shard runs of a compiled search: its top `limit` (the answer's offset + limit). */
+export interface ShardQuery {
+  readonly index: string;
+  readonly plan: Plan;
+  readonly limit: number;
+  readonly sort: readonly SortSpec[];
+  readonly facets: readonly FacetSpec[];
+}
+
+/** The pages a port gathered, and where they came from. */
+export interface PageSet {
+  readonly pages: ShardSearchResult[];
+  /** Shards asked, failed ones included. */
+  readonly totalShards: number;
+  readonly failedShards?: number;
+  readonly nodesContacted?: number;
+  readonly nodesFailed?: number;
+}
+
+/** Asks every shard that holds the index for its page of a query. */
+export type ShardPort = (query: ShardQuery) => Promise<PageSet>;
+
+/** The shard pages of one search, unmerged, with what merging them needs. */
+export interface SearchPages {
+  readonly pages: ShardSearchResult[];
+  readonly search: CompiledSearch;
+  readonly context: SearchContext;
+}
+
+/** The query each shard runs for a compiled search. */
+export function shardQuery(index: string, search: CompiledSearch): ShardQuery {
+  return {
+    index,
+    plan: search.plan,
+    limit: search.limit === 0 ? 0 : search.offset + search.limit,
+    sort: search.sort,
+    facets: search.facets,
+  };
+}
+
+/** Compiles `request` for `schema` and gathers every shard's page through `port`. */
+export async function gatherPages(
+  port: ShardPort,
+  index: string,
+  request: SearchRequest,
+  options: { readonly schema: Schema; readonly limits?: SearchLimits },
+): Promise<SearchPages> {
+  const started = performance.now();
+  const search = compileSearch(request, options.schema, options.limits ?? {});
+  const set = await port(shardQuery(index, search));
+  return {
+    pages: set.pages,
+    search,
+    context: {
+      started,
+      totalShards: set.totalShards,
+      ...(set.failedShards === undefined ? {} : { failedShards: set.failedShards }),
+      ...(set.nodesContacted === undefined ? {} : { nodesContacted: set.nodesContacted }),
+      ...(set.nodesFailed === undefined ? {} : { nodesFailed: set.nodesFailed }),
+    },
+  };
+}
+
+/** The merged answer of gathered pages (`POST /api/{index}/search`). */
+export function answerOf(gathered: SearchPages): SearchAnswer {
+  return searchAnswer(gathered.pages, gathered.search, gathered.context);
+}
+
+/** The answer of gathered pages, merged as the client reads it (`search/stream`). */
+export function streamOf(gathered: SearchPages): StreamedAnswer {
+  return streamedAnswer(gathered.pages, gathered.search, gathered.context);
+}
+
+/** The port over microshards opened in this isolate (the module API). */
+export function microshardPort(shards: readonly Microshard[]): ShardPort {
+  return async (query) => {
+    const holding = shards.filter((shard) =>
+      shard.indexes().some((info) => info.name === query.index)
+    );
+    const pages = await Promise.all(holding.map((shard) =>
+      shard.search(query.index, query.plan, {
+        limit: query.limit,
+        offset: 0,
+        sort: query.sort,
+        facets: query.facets,
+      })
+    ));
+    return { pages, totalShards: shards.length };
+  };
+}
+
+/**
+ * Searches an index over microshards opened in this isolate (module API; a server does the
+ * same through its shard workers).
+ */
+export async function searchShards(
+  shards: readonly Microshard[],
+  index: string,
+  body: unknown,
+  limits: SearchLimits = {},
+): Promise<SearchAnswer> {
+  const request = parseSearchRequest(body);
+  const schemas = shards.flatMap((shard) => shard.indexes().filter((info) => info.name === index))
+    .map((info) => info.schema);
+  if (schemas.length === 0) throw new IndexNotFoundError(index);
+  const gathered = await gatherPages(microshardPort(shards), index, request, {
+    schema: mergedSchema(schemas),
+    limits,
+  });
+  return answerOf(gathered);
+}
