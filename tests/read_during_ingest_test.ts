@@ -45,6 +45,8 @@ Deno.test({
           await Promise.all([bulk(1_000 + b * 2_000, 2_000), bulk(3_000 + b * 2_000, 2_000)]);
         }
       })().finally(() => (done = true));
+      // Observed now: a failed bulk must fail the test, not go unhandled during a read.
+      ingest.catch(() => {});
       const during: number[] = [];
       while (!done) during.push(await read(server.url, `d${(during.length * 13) % 1_000}`));
       await ingest;
