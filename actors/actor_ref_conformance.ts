@@ -211,7 +211,9 @@ export function runActorRefConformance(
       ref.ask({ type: "echo", value }, { timeoutMs: WAIT_MS })
     );
     const stopping = ref.stop();
-    for (const ask of queued) await assert.rejects(ask, ActorStoppedError);
+    // All observed at once: awaited one by one, a later ask could reject (a frame from a
+    // remote node, in its own turn) while an earlier one is awaited, unhandled.
+    await Promise.all(queued.map((ask) => assert.rejects(ask, ActorStoppedError)));
     held.release();
     assert.equal(await held.reply, "released");
     await withDeadline(stopping, WAIT_MS, "stop()");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ExtensionCodec } from "@msgpack/msgpack";
-import { runActorRefConformance } from "../actors/actor_ref_conformance.ts";
+import { hold, runActorRefConformance } from "../actors/actor_ref_conformance.ts";
 import {
   type ConformanceMsg,
   type ConformanceReplies,
@@ -122,17 +122,20 @@ Deno.test("remote ref: a lost node fails asks in flight at once, and later ones 
     });
     const remote = await n.pool.ref<ConformanceMsg, ConformanceReplies>("node-b", "slow");
     assert.equal(await remote.ask({ type: "echo", value: "hi" }), "hi");
-    const gate = new Int32Array(new SharedArrayBuffer(8));
-    const pending = remote.ask({ type: "wait", gate }, { timeoutMs: 30_000 });
+    // The handler on node-b is waiting: the ask is in flight, answered only by the lost link.
+    const held = await hold(remote);
+    // The rejection handler is attached before anything else is awaited: the ask may fail
+    // while node-b is still stopping, and an unhandled rejection would fail the test.
     const started = performance.now();
+    const failedAt = assert.rejects(held.reply, NodeUnavailableError).then(() => performance.now());
     await n.b.stop();
-    await assert.rejects(pending, NodeUnavailableError);
-    assert.ok(performance.now() - started < 5_000);
+    const elapsed = (await failedAt) - started;
+    // The ask's own timeout is 30 s: failing well before it means the lost link failed it.
+    assert.ok(elapsed < 10_000, `the ask in flight failed after ${elapsed} ms, not at once`);
     await n.pool.dropNode("node-b", "lost");
     await assert.rejects(remote.ask({ type: "echo", value: 1 }), NodeUnavailableError);
     await assert.rejects(n.pool.ref("node-b", "slow"), NodeUnavailableError);
-    Atomics.store(gate, 0, 1);
-    Atomics.notify(gate, 0);
+    held.release();
   } finally {
     await n.close();
   }

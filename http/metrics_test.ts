@@ -43,5 +43,6 @@ Deno.test("metrics: requests are counted by method and status, timed, and render
   assert.match(text, /^cameodb_documents\{index="a_b"\} 7$/m);
   // Buckets are cumulative.
   const buckets = [...text.matchAll(/_bucket\{le="[^"]+"\} (\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(buckets.length > 1, `only ${buckets.length} buckets rendered`);
   assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b));
 });

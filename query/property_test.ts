@@ -9,6 +9,7 @@ import type { EngineName } from "../storage/search_index.ts";
 import { levenshtein } from "../storage/levenshtein.ts";
 import { tokenize } from "../storage/tokenizer.ts";
 import { SeededRandom, testSeed } from "../testing/random.ts";
+import { QueryError } from "./errors.ts";
 import { type Ast, parseQuery } from "./parser.ts";
 import { searchShards } from "./pipeline.ts";
 
@@ -16,6 +17,8 @@ const WORDS = ["ash", "bay", "bee", "cay", "day", "dew", "elm", "fir", "fig", "g
 const STATUSES = ["open", "closed", "draft"];
 const TEXT_FIELDS = ["title", "body", "tags"] as const;
 const QUERIES = Number(Deno.env.get("CAMEODB_PROPERTY_QUERIES") ?? "300");
+/** Share of generated queries that must parse and be compared with the reference. */
+const MIN_COMPARED_SHARE = 0.9;
 
 interface Doc {
   title: string;
@@ -40,50 +43,59 @@ function randomDoc(random: SeededRandom): Doc {
 }
 
 /** Generates a query string from the grammar. */
-function randomQuery(random: SeededRandom, depth = 0): string {
-  const field = () => random.pick(TEXT_FIELDS);
-  const word = () => random.pick(WORDS);
-  const leaf = (): string => {
-    switch (random.int(0, 11)) {
-      case 0:
-        return word();
-      case 1:
-        return `${field()}:${word()}`;
-      case 2:
-        return `${field()}:"${word()} ${word()}"`;
-      case 3:
-        return `${field()}:"${word()} ${word()}"~${random.int(1, 3)}`;
-      case 4:
-        return `${field()}:${word().slice(0, random.int(1, 2))}*`;
-      case 5:
-        return `${field()}:${word().slice(0, 2)}x~${random.int(1, 2)}`;
-      case 6:
-        return `status:${random.pick(STATUSES)}`;
-      case 7:
-        return `n:${random.int(0, 50)}`;
-      case 8:
-        return `n:[${random.int(0, 25)} TO ${random.int(25, 50)}${random.pick(["]", "}"])}`;
-      case 9:
-        return `n:${random.pick([">", ">=", "<", "<="])}${random.int(0, 50)}`;
-      case 10:
-        return `flag:${random.next() < 0.5}`;
-      default:
-        return `status: IN [${random.pick(STATUSES)} ${random.pick(STATUSES)}]`;
-    }
-  };
-  if (depth > 2 || random.next() < 0.4) return leaf();
+function randomQuery(random: SeededRandom): string {
+  return randomClause(random, 0).text;
+}
+
+/** One clause: a leaf, or a group of 2–3 clauses (`compound`) joined by one operator. */
+function randomClause(random: SeededRandom, depth: number): { text: string; compound: boolean } {
+  if (depth > 2 || random.next() < 0.4) return { text: randomLeaf(random), compound: false };
   const parts: string[] = [];
   const count = random.int(2, 3);
   for (let i = 0; i < count; i++) {
-    const inner = random.next() < 0.3
-      ? `(${randomQuery(random, depth + 1)})`
-      : randomQuery(random, depth + 1);
+    const inner = randomClause(random, depth + 1);
     const prefix = i === 0 ? random.pick(["", "", "+"]) : random.pick(["", "", "+", "-", "NOT "]);
     const boost = random.next() < 0.15 ? `^${random.int(1, 5)}` : "";
-    parts.push(`${prefix}${inner}${boost}`);
+    // A group left bare mixes its operator with this one (precedence is tested), but a
+    // prefix or a boost on a bare group would bind to its first or last clause alone
+    // (`NOT +a b`, `a^1^2`): those are parenthesized.
+    const wrap = random.next() < 0.3 || (inner.compound && (prefix !== "" || boost !== ""));
+    parts.push(`${prefix}${wrap ? `(${inner.text})` : inner.text}${boost}`);
   }
   const joiner = random.pick([" ", " OR ", " AND "]);
-  return parts.join(joiner);
+  return { text: parts.join(joiner), compound: true };
+}
+
+/** One leaf clause over the test's fields. */
+function randomLeaf(random: SeededRandom): string {
+  const field = () => random.pick(TEXT_FIELDS);
+  const word = () => random.pick(WORDS);
+  switch (random.int(0, 11)) {
+    case 0:
+      return word();
+    case 1:
+      return `${field()}:${word()}`;
+    case 2:
+      return `${field()}:"${word()} ${word()}"`;
+    case 3:
+      return `${field()}:"${word()} ${word()}"~${random.int(1, 3)}`;
+    case 4:
+      return `${field()}:${word().slice(0, random.int(1, 2))}*`;
+    case 5:
+      return `${field()}:${word().slice(0, 2)}x~${random.int(1, 2)}`;
+    case 6:
+      return `status:${random.pick(STATUSES)}`;
+    case 7:
+      return `n:${random.int(0, 50)}`;
+    case 8:
+      return `n:[${random.int(0, 25)} TO ${random.int(25, 50)}${random.pick(["]", "}"])}`;
+    case 9:
+      return `n:${random.pick([">", ">=", "<", "<="])}${random.int(0, 50)}`;
+    case 10:
+      return `flag:${random.next() < 0.5}`;
+    default:
+      return `status: IN [${random.pick(STATUSES)} ${random.pick(STATUSES)}]`;
+  }
 }
 
 /** The reference evaluator: does `doc` match `ast`? */
@@ -179,14 +191,21 @@ for (const engine of ["fts5", "orama"] as EngineName[]) {
         const [outcome] = await shards[i % 2]!.write([{ op: "put", index: "docs", id, doc }]);
         assert.ok(outcome?.ok);
       }
+      let compared = 0;
       for (let q = 0; q < QUERIES; q++) {
         const query = randomQuery(random);
         let parsed;
         try {
           parsed = parseQuery(query);
-        } catch {
-          continue; // e.g. a generated group of only excluding clauses
+        } catch (error) {
+          // The one refusal the grammar allows: a group whose clauses all exclude.
+          assert.ok(
+            error instanceof QueryError && /only excluding clauses/.test(error.message),
+            `query ${JSON.stringify(query)} (seed ${random.seed}) was refused: ${error}`,
+          );
+          continue;
         }
+        compared++;
         const expected = [...docs].filter(([, doc]) => matches(parsed.ast, doc)).map(([id]) => id)
           .sort();
         let answer;
@@ -199,6 +218,10 @@ for (const engine of ["fts5", "orama"] as EngineName[]) {
         assert.deepEqual(got, expected, `query ${JSON.stringify(query)} (seed ${random.seed})`);
         assert.equal(answer.total_hits, expected.length);
       }
+      // About 98.8 % of generated queries parse (the lowest share over 200 seeds of 300
+      // queries was 96.7 %): a property that compared fewer has stopped testing anything.
+      const share = compared / QUERIES;
+      assert.ok(share >= MIN_COMPARED_SHARE, `only ${compared} of ${QUERIES} queries compared`);
     } finally {
       for (const shard of shards) await shard.close();
       for (const dir of dirs) await Deno.remove(dir, { recursive: true });

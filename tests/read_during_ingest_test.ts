@@ -45,6 +45,8 @@ Deno.test({
           await Promise.all([bulk(1_000 + b * 2_000, 2_000), bulk(3_000 + b * 2_000, 2_000)]);
         }
       })().finally(() => (done = true));
+      // Observed now: a failed bulk must fail the test, not go unhandled during a read.
+      ingest.catch(() => {});
       const during: number[] = [];
       while (!done) during.push(await read(server.url, `d${(during.length * 13) % 1_000}`));
       await ingest;
@@ -62,7 +64,10 @@ Deno.test({
       // Enough reads for the figure to mean something; how many fit depends on what else the
       // machine runs (the test suite runs files in parallel, the cluster test with 3 processes).
       assert.ok(during.length >= 10, `only ${during.length} reads completed during the ingest`);
-      assert.ok(busyP99 < 2_000, `p99 during ingest ${busyP99} ms`);
+      // Measured alone on 2 shared cores: p99 0.46–1.6 s (p50 6–40 ms) over 32–52 reads. The
+      // bound leaves room for the parallel suite; a read held for the whole ingest (5–10 s)
+      // still fails it.
+      assert.ok(busyP99 < 4_000, `p99 during ingest ${busyP99} ms`);
     } finally {
       await server.stop();
       await Deno.remove(dataDir, { recursive: true });

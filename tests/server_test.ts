@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { withDeadline } from "../testing/deadline.ts";
 import { startServerProcess } from "../testing/server_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -162,10 +163,19 @@ Deno.test("server: CAMEODB_LOG sets the log level; an unknown level refuses to s
     const stderr = child.stderr.getReader();
     let seen = "";
     const decoder = new TextDecoder();
-    while (!/DEBUG configuration/.test(seen)) {
-      const { value, done } = await stderr.read();
-      if (done) break;
-      seen += decoder.decode(value);
+    const reading = (async () => {
+      while (!/DEBUG configuration/.test(seen)) {
+        const { value, done } = await stderr.read();
+        if (done) break;
+        seen += decoder.decode(value);
+      }
+    })();
+    try {
+      await withDeadline(reading, 30_000, "the DEBUG configuration line");
+    } catch (error) {
+      child.kill("SIGKILL");
+      await Promise.all([child.status, stderr.cancel(), child.stdout.cancel()]);
+      throw error;
     }
     assert.match(seen, /DEBUG configuration \{"node":/);
     // The configuration is logged after the banner, so the signal handlers are in place.
