@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { ActorSystem, receiveBy } from "../mod.ts";
+ * import { ActorSystem, receiveBy } from "./mod.ts";
  *
  * type Msg = { type: "add"; a: number; b: number } | { type: "name" };
  * type Replies = { add: number; name: string };
