@@ -50,3 +50,10 @@ export {
   MAX_FACET_SIZE,
   mergeFacets,
 } from "./facets.ts";
+export {
+  checkBudget,
+  DEFAULT_QUERY_BUDGET,
+  type PlanCost,
+  planCost,
+  type QueryBudget,
+} from "./budget.ts";

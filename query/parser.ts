@@ -143,9 +143,45 @@ class Parser {
   #at = 0;
   #depth = 0;
 
+  /** Where the trailing run of modifiers starts (the tokens' length when there is none). */
+  #modifiersAt: number;
+
   constructor(query: string) {
     this.#query = query;
     this.#tokens = lex(query);
+    this.#modifiersAt = this.#findModifiers();
+  }
+
+  /**
+   * The first top-level position from which every token up to the end parses as modifiers.
+   * A modifier word anywhere else is a plain word: "return to your native land" is five
+   * terms; "rust return title" returns the title.
+   */
+  #findModifiers(): number {
+    let depth = 0;
+    for (let i = 0; i < this.#tokens.length; i++) {
+      const token = this.#tokens[i]!;
+      if (token.kind === "(") depth++;
+      else if (token.kind === ")") depth--;
+      else if (depth === 0 && token.kind === "word" && MODIFIERS.has(token.text)) {
+        if (this.#modifiersParseFrom(i)) return i;
+      }
+    }
+    return this.#tokens.length;
+  }
+
+  #modifiersParseFrom(at: number): boolean {
+    const saved = this.#at;
+    this.#at = at;
+    try {
+      this.#modifiers();
+      return this.#peek().kind === "eof";
+    } catch (error) {
+      if (error instanceof QueryError) return false;
+      throw error;
+    } finally {
+      this.#at = saved;
+    }
   }
 
   parse(): ParsedQuery {
@@ -188,15 +224,9 @@ class Parser {
     return token.kind === "word" && token.text === text;
   }
 
-  /** Whether the modifiers run starts here (a modifier word followed by its argument). */
+  /** Whether the trailing run of modifiers starts here. */
   #atModifiers(): boolean {
-    const token = this.#peek();
-    if (token.kind !== "word" || !MODIFIERS.has(token.text)) return false;
-    const next = this.#peek(1);
-    if (token.text === "sort") return next.kind === "word";
-    // `limit -1` is a bad modifier, not a term and an exclusion.
-    if ((token.text === "limit" || token.text === "offset") && next.kind === "-") return true;
-    return next.kind === "word" && this.#peek(2).kind !== ":";
+    return this.#at === this.#modifiersAt;
   }
 
   #group(): Ast {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Microshard } from "../storage/microshard.ts";
 import type { EngineName } from "../storage/search_index.ts";
-import { levenshtein } from "../storage/levenshtein.ts";
+import { editDistance } from "../storage/edit_distance.ts";
 import { tokenize } from "../storage/tokenizer.ts";
 import { SeededRandom, testSeed } from "../testing/random.ts";
 import { QueryError } from "./errors.ts";
@@ -127,7 +127,7 @@ function matches(ast: Ast, doc: Doc): boolean {
       return tokensOf(ast.field?.name).some((tokens) => tokens.some((t) => t.startsWith(ast.text)));
     case "fuzzy":
       return tokensOf(ast.field?.name).some((tokens) =>
-        tokens.some((t) => levenshtein(ast.text, t, ast.distance) <= ast.distance)
+        tokens.some((t) => editDistance(ast.text, t, ast.distance) <= ast.distance)
       );
     case "range": {
       const value = doc.n;

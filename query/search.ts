@@ -16,6 +16,7 @@ import { checkReturnFields, checkSort, compilePlan, ID_FIELD } from "./compile.t
 import { mergedPage } from "./merge.ts";
 import { parseQuery } from "./parser.ts";
 import type { SearchRequest } from "./request.ts";
+import { checkBudget, type QueryBudget } from "./budget.ts";
 
 /** Hits returned when a request gives no limit. */
 export const DEFAULT_LIMIT = 10;
@@ -28,6 +29,8 @@ export interface SearchLimits {
   readonly defaultLimit?: number;
   /** The largest `limit` (and `offset + limit`) accepted; 10,000 by default. */
   readonly maxLimit?: number;
+  /** The cost budget of one query; `DEFAULT_QUERY_BUDGET` by default. */
+  readonly budget?: QueryBudget;
 }
 
 /** A compiled search, ready for the engines. */
@@ -85,6 +88,7 @@ export function compileSearch(
   const query = request.query;
   const parsed = parseQuery(query);
   const plan = compilePlan(parsed, schema, query);
+  checkBudget(plan, limits.budget);
   const limit = atMost(
     '"limit"',
     request.limit ?? parsed.modifiers.limit ?? limits.defaultLimit ?? DEFAULT_LIMIT,

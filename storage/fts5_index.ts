@@ -22,7 +22,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
-import { expandFuzzy } from "./levenshtein.ts";
+import { expandFuzzy } from "./edit_distance.ts";
 import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
   FacetCounts,

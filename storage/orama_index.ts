@@ -35,7 +35,7 @@ import type {
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
 import { compareHits } from "./hit_order.ts";
-import { expandFuzzy } from "./levenshtein.ts";
+import { expandFuzzy } from "./edit_distance.ts";
 import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import { MAX_FACET_VALUE_LENGTH } from "./fts5_index.ts";
 
