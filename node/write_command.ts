@@ -34,7 +34,9 @@ export type ParsedWrite =
   | { readonly ok: false; readonly id: string; readonly error: InvalidInputError };
 
 /** The key that places a write: its routing key, else its id. */
-export function placementKey(command: { readonly id: string; readonly routingKey?: string }) {
+export function placementKey(
+  command: { readonly id: string; readonly routingKey?: string },
+): string {
   return command.routingKey ?? command.id;
 }
 
