@@ -38,7 +38,7 @@ export interface PlanCost {
 export function planCost(
   plan: Plan,
   cost: PlanCost = { clauses: 0, fuzzyTerms: 0, prefixTerms: 0 },
-) {
+): PlanCost {
   switch (plan.kind) {
     case "and":
     case "or":
