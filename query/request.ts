@@ -24,9 +24,11 @@ export interface SearchRequest {
   readonly sort?: readonly SortInput[];
   /** Facet specs by field, checked against the schema at compile time. */
   readonly facets?: unknown;
+  /** `{fields, pre_tag?, post_tag?, fragment_size?, encoder?}`, checked at compile time. */
+  readonly highlight?: unknown;
 }
 
-const KEYS = ["query", "limit", "offset", "fields", "sort", "facets"];
+const KEYS = ["query", "limit", "offset", "fields", "sort", "facets", "highlight"];
 
 function integer(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
@@ -86,5 +88,6 @@ export function parseSearchRequest(body: unknown): SearchRequest {
     ...(input.fields === undefined ? {} : { fields: input.fields as string[] }),
     ...(input.sort === undefined ? {} : { sort: sortList(input.sort) }),
     ...(input.facets === undefined ? {} : { facets: input.facets }),
+    ...(input.highlight === undefined ? {} : { highlight: input.highlight }),
   };
 }

@@ -17,6 +17,7 @@ import { mergedPage } from "./merge.ts";
 import { parseQuery } from "./parser.ts";
 import type { SearchRequest } from "./request.ts";
 import { checkBudget, type QueryBudget } from "./budget.ts";
+import { type CompiledHighlight, compileHighlight, highlightDoc } from "./highlight.ts";
 
 /** Hits returned when a request gives no limit. */
 export const DEFAULT_LIMIT = 10;
@@ -41,6 +42,8 @@ export interface CompiledSearch {
   readonly sort: SortSpec[];
   readonly fields: string[] | undefined;
   readonly facets: FacetSpec[];
+  /** Fragments to mark in each hit, when asked. */
+  readonly highlight?: CompiledHighlight;
 }
 
 /** One hit of the answer: `_score`, `id`, then the document's (returned) fields. */
@@ -98,6 +101,7 @@ export function compileSearch(
   atMost("offset + limit", offset + limit, maxLimit);
   const sortInput = request.sort ?? parsed.modifiers.sort ?? [];
   const fields = request.fields ?? parsed.modifiers.fields;
+  const highlight = compileHighlight(request.highlight, schema, plan);
   return {
     plan,
     limit,
@@ -105,6 +109,7 @@ export function compileSearch(
     sort: checkSort(sortInput, schema, query),
     fields: fields === undefined ? undefined : checkReturnFields(fields, schema, query),
     facets: checkFacets(request.facets, schema),
+    ...(highlight === undefined ? {} : { highlight }),
   };
 }
 
@@ -126,10 +131,19 @@ export function mergedSchema(schemas: readonly Schema[]): Schema {
   return { version: Math.max(...schemas.map((schema) => schema.version)), fields };
 }
 
-/** Shapes one hit of the answer, keeping only `fields` when given. */
-export function answerHit(hit: ShardHit, fields: readonly string[] | undefined): AnswerHit {
+/**
+ * Shapes one hit of the answer, keeping only `fields` when given, with `_highlights` when
+ * the search asks for them.
+ */
+export function answerHit(
+  hit: ShardHit,
+  fields: readonly string[] | undefined,
+  highlight?: CompiledHighlight,
+): AnswerHit {
   const doc = fields === undefined ? hit.doc : pick(hit.doc, fields);
-  return { _score: hit.score, id: hit.id, ...doc };
+  return highlight === undefined
+    ? { _score: hit.score, id: hit.id, ...doc }
+    : { _score: hit.score, id: hit.id, ...doc, _highlights: highlightDoc(hit.doc, highlight) };
 }
 
 function pick(doc: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
@@ -178,7 +192,7 @@ export function streamedAnswer(
     hits: (function* () {
       for (const hit of mergedPage(pages, search)) {
         returned++;
-        yield answerHit(hit, search.fields);
+        yield answerHit(hit, search.fields, search.highlight);
       }
     })(),
     footer: () => ({
