@@ -32,3 +32,11 @@ export class MemoryLimitError extends Error {
 export class StorageUnavailableError extends Error {
   override readonly name = "StorageUnavailableError";
 }
+
+/**
+ * A caller broke the store's contract (a programmer error, not bad input): for example a
+ * document that does not fit the schema the caller planned for it (HTTP 500).
+ */
+export class AssertionError extends Error {
+  override readonly name = "AssertionError";
+}

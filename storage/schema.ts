@@ -186,6 +186,26 @@ export function planSchema(schema: Schema, docs: readonly unknown[]): SchemaPlan
   return { schema: { version: schema.version + 1, fields }, errors };
 }
 
+/**
+ * Why a document does not fit a schema as it is — a value the schema cannot hold, or a field
+ * (or a widening) it lacks — or `undefined` when it fits without changing the schema.
+ */
+export function findMisfit(schema: Schema, doc: unknown): SchemaError | undefined {
+  const plan = planSchema(schema, [doc]);
+  if (plan.errors[0] !== undefined) return plan.errors[0];
+  if (plan.schema === schema) return undefined;
+  const path = Object.keys(plan.schema.fields)
+    .find((path) => schema.fields[path]?.type !== plan.schema.fields[path]!.type)!;
+  const needed = plan.schema.fields[path]!.type;
+  const known = schema.fields[path];
+  return new SchemaError(
+    known === undefined
+      ? `field "${path}" (${needed}) is not in the schema`
+      : `field "${path}" is ${known.type} in the schema; the document needs ${needed}`,
+    path,
+  );
+}
+
 function walk(
   object: Record<string, unknown>,
   prefix: string,
