@@ -6,7 +6,9 @@
  * it (up to {@linkcode MAX_GROUP_COMMIT_REQUESTS} requests) and runs them as one store
  * batch — one pass of validation, as few KV atomic operations as fit, one index
  * transaction — then answers each sender with its own outcomes. Under load the batches
- * grow by themselves; alone, a write is committed at once (adaptive batching).
+ * grow by themselves; alone, a write is committed at once (adaptive batching). The schemas
+ * the messages carry (planned by the node) are merged: per index the highest version, which
+ * holds every older one because the node serializes schema changes.
  *
  * @example Spawn a microshard in a worker
  * ```ts ignore
@@ -22,6 +24,7 @@
 
 import type { Actor } from "../actors/types.ts";
 import {
+  type CarriedSchemas,
   type IndexInfo,
   Microshard,
   type MicroshardOptions,
@@ -31,14 +34,22 @@ import {
   type WriteOutcome,
   type WriteRequest,
 } from "./microshard.ts";
-import type { FacetSpec, Plan, SortSpec } from "./search_index.ts";
+import type { Schema } from "./schema.ts";
+import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
 export const MAX_GROUP_COMMIT_REQUESTS = 5_000;
+/** Most queued `write` messages one group commit takes besides the one at hand. */
+export const MAX_GROUP_COMMIT_MESSAGES = 1_000;
 
 /** Messages of the MicroshardActor. */
 export type MicroshardMsg =
-  | { type: "write"; requests: WriteRequest[] }
+  | {
+    type: "write";
+    requests: WriteRequest[];
+    /** Per index, the schema the node planned for these requests (see `WriteOptions`). */
+    schemas?: Record<string, { schema: Schema; engine: EngineName }>;
+  }
   | { type: "get"; index: string; id: string }
   | {
     type: "search";
@@ -91,15 +102,16 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
     async receive(msg, ctx) {
       switch (msg.type) {
         case "write": {
-          const followers = ctx.takeWhile((next) => next.type === "write", 1_000);
-          const batches = [msg.requests];
-          let total = msg.requests.length;
-          // Requests beyond the cap go in a second store batch of the same turn.
-          for (const taken of followers) {
-            batches.push((taken.msg as Extract<MicroshardMsg, { type: "write" }>).requests);
-            total += batches[batches.length - 1]!.length;
-          }
-          const outcomes = await writeInGroups(open(), batches, total);
+          const followers = ctx.takeWhile(
+            (next) => next.type === "write",
+            MAX_GROUP_COMMIT_MESSAGES,
+          );
+          const messages = [msg, ...followers.map((taken) => taken.msg as WriteMsg)];
+          const outcomes = await writeInGroups(
+            open(),
+            messages.map((message) => message.requests),
+            { schemas: mergeSchemas(messages.map((message) => message.schemas)) },
+          );
           followers.forEach((taken, i) => taken.reply(outcomes[i + 1]));
           return outcomes[0]!;
         }
@@ -130,38 +142,58 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
   };
 }
 
-/** Runs batches of requests as few store batches as the cap allows; outcomes per batch. */
+type WriteMsg = Extract<MicroshardMsg, { type: "write" }>;
+
+/** The carried schemas of several messages: per index, the one of the highest version. */
+export function mergeSchemas(
+  carried: ReadonlyArray<WriteMsg["schemas"]>,
+): CarriedSchemas | undefined {
+  let merged: Record<string, { schema: Schema; engine: EngineName }> | undefined;
+  for (const schemas of carried) {
+    for (const [index, entry] of Object.entries(schemas ?? {})) {
+      merged ??= {};
+      const known = merged[index];
+      if (known === undefined || entry.schema.version > known.schema.version) {
+        merged[index] = entry;
+      }
+    }
+  }
+  return merged;
+}
+
+/**
+ * Runs batches of requests (one per message) as few store batches as
+ * {@linkcode MAX_GROUP_COMMIT_REQUESTS} allows; outcomes per batch. Requests beyond the cap
+ * go in further store batches of the same turn; one batch over the cap is written in
+ * slices and answered as one.
+ */
 async function writeInGroups(
   shard: Microshard,
-  batches: WriteRequest[][],
-  total: number,
+  batches: readonly WriteRequest[][],
+  options: { readonly schemas: CarriedSchemas | undefined },
 ): Promise<WriteOutcome[][]> {
-  if (total <= MAX_GROUP_COMMIT_REQUESTS) {
-    const outcomes = await shard.write(batches.flat());
-    const split: WriteOutcome[][] = [];
-    let at = 0;
-    for (const batch of batches) {
-      split.push(outcomes.slice(at, at + batch.length));
-      at += batch.length;
-    }
-    return split;
-  }
+  const writeOptions = options.schemas === undefined ? {} : { schemas: options.schemas };
   const results: WriteOutcome[][] = [];
   let group: WriteRequest[][] = [];
   let size = 0;
   const flush = async () => {
     if (group.length === 0) return;
-    results.push(...await writeInGroups(shard, group, size));
+    const outcomes = await shard.write(group.flat(), writeOptions);
+    let at = 0;
+    for (const batch of group) {
+      results.push(outcomes.slice(at, at + batch.length));
+      at += batch.length;
+    }
     group = [];
     size = 0;
   };
   for (const batch of batches) {
     if (size + batch.length > MAX_GROUP_COMMIT_REQUESTS) await flush();
     if (batch.length > MAX_GROUP_COMMIT_REQUESTS) {
-      // One sender's batch over the cap: written in slices, answered as one.
       const outcomes: WriteOutcome[] = [];
       for (let at = 0; at < batch.length; at += MAX_GROUP_COMMIT_REQUESTS) {
-        outcomes.push(...await shard.write(batch.slice(at, at + MAX_GROUP_COMMIT_REQUESTS)));
+        const slice = batch.slice(at, at + MAX_GROUP_COMMIT_REQUESTS);
+        outcomes.push(...await shard.write(slice, writeOptions));
       }
       results.push(outcomes);
       continue;

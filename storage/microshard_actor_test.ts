@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
 import {
   MAX_GROUP_COMMIT_REQUESTS,
+  mergeSchemas,
   type MicroshardMsg,
   type MicroshardReplies,
 } from "./microshard_actor.ts";
+import type { Schema } from "./schema.ts";
 
 const MODULE = new URL("./microshard_actor.ts", import.meta.url);
 
@@ -130,4 +132,82 @@ Deno.test("microshard actor: one write of more requests than a group commit take
     });
     assert.equal(result.total, count);
   });
+});
+
+const v1: Schema = { version: 1, fields: { title: { type: "text" } } };
+const v2: Schema = { version: 2, fields: { title: { type: "text" }, year: { type: "i64" } } };
+
+Deno.test("microshard actor: a write carrying a schema creates the index with it; the field is searchable at ack", async () => {
+  await withShardActor(async (shard) => {
+    const [outcome] = await shard.ask({
+      type: "write",
+      requests: [{ op: "put", index: "books", id: "b1", doc: { title: "Rust", year: 2019 } }],
+      schemas: { books: { schema: v2, engine: "orama" } },
+    });
+    assert.equal(outcome?.ok, true);
+    const [info] = await shard.ask({ type: "indexes" });
+    assert.equal(info?.engine, "orama");
+    assert.deepEqual(info?.schema, v2);
+    const found = await shard.ask({
+      type: "search",
+      index: "books",
+      plan: { kind: "range", field: "year", gte: 2019, lte: 2019 },
+      limit: 10,
+      offset: 0,
+    });
+    assert.deepEqual(found.hits.map((hit) => hit.id), ["b1"]);
+  });
+});
+
+Deno.test("microshard actor: a misfit of the carried schema fails with AssertionError by name and writes nothing", async () => {
+  await withShardActor(async (shard) => {
+    const [outcome] = await shard.ask({
+      type: "write",
+      requests: [{ op: "put", index: "books", id: "b1", doc: { title: "x", year: 2019 } }],
+      schemas: { books: { schema: v1, engine: "fts5" } },
+    });
+    assert.equal(!outcome?.ok && outcome?.error.name, "AssertionError");
+    assert.equal(await shard.ask({ type: "get", index: "books", id: "b1" }), null);
+    assert.deepEqual(await shard.ask({ type: "indexes" }), []);
+  });
+});
+
+Deno.test("microshard actor: writes in flight with different schema versions all fit; the highest wins", async () => {
+  await withShardActor(async (shard) => {
+    // Sent at once, so that group commit takes many of them together: each message's
+    // documents must fit the merged schema (per index the highest version).
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      shard.ask({
+        type: "write",
+        requests: [{
+          op: "put",
+          index: "books",
+          id: `b${i}`,
+          doc: i === 20 ? { title: `book ${i}`, year: 2020 } : { title: `book ${i}` },
+        }],
+        schemas: { books: { schema: i === 20 ? v2 : v1, engine: "fts5" } },
+      }));
+    const outcomes = (await Promise.all(writes)).flat();
+    assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes));
+    const [info] = await shard.ask({ type: "indexes" });
+    assert.equal(info?.schema.version, 2, "v2 was adopted and not downgraded by later v1s");
+    const found = await shard.ask({
+      type: "search",
+      index: "books",
+      plan: { kind: "eq", field: "year", value: 2020 },
+      limit: 10,
+      offset: 0,
+    });
+    assert.deepEqual(found.hits.map((hit) => hit.id), ["b20"]);
+  });
+});
+
+Deno.test("mergeSchemas keeps the highest version per index", () => {
+  const entry = (schema: Schema) => ({ schema, engine: "fts5" as const });
+  assert.equal(mergeSchemas([undefined, undefined]), undefined);
+  assert.deepEqual(
+    mergeSchemas([{ a: entry(v2) }, undefined, { a: entry(v1), b: entry(v1) }]),
+    { a: entry(v2), b: entry(v1) },
+  );
+  assert.deepEqual(mergeSchemas([{ a: entry(v1) }, { a: entry(v2) }]), { a: entry(v2) });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Microshard } from "./microshard.ts";
+import type { Schema } from "./schema.ts";
 import type { EngineName, Plan } from "./search_index.ts";
 
 async function withShard(
@@ -462,3 +463,96 @@ for (const engine of ["fts5", "orama"] as const) {
     }
   });
 }
+
+const booksV1: Schema = { version: 1, fields: { title: { type: "text" } } };
+const booksV2: Schema = {
+  version: 2,
+  fields: { title: { type: "text" }, tag: { type: "string" }, year: { type: "i64" } },
+};
+
+Deno.test("microshard: a carried schema creates the index with its engine; its fields are searchable at ack", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const [created] = await shard.write(
+      [{ op: "put", index: "books", id: "b1", doc: { title: "Rust in Action" } }],
+      { schemas: { books: { schema: booksV1, engine: "orama" } } },
+    );
+    assert.equal(created?.ok, true);
+    const [info] = shard.indexes();
+    assert.equal(info?.engine, "orama");
+    assert.deepEqual(info?.schema, booksV1, "the carried schema, not one planned by the shard");
+    assert.deepEqual(await ids(shard, "books", term("title", "rust")), ["b1"]);
+    // A newer carried schema with new fields extends the index in the same batch.
+    const [extended] = await shard.write(
+      [{ op: "put", index: "books", id: "b2", doc: { title: "Go", tag: "lang", year: 2015 } }],
+      { schemas: { books: { schema: booksV2, engine: "orama" } } },
+    );
+    assert.equal(extended?.ok, true);
+    assert.deepEqual(shard.indexes()[0]?.schema, booksV2);
+    assert.deepEqual(await ids(shard, "books", { kind: "eq", field: "tag", value: "lang" }), [
+      "b2",
+    ]);
+    assert.deepEqual(
+      await ids(shard, "books", { kind: "range", field: "year", gte: 2000, lt: 2020 }),
+      ["b2"],
+    );
+  });
+});
+
+Deno.test("microshard: an older carried schema does not downgrade the shard's newer one", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    await shard.write(
+      [{ op: "put", index: "books", id: "b1", doc: { title: "Zig", tag: "lang", year: 2016 } }],
+      { schemas: { books: { schema: booksV2, engine: "fts5" } } },
+    );
+    const outcomes = await shard.write(
+      [
+        { op: "put", index: "books", id: "b2", doc: { title: "Old client" } },
+        // Fits the shard's own (newer) schema, though not the carried one.
+        { op: "put", index: "books", id: "b3", doc: { title: "Newer", tag: "x" } },
+      ],
+      { schemas: { books: { schema: booksV1, engine: "fts5" } } },
+    );
+    assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes));
+    assert.deepEqual(shard.indexes()[0]?.schema, booksV2);
+    assert.deepEqual(await ids(shard, "books", { kind: "eq", field: "tag", value: "x" }), ["b3"]);
+    await shard.close();
+    const reopened = await open();
+    assert.deepEqual(reopened.indexes()[0]?.schema, booksV2, "the KV metadata kept v2 too");
+  });
+});
+
+Deno.test("microshard: a document that does not fit the carried schema fails with AssertionError and writes nothing", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const carried = { schemas: { books: { schema: booksV1, engine: "fts5" as const } } };
+    // Alone: nothing is written, not even the index.
+    const [alone] = await shard.write(
+      [{ op: "put", index: "books", id: "b1", doc: { title: "x", pages: 10 } }],
+      carried,
+    );
+    assert.equal(!alone?.ok && alone?.error.name, "AssertionError");
+    assert.match(!alone?.ok ? alone!.error.message : "", /"pages" \(i64\) is not in the schema/);
+    assert.deepEqual(shard.indexes(), []);
+    const seq = shard.seq;
+    // Beside a fitting document: only the misfit fails; the shard evolves nothing.
+    const outcomes = await shard.write([
+      { op: "put", index: "books", id: "b2", doc: { title: "fits" } },
+      { op: "put", index: "books", id: "b3", doc: { title: 42 } },
+    ], carried);
+    assert.equal(outcomes[0]?.ok, true);
+    assert.equal(!outcomes[1]?.ok && outcomes[1]?.error.name, "AssertionError");
+    assert.match(!outcomes[1]?.ok ? outcomes[1]!.error.message : "", /expects text, got 42/);
+    assert.equal(shard.seq, seq + 1, "one change committed");
+    assert.equal(await shard.get("books", "b1"), undefined);
+    assert.equal(await shard.get("books", "b3"), undefined);
+    assert.deepEqual(shard.indexes()[0]?.schema, booksV1);
+    // Without a carried schema the shard plans and evolves as before.
+    const [evolved] = await shard.write([
+      { op: "put", index: "books", id: "b1", doc: { title: "x", pages: 10 } },
+    ]);
+    assert.equal(evolved?.ok, true);
+    assert.equal(shard.indexes()[0]?.schema.fields.pages?.type, "i64");
+  });
+});
