@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
+import { withDeadline } from "../testing/deadline.ts";
 import {
+  createActor,
   MAX_GROUP_COMMIT_REQUESTS,
   mergeSchemas,
   type MicroshardMsg,
@@ -31,7 +33,7 @@ async function withShardActor(
   }
 }
 
-Deno.test("microshard actor: concurrent single writes are group-committed and all answered", async () => {
+Deno.test("microshard actor: concurrent single writes through a worker are all answered and searchable", async () => {
   await withShardActor(async (shard) => {
     const writes = Array.from({ length: 300 }, (_, i) =>
       shard.ask({
@@ -46,11 +48,6 @@ Deno.test("microshard actor: concurrent single writes are group-committed and al
     const outcomes = (await Promise.all(writes)).flat();
     assert.equal(outcomes.length, 300);
     assert.ok(outcomes.every((outcome) => outcome.ok && outcome.result === "created"));
-    const stats = await shard.ask({ type: "stats" });
-    assert.ok(
-      stats.writeBatches < 300,
-      `${stats.writeBatches} batches for 300 writes: no group commit`,
-    );
     const found = await shard.ask({
       type: "search",
       index: "books",
@@ -63,6 +60,58 @@ Deno.test("microshard actor: concurrent single writes are group-committed and al
       title: "book number 299",
       n: 299,
     });
+  });
+});
+
+/**
+ * A shard actor in this isolate whose first write is held after its KV commit until
+ * `release`, so that the writes sent meanwhile queue in its mailbox (group commit).
+ */
+async function withGatedShardActor(
+  fn: (
+    shard: import("../actors/types.ts").ActorRef<MicroshardMsg, MicroshardReplies>,
+    gate: { held: Promise<void>; release: () => void },
+  ) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir();
+  const system = new ActorSystem({ node: "test" });
+  const gate = Promise.withResolvers<void>();
+  const held = Promise.withResolvers<void>();
+  let first = true;
+  const afterKvCommit = () => {
+    if (!first) return;
+    first = false;
+    held.resolve();
+    return gate.promise;
+  };
+  try {
+    const shard = system.spawn(() => createActor({ dir, faults: { afterKvCommit } }), {
+      mailboxCapacity: 1_024,
+    });
+    const heldWithin = withDeadline(held.promise, 10_000, "the first write reached the gate");
+    await fn(shard, { held: heldWithin, release: () => gate.resolve() });
+  } finally {
+    gate.resolve();
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("microshard actor: writes queued behind a running write are committed as one group", async () => {
+  await withGatedShardActor(async (shard, gate) => {
+    const put = (i: number) =>
+      shard.ask({
+        type: "write",
+        requests: [{ op: "put", index: "books", id: `b${i}`, doc: { title: `book ${i}` } }],
+      }, { timeoutMs: 30_000 });
+    const running = put(0);
+    await gate.held;
+    const queued = Array.from({ length: 299 }, (_, i) => put(i + 1));
+    gate.release();
+    const outcomes = [...await running, ...(await Promise.all(queued)).flat()];
+    assert.ok(outcomes.every((outcome) => outcome.ok && outcome.result === "created"));
+    const stats = await shard.ask({ type: "stats" });
+    assert.equal(stats.writeBatches, 2, "the first write, then the 299 queued ones together");
   });
 });
 
@@ -172,25 +221,28 @@ Deno.test("microshard actor: a misfit of the carried schema fails with Assertion
   });
 });
 
-Deno.test("microshard actor: writes in flight with different schema versions all fit; the highest wins", async () => {
-  await withShardActor(async (shard) => {
-    // Sent at once, so that group commit takes many of them together: each message's
-    // documents must fit the merged schema (per index the highest version).
-    const writes = Array.from({ length: 40 }, (_, i) =>
+Deno.test("microshard actor: a group commit checks every message's documents against the merged schemas", async () => {
+  await withGatedShardActor(async (shard, gate) => {
+    const write = (i: number, schema: Schema, doc: Record<string, unknown>) =>
       shard.ask({
         type: "write",
-        requests: [{
-          op: "put",
-          index: "books",
-          id: `b${i}`,
-          doc: i === 20 ? { title: `book ${i}`, year: 2020 } : { title: `book ${i}` },
-        }],
-        schemas: { books: { schema: i === 20 ? v2 : v1, engine: "fts5" } },
-      }));
-    const outcomes = (await Promise.all(writes)).flat();
+        requests: [{ op: "put", index: "books", id: `b${i}`, doc }],
+        schemas: { books: { schema, engine: "fts5" } },
+      });
+    const running = write(0, v1, { title: "first" });
+    await gate.held;
+    // Queued together: v1, then v2 (with the field it adds), then v1 again.
+    const queued = [
+      write(1, v1, { title: "one" }),
+      write(2, v2, { title: "two", year: 2020 }),
+      write(3, v1, { title: "three" }),
+    ];
+    gate.release();
+    const outcomes = [...await running, ...(await Promise.all(queued)).flat()];
     assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes));
+    assert.equal((await shard.ask({ type: "stats" })).writeBatches, 2, "one group commit");
     const [info] = await shard.ask({ type: "indexes" });
-    assert.equal(info?.schema.version, 2, "v2 was adopted and not downgraded by later v1s");
+    assert.deepEqual(info?.schema, v2, "the highest version, not downgraded by the later v1");
     const found = await shard.ask({
       type: "search",
       index: "books",
@@ -198,7 +250,7 @@ Deno.test("microshard actor: writes in flight with different schema versions all
       limit: 10,
       offset: 0,
     });
-    assert.deepEqual(found.hits.map((hit) => hit.id), ["b20"]);
+    assert.deepEqual(found.hits.map((hit) => hit.id), ["b2"]);
   });
 });
 
