@@ -41,7 +41,7 @@ import {
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./levenshtein.ts";
-import { MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
+import { MAX_FACET_VALUE_LENGTH, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
   FacetCounts,
   FacetSpec,
@@ -55,12 +55,10 @@ import type {
 import { tokenize } from "./tokenizer.ts";
 
 export { MAX_SCORING_LEAVES } from "./_fts5_sql.ts";
+export { MAX_FACET_VALUE_LENGTH } from "./search_index.ts";
 
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
-
-/** Longest element of a text array kept whole for facets. */
-export const MAX_FACET_VALUE_LENGTH = 256;
 
 /** Options of {@linkcode Fts5Index.open}. */
 export interface Fts5Options {

@@ -36,8 +36,11 @@ import type {
 import { tokenize } from "./tokenizer.ts";
 import { compareHits } from "./hit_order.ts";
 import { expandFuzzy } from "./levenshtein.ts";
-import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
-import { MAX_FACET_VALUE_LENGTH } from "./fts5_index.ts";
+import {
+  MAX_FACET_VALUE_LENGTH,
+  MAX_FACET_VALUES_PER_SHARD,
+  MAX_FUZZY_EXPANSIONS,
+} from "./search_index.ts";
 
 interface StoredDoc {
   /** Terms per text field. */
@@ -213,35 +216,14 @@ export class OramaIndex implements SearchIndex {
           for (const term of terms) if (term.startsWith(plan.prefix)) return true;
           return false;
         });
-      case "fuzzy": {
-        const expansions = expandFuzzy(
-          plan.term,
-          plan.distance,
-          this.#vocabulary(plan.field),
-          MAX_FUZZY_EXPANSIONS,
-        );
-        if (expansions.length === 0) return new Set();
-        return this.#text(
-          plan.field,
-          expansions,
-          scores,
-          weight,
-          (terms) => expansions.some((t) => terms.has(t)),
-        );
-      }
+      case "fuzzy":
+        return this.#fuzzy(plan, scores, weight);
       case "ids":
         return new Set(plan.ids.filter((id) => this.#docs.has(id)));
       case "eq":
         return this.#filter(plan.field, (value) => value === plan.value);
       case "range":
-        return this.#filter(plan.field, (value) => {
-          if (typeof value === "boolean") return false;
-          if (plan.gt !== undefined && !(value > plan.gt)) return false;
-          if (plan.gte !== undefined && !(value >= plan.gte)) return false;
-          if (plan.lt !== undefined && !(value < plan.lt)) return false;
-          if (plan.lte !== undefined && !(value <= plan.lte)) return false;
-          return typeof value === typeof (plan.gt ?? plan.gte ?? plan.lt ?? plan.lte ?? value);
-        });
+        return this.#filter(plan.field, (value) => inRange(plan, value));
       case "and": {
         let result: Set<string> | undefined;
         for (const child of plan.children) {
@@ -269,6 +251,19 @@ export class OramaIndex implements SearchIndex {
         return matched;
       }
     }
+  }
+
+  /** A fuzzy leaf: its expansions against the vocabulary, matched as terms. */
+  #fuzzy(
+    plan: Extract<Plan, { kind: "fuzzy" }>,
+    scores: Map<string, number>,
+    weight: number,
+  ): Set<string> {
+    const vocabulary = this.#vocabulary(plan.field);
+    const expansions = expandFuzzy(plan.term, plan.distance, vocabulary, MAX_FUZZY_EXPANSIONS);
+    if (expansions.length === 0) return new Set();
+    const accept = (terms: Set<string>) => expansions.some((t) => terms.has(t));
+    return this.#text(plan.field, expansions, scores, weight, accept);
   }
 
   /** Terms of the index, in one field or in every text field. */
@@ -409,4 +404,14 @@ export function phraseMatches(
     }
   }
   return false;
+}
+
+/** Whether a value lies in a range's bounds (of the same type as the bounds). */
+function inRange(plan: Extract<Plan, { kind: "range" }>, value: PlanValue): boolean {
+  if (typeof value === "boolean") return false;
+  if (plan.gt !== undefined && !(value > plan.gt)) return false;
+  if (plan.gte !== undefined && !(value >= plan.gte)) return false;
+  if (plan.lt !== undefined && !(value < plan.lt)) return false;
+  if (plan.lte !== undefined && !(value <= plan.lte)) return false;
+  return typeof value === typeof (plan.gt ?? plan.gte ?? plan.lt ?? plan.lte ?? value);
 }
