@@ -208,9 +208,9 @@ export class DocumentStore {
    * atomic operation that deletes its header, then every garbage blob is collected.
    */
   async deleteDocuments(index: string): Promise<void> {
-    const store = this;
+    const documents = this.documents(index);
     async function* units(): AsyncIterable<readonly Mutation[]> {
-      for await (const { id, header } of store.documents(index)) {
+      for await (const { id, header } of documents) {
         const unit: Mutation[] = [{ type: "delete", key: keys.doc(index, id) }];
         if (header.blob !== undefined) unit.push(garbageMark(header.blob));
         yield unit;

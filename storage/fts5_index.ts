@@ -57,6 +57,9 @@ import { tokenize } from "./tokenizer.ts";
 export { MAX_SCORING_LEAVES } from "./_fts5_sql.ts";
 export { MAX_FACET_VALUE_LENGTH } from "./search_index.ts";
 
+/** Bytes in a KiB (SQLite's negative `cache_size` is in KiB). */
+const BYTES_PER_KIB = 1024;
+
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
 
@@ -145,7 +148,7 @@ export class Fts5Index implements SearchIndex {
     const cache = (db.prepare("PRAGMA cache_size").get() as { cache_size: number }).cache_size;
     const pageSize = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
     // A negative cache_size is in KiB, a positive one in pages.
-    this.#cacheBytes = cache < 0 ? -cache * 1024 : cache * pageSize;
+    this.#cacheBytes = cache < 0 ? -cache * BYTES_PER_KIB : cache * pageSize;
     if (this.updateSchema(schema) === "rebuild") this.reset(schema, 0);
     if (columns === undefined) this.#writeMeta();
   }

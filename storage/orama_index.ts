@@ -42,6 +42,14 @@ import {
   MAX_FUZZY_EXPANSIONS,
 } from "./search_index.ts";
 
+/**
+ * The estimate of the bytes a document takes here, per part: a base, per UTF-16 unit of its
+ * id and of its tokenized text, per token (its set entry), per non-text value.
+ */
+const ESTIMATED_BYTES = { docBase: 64, perIdUnit: 2, perTextUnit: 4, perToken: 8, perValue: 16 };
+/** Orama's own structures, as a multiple of the terms and values kept here (see memoryBytes). */
+const ORAMA_BYTES_PER_KEPT_BYTE = 4;
+
 interface StoredDoc {
   /** Terms per text field. */
   readonly terms: Map<string, Set<string>>;
@@ -143,7 +151,7 @@ export class OramaIndex implements SearchIndex {
       const terms = new Map<string, Set<string>>();
       const texts = new Map<string, string>();
       const values = new Map<string, PlanValue[]>();
-      let bytes = 64 + op.id.length * 2;
+      let bytes = ESTIMATED_BYTES.docBase + op.id.length * ESTIMATED_BYTES.perIdUnit;
       for (const value of op.values) {
         if (value.type === "text") {
           const tokens = value.values.flatMap((text) => tokenize(String(text)));
@@ -153,10 +161,11 @@ export class OramaIndex implements SearchIndex {
           // Elements of text arrays (tags) are also kept whole, for facets.
           const whole = value.values.map(String).filter((v) => v.length <= MAX_FACET_VALUE_LENGTH);
           if (this.#textArrays.has(value.path) && whole.length > 0) values.set(value.path, whole);
-          bytes += text.length * 4 + tokens.length * 8;
+          bytes += text.length * ESTIMATED_BYTES.perTextUnit +
+            tokens.length * ESTIMATED_BYTES.perToken;
         } else if (value.type !== "json") {
           values.set(value.path, [...value.values]);
-          bytes += 16 * value.values.length;
+          bytes += ESTIMATED_BYTES.perValue * value.values.length;
         }
       }
       const doc: StoredDoc = { terms, texts, values, bytes };
@@ -360,8 +369,9 @@ export class OramaIndex implements SearchIndex {
 
   memoryBytes(): number {
     // Orama's structures are several times the terms they hold (measured ~1.4 GB for
-    // 126k dictionary entries); estimate them as 4× the terms and values kept here.
-    return this.#bytes * 5;
+    // 126k dictionary entries); estimate them as 4× the terms and values kept here, which
+    // count once more themselves.
+    return this.#bytes * (1 + ORAMA_BYTES_PER_KEPT_BYTE);
   }
 
   close(): void {

@@ -93,11 +93,15 @@ function looksLikeDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}/.test(value) && parseDate(value) !== undefined;
 }
 
+/** Longest string quoted whole in an error message, in UTF-16 units. */
+const DESCRIBED_STRING_CHARS = 40;
+
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    const long = value.length > DESCRIBED_STRING_CHARS;
+    return JSON.stringify(long ? `${value.slice(0, DESCRIBED_STRING_CHARS)}…` : value);
   }
   if (typeof value === "object") return "an object";
   return String(value);
