@@ -78,7 +78,8 @@ export interface WriteOptions {
   /**
    * The schemas the node planned for this batch, per index. For an index named here the
    * shard does not plan or evolve: it adopts the carried schema when it is newer than its
-   * own (creating the index with its engine when missing), keeps its own when that is newer,
+   * own (creating the index with its engine when missing; an existing index keeps its
+   * engine, chosen when it was created), keeps its own when that is newer,
    * and only checks each document against the schema it uses — a document that does not fit
    * fails with `AssertionError` (the caller's mistake). Indexes not named here are planned
    * and evolved by the shard itself.
