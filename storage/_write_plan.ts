@@ -222,7 +222,7 @@ export function checkCarried(
     const misfit = findMisfit(schema, request.doc);
     if (misfit === undefined) continue;
     const error = new AssertionError(
-      `Cannot write document "${request.id}" to index "${index}": it does not fit the schema (version ${schema.version}) the write carries: ${misfit.message}`,
+      `Cannot write document "${request.id}" to index "${index}": it does not fit schema version ${schema.version} (the write carried a planned schema, so its caller should have refused the document): ${misfit.message}`,
     );
     failures.push({ request: i, error });
   }
