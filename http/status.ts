@@ -42,6 +42,7 @@ export const STATUS_BY_NAME = {
   NodeUnavailableError: 503,
   StorageUnavailableError: 507,
   // Programmer errors: answered as 500 (masked), logged in full.
+  AssertionError: 500,
   ActorNotFoundError: 500,
   DuplicateActorNameError: 500,
   EscalatedFailureError: 500,

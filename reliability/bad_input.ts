@@ -266,7 +266,12 @@ export function catalogue(): BadInputCase[] {
     query("number for a text-only operation", "year:20*", /prefix|i64/i),
     query("fuzzy on a number", "year:2000~1", /fuzzy|i64/i),
     query("bad boost", "title:rust^x", /boost|number|expected/i),
-    query("unknown modifier value", "title:rust limit abc", /limit|number|integer/i),
+    query("limit over the maximum", "title:rust limit 20000", /limit|at most/i),
+    query(
+      "too many fuzzy terms",
+      Array.from({ length: 40 }, (_, i) => `w${i}~1`).join(" "),
+      /fuzzy terms/i,
+    ),
     query("sort on an unknown field", "title:rust sort nope:asc", /unknown field|nope/i),
     {
       name: "sort on a text field",

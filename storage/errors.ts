@@ -33,6 +33,14 @@ export class StorageUnavailableError extends Error {
   override readonly name = "StorageUnavailableError";
 }
 
+/**
+ * A caller broke the store's contract (a programmer error, not bad input): for example a
+ * document that does not fit the schema the caller planned for it (HTTP 500).
+ */
+export class AssertionError extends Error {
+  override readonly name = "AssertionError";
+}
+
 /** The closed set of storage errors (the schema's own `SchemaError` is in `schema.ts`). */
 export const STORAGE_ERRORS = [
   InvalidInputError,
@@ -40,4 +48,5 @@ export const STORAGE_ERRORS = [
   DocumentTooLargeError,
   MemoryLimitError,
   StorageUnavailableError,
+  AssertionError,
 ] as const;

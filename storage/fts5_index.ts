@@ -11,6 +11,10 @@
  *   exact strings in `str`, indexed by (field, num) and (field, str);
  * - `meta` — `applied_seq`, the column map, the column count.
  *
+ * The SQL — the tables, and the compiler from a `Plan` to the statements that answer it — is
+ * written by the pure functions of `_fts5_sql.ts`; this class owns the database, its
+ * transactions, applying operations, and running searches and facets.
+ *
  * Every `apply` is one SQLite transaction that also writes `applied_seq`, so the index and
  * its recorded sequence number never disagree. WAL with `synchronous=NORMAL`: a process
  * crash loses nothing committed; a power loss may lose the last transactions, which the
@@ -20,16 +24,29 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import {
+  countQuery,
+  createFtsSql,
+  type Fts5SqlContext,
+  fuzzyKey,
+  fuzzyLeaves,
+  insertFtsSql,
+  rangeFacetQuery,
+  searchQuery,
+  type SqlQuery,
+  TABLES_SQL,
+  valuesFacetQuery,
+  vocabularyQuery,
+} from "./_fts5_sql.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./edit_distance.ts";
-import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
+import { MAX_FACET_VALUE_LENGTH, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
   FacetCounts,
   FacetSpec,
   IndexOp,
   Plan,
-  PlanValue,
   SchemaChange,
   SearchIndex,
   SearchOptions,
@@ -37,27 +54,20 @@ import type {
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
 
-/** Plan kinds answered by the FTS5 table (they drive an AND that holds them). */
-const TEXT_KINDS = new Set(["term", "phrase", "prefix", "fuzzy", "ids"]);
+export { MAX_SCORING_LEAVES } from "./_fts5_sql.ts";
+export { MAX_FACET_VALUE_LENGTH } from "./search_index.ts";
+
+/** Bytes in a KiB (SQLite's negative `cache_size` is in KiB). */
+const BYTES_PER_KIB = 1024;
 
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
-
-/** Longest element of a text array kept whole for facets. */
-export const MAX_FACET_VALUE_LENGTH = 256;
-
-/** Scoring leaves joined for BM25; leaves past this match but do not add to the score. */
-export const MAX_SCORING_LEAVES = 16;
 
 /** Options of {@linkcode Fts5Index.open}. */
 export interface Fts5Options {
   /** The database file; `:memory:` for tests that need no file. */
   readonly path: string;
   readonly schema: Schema;
-}
-
-function quote(term: string): string {
-  return `"${term.replaceAll('"', '""')}"`;
 }
 
 /** Thrown when the database file cannot be used; the caller rebuilds from KV. */
@@ -119,13 +129,7 @@ export class Fts5Index implements SearchIndex {
   #init(schema: Schema): void {
     const db = this.#db;
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY");
-    db.exec(`CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS docs(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
-      CREATE TABLE IF NOT EXISTS vals(rid INTEGER NOT NULL, field TEXT NOT NULL, num REAL, str TEXT);
-      CREATE INDEX IF NOT EXISTS vals_num ON vals(field, num) WHERE num IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS vals_str ON vals(field, str) WHERE str IS NOT NULL;
-      DROP INDEX IF EXISTS vals_rid;
-      CREATE INDEX IF NOT EXISTS vals_doc ON vals(rid, field, num, str);`);
+    db.exec(TABLES_SQL);
     const meta = new Map(
       (db.prepare("SELECT key, value FROM meta").all() as Array<{ key: string; value: string }>)
         .map((row) => [row.key, row.value]),
@@ -144,17 +148,13 @@ export class Fts5Index implements SearchIndex {
     const cache = (db.prepare("PRAGMA cache_size").get() as { cache_size: number }).cache_size;
     const pageSize = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
     // A negative cache_size is in KiB, a positive one in pages.
-    this.#cacheBytes = cache < 0 ? -cache * 1024 : cache * pageSize;
+    this.#cacheBytes = cache < 0 ? -cache * BYTES_PER_KIB : cache * pageSize;
     if (this.updateSchema(schema) === "rebuild") this.reset(schema, 0);
     if (columns === undefined) this.#writeMeta();
   }
 
   #createFts(columns: number): void {
-    const names = Array.from({ length: columns }, (_, i) => `c${i}`).join(", ");
-    this.#db.exec(
-      `CREATE VIRTUAL TABLE fts USING fts5(${names}, content='', contentless_delete=1, ` +
-        `tokenize='unicode61 remove_diacritics 2')`,
-    );
+    this.#db.exec(createFtsSql(columns));
   }
 
   #prepare(): void {
@@ -168,10 +168,7 @@ export class Fts5Index implements SearchIndex {
       insertVal: db.prepare("INSERT INTO vals(rid, field, num, str) VALUES (?, ?, ?, ?)"),
       setMeta: db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"),
     };
-    const names = Array.from({ length: this.#columnCount }, (_, i) => `c${i}`);
-    this.#insertFts = db.prepare(
-      `INSERT INTO fts(rowid, ${names.join(", ")}) VALUES (?, ${names.map(() => "?").join(", ")})`,
-    );
+    this.#insertFts = db.prepare(insertFtsSql(this.#columnCount));
   }
 
   #writeMeta(): void {
@@ -303,59 +300,20 @@ export class Fts5Index implements SearchIndex {
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
-    const whereParams: Array<string | number> = [];
-    const where = this.#compile(plan, whereParams);
-    const total = (this.#db.prepare(`SELECT count(*) AS n FROM docs d WHERE ${where}`)
-      .get(...whereParams) as { n: number }).n;
+    const context = this.#sqlContext(plan);
+    const total = this.#get<{ n: number }>(countQuery(plan, context)).n;
     if (options.limit <= 0 || total === 0) return { total, hits: [] };
-    // Parameters in the order they appear in the SQL text: the BM25 CTEs, the sort keys (in
-    // the SELECT list), then the WHERE clause.
-    const sortParams: Array<string | number> = [];
-    const joinParams: Array<string | number> = [];
-    // One BM25 join per scoring leaf, weighted by its boosts.
-    const leaves = this.#scoringLeaves(plan, 1).slice(0, MAX_SCORING_LEAVES);
-    // Each leaf's BM25 is computed once, in a materialized CTE keyed by rowid; a plain
-    // subquery in the join was re-run per document (10 s for a term in 14k of 63k documents).
-    const ctes = leaves.map((leaf, i) => {
-      joinParams.push(leaf.match);
-      return `s${i} AS MATERIALIZED (SELECT rowid AS rid, -bm25(fts) AS s FROM fts WHERE fts MATCH ?)`;
-    });
-    const joins = leaves.map((_, i) => `LEFT JOIN s${i} ON s${i}.rid = d.rid`);
-    const score = leaves.length === 0
-      ? "0"
-      : leaves.map((leaf, i) => `${leaf.weight} * COALESCE(s${i}.s, 0)`).join(" + ");
-    const sortColumns: string[] = [];
-    const order: string[] = [];
-    (options.sort ?? []).forEach((spec, i) => {
-      const type = this.#schema.fields[spec.field]?.type;
-      const column = type !== undefined && scalarOf(type) === "string" ? "str" : "num";
-      const aggregate = spec.order === "asc" ? "min" : "max";
-      sortParams.push(spec.field);
-      sortColumns.push(
-        `(SELECT ${aggregate}(${column}) FROM vals v WHERE v.rid = d.rid AND v.field = ?) AS k${i}`,
-      );
-      order.push(`(k${i} IS NULL)`, `k${i} ${spec.order === "asc" ? "ASC" : "DESC"}`);
-    });
-    order.push("score DESC", "d.id");
-    const sql = `${
-      ctes.length === 0 ? "" : `WITH ${ctes.join(", ")} `
-    }SELECT d.id AS id, ${score} AS score${sortColumns.map((c) => `, ${c}`).join("")}
-      FROM docs d ${joins.join(" ")} WHERE ${where} ORDER BY ${order.join(", ")} LIMIT ? OFFSET ?`;
-    const rows = this.#db.prepare(sql).all(
-      ...joinParams,
-      ...sortParams,
-      ...whereParams,
-      options.limit,
-      options.offset,
-    ) as Array<
+    const { sql, params } = searchQuery(plan, options, context);
+    const rows = this.#db.prepare(sql).all(...params) as Array<
       Record<string, string | number | null>
     >;
+    const sort = options.sort ?? [];
     return {
       total,
       hits: rows.map((row) => {
         const hit = { id: row.id as string, score: row.score as number };
-        if (options.sort === undefined || options.sort.length === 0) return hit;
-        const sortValues = options.sort.map((spec, i) => {
+        if (sort.length === 0) return hit;
+        const sortValues = sort.map((spec, i) => {
           const value = row[`k${i}`] ?? null;
           return this.#schema.fields[spec.field]?.type.startsWith("boolean") && value !== null
             ? value === 1
@@ -366,204 +324,52 @@ export class Fts5Index implements SearchIndex {
     };
   }
 
-  /** The FTS5 expression of a scoring leaf, or undefined when it can match nothing. */
-  #matchOf(plan: Plan): string | undefined {
-    let field: string | null;
-    let expression: string;
-    switch (plan.kind) {
-      case "term":
-        field = plan.field;
-        expression = quote(plan.term);
-        break;
-      case "phrase":
-        field = plan.field;
-        expression = plan.slop === 0 || plan.terms.length < 2
-          ? quote(plan.terms.join(" "))
-          : `NEAR(${[...new Set(plan.terms)].map(quote).join(" ")}, ${plan.slop})`;
-        break;
-      case "prefix":
-        field = plan.field;
-        expression = `${quote(plan.prefix)} *`;
-        break;
-      case "fuzzy": {
-        field = plan.field;
-        const terms = this.#expandFuzzy(plan.field, plan.term, plan.distance);
-        if (terms.length === 0) return undefined;
-        expression = terms.map(quote).join(" OR ");
-        break;
+  /** What the SQL compiler needs: the columns, the schema, the plan's fuzzy expansions. */
+  #sqlContext(plan: Plan): Fts5SqlContext {
+    const fuzzyTerms = new Map<string, readonly string[]>();
+    for (const leaf of fuzzyLeaves(plan)) {
+      const key = fuzzyKey(leaf.field, leaf.term, leaf.distance);
+      if (!fuzzyTerms.has(key)) {
+        fuzzyTerms.set(key, this.#expandFuzzy(leaf.field, leaf.term, leaf.distance));
       }
-      default:
-        return undefined;
     }
-    if (field === null) return this.#columns.size === 0 ? undefined : `(${expression})`;
-    const column = this.#columns.get(field);
-    return column === undefined ? undefined : `{c${column}} : (${expression})`;
+    return { columns: this.#columns, schema: this.#schema, fuzzyTerms };
   }
 
+  /** The vocabulary terms (of one field, or all) within `distance` of `term`, closest first. */
   #expandFuzzy(field: string | null, term: string, distance: number): string[] {
     this.#db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(fts, 'col')");
     const column = field === null ? undefined : this.#columns.get(field);
     if (field !== null && column === undefined) return [];
-    const rows = this.#db.prepare(
-      `SELECT DISTINCT term FROM vocab WHERE length(term) BETWEEN ? AND ?${
-        column === undefined ? "" : " AND col = ?"
-      }`,
-    ).all(
-      Math.max(1, term.length - distance - 1),
-      term.length + distance + 1,
-      ...(column === undefined ? [] : [`c${column}`]),
-    ) as Array<{ term: string }>;
+    const { sql, params } = vocabularyQuery(term, distance, column);
+    const rows = this.#db.prepare(sql).all(...params) as Array<{ term: string }>;
     return expandFuzzy(term, distance, rows.map((row) => row.term), MAX_FUZZY_EXPANSIONS);
   }
 
-  /** The scoring leaves of a plan (not under a `not`), with the product of their boosts. */
-  #scoringLeaves(plan: Plan, weight: number): Array<{ match: string; weight: number }> {
-    switch (plan.kind) {
-      case "term":
-      case "phrase":
-      case "prefix":
-      case "fuzzy": {
-        const match = this.#matchOf(plan);
-        return match === undefined || weight === 0 ? [] : [{ match, weight }];
-      }
-      case "and":
-      case "or":
-        return plan.children.flatMap((child) => this.#scoringLeaves(child, weight));
-      case "boost":
-        return this.#scoringLeaves(plan.child, weight * plan.factor);
-      case "rank":
-        return [plan.match, ...plan.optional].flatMap((child) =>
-          this.#scoringLeaves(child, weight)
-        );
-      default:
-        return [];
-    }
-  }
-
-  /**
-   * The SQL condition of a plan over `docs d`. A value filter (`eq`, `range`) is a list of
-   * matching rows (`d.rid IN (…)`) on its own, but a probe of the row at hand (`EXISTS`) when
-   * `probe` is set: inside an AND that also matches text, the text match drives and each of
-   * its rows is checked — materializing a wide range (most of a shard) for every query cost
-   * ~80× more: 10.65 ms against 0.13 ms for a term AND a range over 25k documents
-   * (`deno run -A bench/compare/range_filter_profile.ts`).
-   */
-  #compile(plan: Plan, params: Array<string | number>, probe = false): string {
-    const rows = (condition: string) =>
-      probe
-        ? `EXISTS (SELECT 1 FROM vals v WHERE v.rid = d.rid AND ${condition})`
-        : `d.rid IN (SELECT rid FROM vals WHERE ${condition})`;
-    switch (plan.kind) {
-      case "all":
-        return "1";
-      case "none":
-        return "0";
-      case "term":
-      case "phrase":
-      case "prefix":
-      case "fuzzy": {
-        const match = this.#matchOf(plan);
-        if (match === undefined) return "0";
-        params.push(match);
-        return "d.rid IN (SELECT rowid FROM fts WHERE fts MATCH ?)";
-      }
-      case "ids":
-        if (plan.ids.length === 0) return "0";
-        params.push(...plan.ids);
-        return `d.id IN (${plan.ids.map(() => "?").join(", ")})`;
-      case "eq": {
-        const [column, value] = this.#valueColumn(plan.value);
-        params.push(plan.field, value);
-        return rows(`field = ? AND ${column} = ?`);
-      }
-      case "range": {
-        const conditions: string[] = [];
-        params.push(plan.field);
-        let column = "num";
-        for (
-          const [op, bound] of [[">", plan.gt], [">=", plan.gte], ["<", plan.lt], [
-            "<=",
-            plan.lte,
-          ]] as const
-        ) {
-          if (bound === undefined) continue;
-          const [col, value] = this.#valueColumn(bound);
-          column = col;
-          conditions.push(`${col} ${op} ?`);
-          params.push(value);
-        }
-        if (conditions.length === 0) conditions.push(`${column} IS NOT NULL`);
-        return rows(`field = ? AND ${conditions.join(" AND ")}`);
-      }
-      case "and": {
-        if (plan.children.length === 0) return "1";
-        const matchesText = plan.children.some((child) => TEXT_KINDS.has(child.kind));
-        return `(${
-          plan.children.map((child) => this.#compile(child, params, matchesText)).join(" AND ")
-        })`;
-      }
-      case "or":
-        return plan.children.length === 0
-          ? "0"
-          : `(${plan.children.map((child) => this.#compile(child, params)).join(" OR ")})`;
-      case "not":
-        return `(NOT ${this.#compile(plan.child, params)})`;
-      case "boost":
-        return this.#compile(plan.child, params, probe);
-      case "rank":
-        return this.#compile(plan.match, params);
-    }
-  }
-
-  #valueColumn(value: PlanValue): ["num" | "str", string | number] {
-    if (typeof value === "string") return ["str", value];
-    if (typeof value === "boolean") return ["num", value ? 1 : 0];
-    return ["num", value];
+  #get<T>(query: SqlQuery): T {
+    return this.#db.prepare(query.sql).get(...query.params) as T;
   }
 
   facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[] {
-    const params: Array<string | number> = [];
-    const where = this.#compile(plan, params);
-    const matching = `SELECT d.rid FROM docs d WHERE ${where}`;
-    return specs.map((spec) => {
-      if (spec.kind === "values") {
-        const type = this.#schema.fields[spec.field]?.type ?? "string";
-        const boolean = scalarOf(type) === "boolean";
-        const column = boolean ? "num" : "str";
-        const rows = this.#db.prepare(
-          `SELECT ${column} AS value, count(DISTINCT rid) AS n FROM vals
-           WHERE field = ? AND ${column} IS NOT NULL AND rid IN (${matching})
-           GROUP BY ${column} ORDER BY n DESC, ${column} LIMIT ?`,
-        ).all(spec.field, ...params, Math.min(spec.size, MAX_FACET_VALUES_PER_SHARD)) as Array<
-          { value: string | number; n: number }
-        >;
-        return {
-          kind: "values",
-          buckets: rows.map((row) => ({
-            value: boolean ? row.value === 1 : row.value,
-            count: row.n,
-          })),
-        };
+    const context = this.#sqlContext(plan);
+    return specs.map((spec): FacetCounts => {
+      if (spec.kind === "ranges") {
+        const buckets = spec.ranges.map((range) => ({
+          ...range,
+          count: this.#get<{ n: number }>(rangeFacetQuery(plan, spec.field, range, context)).n,
+        }));
+        return { kind: "ranges", buckets };
       }
-      const buckets = spec.ranges.map((range) => {
-        const conditions = ["field = ?"];
-        const bounds: Array<string | number> = [spec.field];
-        if (range.from !== undefined) {
-          conditions.push("num >= ?");
-          bounds.push(range.from);
-        }
-        if (range.to !== undefined) {
-          conditions.push("num < ?");
-          bounds.push(range.to);
-        }
-        const row = this.#db.prepare(
-          `SELECT count(DISTINCT rid) AS n FROM vals WHERE ${
-            conditions.join(" AND ")
-          } AND rid IN (${matching})`,
-        ).get(...bounds, ...params) as { n: number };
-        return { ...range, count: row.n };
-      });
-      return { kind: "ranges", buckets };
+      const boolean = scalarOf(this.#schema.fields[spec.field]?.type ?? "string") === "boolean";
+      const { sql, params } = valuesFacetQuery(plan, spec, context);
+      const rows = this.#db.prepare(sql).all(...params) as Array<
+        { value: string | number; n: number }
+      >;
+      const buckets = rows.map((row) => ({
+        value: boolean ? row.value === 1 : row.value,
+        count: row.n,
+      }));
+      return { kind: "values", buckets };
     });
   }
 

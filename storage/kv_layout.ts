@@ -27,6 +27,13 @@ export const CHUNK_BYTES = 60_000;
 export const MAX_MUTATIONS_PER_ATOMIC = 900;
 /** Bytes per atomic operation we allow ourselves (Deno KV: 819,200). */
 export const MAX_BYTES_PER_ATOMIC = 760_000;
+/** Bytes budgeted for an atomic operation itself, before its mutations. */
+export const ATOMIC_BASE_BYTES = 64;
+
+/** Whether `mutations` mutations of `bytes` bytes (base included) fit one atomic operation. */
+export function fitsAtomic(mutations: number, bytes: number): boolean {
+  return mutations <= MAX_MUTATIONS_PER_ATOMIC && bytes <= MAX_BYTES_PER_ATOMIC;
+}
 
 /** An index's metadata in one microshard. */
 export interface IndexMeta {
@@ -72,10 +79,23 @@ export const keys = {
   logs: ["log"] as const,
 };
 
+/** Bytes budgeted for a key itself, before its parts. */
+const KEY_BASE_BYTES = 4;
+/** Most bytes a UTF-16 code unit takes in UTF-8. */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+/** Bytes budgeted for a string part's framing. */
+const STRING_PART_BYTES = 2;
+/** Bytes budgeted for a number part. */
+const NUMBER_PART_BYTES = 10;
+
 /** Approximate bytes a key takes in a mutation. */
 export function keyBytes(key: Deno.KvKey): number {
-  let bytes = 4;
-  for (const part of key) bytes += typeof part === "string" ? part.length * 3 + 2 : 10;
+  let bytes = KEY_BASE_BYTES;
+  for (const part of key) {
+    bytes += typeof part === "string"
+      ? part.length * MAX_UTF8_BYTES_PER_UNIT + STRING_PART_BYTES
+      : NUMBER_PART_BYTES;
+  }
   return bytes;
 }
 
@@ -116,20 +136,20 @@ export function pack<U extends { readonly mutations: readonly Mutation[] }>(
   const operations: U[][] = [];
   let current: U[] = [];
   let count = reserve;
-  let bytes = 64;
+  let bytes = ATOMIC_BASE_BYTES;
   for (const unit of units) {
     const unitCount = unit.mutations.length;
     const unitBytes = unit.mutations.reduce((sum, m) => sum + mutationBytes(m), 0);
-    if (unitCount + reserve > MAX_MUTATIONS_PER_ATOMIC || unitBytes + 64 > MAX_BYTES_PER_ATOMIC) {
+    if (!fitsAtomic(unitCount + reserve, unitBytes + ATOMIC_BASE_BYTES)) {
       throw new RangeError(
         `a unit of ${unitCount} mutations and ${unitBytes} bytes fits no atomic operation`,
       );
     }
-    if (count + unitCount > MAX_MUTATIONS_PER_ATOMIC || bytes + unitBytes > MAX_BYTES_PER_ATOMIC) {
+    if (!fitsAtomic(count + unitCount, bytes + unitBytes)) {
       operations.push(current);
       current = [];
       count = reserve;
-      bytes = 64;
+      bytes = ATOMIC_BASE_BYTES;
     }
     current.push(unit);
     count += unitCount;

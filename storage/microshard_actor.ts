@@ -2,12 +2,14 @@
  * The MicroshardActor: one microshard behind an actor, spawned in a Web Worker so that
  * Deno KV and indexing never run on the main isolate.
  *
- * Group commit: writes (and schema changes and drops) go to one serial queue, off the
- * actor's loop so that reads are received while a batch runs; when a batch starts it takes
- * every `write` queued right behind it (up to {@linkcode MAX_GROUP_COMMIT_REQUESTS}
+ * Group commit: writes (and schema changes and drops) go to one serial queue that runs off
+ * the actor's loop, so reads are received while a batch runs; when a write batch starts it
+ * takes every `write` queued right behind it (up to {@linkcode MAX_GROUP_COMMIT_REQUESTS}
  * requests) and runs them as one store batch — one pass of validation, as few KV atomic operations as fit, one index
  * transaction — then answers each sender with its own outcomes. Under load the batches
- * grow by themselves; alone, a write is committed at once (adaptive batching).
+ * grow by themselves; alone, a write is committed at once (adaptive batching). The schemas
+ * the messages carry (planned by the node) are merged: per index the highest version, which
+ * holds every older one because the node serializes schema changes.
  *
  * @example Spawn a microshard in a worker
  * ```ts ignore
@@ -21,8 +23,9 @@
  * @module
  */
 
-import type { Actor } from "../actors/types.ts";
+import type { Actor, Taken } from "../actors/types.ts";
 import {
+  type CarriedSchemas,
   type IndexInfo,
   Microshard,
   type MicroshardOptions,
@@ -32,18 +35,20 @@ import {
   type WriteOutcome,
   type WriteRequest,
 } from "./microshard.ts";
-import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
 import type { Schema } from "./schema.ts";
+import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
 export const MAX_GROUP_COMMIT_REQUESTS = 5_000;
+/** Most queued `write` messages one group commit takes besides the one at hand. */
+export const MAX_GROUP_COMMIT_MESSAGES = 1_000;
 
 /** Messages of the MicroshardActor. */
 export type MicroshardMsg =
   | {
     type: "write";
     requests: WriteRequest[];
-    /** The node's schema of each index the requests write to (planned once, at the node). */
+    /** Per index, the schema the node planned for these requests (see `WriteOptions`). */
     schemas?: Record<string, { schema: Schema; engine: EngineName }>;
   }
   | { type: "get"; index: string; id: string }
@@ -101,7 +106,8 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
         // Writes, schema changes and drops run one at a time, in arrival order, off the
         // actor's loop (so reads are received while a batch runs); queued writes coalesce.
         case "write":
-          return ctx.detach(serial.write(msg.requests));
+          serial.takeQueued = (max) => ctx.takeWhile((next) => next.type === "write", max);
+          return ctx.detach(serial.write(msg));
         // Reads are detached: they run beside the write batches instead of behind them.
         case "get":
           return ctx.detach(open().get(msg.index, msg.id).then((doc) => doc ?? null));
@@ -129,11 +135,13 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
   };
 }
 
+type WriteMsg = Extract<MicroshardMsg, { type: "write" }>;
+
 /** One job of the shard's serial queue. */
 type Job =
   | {
     readonly kind: "write";
-    readonly requests: WriteRequest[];
+    readonly msg: WriteMsg;
     readonly settle: PromiseWithResolvers<WriteOutcome[]>;
   }
   | {
@@ -144,25 +152,30 @@ type Job =
 
 /**
  * The shard's exclusive work in arrival order: write batches (consecutive writes coalesce
- * into one group commit, up to {@linkcode MAX_GROUP_WRITE_MESSAGES} messages), schema
- * changes and drops. It drains itself while jobs wait; nothing polls.
+ * into one group commit, up to {@linkcode MAX_GROUP_COMMIT_MESSAGES} messages, their carried
+ * schemas merged), schema changes and drops. It runs off the actor's loop, so reads are
+ * received and answered while a batch runs, and drains itself while jobs wait; nothing polls.
  */
 class SerialQueue {
   readonly #jobs: Job[] = [];
   readonly #shard: () => Microshard;
   #draining = false;
+  /** Takes write messages still in the actor's mailbox, to join the batch that starts. */
+  takeQueued: (max: number) => Array<Taken<MicroshardMsg>> = () => [];
 
   constructor(shard: () => Microshard) {
     this.#shard = shard;
   }
 
-  write(requests: WriteRequest[]): Promise<WriteOutcome[]> {
+  /** Queues a write message; answers its outcomes. */
+  write(msg: WriteMsg): Promise<WriteOutcome[]> {
     const settle = Promise.withResolvers<WriteOutcome[]>();
-    this.#jobs.push({ kind: "write", requests, settle });
+    this.#jobs.push({ kind: "write", msg, settle });
     this.#drain();
     return settle.promise;
   }
 
+  /** Queues other exclusive work (a schema change, a drop). */
   run<T>(run: () => Promise<T>): Promise<T> {
     const settle = Promise.withResolvers<unknown>();
     this.#jobs.push({ kind: "run", run, settle });
@@ -189,13 +202,24 @@ class SerialQueue {
     }
     let count = 0;
     while (
-      count < this.#jobs.length && count < MAX_GROUP_WRITE_MESSAGES &&
+      count < this.#jobs.length && count < MAX_GROUP_COMMIT_MESSAGES &&
       this.#jobs[count]!.kind === "write"
     ) count++;
     const group = this.#jobs.splice(0, count) as Array<Extract<Job, { kind: "write" }>>;
-    const total = group.reduce((sum, job) => sum + job.requests.length, 0);
+    if (this.#jobs.length === 0 && count < MAX_GROUP_COMMIT_MESSAGES) {
+      // Writes still in the mailbox come after every queued job: they join this batch.
+      for (const taken of this.takeQueued(MAX_GROUP_COMMIT_MESSAGES - count)) {
+        const settle = Promise.withResolvers<WriteOutcome[]>();
+        settle.promise.then((outcomes) => taken.reply(outcomes), (error) => taken.fail(error));
+        group.push({ kind: "write", msg: taken.msg as WriteMsg, settle });
+      }
+    }
     try {
-      const outcomes = await writeInGroups(this.#shard(), group.map((job) => job.requests), total);
+      const outcomes = await writeInGroups(
+        this.#shard(),
+        group.map((job) => job.msg.requests),
+        { schemas: mergeSchemas(group.map((job) => job.msg.schemas)) },
+      );
       group.forEach((job, i) => job.settle.resolve(outcomes[i]!));
     } catch (error) {
       for (const job of group) job.settle.reject(error);
@@ -203,41 +227,56 @@ class SerialQueue {
   }
 }
 
-/** Write messages one group commit takes at most. */
-const MAX_GROUP_WRITE_MESSAGES = 1_000;
+/** The carried schemas of several messages: per index, the one of the highest version. */
+export function mergeSchemas(
+  carried: ReadonlyArray<WriteMsg["schemas"]>,
+): CarriedSchemas | undefined {
+  let merged: Record<string, { schema: Schema; engine: EngineName }> | undefined;
+  for (const schemas of carried) {
+    for (const [index, entry] of Object.entries(schemas ?? {})) {
+      merged ??= {};
+      const known = merged[index];
+      if (known === undefined || entry.schema.version > known.schema.version) {
+        merged[index] = entry;
+      }
+    }
+  }
+  return merged;
+}
 
-/** Runs batches of requests as few store batches as the cap allows; outcomes per batch. */
+/**
+ * Runs batches of requests (one per message) as few store batches as
+ * {@linkcode MAX_GROUP_COMMIT_REQUESTS} allows; outcomes per batch. Requests beyond the cap
+ * go in further store batches of the same turn; one batch over the cap is written in
+ * slices and answered as one.
+ */
 async function writeInGroups(
   shard: Microshard,
-  batches: WriteRequest[][],
-  total: number,
+  batches: readonly WriteRequest[][],
+  options: { readonly schemas: CarriedSchemas | undefined },
 ): Promise<WriteOutcome[][]> {
-  if (total <= MAX_GROUP_COMMIT_REQUESTS) {
-    const outcomes = await shard.write(batches.flat());
-    const split: WriteOutcome[][] = [];
-    let at = 0;
-    for (const batch of batches) {
-      split.push(outcomes.slice(at, at + batch.length));
-      at += batch.length;
-    }
-    return split;
-  }
+  const writeOptions = options.schemas === undefined ? {} : { schemas: options.schemas };
   const results: WriteOutcome[][] = [];
   let group: WriteRequest[][] = [];
   let size = 0;
   const flush = async () => {
     if (group.length === 0) return;
-    results.push(...await writeInGroups(shard, group, size));
+    const outcomes = await shard.write(group.flat(), writeOptions);
+    let at = 0;
+    for (const batch of group) {
+      results.push(outcomes.slice(at, at + batch.length));
+      at += batch.length;
+    }
     group = [];
     size = 0;
   };
   for (const batch of batches) {
     if (size + batch.length > MAX_GROUP_COMMIT_REQUESTS) await flush();
     if (batch.length > MAX_GROUP_COMMIT_REQUESTS) {
-      // One sender's batch over the cap: written in slices, answered as one.
       const outcomes: WriteOutcome[] = [];
       for (let at = 0; at < batch.length; at += MAX_GROUP_COMMIT_REQUESTS) {
-        outcomes.push(...await shard.write(batch.slice(at, at + MAX_GROUP_COMMIT_REQUESTS)));
+        const slice = batch.slice(at, at + MAX_GROUP_COMMIT_REQUESTS);
+        outcomes.push(...await shard.write(slice, writeOptions));
       }
       results.push(outcomes);
       continue;

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
+import { withDeadline } from "../testing/deadline.ts";
 import {
+  createActor,
   MAX_GROUP_COMMIT_REQUESTS,
+  mergeSchemas,
   type MicroshardMsg,
   type MicroshardReplies,
 } from "./microshard_actor.ts";
+import type { Schema } from "./schema.ts";
 
 const MODULE = new URL("./microshard_actor.ts", import.meta.url);
 
@@ -29,7 +33,7 @@ async function withShardActor(
   }
 }
 
-Deno.test("microshard actor: concurrent single writes are group-committed and all answered", async () => {
+Deno.test("microshard actor: concurrent single writes through a worker are all answered and searchable", async () => {
   await withShardActor(async (shard) => {
     const writes = Array.from({ length: 300 }, (_, i) =>
       shard.ask({
@@ -44,11 +48,6 @@ Deno.test("microshard actor: concurrent single writes are group-committed and al
     const outcomes = (await Promise.all(writes)).flat();
     assert.equal(outcomes.length, 300);
     assert.ok(outcomes.every((outcome) => outcome.ok && outcome.result === "created"));
-    const stats = await shard.ask({ type: "stats" });
-    assert.ok(
-      stats.writeBatches < 300,
-      `${stats.writeBatches} batches for 300 writes: no group commit`,
-    );
     const found = await shard.ask({
       type: "search",
       index: "books",
@@ -61,6 +60,58 @@ Deno.test("microshard actor: concurrent single writes are group-committed and al
       title: "book number 299",
       n: 299,
     });
+  });
+});
+
+/**
+ * A shard actor in this isolate whose first write is held after its KV commit until
+ * `release`, so that the writes sent meanwhile queue in its mailbox (group commit).
+ */
+async function withGatedShardActor(
+  fn: (
+    shard: import("../actors/types.ts").ActorRef<MicroshardMsg, MicroshardReplies>,
+    gate: { held: Promise<void>; release: () => void },
+  ) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir();
+  const system = new ActorSystem({ node: "test" });
+  const gate = Promise.withResolvers<void>();
+  const held = Promise.withResolvers<void>();
+  let first = true;
+  const afterKvCommit = () => {
+    if (!first) return;
+    first = false;
+    held.resolve();
+    return gate.promise;
+  };
+  try {
+    const shard = system.spawn(() => createActor({ dir, faults: { afterKvCommit } }), {
+      mailboxCapacity: 1_024,
+    });
+    const heldWithin = withDeadline(held.promise, 10_000, "the first write reached the gate");
+    await fn(shard, { held: heldWithin, release: () => gate.resolve() });
+  } finally {
+    gate.resolve();
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("microshard actor: writes queued behind a running write are committed as one group", async () => {
+  await withGatedShardActor(async (shard, gate) => {
+    const put = (i: number) =>
+      shard.ask({
+        type: "write",
+        requests: [{ op: "put", index: "books", id: `b${i}`, doc: { title: `book ${i}` } }],
+      }, { timeoutMs: 30_000 });
+    const running = put(0);
+    await gate.held;
+    const queued = Array.from({ length: 299 }, (_, i) => put(i + 1));
+    gate.release();
+    const outcomes = [...await running, ...(await Promise.all(queued)).flat()];
+    assert.ok(outcomes.every((outcome) => outcome.ok && outcome.result === "created"));
+    const stats = await shard.ask({ type: "stats" });
+    assert.equal(stats.writeBatches, 2, "the first write, then the 299 queued ones together");
   });
 });
 
@@ -130,4 +181,85 @@ Deno.test("microshard actor: one write of more requests than a group commit take
     });
     assert.equal(result.total, count);
   });
+});
+
+const v1: Schema = { version: 1, fields: { title: { type: "text" } } };
+const v2: Schema = { version: 2, fields: { title: { type: "text" }, year: { type: "i64" } } };
+
+Deno.test("microshard actor: a write carrying a schema creates the index with it; the field is searchable at ack", async () => {
+  await withShardActor(async (shard) => {
+    const [outcome] = await shard.ask({
+      type: "write",
+      requests: [{ op: "put", index: "books", id: "b1", doc: { title: "Rust", year: 2019 } }],
+      schemas: { books: { schema: v2, engine: "orama" } },
+    });
+    assert.equal(outcome?.ok, true);
+    const [info] = await shard.ask({ type: "indexes" });
+    assert.equal(info?.engine, "orama");
+    assert.deepEqual(info?.schema, v2);
+    const found = await shard.ask({
+      type: "search",
+      index: "books",
+      plan: { kind: "range", field: "year", gte: 2019, lte: 2019 },
+      limit: 10,
+      offset: 0,
+    });
+    assert.deepEqual(found.hits.map((hit) => hit.id), ["b1"]);
+  });
+});
+
+Deno.test("microshard actor: a misfit of the carried schema fails with AssertionError by name and writes nothing", async () => {
+  await withShardActor(async (shard) => {
+    const [outcome] = await shard.ask({
+      type: "write",
+      requests: [{ op: "put", index: "books", id: "b1", doc: { title: "x", year: 2019 } }],
+      schemas: { books: { schema: v1, engine: "fts5" } },
+    });
+    assert.equal(!outcome?.ok && outcome?.error.name, "AssertionError");
+    assert.equal(await shard.ask({ type: "get", index: "books", id: "b1" }), null);
+    assert.deepEqual(await shard.ask({ type: "indexes" }), []);
+  });
+});
+
+Deno.test("microshard actor: a group commit checks every message's documents against the merged schemas", async () => {
+  await withGatedShardActor(async (shard, gate) => {
+    const write = (i: number, schema: Schema, doc: Record<string, unknown>) =>
+      shard.ask({
+        type: "write",
+        requests: [{ op: "put", index: "books", id: `b${i}`, doc }],
+        schemas: { books: { schema, engine: "fts5" } },
+      });
+    const running = write(0, v1, { title: "first" });
+    await gate.held;
+    // Queued together: v1, then v2 (with the field it adds), then v1 again.
+    const queued = [
+      write(1, v1, { title: "one" }),
+      write(2, v2, { title: "two", year: 2020 }),
+      write(3, v1, { title: "three" }),
+    ];
+    gate.release();
+    const outcomes = [...await running, ...(await Promise.all(queued)).flat()];
+    assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes));
+    assert.equal((await shard.ask({ type: "stats" })).writeBatches, 2, "one group commit");
+    const [info] = await shard.ask({ type: "indexes" });
+    assert.deepEqual(info?.schema, v2, "the highest version, not downgraded by the later v1");
+    const found = await shard.ask({
+      type: "search",
+      index: "books",
+      plan: { kind: "eq", field: "year", value: 2020 },
+      limit: 10,
+      offset: 0,
+    });
+    assert.deepEqual(found.hits.map((hit) => hit.id), ["b2"]);
+  });
+});
+
+Deno.test("mergeSchemas keeps the highest version per index", () => {
+  const entry = (schema: Schema) => ({ schema, engine: "fts5" as const });
+  assert.equal(mergeSchemas([undefined, undefined]), undefined);
+  assert.deepEqual(
+    mergeSchemas([{ a: entry(v2) }, undefined, { a: entry(v1), b: entry(v1) }]),
+    { a: entry(v2), b: entry(v1) },
+  );
+  assert.deepEqual(mergeSchemas([{ a: entry(v1) }, { a: entry(v2) }]), { a: entry(v2) });
 });

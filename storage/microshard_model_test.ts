@@ -5,7 +5,7 @@
  * search — for both engines.
  */
 import assert from "node:assert/strict";
-import { Microshard, type WriteRequest } from "./microshard.ts";
+import { Microshard, type WriteOutcome, type WriteRequest } from "./microshard.ts";
 import type { EngineName, Plan } from "./search_index.ts";
 import { SeededRandom, testSeed } from "../testing/random.ts";
 
@@ -46,6 +46,89 @@ function modelSearch(model: Model, index: string, plan: Plan): string[] {
   return [...docs].filter(([, entry]) => matches(entry.doc, plan)).map(([id]) => id).sort();
 }
 
+/** A random batch for one index: deletes, invalid documents, puts. */
+function randomBatch(random: SeededRandom, index: string, roll: number): WriteRequest[] {
+  const id = () => `d${random.int(0, 25)}`;
+  const requests: WriteRequest[] = [];
+  const count = roll < 0.3 ? random.int(2, 20) : 1;
+  for (let i = 0; i < count; i++) {
+    const r = random.next();
+    if (r < 0.2) requests.push({ op: "delete", index, id: id() });
+    else if (r < 0.27) {
+      requests.push({ op: "put", index, id: id(), doc: { _reserved: "not allowed" } });
+    } else requests.push({ op: "put", index, id: id(), doc: randomDoc(random) });
+  }
+  return requests;
+}
+
+/** Checks a batch's outcomes against the model, and applies the batch to the model. */
+function applyToModel(
+  model: Model,
+  requests: readonly WriteRequest[],
+  outcomes: readonly WriteOutcome[],
+  where: string,
+): void {
+  requests.forEach((request, i) => {
+    const outcome = outcomes[i]!;
+    let docs = model.get(request.index);
+    const previous = docs?.get(request.id);
+    if (request.op === "delete") {
+      assert.ok(outcome.ok, where);
+      assert.equal(outcome.result, previous === undefined ? "not_found" : "deleted", where);
+      docs?.delete(request.id);
+    } else if ("_reserved" in (request.doc as object)) {
+      assert.equal(outcome.ok, false, `${where}: an invalid document was accepted`);
+    } else {
+      assert.ok(outcome.ok, `${where}: ${JSON.stringify(outcome)}`);
+      const version = (previous?.version ?? 0) + 1;
+      assert.equal(outcome.version, version, where);
+      if (docs === undefined) model.set(request.index, docs = new Map());
+      docs.set(request.id, { doc: request.doc as Doc, version });
+    }
+  });
+}
+
+/** Compares the shard with the model, by id and by search, for every index. */
+async function compareWithModel(
+  shard: Microshard,
+  model: Model,
+  random: SeededRandom,
+  where: string,
+): Promise<void> {
+  for (const name of INDEXES) {
+    const docs = model.get(name) ?? new Map();
+    for (let k = 0; k <= 25; k++) {
+      const stored = await shard.get(name, `d${k}`);
+      const want = docs.get(`d${k}`);
+      assert.deepEqual(
+        stored && { doc: stored.doc, version: stored.version },
+        want,
+        `${where}: ${name}/d${k}`,
+      );
+    }
+    if (!model.has(name)) continue;
+    const word = random.pick(WORDS);
+    const lo = random.int(0, 20);
+    const notWord: Plan = { kind: "not", child: { kind: "term", field: "title", term: word } };
+    const plans: Plan[] = [
+      { kind: "all" },
+      { kind: "term", field: "title", term: word },
+      { kind: "eq", field: "flag", value: random.next() < 0.5 },
+      { kind: "range", field: "n", gte: lo, lt: lo + 5 },
+      { kind: "and", children: [{ kind: "all" }, notWord] },
+    ];
+    for (const plan of plans) {
+      const result = await shard.search(name, plan, { limit: 1_000, offset: 0 });
+      assert.deepEqual(
+        result.hits.map((hit) => hit.id).sort(),
+        modelSearch(model, name, plan),
+        `${where}: ${name} ${JSON.stringify(plan)}`,
+      );
+      assert.equal(result.total, result.hits.length);
+    }
+  }
+}
+
 for (const engine of ["fts5", "orama"] as EngineName[]) {
   Deno.test(`microshard model (${engine}): random operations agree with a plain model`, async () => {
     const random = new SeededRandom(testSeed(`model ${engine}`));
@@ -56,7 +139,6 @@ for (const engine of ["fts5", "orama"] as EngineName[]) {
       for (let step = 0; step < STEPS; step++) {
         const roll = random.next();
         const index = random.pick(INDEXES);
-        const id = () => `d${random.int(0, 25)}`;
         const where = `step ${step} (seed ${random.seed})`;
         if (roll < 0.08) {
           await shard.close();
@@ -65,74 +147,10 @@ for (const engine of ["fts5", "orama"] as EngineName[]) {
           assert.equal(await shard.dropIndex(index), model.has(index), where);
           model.delete(index);
         } else {
-          const requests: WriteRequest[] = [];
-          const count = roll < 0.3 ? random.int(2, 20) : 1;
-          for (let i = 0; i < count; i++) {
-            const r = random.next();
-            if (r < 0.2) requests.push({ op: "delete", index, id: id() });
-            else if (r < 0.27) {
-              requests.push({ op: "put", index, id: id(), doc: { _reserved: "not allowed" } });
-            } else requests.push({ op: "put", index, id: id(), doc: randomDoc(random) });
-          }
-          const outcomes = await shard.write(requests);
-          requests.forEach((request, i) => {
-            const outcome = outcomes[i]!;
-            let docs = model.get(index);
-            const previous = docs?.get(request.id);
-            if (request.op === "delete") {
-              assert.ok(outcome.ok, where);
-              assert.equal(outcome.result, previous === undefined ? "not_found" : "deleted", where);
-              docs?.delete(request.id);
-            } else if ("_reserved" in (request.doc as object)) {
-              assert.equal(outcome.ok, false, `${where}: an invalid document was accepted`);
-            } else {
-              assert.ok(outcome.ok, `${where}: ${JSON.stringify(outcome)}`);
-              const version = (previous?.version ?? 0) + 1;
-              assert.equal(outcome.version, version, where);
-              if (docs === undefined) model.set(index, docs = new Map());
-              docs.set(request.id, { doc: request.doc as Doc, version });
-            }
-          });
+          const requests = randomBatch(random, index, roll);
+          applyToModel(model, requests, await shard.write(requests), where);
         }
-        // Compare by id and by search after every step.
-        for (const name of INDEXES) {
-          const docs = model.get(name) ?? new Map();
-          for (let k = 0; k <= 25; k++) {
-            const stored = await shard.get(name, `d${k}`);
-            const want = docs.get(`d${k}`);
-            assert.deepEqual(
-              stored && { doc: stored.doc, version: stored.version },
-              want,
-              `${where}: ${name}/d${k}`,
-            );
-          }
-          if (!model.has(name)) continue;
-          const word = random.pick(WORDS);
-          const lo = random.int(0, 20);
-          for (
-            const plan of [
-              { kind: "all" },
-              { kind: "term", field: "title", term: word },
-              { kind: "eq", field: "flag", value: random.next() < 0.5 },
-              { kind: "range", field: "n", gte: lo, lt: lo + 5 },
-              {
-                kind: "and",
-                children: [{ kind: "all" }, {
-                  kind: "not",
-                  child: { kind: "term", field: "title", term: word },
-                }],
-              },
-            ] as Plan[]
-          ) {
-            const result = await shard.search(name, plan, { limit: 1_000, offset: 0 });
-            assert.deepEqual(
-              result.hits.map((hit) => hit.id).sort(),
-              modelSearch(model, name, plan),
-              `${where}: ${name} ${JSON.stringify(plan)}`,
-            );
-            assert.equal(result.total, result.hits.length);
-          }
-        }
+        await compareWithModel(shard, model, random, where);
       }
     } finally {
       await shard.close();

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { Microshard } from "./microshard.ts";
+import { withDeadline } from "../testing/deadline.ts";
+import type { Schema } from "./schema.ts";
 import type { EngineName, Plan } from "./search_index.ts";
 
 async function withShard(
@@ -317,34 +319,54 @@ Deno.test("microshard: one batch writes the same id twice in order", async () =>
 });
 
 Deno.test("microshard: reads run beside a write batch instead of waiting for it", async () => {
-  await withShard(async (_dir, open) => {
-    const shard = await open();
+  const dir = await Deno.makeTempDir();
+  // The gate holds a write batch inside the store's queue, after its KV commit and before
+  // its index apply: reads that answered meanwhile did not wait for it.
+  const gate = Promise.withResolvers<void>();
+  const held = Promise.withResolvers<void>();
+  let armed = false;
+  const afterKvCommit = () => {
+    if (!armed) return;
+    armed = false;
+    held.resolve();
+    return gate.promise;
+  };
+  const shard = await Microshard.open({ dir, faults: { afterKvCommit } });
+  try {
     await shard.write([{ op: "put", index: "books", id: "first", doc: { title: "early bird" } }]);
-    const batch = Array.from({ length: 3_000 }, (_, i) => ({
+    armed = true;
+    let answered = false;
+    const batch = Array.from({ length: 100 }, (_, i) => ({
       op: "put" as const,
       index: "books",
       id: `d${i}`,
-      doc: { title: `document number ${i}`, body: "lorem ipsum ".repeat(20) },
+      doc: { title: `document number ${i}` },
     }));
-    const order: string[] = [];
-    const writing = shard.write(batch).then(() => order.push("write"));
-    const reading = Promise.all([
-      shard.get("books", "first").then((doc) => {
-        assert.equal(doc?.doc.title, "early bird");
-        order.push("get");
-      }),
-      shard.search("books", term("title", "bird"), { limit: 10, offset: 0 }).then((result) => {
-        assert.deepEqual(result.hits.map((hit) => hit.id), ["first"]);
-        order.push("search");
-      }),
-    ]);
-    await Promise.all([writing, reading]);
-    assert.deepEqual(order.slice(0, 2).sort(), ["get", "search"], `order: ${order.join(", ")}`);
-    assert.equal(
-      (await shard.search("books", term("title", "number"), { limit: 0, offset: 0 })).total,
-      3_000,
+    const writing = shard.write(batch).then((outcomes) => {
+      answered = true;
+      return outcomes;
+    });
+    await withDeadline(held.promise, 10_000, "the write batch reached the gate");
+    const [doc, found] = await withDeadline(
+      Promise.all([
+        shard.get("books", "first"),
+        shard.search("books", term("title", "bird"), { limit: 10, offset: 0 }),
+      ]),
+      10_000,
+      "reads answered while a write batch is held",
     );
-  });
+    assert.equal(doc?.doc.title, "early bird");
+    assert.deepEqual(found.hits.map((hit) => hit.id), ["first"]);
+    assert.equal(answered, false, "the write was still held when the reads answered");
+    gate.resolve();
+    assert.ok((await writing).every((outcome) => outcome.ok));
+    const total = await shard.search("books", term("title", "number"), { limit: 0, offset: 0 });
+    assert.equal(total.total, 100);
+  } finally {
+    gate.resolve();
+    await shard.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("microshard: a read racing updates of a large document sees one whole version", async () => {
@@ -354,13 +376,27 @@ Deno.test("microshard: a read racing updates of a large document sees one whole 
     const big = (v: number) => ({ v, text: `v${v} `.repeat(40_000) });
     await shard.write([{ op: "put", index: "big", id: "doc", doc: big(0) }]);
     const seen = new Set<number>();
+    const waiting = new Map<number, () => void>();
+    const seenVersion = (v: number) =>
+      seen.has(v) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(v, resolve));
     let writing = true;
+    // Each update waits until a reader has seen it, so every version is read while the next
+    // update replaces its blob: the readers race the writer on every version.
     const writer = (async () => {
-      for (let v = 1; v <= 40; v++) {
-        const [outcome] = await shard.write([{ op: "put", index: "big", id: "doc", doc: big(v) }]);
-        assert.ok(outcome?.ok);
+      try {
+        for (let v = 1; v <= 40; v++) {
+          const [outcome] = await shard.write([{
+            op: "put",
+            index: "big",
+            id: "doc",
+            doc: big(v),
+          }]);
+          assert.ok(outcome?.ok);
+          await withDeadline(seenVersion(v), 10_000, `a reader saw version ${v}`);
+        }
+      } finally {
+        writing = false;
       }
-      writing = false;
     })();
     const reader = async () => {
       while (writing) {
@@ -368,10 +404,11 @@ Deno.test("microshard: a read racing updates of a large document sees one whole 
         const doc = read!.doc as { v: number; text: string };
         assert.equal(doc.text, `v${doc.v} `.repeat(40_000), "a torn document");
         seen.add(doc.v);
+        waiting.get(doc.v)?.();
       }
     };
     await Promise.all([writer, reader(), reader(), reader(), reader()]);
-    assert.ok(seen.size >= 2, `reads saw only versions ${[...seen]}`);
+    for (let v = 1; v <= 40; v++) assert.ok(seen.has(v), `version ${v} was never read`);
   });
 });
 
@@ -462,3 +499,96 @@ for (const engine of ["fts5", "orama"] as const) {
     }
   });
 }
+
+const booksV1: Schema = { version: 1, fields: { title: { type: "text" } } };
+const booksV2: Schema = {
+  version: 2,
+  fields: { title: { type: "text" }, tag: { type: "string" }, year: { type: "i64" } },
+};
+
+Deno.test("microshard: a carried schema creates the index with its engine; its fields are searchable at ack", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const [created] = await shard.write(
+      [{ op: "put", index: "books", id: "b1", doc: { title: "Rust in Action" } }],
+      { schemas: { books: { schema: booksV1, engine: "orama" } } },
+    );
+    assert.equal(created?.ok, true);
+    const [info] = shard.indexes();
+    assert.equal(info?.engine, "orama");
+    assert.deepEqual(info?.schema, booksV1, "the carried schema, not one planned by the shard");
+    assert.deepEqual(await ids(shard, "books", term("title", "rust")), ["b1"]);
+    // A newer carried schema with new fields extends the index in the same batch.
+    const [extended] = await shard.write(
+      [{ op: "put", index: "books", id: "b2", doc: { title: "Go", tag: "lang", year: 2015 } }],
+      { schemas: { books: { schema: booksV2, engine: "orama" } } },
+    );
+    assert.equal(extended?.ok, true);
+    assert.deepEqual(shard.indexes()[0]?.schema, booksV2);
+    assert.deepEqual(await ids(shard, "books", { kind: "eq", field: "tag", value: "lang" }), [
+      "b2",
+    ]);
+    assert.deepEqual(
+      await ids(shard, "books", { kind: "range", field: "year", gte: 2000, lt: 2020 }),
+      ["b2"],
+    );
+  });
+});
+
+Deno.test("microshard: an older carried schema does not downgrade the shard's newer one", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    await shard.write(
+      [{ op: "put", index: "books", id: "b1", doc: { title: "Zig", tag: "lang", year: 2016 } }],
+      { schemas: { books: { schema: booksV2, engine: "fts5" } } },
+    );
+    const outcomes = await shard.write(
+      [
+        { op: "put", index: "books", id: "b2", doc: { title: "Old client" } },
+        // Fits the shard's own (newer) schema, though not the carried one.
+        { op: "put", index: "books", id: "b3", doc: { title: "Newer", tag: "x" } },
+      ],
+      { schemas: { books: { schema: booksV1, engine: "fts5" } } },
+    );
+    assert.ok(outcomes.every((outcome) => outcome.ok), JSON.stringify(outcomes));
+    assert.deepEqual(shard.indexes()[0]?.schema, booksV2);
+    assert.deepEqual(await ids(shard, "books", { kind: "eq", field: "tag", value: "x" }), ["b3"]);
+    await shard.close();
+    const reopened = await open();
+    assert.deepEqual(reopened.indexes()[0]?.schema, booksV2, "the KV metadata kept v2 too");
+  });
+});
+
+Deno.test("microshard: a document that does not fit the carried schema fails with AssertionError and writes nothing", async () => {
+  await withShard(async (_dir, open) => {
+    const shard = await open();
+    const carried = { schemas: { books: { schema: booksV1, engine: "fts5" as const } } };
+    // Alone: nothing is written, not even the index.
+    const [alone] = await shard.write(
+      [{ op: "put", index: "books", id: "b1", doc: { title: "x", pages: 10 } }],
+      carried,
+    );
+    assert.equal(!alone?.ok && alone?.error.name, "AssertionError");
+    assert.match(!alone?.ok ? alone!.error.message : "", /"pages" \(i64\) is not in the schema/);
+    assert.deepEqual(shard.indexes(), []);
+    const seq = shard.seq;
+    // Beside a fitting document: only the misfit fails; the shard evolves nothing.
+    const outcomes = await shard.write([
+      { op: "put", index: "books", id: "b2", doc: { title: "fits" } },
+      { op: "put", index: "books", id: "b3", doc: { title: 42 } },
+    ], carried);
+    assert.equal(outcomes[0]?.ok, true);
+    assert.equal(!outcomes[1]?.ok && outcomes[1]?.error.name, "AssertionError");
+    assert.match(!outcomes[1]?.ok ? outcomes[1]!.error.message : "", /expects text, got 42/);
+    assert.equal(shard.seq, seq + 1, "one change committed");
+    assert.equal(await shard.get("books", "b1"), undefined);
+    assert.equal(await shard.get("books", "b3"), undefined);
+    assert.deepEqual(shard.indexes()[0]?.schema, booksV1);
+    // Without a carried schema the shard plans and evolves as before.
+    const [evolved] = await shard.write([
+      { op: "put", index: "books", id: "b1", doc: { title: "x", pages: 10 } },
+    ]);
+    assert.equal(evolved?.ok, true);
+    assert.equal(shard.indexes()[0]?.schema.fields.pages?.type, "i64");
+  });
+});

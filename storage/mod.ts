@@ -26,20 +26,26 @@
  */
 
 export {
+  type CarriedSchema,
+  type CarriedSchemas,
   DEFAULT_MAX_DOCUMENT_BYTES,
   type IndexInfo,
   Microshard,
+  type MicroshardFaults,
   type MicroshardOptions,
   type RecoveryReport,
   type ShardHit,
   type ShardSearchResult,
   type StoredDocument,
+  type WriteOptions,
   type WriteOutcome,
   type WriteRequest,
 } from "./microshard.ts";
 export {
   createActor as createMicroshardActor,
+  MAX_GROUP_COMMIT_MESSAGES,
   MAX_GROUP_COMMIT_REQUESTS,
+  mergeSchemas,
   type MicroshardMsg,
   type MicroshardReplies,
 } from "./microshard_actor.ts";
@@ -65,6 +71,7 @@ export {
   FIELD_TYPES,
   type FieldDef,
   type FieldType,
+  findMisfit,
   flatten,
   MAX_DEPTH,
   MAX_FIELDS,
@@ -75,6 +82,7 @@ export {
   thumbprint,
 } from "./schema.ts";
 export {
+  AssertionError,
   DocumentTooLargeError,
   IndexNotFoundError,
   InvalidInputError,

@@ -36,8 +36,19 @@ import type {
 import { tokenize } from "./tokenizer.ts";
 import { compareHits } from "./hit_order.ts";
 import { expandFuzzy } from "./edit_distance.ts";
-import { MAX_FACET_VALUES_PER_SHARD, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
-import { MAX_FACET_VALUE_LENGTH } from "./fts5_index.ts";
+import {
+  MAX_FACET_VALUE_LENGTH,
+  MAX_FACET_VALUES_PER_SHARD,
+  MAX_FUZZY_EXPANSIONS,
+} from "./search_index.ts";
+
+/**
+ * The estimate of the bytes a document takes here, per part: a base, per UTF-16 unit of its
+ * id and of its tokenized text, per token (its set entry), per non-text value.
+ */
+const ESTIMATED_BYTES = { docBase: 64, perIdUnit: 2, perTextUnit: 4, perToken: 8, perValue: 16 };
+/** Orama's own structures, as a multiple of the terms and values kept here (see memoryBytes). */
+const ORAMA_BYTES_PER_KEPT_BYTE = 4;
 
 interface StoredDoc {
   /** Terms per text field. */
@@ -140,7 +151,7 @@ export class OramaIndex implements SearchIndex {
       const terms = new Map<string, Set<string>>();
       const texts = new Map<string, string>();
       const values = new Map<string, PlanValue[]>();
-      let bytes = 64 + op.id.length * 2;
+      let bytes = ESTIMATED_BYTES.docBase + op.id.length * ESTIMATED_BYTES.perIdUnit;
       for (const value of op.values) {
         if (value.type === "text") {
           const tokens = value.values.flatMap((text) => tokenize(String(text)));
@@ -150,10 +161,11 @@ export class OramaIndex implements SearchIndex {
           // Elements of text arrays (tags) are also kept whole, for facets.
           const whole = value.values.map(String).filter((v) => v.length <= MAX_FACET_VALUE_LENGTH);
           if (this.#textArrays.has(value.path) && whole.length > 0) values.set(value.path, whole);
-          bytes += text.length * 4 + tokens.length * 8;
+          bytes += text.length * ESTIMATED_BYTES.perTextUnit +
+            tokens.length * ESTIMATED_BYTES.perToken;
         } else if (value.type !== "json") {
           values.set(value.path, [...value.values]);
-          bytes += 16 * value.values.length;
+          bytes += ESTIMATED_BYTES.perValue * value.values.length;
         }
       }
       const doc: StoredDoc = { terms, texts, values, bytes };
@@ -213,35 +225,14 @@ export class OramaIndex implements SearchIndex {
           for (const term of terms) if (term.startsWith(plan.prefix)) return true;
           return false;
         });
-      case "fuzzy": {
-        const expansions = expandFuzzy(
-          plan.term,
-          plan.distance,
-          this.#vocabulary(plan.field),
-          MAX_FUZZY_EXPANSIONS,
-        );
-        if (expansions.length === 0) return new Set();
-        return this.#text(
-          plan.field,
-          expansions,
-          scores,
-          weight,
-          (terms) => expansions.some((t) => terms.has(t)),
-        );
-      }
+      case "fuzzy":
+        return this.#fuzzy(plan, scores, weight);
       case "ids":
         return new Set(plan.ids.filter((id) => this.#docs.has(id)));
       case "eq":
         return this.#filter(plan.field, (value) => value === plan.value);
       case "range":
-        return this.#filter(plan.field, (value) => {
-          if (typeof value === "boolean") return false;
-          if (plan.gt !== undefined && !(value > plan.gt)) return false;
-          if (plan.gte !== undefined && !(value >= plan.gte)) return false;
-          if (plan.lt !== undefined && !(value < plan.lt)) return false;
-          if (plan.lte !== undefined && !(value <= plan.lte)) return false;
-          return typeof value === typeof (plan.gt ?? plan.gte ?? plan.lt ?? plan.lte ?? value);
-        });
+        return this.#filter(plan.field, (value) => inRange(plan, value));
       case "and": {
         let result: Set<string> | undefined;
         for (const child of plan.children) {
@@ -269,6 +260,19 @@ export class OramaIndex implements SearchIndex {
         return matched;
       }
     }
+  }
+
+  /** A fuzzy leaf: its expansions against the vocabulary, matched as terms. */
+  #fuzzy(
+    plan: Extract<Plan, { kind: "fuzzy" }>,
+    scores: Map<string, number>,
+    weight: number,
+  ): Set<string> {
+    const vocabulary = this.#vocabulary(plan.field);
+    const expansions = expandFuzzy(plan.term, plan.distance, vocabulary, MAX_FUZZY_EXPANSIONS);
+    if (expansions.length === 0) return new Set();
+    const accept = (terms: Set<string>) => expansions.some((t) => terms.has(t));
+    return this.#text(plan.field, expansions, scores, weight, accept);
   }
 
   /** Terms of the index, in one field or in every text field. */
@@ -365,8 +369,9 @@ export class OramaIndex implements SearchIndex {
 
   memoryBytes(): number {
     // Orama's structures are several times the terms they hold (measured ~1.4 GB for
-    // 126k dictionary entries); estimate them as 4× the terms and values kept here.
-    return this.#bytes * 5;
+    // 126k dictionary entries); estimate them as 4× the terms and values kept here, which
+    // count once more themselves.
+    return this.#bytes * (1 + ORAMA_BYTES_PER_KEPT_BYTE);
   }
 
   close(): void {
@@ -409,4 +414,14 @@ export function phraseMatches(
     }
   }
   return false;
+}
+
+/** Whether a value lies in a range's bounds (of the same type as the bounds). */
+function inRange(plan: Extract<Plan, { kind: "range" }>, value: PlanValue): boolean {
+  if (typeof value === "boolean") return false;
+  if (plan.gt !== undefined && !(value > plan.gt)) return false;
+  if (plan.gte !== undefined && !(value >= plan.gte)) return false;
+  if (plan.lt !== undefined && !(value < plan.lt)) return false;
+  if (plan.lte !== undefined && !(value <= plan.lte)) return false;
+  return typeof value === typeof (plan.gt ?? plan.gte ?? plan.lt ?? plan.lte ?? value);
 }

@@ -93,11 +93,15 @@ function looksLikeDate(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}/.test(value) && parseDate(value) !== undefined;
 }
 
+/** Longest string quoted whole in an error message, in UTF-16 units. */
+const DESCRIBED_STRING_CHARS = 40;
+
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    const long = value.length > DESCRIBED_STRING_CHARS;
+    return JSON.stringify(long ? `${value.slice(0, DESCRIBED_STRING_CHARS)}…` : value);
   }
   if (typeof value === "object") return "an object";
   return String(value);
@@ -184,6 +188,26 @@ export function planSchema(schema: Schema, docs: readonly unknown[]): SchemaPlan
   }
   if (fields === undefined) return { schema, errors };
   return { schema: { version: schema.version + 1, fields }, errors };
+}
+
+/**
+ * Why a document does not fit a schema as it is — a value the schema cannot hold, or a field
+ * (or a widening) it lacks — or `undefined` when it fits without changing the schema.
+ */
+export function findMisfit(schema: Schema, doc: unknown): SchemaError | undefined {
+  const plan = planSchema(schema, [doc]);
+  if (plan.errors[0] !== undefined) return plan.errors[0];
+  if (plan.schema === schema) return undefined;
+  const path = Object.keys(plan.schema.fields)
+    .find((path) => schema.fields[path]?.type !== plan.schema.fields[path]!.type)!;
+  const needed = plan.schema.fields[path]!.type;
+  const known = schema.fields[path];
+  return new SchemaError(
+    known === undefined
+      ? `field "${path}" (${needed}) is not in the schema`
+      : `field "${path}" is ${known.type} in the schema; the document needs ${needed}`,
+    path,
+  );
 }
 
 function walk(

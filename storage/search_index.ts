@@ -123,6 +123,9 @@ export type FacetCounts =
     readonly buckets: ReadonlyArray<{ from?: number; to?: number; count: number }>;
   };
 
+/** Longest element of a text array kept whole for facets, in characters (both engines). */
+export const MAX_FACET_VALUE_LENGTH = 256;
+
 /** Most distinct values a shard reports per facet (the merge sums them across shards). */
 export const MAX_FACET_VALUES_PER_SHARD = 1_000;
 

@@ -1,0 +1,101 @@
+/**
+ * An index's life in one microshard: created or extended by declared fields (`configure`),
+ * or by new metadata a write batch commits (`adoptMeta`), and dropped with its documents,
+ * engine and files (`dropIndex`; recovery finishes an interrupted drop).
+ *
+ * @module
+ */
+
+import { indexPath, openEngine, rebuildEngine } from "./_engines.ts";
+import type { ShardState } from "./_shard_state.ts";
+import { InvalidInputError } from "./errors.ts";
+import { removeDatabaseFiles } from "./fts5_index.ts";
+import type { IndexMeta } from "./kv_layout.ts";
+import { validateIndexName } from "./names.ts";
+import { declareFields, EMPTY_SCHEMA, type Schema } from "./schema.ts";
+import { type EngineName, ENGINES } from "./search_index.ts";
+
+/** What `configure` takes: declared fields, the engine of a new index, a description. */
+export interface IndexConfig {
+  readonly fields?: ReadonlyArray<{ name: string; type: string }>;
+  readonly engine?: string;
+  readonly description?: string;
+}
+
+/**
+ * Creates an index or extends its schema with declared fields, and commits its metadata.
+ * The engine is chosen when the index is created; naming another one later is refused.
+ */
+export async function configureIndex(
+  state: ShardState,
+  index: string,
+  config: IndexConfig,
+): Promise<IndexMeta> {
+  validateIndexName(index);
+  if (config.engine !== undefined && !ENGINES.includes(config.engine as EngineName)) {
+    throw new InvalidInputError(`Unknown engine "${config.engine}": use ${ENGINES.join(" or ")}`);
+  }
+  const existing = state.indexes.get(index)?.meta;
+  if (existing !== undefined && config.engine !== undefined && config.engine !== existing.engine) {
+    throw new InvalidInputError(
+      `Index "${index}" uses the ${existing.engine} engine; the engine is chosen when an index is created`,
+    );
+  }
+  const base = existing ?? {
+    name: index,
+    engine: (config.engine as EngineName | undefined) ?? state.defaultEngine,
+    schema: EMPTY_SCHEMA,
+  };
+  let schema: Schema;
+  try {
+    schema = declareFields(base.schema, config.fields ?? []);
+  } catch (error) {
+    throw new InvalidInputError((error as Error).message);
+  }
+  const meta: IndexMeta = {
+    ...base,
+    schema,
+    ...(config.description === undefined ? {} : { description: config.description }),
+  };
+  await state.store.setIndexMeta(meta);
+  await adoptMeta(state, meta);
+  return meta;
+}
+
+/**
+ * Installs committed index metadata and brings its engine along: a new index's engine
+ * starts empty at the shard's sequence number; an engine that cannot take the new schema
+ * in place is rebuilt from KV.
+ */
+export async function adoptMeta(state: ShardState, meta: IndexMeta): Promise<void> {
+  const open = state.indexes.get(meta.name);
+  if (open === undefined) {
+    const engine = openEngine(state.dir, meta);
+    engine.reset(meta.schema, state.seq);
+    state.indexes.set(meta.name, { meta, engine });
+    return;
+  }
+  open.meta = meta;
+  if (open.engine.updateSchema(meta.schema) === "rebuild") await rebuildEngine(state, meta.name);
+}
+
+/** Deletes an index: its documents, its engine and its files. Returns whether it existed. */
+export async function dropIndex(state: ShardState, index: string): Promise<boolean> {
+  validateIndexName(index);
+  const meta = await state.store.indexMeta(index);
+  if (meta === undefined) return false;
+  // Marked first: a crash from here on is finished by the next open.
+  await state.store.setIndexMeta({ ...meta, dropping: true });
+  await finishDrop(state, index);
+  return true;
+}
+
+/** Removes a dropping index's engine, files and documents, then its metadata. */
+export async function finishDrop(state: ShardState, index: string): Promise<void> {
+  const open = state.indexes.get(index);
+  state.indexes.delete(index);
+  if (open !== undefined) open.engine.destroy();
+  else removeDatabaseFiles(indexPath(state.dir, index));
+  await state.store.deleteDocuments(index);
+  await state.store.deleteIndexMeta(index);
+}

@@ -1,0 +1,88 @@
+/**
+ * A microshard's reads: a document by id, a page of search hits with their documents, the
+ * list of its indexes. Each calls its engine before its first `await`, so that it can run
+ * beside the write queue (see `Microshard`).
+ *
+ * @module
+ */
+
+import type { ShardState } from "./_shard_state.ts";
+import type { IndexInfo, ShardHit, ShardSearchResult, StoredDocument } from "./_shard_types.ts";
+import { IndexNotFoundError } from "./errors.ts";
+import { compareHits } from "./hit_order.ts";
+import { validateDocId, validateIndexName } from "./names.ts";
+import type { FacetSpec, Plan, SearchOptions } from "./search_index.ts";
+
+/** Options of a shard search: a page, sort keys, facets. */
+export type ShardSearchOptions = SearchOptions & { readonly facets?: readonly FacetSpec[] };
+
+/** Reads a document by id; `undefined` when absent. */
+export async function readDocument(
+  state: ShardState,
+  index: string,
+  id: string,
+): Promise<StoredDocument | undefined> {
+  validateIndexName(index);
+  validateDocId(id);
+  const header = await state.store.header(index, id);
+  if (header === undefined) return undefined;
+  return { id, version: header.version, doc: await state.store.body(header) };
+}
+
+/** Runs a plan on one index and returns a page of hits with their documents. */
+export async function searchShard(
+  state: ShardState,
+  index: string,
+  plan: Plan,
+  options: ShardSearchOptions,
+): Promise<ShardSearchResult> {
+  const open = state.indexes.get(index);
+  if (open === undefined) throw new IndexNotFoundError(index);
+  const facetSpecs = options.facets ?? [];
+  if (plan.kind === "ids" && (options.sort ?? []).length === 0 && facetSpecs.length === 0) {
+    return await idsFromKv(state, index, plan.ids, options);
+  }
+  const result = open.engine.search(plan, options);
+  const facets = facetSpecs.length === 0 ? undefined : open.engine.facets(plan, facetSpecs);
+  const headers = await state.store.headers(index, result.hits.map((hit) => hit.id));
+  const hits: ShardHit[] = [];
+  for (const hit of result.hits) {
+    const header = headers.get(hit.id);
+    if (header === undefined) continue;
+    hits.push({ ...hit, version: header.version, doc: await state.store.body(header) });
+  }
+  return facets === undefined
+    ? { total: result.total, hits }
+    : { total: result.total, hits, facets };
+}
+
+/** `id:value` alone is answered from KV, without the search index. */
+async function idsFromKv(
+  state: ShardState,
+  index: string,
+  ids: readonly string[],
+  page: SearchOptions,
+): Promise<ShardSearchResult> {
+  const headers = await state.store.headers(index, [...new Set(ids)]);
+  const hits: ShardHit[] = [];
+  for (const [id, header] of headers) {
+    hits.push({ id, score: 0, version: header.version, doc: await state.store.body(header) });
+  }
+  hits.sort((a, b) => compareHits(a, b, [])); // all scores are 0: by id
+  return {
+    total: hits.length,
+    hits: hits.slice(page.offset, page.offset + Math.max(page.limit, 0)),
+  };
+}
+
+/** The indexes of a shard. */
+export function indexInfos(state: ShardState): IndexInfo[] {
+  return [...state.indexes.values()].map(({ meta, engine }) => ({
+    name: meta.name,
+    engine: meta.engine,
+    schema: meta.schema,
+    ...(meta.description === undefined ? {} : { description: meta.description }),
+    documentCount: engine.count(),
+    memoryBytes: engine.memoryBytes(),
+  }));
+}

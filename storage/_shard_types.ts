@@ -1,0 +1,127 @@
+/**
+ * The public types of a microshard, re-exported by `microshard.ts` (where callers import
+ * them from).
+ *
+ * @module
+ */
+
+import type { SerializedError } from "../actors/errors.ts";
+import type { Schema } from "./schema.ts";
+import type { EngineName, FacetCounts, Hit } from "./search_index.ts";
+
+/** Default largest document, in bytes of UTF-8 JSON. */
+export const DEFAULT_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/** Default number of change-log entries written between two attempts to prune the log. */
+export const DEFAULT_PRUNE_EVERY_ENTRIES = 1_000;
+
+/** Fault injection for crash and gating tests: called between steps of the pipeline. */
+export interface MicroshardFaults {
+  /**
+   * After a KV atomic operation of a write batch committed, before the index applies it. A
+   * returned promise holds the batch (inside the shard's exclusive queue) until it settles.
+   */
+  readonly afterKvCommit?: () => void | Promise<void>;
+  /** After a read found a document's header, before it reads the document's blob. */
+  readonly beforeBlobRead?: () => Promise<void>;
+  /** Before an engine applies operations (a write batch's or a catch-up's); may throw. */
+  readonly beforeIndexApply?: (index: string) => void;
+}
+
+/** Options of `Microshard.open`. */
+export interface MicroshardOptions {
+  /** The shard's directory: `kv.sqlite` and `indexes/`. */
+  readonly dir: string;
+  /** Largest document accepted, in bytes; 16 MiB by default. */
+  readonly maxDocumentBytes?: number;
+  /** Writes are refused once the indexes hold more than this in memory; none by default. */
+  readonly memoryLimitBytes?: number;
+  /** The engine of indexes created without one; `fts5` by default. */
+  readonly defaultEngine?: EngineName;
+  /** Change-log entries kept before pruning is attempted; 1000 by default. */
+  readonly pruneEveryEntries?: number;
+  /** Fault injection for crash tests: called between steps of the write pipeline. */
+  readonly faults?: MicroshardFaults;
+}
+
+/** One write in a batch. */
+export type WriteRequest =
+  | {
+    readonly op: "put";
+    readonly index: string;
+    readonly id: string;
+    readonly doc: unknown;
+  }
+  | { readonly op: "delete"; readonly index: string; readonly id: string };
+
+/** The outcome of one write. */
+export type WriteOutcome =
+  | {
+    readonly ok: true;
+    readonly id: string;
+    readonly result: "created" | "updated" | "deleted" | "not_found";
+    readonly version: number;
+  }
+  | { readonly ok: false; readonly id: string; readonly error: SerializedError };
+
+/** An index's schema and engine as the node planned them, carried by a write batch. */
+export interface CarriedSchema {
+  readonly schema: Schema;
+  readonly engine: EngineName;
+}
+
+/** Per index, the schema the node planned for a batch. */
+export type CarriedSchemas = Readonly<Record<string, CarriedSchema>>;
+
+/** Options of `Microshard.write`. */
+export interface WriteOptions {
+  /**
+   * The schemas the node planned for this batch, per index. For an index named here the
+   * shard does not plan or evolve: it adopts the carried schema when it is newer than its
+   * own (creating the index with its engine when missing; an existing index keeps its
+   * engine, chosen when it was created), keeps its own when that is newer,
+   * and only checks each document against the schema it uses — a document that does not fit
+   * fails with `AssertionError` (the caller's mistake). Indexes not named here are planned
+   * and evolved by the shard itself.
+   */
+  readonly schemas?: CarriedSchemas;
+}
+
+/** A stored document. */
+export interface StoredDocument {
+  readonly id: string;
+  readonly version: number;
+  readonly doc: Record<string, unknown>;
+}
+
+/** A page of search results with their documents. */
+export interface ShardSearchResult {
+  readonly total: number;
+  readonly hits: ReadonlyArray<ShardHit>;
+  /** Facet counts, in the order asked, when facets were asked for. */
+  readonly facets?: FacetCounts[];
+}
+
+/** A hit with its document. */
+export interface ShardHit extends Hit {
+  readonly doc: Record<string, unknown>;
+  readonly version: number;
+}
+
+/** What a microshard tells about one index. */
+export interface IndexInfo {
+  readonly name: string;
+  readonly engine: EngineName;
+  readonly schema: Schema;
+  readonly description?: string;
+  readonly documentCount: number;
+  readonly memoryBytes: number;
+}
+
+/** What recovery did when the shard opened. */
+export interface RecoveryReport {
+  readonly replayedEntries: number;
+  readonly rebuiltIndexes: string[];
+  readonly removedBlobs: number;
+  readonly durationMs: number;
+}

@@ -1,0 +1,423 @@
+/**
+ * Planning a write batch, as pure functions (no KV, no engine): validate every request,
+ * refuse puts past the memory limit, decide each index's schema (planned and evolved here,
+ * or carried by the node and only checked), and stage the changes with their versions,
+ * sequence numbers and KV mutations. `Microshard.write` runs them in this order, reading
+ * the previous headers from KV between planning and staging, then commits what they staged.
+ *
+ * @module
+ */
+
+import { serializeError } from "../actors/errors.ts";
+import type { CarriedSchema, CarriedSchemas, WriteOutcome, WriteRequest } from "./_shard_types.ts";
+import {
+  AssertionError,
+  DocumentTooLargeError,
+  InvalidInputError,
+  MemoryLimitError,
+} from "./errors.ts";
+import {
+  chunk,
+  CHUNK_BYTES,
+  type DocHeader,
+  type IndexMeta,
+  INLINE_MAX_BYTES,
+  keys,
+  MAX_BYTES_PER_ATOMIC,
+  type Mutation,
+} from "./kv_layout.ts";
+import { validateDocId, validateIndexName } from "./names.ts";
+import { EMPTY_SCHEMA, findMisfit, flatten, type IndexedValue, planSchema } from "./schema.ts";
+import type { EngineName } from "./search_index.ts";
+import { garbageMark, NUMBER_VALUE_BYTES } from "./_document_store.ts";
+
+/** Bytes budgeted for a document header beside its inline body. */
+export const HEADER_BASE_BYTES = 64;
+/** Bytes budgeted for a change-log entry beside its id. */
+export const LOG_ENTRY_BASE_BYTES = 40;
+/** Most bytes a UTF-16 code unit of an id takes in UTF-8. */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+/** Blob chunks written per atomic operation (the byte budget over the chunk size). */
+export const BLOB_CHUNKS_PER_ATOMIC = Math.floor(MAX_BYTES_PER_ATOMIC / CHUNK_BYTES);
+
+/** A request the pipeline refused, and why. */
+export interface Failure {
+  readonly request: number;
+  readonly error: Error;
+}
+
+/** Positions of requests, grouped per index, in request order. */
+export type IndexGroups = ReadonlyMap<string, readonly number[]>;
+
+/** What validation leaves: the valid requests per index, the put bodies, the refusals. */
+export interface ValidatedBatch {
+  readonly groups: IndexGroups;
+  /** Per valid put (by position), its document as UTF-8 JSON. */
+  readonly bodies: ReadonlyMap<number, Uint8Array>;
+  readonly failures: readonly Failure[];
+}
+
+/** A change staged by the write pipeline. */
+export interface Change {
+  readonly request: number;
+  readonly index: string;
+  readonly id: string;
+  readonly seq: number;
+  readonly version: number;
+  /** The new header; `undefined` for a delete. */
+  readonly header: DocHeader | undefined;
+  /** What commits in the change's atomic operation: header, log entry, garbage mark. */
+  readonly mutations: Mutation[];
+  /** Blob chunks written (in operations of their own) before the header. */
+  readonly blobWrites: Mutation[][];
+  /** The blob the change leaves unreferenced. */
+  readonly garbageBlob?: { readonly id: string; readonly chunks: number };
+  /** The document's indexed values (puts only). */
+  readonly values?: IndexedValue[];
+}
+
+const encoder = new TextEncoder();
+
+/** Checks every request's index name, id and size; groups the valid ones per index. */
+export function validateRequests(
+  requests: readonly WriteRequest[],
+  options: { readonly maxDocumentBytes: number },
+): ValidatedBatch {
+  const groups = new Map<string, number[]>();
+  const bodies = new Map<number, Uint8Array>();
+  const failures: Failure[] = [];
+  requests.forEach((request, i) => {
+    try {
+      validateIndexName(request.index);
+      validateDocId(request.id);
+      if (request.op === "put") {
+        const body = encoder.encode(JSON.stringify(request.doc));
+        if (body.length > options.maxDocumentBytes) {
+          throw new DocumentTooLargeError(
+            `Document "${request.id}" is ${body.length} bytes; at most ${options.maxDocumentBytes} are allowed`,
+          );
+        }
+        bodies.set(i, body);
+      }
+      const group = groups.get(request.index);
+      if (group === undefined) groups.set(request.index, [i]);
+      else group.push(i);
+    } catch (error) {
+      failures.push({ request: i, error: error as Error });
+    }
+  });
+  return { groups, bodies, failures };
+}
+
+/** Refuses every put once the indexes hold more than the memory limit. */
+export function refuseOverMemory(
+  bodies: ReadonlyMap<number, Uint8Array>,
+  memory: { readonly usedBytes: number; readonly limitBytes: number | undefined },
+): Failure[] {
+  const { usedBytes, limitBytes } = memory;
+  if (limitBytes === undefined || usedBytes <= limitBytes) return [];
+  const error = new MemoryLimitError(
+    `The indexes hold ${usedBytes} bytes, over the limit of ${limitBytes}; writes are refused`,
+  );
+  return [...bodies.keys()].map((request) => ({ request, error }));
+}
+
+/** The groups without the requests that failed. */
+export function withoutFailures(groups: IndexGroups, failures: readonly Failure[]): IndexGroups {
+  if (failures.length === 0) return groups;
+  const failed = new Set(failures.map((failure) => failure.request));
+  const live = new Map<string, number[]>();
+  for (const [index, positions] of groups) {
+    const kept = positions.filter((i) => !failed.has(i));
+    if (kept.length > 0) live.set(index, kept);
+  }
+  return live;
+}
+
+/** What {@linkcode planIndexes} takes. */
+export interface IndexPlanInput {
+  readonly requests: readonly WriteRequest[];
+  /** The live requests per index. */
+  readonly groups: IndexGroups;
+  /** The shard's current metadata of an index. */
+  readonly current: (index: string) => IndexMeta | undefined;
+  readonly defaultEngine: EngineName;
+  /** Schemas the node planned for this batch. */
+  readonly schemas?: CarriedSchemas | undefined;
+}
+
+/** Per index, the metadata the batch writes with (the current object when unchanged). */
+export interface IndexPlan {
+  readonly metas: ReadonlyMap<string, IndexMeta>;
+  readonly failures: readonly Failure[];
+}
+
+/**
+ * Decides each index's schema for the batch: indexes the batch carries a schema for are
+ * checked against it ({@linkcode checkCarried}), the others are planned and evolved once
+ * ({@linkcode evolveIndex}). An index without a live write gets no metadata.
+ */
+export function planIndexes(input: IndexPlanInput): IndexPlan {
+  const metas = new Map<string, IndexMeta>();
+  const failures: Failure[] = [];
+  for (const [index, positions] of input.groups) {
+    const carried = input.schemas?.[index];
+    const planned = carried === undefined
+      ? evolveIndex(input, index, positions)
+      : checkCarried(input, index, positions, carried);
+    failures.push(...planned.failures);
+    if (planned.meta !== undefined) metas.set(index, planned.meta);
+  }
+  return { metas, failures };
+}
+
+interface PlannedIndex {
+  readonly meta?: IndexMeta;
+  readonly failures: readonly Failure[];
+}
+
+/** Plans one index's schema from its documents: new fields make one new version. */
+export function evolveIndex(
+  input: IndexPlanInput,
+  index: string,
+  positions: readonly number[],
+): PlannedIndex {
+  const current = input.current(index);
+  const puts = positions.filter((i) => input.requests[i]!.op === "put");
+  if (current === undefined && puts.length === 0) return { failures: [] };
+  const base: IndexMeta = current ??
+    { name: index, engine: input.defaultEngine, schema: EMPTY_SCHEMA };
+  const plan = planSchema(base.schema, puts.map((i) => documentOf(input.requests[i]!)));
+  const failures: Failure[] = [];
+  plan.errors.forEach((error, k) => {
+    if (error === undefined) return;
+    const i = puts[k]!;
+    const message = `Cannot write document "${input.requests[i]!.id}" to index "${index}"`;
+    failures.push({ request: i, error: new InvalidInputError(`${message}: ${error.message}`) });
+  });
+  if (current === undefined && failures.length === puts.length) return { failures };
+  const unchanged = plan.schema === base.schema && current !== undefined;
+  return { meta: unchanged ? current : { ...base, schema: plan.schema }, failures };
+}
+
+/**
+ * Checks one index's documents against the schema the node planned: the carried one when it
+ * is newer than the shard's (adopted; a missing index is created with its engine), else the
+ * shard's own (the node serializes schema changes, so a newer schema holds every older
+ * one). A document that does not fit fails with `AssertionError`; nothing is evolved.
+ */
+export function checkCarried(
+  input: IndexPlanInput,
+  index: string,
+  positions: readonly number[],
+  carried: CarriedSchema,
+): PlannedIndex {
+  const current = input.current(index);
+  const adopt = current === undefined || carried.schema.version > current.schema.version;
+  const schema = adopt ? carried.schema : current.schema;
+  const failures: Failure[] = [];
+  for (const i of positions) {
+    const request = input.requests[i]!;
+    if (request.op !== "put") continue;
+    const misfit = findMisfit(schema, request.doc);
+    if (misfit === undefined) continue;
+    const error = new AssertionError(
+      `Cannot write document "${request.id}" to index "${index}": it does not fit schema version ${schema.version} (the write carried a planned schema, so its caller should have refused the document): ${misfit.message}`,
+    );
+    failures.push({ request: i, error });
+  }
+  if (failures.length === positions.length) return { failures };
+  if (!adopt) return { meta: current, failures };
+  return { meta: { ...(current ?? { name: index, engine: carried.engine }), schema }, failures };
+}
+
+function documentOf(request: WriteRequest): unknown {
+  return request.op === "put" ? request.doc : undefined;
+}
+
+/** The key under which staging tracks a document's latest header. */
+export function documentKey(index: string, id: string): string {
+  return `${index}\u0000${id}`;
+}
+
+/** What {@linkcode stageChanges} takes. */
+export interface StageInput {
+  readonly requests: readonly WriteRequest[];
+  /** The live requests per index (after planning). */
+  readonly groups: IndexGroups;
+  readonly metas: ReadonlyMap<string, IndexMeta>;
+  readonly bodies: ReadonlyMap<number, Uint8Array>;
+  /** The documents' headers before the batch, by {@linkcode documentKey}. */
+  readonly headers: ReadonlyMap<string, DocHeader>;
+  /** The shard's last sequence number before the batch. */
+  readonly seq: number;
+  /** Makes a new blob id; random UUIDs by default. */
+  readonly newBlobId?: () => string;
+}
+
+/** The staged changes in request order, and the deletes of documents that do not exist. */
+export interface StagedBatch {
+  readonly changes: readonly Change[];
+  readonly notFound: readonly number[];
+}
+
+/**
+ * Stages the live requests in request order: each change gets the next sequence number and
+ * the version after the document's latest one (a batch may write one id several times).
+ */
+export function stageChanges(input: StageInput): StagedBatch {
+  const latest = new Map<string, DocHeader | undefined>(input.headers);
+  const changes: Change[] = [];
+  const notFound: number[] = [];
+  let seq = input.seq;
+  for (const i of [...input.groups.values()].flat().sort((a, b) => a - b)) {
+    const request = input.requests[i]!;
+    const key = documentKey(request.index, request.id);
+    const previous = latest.get(key);
+    if (request.op === "delete" && previous === undefined) {
+      notFound.push(i);
+      continue;
+    }
+    const change = request.op === "delete"
+      ? stageDelete(i, request, previous!, ++seq)
+      : stagePut(input, i, request, previous, ++seq);
+    changes.push(change);
+    latest.set(key, change.header);
+  }
+  return { changes, notFound };
+}
+
+function stageDelete(
+  i: number,
+  request: WriteRequest,
+  previous: DocHeader,
+  seq: number,
+): Change {
+  const { index, id } = request;
+  const garbage = garbageOf(previous);
+  return {
+    request: i,
+    index,
+    id,
+    seq,
+    version: previous.version + 1,
+    header: undefined,
+    mutations: [
+      { type: "delete", key: keys.doc(index, id) },
+      logMutation(seq, index, id),
+      ...garbage.mutations,
+    ],
+    blobWrites: [],
+    ...(garbage.blob === undefined ? {} : { garbageBlob: garbage.blob }),
+  };
+}
+
+function stagePut(
+  input: StageInput,
+  i: number,
+  request: Extract<WriteRequest, { op: "put" }>,
+  previous: DocHeader | undefined,
+  seq: number,
+): Change {
+  const { index, id } = request;
+  const meta = input.metas.get(index);
+  if (meta === undefined) throw new AssertionError(`index "${index}" was not planned`);
+  const body = input.bodies.get(i)!;
+  const version = (previous?.version ?? 0) + 1;
+  const stored = body.length <= INLINE_MAX_BYTES
+    ? { header: { version, seq, body }, blobWrites: [], mutations: [] }
+    : stageBlob(body, version, seq, input.newBlobId ?? (() => crypto.randomUUID()));
+  const garbage = garbageOf(previous);
+  const headerBytes = HEADER_BASE_BYTES + (stored.header.body?.length ?? 0);
+  return {
+    request: i,
+    index,
+    id,
+    seq,
+    version,
+    header: stored.header,
+    mutations: [
+      ...stored.mutations,
+      { type: "set", key: keys.doc(index, id), value: stored.header, bytes: headerBytes },
+      logMutation(seq, index, id),
+      ...garbage.mutations,
+    ],
+    blobWrites: stored.blobWrites,
+    ...(garbage.blob === undefined ? {} : { garbageBlob: garbage.blob }),
+    values: flatten(meta.schema, request.doc as Record<string, unknown>),
+  };
+}
+
+/**
+ * A document over the inline limit: its chunks go in operations of their own, marked
+ * `pending` until the header's commit (which removes the mark); recovery removes a pending
+ * blob, so the document is wholly present or wholly absent.
+ */
+function stageBlob(body: Uint8Array, version: number, seq: number, newBlobId: () => string) {
+  const blobId = newBlobId();
+  const chunks = chunk(body);
+  const header: DocHeader = {
+    version,
+    seq,
+    blob: { id: blobId, chunks: chunks.length, bytes: body.length },
+  };
+  const blobWrites: Mutation[][] = [];
+  for (let at = 0; at < chunks.length; at += BLOB_CHUNKS_PER_ATOMIC) {
+    const group: Mutation[] = chunks.slice(at, at + BLOB_CHUNKS_PER_ATOMIC).map((bytes, k) => ({
+      type: "set",
+      key: keys.blobChunk(blobId, at + k),
+      value: bytes,
+      bytes: bytes.length,
+    }));
+    if (at === 0) {
+      group.push({
+        type: "set",
+        key: keys.pending(blobId),
+        value: chunks.length,
+        bytes: NUMBER_VALUE_BYTES,
+      });
+    }
+    blobWrites.push(group);
+  }
+  const mutations: Mutation[] = [{ type: "delete", key: keys.pending(blobId) }];
+  return { header, blobWrites, mutations };
+}
+
+/** The change-log mutation of one change. */
+function logMutation(seq: number, index: string, id: string): Mutation {
+  return {
+    type: "set",
+    key: keys.log(seq),
+    value: { index, id },
+    bytes: LOG_ENTRY_BASE_BYTES + id.length * MAX_UTF8_BYTES_PER_UNIT,
+  };
+}
+
+/** The blob a change leaves unreferenced, and the mutation that marks it as garbage. */
+function garbageOf(previous: DocHeader | undefined): {
+  blob?: { id: string; chunks: number };
+  mutations: Mutation[];
+} {
+  if (previous?.blob === undefined) return { mutations: [] };
+  const blob = { id: previous.blob.id, chunks: previous.blob.chunks };
+  return { blob, mutations: [garbageMark(blob)] };
+}
+
+/** The answer to a committed and indexed change. */
+export function changeOutcome(change: Change): WriteOutcome {
+  if (change.header === undefined) {
+    return { ok: true, id: change.id, result: "deleted", version: change.version };
+  }
+  const result = change.version === 1 ? "created" : "updated";
+  return { ok: true, id: change.id, result, version: change.version };
+}
+
+/** The answer to a delete of a document that does not exist. */
+export function notFoundOutcome(id: string): WriteOutcome {
+  return { ok: true, id, result: "not_found", version: 0 };
+}
+
+/** The answer to a refused or failed request. */
+export function failureOutcome(id: string, error: unknown): WriteOutcome {
+  return { ok: false, id: String(id), error: serializeError(error) };
+}
