@@ -14,6 +14,9 @@ import { hostname } from "node:os";
 import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
 import { withLimits } from "./http/limits.ts";
+import { AuthMetrics } from "./http/auth.ts";
+import { KeyStore } from "./security/key_store.ts";
+import { exposureProblem } from "./security/host_check.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { startNode } from "./node/start.ts";
 import { nodeSamples } from "./node/metrics.ts";
@@ -28,7 +31,7 @@ import { clusterWiring, startCluster, type StartedCluster } from "./cluster/star
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
-import { ConfigError, loadConfig } from "./config/config.ts";
+import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
 import { runCommand } from "./client/commands.ts";
 import { progressBar, repl, stdinLines } from "./client/repl.ts";
@@ -96,6 +99,11 @@ async function serve(args: string[]): Promise<number> {
   }
   const port = config.network.http.port;
   const dataDir = config.storage.data_paths[0]!;
+  const http = await httpSecurity(config, dataDir);
+  if (typeof http === "string") {
+    console.error(`cameodb: ${http}`);
+    return 2;
+  }
   const nodeId = await loadNodeId(dataDir);
   const nodeName = config.node.label === "" ? hostname() : config.node.label;
   const system = new ActorSystem({
@@ -156,6 +164,7 @@ async function serve(args: string[]): Promise<number> {
     };
   };
   const metrics = new HttpMetrics();
+  const authMetrics = new AuthMetrics();
   const server = await startServer(
     withLimits(
       metrics.wrap(createHandler({
@@ -163,14 +172,22 @@ async function serve(args: string[]): Promise<number> {
         database,
         nodeId,
         metrics: async () =>
-          metrics.render(
-            await nodeSamples(
+          metrics.render([
+            ...authMetrics.samples(),
+            ...await nodeSamples(
               database,
               cluster === undefined ? undefined : () => cluster!.health(),
             ),
-          ),
+          ]),
       }, {
         log: (error) => log.error("request failed:", error),
+        security: {
+          masterKey: config.security.master_key,
+          keys: http.keys,
+          allowedHosts: config.network.http.allowed_hosts,
+          metrics: authMetrics,
+          log: (line) => log.warn(line),
+        },
         maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
         batchSize: config.storage.default_batch_size,
       })),
@@ -183,6 +200,7 @@ async function serve(args: string[]): Promise<number> {
     {
       hostname: config.network.http.bind_address,
       port,
+      ...(http.tls === undefined ? {} : { tls: http.tls }),
     },
   );
   let signals = 0;
@@ -204,7 +222,7 @@ async function serve(args: string[]): Promise<number> {
       port: clusterConfig.port,
       seeds: clusterConfig.seed_nodes,
       psk: clusterConfig.psk,
-      http: `http://${server.hostname}:${server.port}`,
+      http: `${server.scheme}://${server.hostname}:${server.port}`,
       bootCheckAfterMs: config.search.broadcast_timeout_secs * 1000,
       log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
     });
@@ -217,11 +235,14 @@ async function serve(args: string[]): Promise<number> {
   // Signals are handled before the banner says we listen. The banner goes to stdout
   // (scripts and tests read the address from it); logs go to stderr.
   console.log(
-    `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
+    `CameoDB ${VERSION} listening on ${server.scheme}://${server.hostname}:${server.port} ` +
       `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${orchestrator.shardCount} shards, ` +
       `${orchestrator.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
   );
-  log.debug("configuration", config);
+  log.debug("configuration", {
+    ...config,
+    security: { master_key: config.security.master_key === "" ? "" : "(set)" },
+  });
   await server.finished;
   if (cluster !== undefined) {
     log.info("HTTP closed; leaving the cluster");
@@ -233,6 +254,37 @@ async function serve(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGTERM", onSignal);
   console.log("CameoDB stopped");
   return 0;
+}
+
+/**
+ * The HTTP start-up checks: a non-loopback bind needs a master key; the TLS files are read; the
+ * key store is opened. A string is the one line to print before exiting with status 2.
+ */
+async function httpSecurity(
+  config: Config,
+  dataDir: string,
+): Promise<{ keys: KeyStore; tls?: { cert: string; key: string } } | string> {
+  const http = config.network.http;
+  const exposed = exposureProblem(http.bind_address, config.security.master_key);
+  if (exposed !== undefined) return exposed;
+  let tls: { cert: string; key: string } | undefined;
+  if (http.tls_cert_file !== "") {
+    try {
+      tls = {
+        cert: await Deno.readTextFile(http.tls_cert_file),
+        key: await Deno.readTextFile(http.tls_key_file),
+      };
+    } catch (error) {
+      return `cannot read the TLS certificate or key: ${(error as Error).message}`;
+    }
+  }
+  try {
+    await Deno.mkdir(dataDir, { recursive: true });
+    const keys = await KeyStore.open(dataDir);
+    return tls === undefined ? { keys } : { keys, tls };
+  } catch (error) {
+    return `cannot open the API keys in ${dataDir}: ${(error as Error).message}`;
+  }
 }
 
 async function client(args: string[]): Promise<number> {
