@@ -33,7 +33,7 @@ import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
 import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
-import { runCommand } from "./client/commands.ts";
+import { type Connection, runCommand } from "./client/commands.ts";
 import { progressBar, repl, stdinLines } from "./client/repl.ts";
 
 const USAGE = `CameoDB ${VERSION}
@@ -50,9 +50,10 @@ Usage:
                                    join a cluster over libp2p (see README "Running a cluster")
   cameodb generate-config          print a commented default configuration
   cameodb check-config [-c FILE]   report unknown keys and bad values, with their line
-  cameodb client [-i] [--connect URL] [COMMAND ...]
+  cameodb client [-i] [--connect URL] [--api-key KEY] [--ca-file PEM] [COMMAND ...]
                                    the client (default http://127.0.0.1:9480): with a command, run it
-                                   and exit; without, or with -i, interactive ("help" lists commands)
+                                   and exit; without, or with -i, interactive ("help" lists commands);
+                                   the key may come from CAMEODB_API_KEY; --ca-file trusts a CA (https)
   cameodb help                     this text
 `;
 
@@ -297,13 +298,28 @@ async function client(args: string[]): Promise<number> {
       yes: { type: "boolean" },
       "batch-size": { type: "string" },
       id: { type: "string" },
+      "api-key": { type: "string" },
+      "ca-file": { type: "string" },
+      actions: { type: "string" },
+      indexes: { type: "string" },
+      description: { type: "string" },
+      "expires-at": { type: "string" },
     },
   });
-  if (values.interactive === true || positionals.length === 0) return await repl(values.connect);
+  const connection = await clientConnection(values["api-key"], values["ca-file"]);
+  if (typeof connection === "string") {
+    console.error(`cameodb: ${connection}`);
+    return 2;
+  }
+  if (values.interactive === true || positionals.length === 0) {
+    return await repl(values.connect, connection);
+  }
   const words = [...positionals];
   if (values.yes === true) words.push("--yes");
-  if (values["batch-size"] !== undefined) words.push("--batch-size", values["batch-size"]);
-  if (values.id !== undefined) words.push("--id", values.id);
+  for (const flag of ["batch-size", "id", "actions", "indexes", "description", "expires-at"]) {
+    const value = values[flag as keyof typeof values];
+    if (typeof value === "string") words.push(`--${flag}`, value);
+  }
   const encoder = new TextEncoder();
   const result = await runCommand(words, values.connect, {
     out: (line) => console.log(line),
@@ -320,8 +336,28 @@ async function client(args: string[]): Promise<number> {
         );
       }
     },
-  });
+  }, connection);
   return result.code;
+}
+
+/** The client's key (`--api-key`, else `CAMEODB_API_KEY`) and CA file; a string is a problem. */
+async function clientConnection(
+  apiKey: string | undefined,
+  caFile: string | undefined,
+): Promise<Connection | string> {
+  const key = apiKey ?? Deno.env.get("CAMEODB_API_KEY");
+  let httpClient: Deno.HttpClient | undefined;
+  if (caFile !== undefined) {
+    try {
+      httpClient = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(caFile)] });
+    } catch (error) {
+      return `cannot use the CA file ${caFile}: ${(error as Error).message}`;
+    }
+  }
+  return {
+    ...(key === undefined || key === "" ? {} : { apiKey: key }),
+    ...(httpClient === undefined ? {} : { httpClient }),
+  };
 }
 
 async function checkConfig(args: string[]): Promise<number> {
