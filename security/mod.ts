@@ -17,7 +17,7 @@ export {
   matchesPattern,
 } from "./actions.ts";
 export { KeyRequestError, type SecurityErrorName } from "./errors.ts";
-export { hostAllowed, hostName, isLoopbackAddress, exposureProblem } from "./host_check.ts";
+export { exposureProblem, hostAllowed, hostName, isLoopbackAddress } from "./host_check.ts";
 export { type KeyRequest, parseKeyRequest } from "./key_request.ts";
 export {
   constantTimeEqual,
