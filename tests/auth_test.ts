@@ -118,11 +118,15 @@ async function send(
 ): Promise<HttpAnswer> {
   const headers: Record<string, string> = {};
   if (key !== undefined) headers.authorization = `Bearer ${key}`;
-  if (sample.contentType !== undefined) headers["content-type"] = sample.contentType;
+  if (sample.contentType !== undefined && method !== "GET" && method !== "DELETE") {
+    headers["content-type"] = sample.contentType;
+  }
   const response = await fetch(`${base}${sample.path}`, {
     method,
     headers,
-    ...(sample.body === undefined ? {} : { body: sample.body }),
+    ...(sample.body === undefined || method === "GET" || method === "DELETE"
+      ? {}
+      : { body: sample.body }),
     ...(init.client === undefined ? {} : { client: init.client }),
   });
   const text = await response.text();
@@ -533,6 +537,9 @@ Deno.test({
         "/CN=localhost",
         "-addext",
         "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        // An end-entity certificate (not a CA) that trusts itself: rustls refuses a CA as a leaf.
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
         "-keyout",
         `${dir}/key.pem`,
         "-out",
