@@ -153,15 +153,14 @@ export class AccessControl {
    */
   authenticate(request: Request, isOpen: boolean): Response | undefined {
     const { masterKey, allowedHosts, keys } = this.#options;
-    if (
-      (masterKey === "" || allowedHosts.length > 0) &&
-      !hostAllowed(request.headers.get("host"), allowedHosts)
-    ) {
+    // HTTP/2 has no Host header: its :authority is in the URL Deno.serve builds.
+    const host = request.headers.get("host") ?? new URL(request.url).host;
+    if ((masterKey === "" || allowedHosts.length > 0) && !hostAllowed(host, allowedHosts)) {
       return this.refuse(
         request,
         403,
         "host_not_allowed",
-        `Host "${request.headers.get("host") ?? ""}" is not served: only localhost, ` +
+        `Host "${host.slice(0, 100)}" is not served: only localhost, ` +
           "127.0.0.1, [::1] and network.http.allowed_hosts are",
       );
     }
