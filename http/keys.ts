@@ -10,7 +10,7 @@ import { HttpError, json } from "./errors.ts";
 import { type Route, route } from "./router.ts";
 import { readJson } from "./api.ts";
 import { type Grant, grantCovers } from "../security/actions.ts";
-import { KeyRequestError } from "../security/errors.ts";
+import { KeyRequestError, KeyStorageError } from "../security/errors.ts";
 import { parseKeyRequest } from "../security/key_request.ts";
 import type { KeyStore } from "../security/key_store.ts";
 
@@ -26,15 +26,7 @@ export function keyRoutes(
   return [
     route("POST", "/_keys", async (request) => {
       const body = await readJson(request, MAX_KEY_REQUEST_BYTES);
-      let wanted;
-      try {
-        wanted = parseKeyRequest(body, now());
-      } catch (error) {
-        if (error instanceof KeyRequestError) {
-          throw new HttpError(400, "Bad request", error.message);
-        }
-        throw error;
-      }
+      const wanted = await mapErrors(() => Promise.resolve(parseKeyRequest(body, now())));
       const grant = options.grantOf(request);
       if (grant !== null && !grantCovers(grant, wanted)) {
         throw new HttpError(
@@ -43,15 +35,8 @@ export function keyRoutes(
           "a key can only create keys with no more actions and indexes than its own",
         );
       }
-      try {
-        const { key, info } = await store.create(wanted);
-        return json({ ...info, key }, 201);
-      } catch (error) {
-        if (error instanceof KeyRequestError) {
-          throw new HttpError(400, "Bad request", error.message);
-        }
-        throw error;
-      }
+      const { key, info } = await mapErrors(() => store.create(wanted));
+      return json({ ...info, key }, 201);
     }),
     route("GET", "/_keys", () => {
       const keys = store.list();
@@ -63,10 +48,23 @@ export function keyRoutes(
       return json(info);
     }),
     route("DELETE", "/_keys/:id", async (_request, params) => {
-      if (!(await store.delete(params.id!))) throw notFound(params.id!);
+      if (!(await mapErrors(() => store.delete(params.id!)))) throw notFound(params.id!);
       return json({ deleted: true, id: params.id });
     }),
   ];
+}
+
+/** The key store's errors as HTTP errors: `KeyRequestError` 400, `KeyStorageError` 507. */
+async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof KeyRequestError) throw new HttpError(400, "Bad request", error.message);
+    if (error instanceof KeyStorageError) {
+      throw new HttpError(507, "Insufficient storage", error.message);
+    }
+    throw error;
+  }
 }
 
 function notFound(id: string): HttpError {

@@ -1,5 +1,5 @@
 /**
- * The error of the key store, with a stable `name`.
+ * The errors of the key store, each with a stable `name`.
  *
  * @module
  */
@@ -9,5 +9,10 @@ export class KeyRequestError extends Error {
   override readonly name = "KeyRequestError";
 }
 
+/** The key file could not be written (a full or read-only disk); HTTP 507. */
+export class KeyStorageError extends Error {
+  override readonly name = "KeyStorageError";
+}
+
 /** The names of the key store's errors. */
-export type SecurityErrorName = "KeyRequestError";
+export type SecurityErrorName = "KeyRequestError" | "KeyStorageError";

@@ -13,7 +13,7 @@
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Action, Grant } from "./actions.ts";
-import { KeyRequestError } from "./errors.ts";
+import { KeyRequestError, KeyStorageError } from "./errors.ts";
 import type { KeyRequest } from "./key_request.ts";
 
 /** Most keys a node holds. */
@@ -141,7 +141,10 @@ export class KeyStore {
     return this.#keys.size;
   }
 
-  /** Creates a key; resolves once it is on disk, with the key (shown only now). */
+  /**
+   * Creates a key; resolves once it is on disk, with the key (shown only now). Throws
+   * `KeyRequestError` past `MAX_KEYS`, `KeyStorageError` when the file cannot be written.
+   */
   async create(request: KeyRequest): Promise<{ key: string; info: KeyInfo }> {
     if (this.#keys.size >= MAX_KEYS) {
       throw new KeyRequestError(`a node holds at most ${MAX_KEYS} keys; delete some first`);
@@ -156,16 +159,34 @@ export class KeyStore {
       created_at: new Date(this.#now()).toISOString(),
       hash: sha256Hex(key),
     };
-    await this.apply({ type: "put", key: stored });
+    try {
+      await this.apply({ type: "put", key: stored });
+    } catch (error) {
+      // Not on disk: not created. (The id is new, so no tombstone is needed.)
+      this.#keys.delete(stored.id);
+      this.#byHash.delete(stored.hash);
+      throw new KeyStorageError(`the key was not created: ${(error as Error).message}`);
+    }
     this.#onChange?.({ type: "put", key: stored });
     return { key, info: info(stored) };
   }
 
-  /** Deletes a key; resolves false when there was none. Refused at once, then written. */
+  /**
+   * Deletes a key; resolves false when there was none. It is refused at once, then the file is
+   * written (`KeyStorageError` when that fails).
+   */
   async delete(id: string): Promise<boolean> {
     if (!this.#keys.has(id)) return false;
-    await this.apply({ type: "delete", id });
+    const written = this.apply({ type: "delete", id });
     this.#onChange?.({ type: "delete", id });
+    try {
+      await written;
+    } catch (error) {
+      throw new KeyStorageError(
+        `the key is refused from now on but its deletion is not on disk (it would be valid ` +
+          `again after a restart; delete it again): ${(error as Error).message}`,
+      );
+    }
     return true;
   }
 

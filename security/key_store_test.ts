@@ -64,3 +64,19 @@ Deno.test("security: a peer's store converges through apply(); a deleted key nev
   assert.equal(b.check(key).ok, false);
   assert.deepEqual(b.snapshot().deleted, [info.id]);
 });
+
+Deno.test("security: a key that cannot be written is not created", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = await KeyStore.open(dir);
+    await Deno.mkdir(`${dir}/keys.json.tmp`); // the temporary file cannot be opened
+    await assert.rejects(
+      store.create({ ...request, actions: ["search"] }),
+      (error: Error) => error.name === "KeyStorageError",
+    );
+    assert.equal(store.size, 0);
+    assert.deepEqual(store.list(), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

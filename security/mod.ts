@@ -16,7 +16,7 @@ export {
   MASTER_GRANT,
   matchesPattern,
 } from "./actions.ts";
-export { KeyRequestError, type SecurityErrorName } from "./errors.ts";
+export { KeyRequestError, KeyStorageError, type SecurityErrorName } from "./errors.ts";
 export { exposureProblem, hostAllowed, hostName, isLoopbackAddress } from "./host_check.ts";
 export { type KeyRequest, parseKeyRequest } from "./key_request.ts";
 export {
