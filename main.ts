@@ -363,9 +363,14 @@ async function clientConnection(
 async function checkConfig(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } } });
   try {
-    const { file } = await loadConfig(
+    const { config, file } = await loadConfig(
       values.config === undefined ? {} : { flags: { config: values.config } },
     );
+    const exposed = exposureProblem(config.network.http.bind_address, config.security.master_key);
+    if (exposed !== undefined) {
+      console.error(`${file ?? "configuration"}: ${exposed}`);
+      return 1;
+    }
     console.log(`configuration ok (${file ?? "no file found: defaults"})`);
     return 0;
   } catch (error) {
