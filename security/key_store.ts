@@ -228,7 +228,19 @@ export class KeyStore {
     return this.#persist();
   }
 
-  /** The whole key set, for a peer to apply (each key a `put`, each deleted id a `delete`). */
+  /**
+   * Merges a peer's whole key set (its deletions first, then its keys, never one deleted here or
+   * there) and writes the file once.
+   */
+  applySnapshot(snapshot: KeySnapshot): Promise<void> {
+    for (const id of snapshot.deleted) this.#remove(id);
+    for (const key of snapshot.keys) {
+      if (!this.#deleted.includes(key.id)) this.#put(key);
+    }
+    return this.#persist();
+  }
+
+  /** The whole key set, for a peer's {@linkcode KeyStore.applySnapshot}. */
   snapshot(): KeySnapshot {
     return { keys: [...this.#keys.values()], deleted: [...this.#deleted] };
   }

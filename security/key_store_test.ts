@@ -80,3 +80,20 @@ Deno.test("security: a key that cannot be written is not created", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("security: merging a snapshot keeps both sides' keys and both sides' deletions", async () => {
+  const a = await KeyStore.open(undefined);
+  const b = await KeyStore.open(undefined);
+  const fromA = await a.create({ ...request, actions: ["search"] });
+  const fromB = await b.create({ ...request, actions: ["search"] });
+  const goneOnB = await b.create({ ...request, actions: ["search"] });
+  await a.applySnapshot(b.snapshot());
+  await b.delete(goneOnB.info.id);
+  await b.applySnapshot(a.snapshot()); // a still holds goneOnB: b's deletion wins
+  await a.applySnapshot(b.snapshot());
+  for (const store of [a, b]) {
+    assert.equal(store.check(fromA.key).ok, true);
+    assert.equal(store.check(fromB.key).ok, true);
+    assert.equal(store.check(goneOnB.key).ok, false);
+  }
+});
