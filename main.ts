@@ -203,7 +203,13 @@ async function serve(args: string[]): Promise<number> {
       port,
       ...(http.tls === undefined ? {} : { tls: http.tls }),
     },
-  );
+  ).catch(async (error: Error) => {
+    // A port in use, an unreadable certificate: one line, not a stack trace.
+    console.error(`cameodb: cannot serve HTTP: ${error.message}`);
+    await system.shutdown();
+    return undefined;
+  });
+  if (server === undefined) return 2;
   let signals = 0;
   const onSignal = () => {
     signals++;

@@ -32,7 +32,9 @@ export type RouteRule =
   /** One of `anyOf` on the index named by the route's `:index`. */
   | { readonly kind: "index"; readonly anyOf: readonly Action[] }
   /** Any valid key; the answer's `indexes` are cut to those the key covers. */
-  | { readonly kind: "listing" };
+  | { readonly kind: "listing" }
+  /** The master key only: what a route without a rule gets. */
+  | { readonly kind: "master" };
 
 /** The rule of every route, by `METHOD pattern`. */
 export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
@@ -207,7 +209,7 @@ export class AccessControl {
 
   /** Wraps a route's handler with its rule. */
   guard(route: Route): Route {
-    const rule = ROUTE_RULES[ruleKey(route)] ?? { kind: "node", action: "*" };
+    const rule: RouteRule = ROUTE_RULES[ruleKey(route)] ?? { kind: "master" };
     return {
       ...route,
       handler: async (request, params) => {
@@ -233,6 +235,9 @@ export class AccessControl {
     caller: Grant,
     params: Record<string, string | undefined>,
   ): Response | undefined {
+    if (rule.kind === "master" && caller !== MASTER_GRANT) {
+      return this.refuse(request, 403, "missing_action", "this route is for the master key only");
+    }
     if (rule.kind === "node" && !hasAction(caller, rule.action)) {
       return this.refuse(
         request,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHandler, type Health } from "./handler.ts";
-import { AuthMetrics } from "./auth.ts";
+import { AccessControl, AuthMetrics } from "./auth.ts";
+import { route } from "./router.ts";
 import { KeyStore } from "../security/key_store.ts";
 
 const health: Health = {
@@ -71,4 +72,25 @@ Deno.test("http: without a master key only loopback and allowed Host headers are
   for (const host of ["evil.example", "127.0.0.1.evil.example", "db.example.evil", "10.0.0.1"]) {
     assert.equal(await status(host), 403, host);
   }
+});
+
+Deno.test("http: a route without a rule is served to the master key only", async () => {
+  const keys = await KeyStore.open(undefined);
+  const access = new AccessControl({ masterKey: MASTER, keys, allowedHosts: [] });
+  const guarded = access.guard(route("GET", "/_new_thing", () => new Response("secret")));
+  const { key } = await keys.create({
+    description: "",
+    actions: ["*"],
+    indexes: ["*"],
+    expires_at: null,
+  });
+  const status = async (token: string) => {
+    const request = new Request("http://localhost/_new_thing", {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const refused = access.authenticate(request, false);
+    return refused?.status ?? (await guarded.handler(request, {})).status;
+  };
+  assert.equal(await status(key), 403, "even a key with every action");
+  assert.equal(await status(MASTER), 200);
 });
