@@ -246,9 +246,15 @@ async function serve(args: string[]): Promise<number> {
       `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${orchestrator.shardCount} shards, ` +
       `${orchestrator.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
   );
+  // Secrets are never logged.
+  const hidden = (secret: string) => secret === "" ? "" : "(set)";
   log.debug("configuration", {
     ...config,
-    security: { master_key: config.security.master_key === "" ? "" : "(set)" },
+    network: {
+      ...config.network,
+      cluster: { ...config.network.cluster, psk: hidden(config.network.cluster.psk) },
+    },
+    security: { master_key: hidden(config.security.master_key) },
   });
   await server.finished;
   if (cluster !== undefined) {
