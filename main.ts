@@ -14,6 +14,9 @@ import { hostname } from "node:os";
 import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
 import { withLimits } from "./http/limits.ts";
+import { AuthMetrics } from "./http/auth.ts";
+import { KeyStore } from "./security/key_store.ts";
+import { exposureProblem } from "./security/host_check.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { startNode } from "./node/start.ts";
 import { nodeSamples } from "./http/node_samples.ts";
@@ -30,9 +33,9 @@ import { clusterWiring, startCluster, type StartedCluster } from "./cluster/star
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
-import { ConfigError, loadConfig } from "./config/config.ts";
+import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
-import { runCommand } from "./client/commands.ts";
+import { type Connection, runCommand } from "./client/commands.ts";
 import { progressBar, repl, stdinLines } from "./client/repl.ts";
 
 const USAGE = `CameoDB ${VERSION}
@@ -49,9 +52,10 @@ Usage:
                                    join a cluster over libp2p (see README "Running a cluster")
   cameodb generate-config          print a commented default configuration
   cameodb check-config [-c FILE]   report unknown keys and bad values, with their line
-  cameodb client [-i] [--connect URL] [COMMAND ...]
+  cameodb client [-i] [--connect URL] [--api-key KEY] [--ca-file PEM] [COMMAND ...]
                                    the client (default http://127.0.0.1:9480): with a command, run it
-                                   and exit; without, or with -i, interactive ("help" lists commands)
+                                   and exit; without, or with -i, interactive ("help" lists commands);
+                                   the key may come from CAMEODB_API_KEY; --ca-file trusts a CA (https)
   cameodb help                     this text
 `;
 
@@ -98,6 +102,11 @@ async function serve(args: string[]): Promise<number> {
   }
   const port = config.network.http.port;
   const dataDir = config.storage.data_paths[0]!;
+  const http = await httpSecurity(config, dataDir);
+  if (typeof http === "string") {
+    console.error(`cameodb: ${http}`);
+    return 2;
+  }
   const nodeId = await loadNodeId(dataDir);
   const nodeName = config.node.label === "" ? hostname() : config.node.label;
   const system = new ActorSystem({
@@ -161,6 +170,7 @@ async function serve(args: string[]): Promise<number> {
     };
   };
   const metrics = new HttpMetrics();
+  const authMetrics = new AuthMetrics();
   const server = await startServer(
     withLimits(
       metrics.wrap(createHandler({
@@ -168,14 +178,22 @@ async function serve(args: string[]): Promise<number> {
         database,
         nodeId,
         metrics: async () =>
-          metrics.render(
-            await nodeSamples(
+          metrics.render([
+            ...authMetrics.samples(),
+            ...await nodeSamples(
               database,
               cluster === undefined ? undefined : () => cluster!.health(),
             ),
-          ),
+          ]),
       }, {
         log: (error) => log.error("request failed:", error),
+        security: {
+          masterKey: config.security.master_key,
+          keys: http.keys,
+          allowedHosts: config.network.http.allowed_hosts,
+          metrics: authMetrics,
+          log: (line) => log.warn(line),
+        },
         maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
         batchSize: config.storage.default_batch_size,
       })),
@@ -188,8 +206,15 @@ async function serve(args: string[]): Promise<number> {
     {
       hostname: config.network.http.bind_address,
       port,
+      ...(http.tls === undefined ? {} : { tls: http.tls }),
     },
-  );
+  ).catch(async (error: Error) => {
+    // A port in use, an unreadable certificate: one line, not a stack trace.
+    console.error(`cameodb: cannot serve HTTP: ${error.message}`);
+    await system.shutdown();
+    return undefined;
+  });
+  if (server === undefined) return 2;
   let signals = 0;
   const onSignal = () => {
     signals++;
@@ -209,7 +234,7 @@ async function serve(args: string[]): Promise<number> {
       port: clusterConfig.port,
       seeds: clusterConfig.seed_nodes,
       psk: clusterConfig.psk,
-      http: `http://${server.hostname}:${server.port}`,
+      http: `${server.scheme}://${server.hostname}:${server.port}`,
       bootCheckAfterMs: config.search.broadcast_timeout_secs * 1000,
       log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
     });
@@ -222,11 +247,20 @@ async function serve(args: string[]): Promise<number> {
   // Signals are handled before the banner says we listen. The banner goes to stdout
   // (scripts and tests read the address from it); logs go to stderr.
   console.log(
-    `CameoDB ${VERSION} listening on http://${server.hostname}:${server.port} ` +
+    `CameoDB ${VERSION} listening on ${server.scheme}://${server.hostname}:${server.port} ` +
       `(node ${nodeName}, id ${nodeId}, data ${dataDir}, ${orchestrator.shardCount} shards, ` +
       `${orchestrator.indexCount} indexes, config ${loaded.file ?? "defaults"})`,
   );
-  log.debug("configuration", config);
+  // Secrets are never logged.
+  const hidden = (secret: string) => secret === "" ? "" : "(set)";
+  log.debug("configuration", {
+    ...config,
+    network: {
+      ...config.network,
+      cluster: { ...config.network.cluster, psk: hidden(config.network.cluster.psk) },
+    },
+    security: { master_key: hidden(config.security.master_key) },
+  });
   await server.finished;
   if (cluster !== undefined) {
     log.info("HTTP closed; leaving the cluster");
@@ -240,6 +274,37 @@ async function serve(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * The HTTP start-up checks: a non-loopback bind needs a master key; the TLS files are read; the
+ * key store is opened. A string is the one line to print before exiting with status 2.
+ */
+async function httpSecurity(
+  config: Config,
+  dataDir: string,
+): Promise<{ keys: KeyStore; tls?: { cert: string; key: string } } | string> {
+  const http = config.network.http;
+  const exposed = exposureProblem(http.bind_address, config.security.master_key);
+  if (exposed !== undefined) return exposed;
+  let tls: { cert: string; key: string } | undefined;
+  if (http.tls_cert_file !== "") {
+    try {
+      tls = {
+        cert: await Deno.readTextFile(http.tls_cert_file),
+        key: await Deno.readTextFile(http.tls_key_file),
+      };
+    } catch (error) {
+      return `cannot read the TLS certificate or key: ${(error as Error).message}`;
+    }
+  }
+  try {
+    await Deno.mkdir(dataDir, { recursive: true });
+    const keys = await KeyStore.open(dataDir);
+    return tls === undefined ? { keys } : { keys, tls };
+  } catch (error) {
+    return `cannot open the API keys in ${dataDir}: ${(error as Error).message}`;
+  }
+}
+
 async function client(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -250,13 +315,28 @@ async function client(args: string[]): Promise<number> {
       yes: { type: "boolean" },
       "batch-size": { type: "string" },
       id: { type: "string" },
+      "api-key": { type: "string" },
+      "ca-file": { type: "string" },
+      actions: { type: "string" },
+      indexes: { type: "string" },
+      description: { type: "string" },
+      "expires-at": { type: "string" },
     },
   });
-  if (values.interactive === true || positionals.length === 0) return await repl(values.connect);
+  const connection = await clientConnection(values["api-key"], values["ca-file"]);
+  if (typeof connection === "string") {
+    console.error(`cameodb: ${connection}`);
+    return 2;
+  }
+  if (values.interactive === true || positionals.length === 0) {
+    return await repl(values.connect, connection);
+  }
   const words = [...positionals];
   if (values.yes === true) words.push("--yes");
-  if (values["batch-size"] !== undefined) words.push("--batch-size", values["batch-size"]);
-  if (values.id !== undefined) words.push("--id", values.id);
+  for (const flag of ["batch-size", "id", "actions", "indexes", "description", "expires-at"]) {
+    const value = values[flag as keyof typeof values];
+    if (typeof value === "string") words.push(`--${flag}`, value);
+  }
   const encoder = new TextEncoder();
   const result = await runCommand(words, values.connect, {
     out: (line) => console.log(line),
@@ -273,16 +353,41 @@ async function client(args: string[]): Promise<number> {
         );
       }
     },
-  });
+  }, connection);
   return result.code;
+}
+
+/** The client's key (`--api-key`, else `CAMEODB_API_KEY`) and CA file; a string is a problem. */
+async function clientConnection(
+  apiKey: string | undefined,
+  caFile: string | undefined,
+): Promise<Connection | string> {
+  const key = apiKey ?? Deno.env.get("CAMEODB_API_KEY");
+  let httpClient: Deno.HttpClient | undefined;
+  if (caFile !== undefined) {
+    try {
+      httpClient = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(caFile)] });
+    } catch (error) {
+      return `cannot use the CA file ${caFile}: ${(error as Error).message}`;
+    }
+  }
+  return {
+    ...(key === undefined || key === "" ? {} : { apiKey: key }),
+    ...(httpClient === undefined ? {} : { httpClient }),
+  };
 }
 
 async function checkConfig(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } } });
   try {
-    const { file } = await loadConfig(
+    const { config, file } = await loadConfig(
       values.config === undefined ? {} : { flags: { config: values.config } },
     );
+    const exposed = exposureProblem(config.network.http.bind_address, config.security.master_key);
+    if (exposed !== undefined) {
+      console.error(`${file ?? "configuration"}: ${exposed}`);
+      return 1;
+    }
     console.log(`configuration ok (${file ?? "no file found: defaults"})`);
     return 0;
   } catch (error) {

@@ -26,6 +26,7 @@
 
 export * from "./actors/mod.ts";
 export * from "./http/mod.ts";
+export * from "./security/mod.ts";
 export { VERSION } from "./version.ts";
 export * from "./storage/mod.ts";
 export * from "./query/mod.ts";

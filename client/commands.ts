@@ -18,6 +18,15 @@ export interface ClientIO {
   progress?(done: number, total: number, docsPerSecond: number): void;
 }
 
+/**
+ * How the client reaches the server: an API key (sent as `Authorization: Bearer`) and an HTTP
+ * client (for a CA file: `Deno.createHttpClient({ caCerts })`).
+ */
+export interface Connection {
+  readonly apiKey?: string;
+  readonly httpClient?: Deno.HttpClient;
+}
+
 /** A command's result: its exit code, and the new server URL after `connect`. */
 export interface CommandResult {
   readonly code: number;
@@ -35,6 +44,10 @@ export const HELP = `Commands:
                                          load a JSON array, NDJSON, CSV or TSV file
   delete INDEX --id ID[,ID...]           delete documents
   delete INDEX                           delete an index (asks first; --yes to skip)
+  keys create --actions A[,A...] --indexes P[,P...] [--description TEXT] [--expires-at ISO]
+                                         create an API key (shown once)
+  keys list                              every API key (never the keys themselves)
+  keys delete ID                         delete an API key
   connect URL                            use another server
   help                                   this text
   exit                                   leave (interactive mode)`;
@@ -71,19 +84,28 @@ class UsageError extends Error {}
 // deno-lint-ignore no-explicit-any
 type Answer = any;
 
+/** A server and how to reach it. */
+interface Target {
+  readonly base: string;
+  readonly connection: Connection;
+}
+
 async function request(
-  base: string,
+  { base, connection }: Target,
   method: string,
   path: string,
   body?: unknown,
 ): Promise<{ status: number; body: Answer }> {
+  const headers: Record<string, string> = {};
+  if (connection.apiKey !== undefined) headers.authorization = `Bearer ${connection.apiKey}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
   let response: Response;
   try {
     response = await fetch(new URL(path, base), {
       method,
-      ...(body === undefined
-        ? {}
-        : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(connection.httpClient === undefined ? {} : { client: connection.httpClient }),
     });
   } catch (error) {
     throw new Error(`cannot reach ${base}: ${(error as Error).message}`);
@@ -118,8 +140,10 @@ export async function runCommand(
   input: string[],
   base: string,
   io: ClientIO,
+  connection: Connection = {},
 ): Promise<CommandResult> {
   const words = [...input];
+  const server: Target = { base, connection };
   try {
     const yes = words.includes("--yes");
     if (yes) words.splice(words.indexOf("--yes"), 1);
@@ -136,12 +160,12 @@ export async function runCommand(
       case "connect": {
         const url = rest[0];
         if (url === undefined) throw new UsageError("connect URL");
-        const health = (await request(url, "GET", "/_cluster/health")).body;
+        const health = (await request({ base: url, connection }, "GET", "/_cluster/health")).body;
         io.out(`connected to ${url} (${health.status}, node ${health.node_name})`);
         return { code: 0, base: url };
       }
       case "health": {
-        const h = (await request(base, "GET", "/_cluster/health")).body;
+        const h = (await request(server, "GET", "/_cluster/health")).body;
         io.out(`status: ${h.status}`);
         io.out(`node: ${h.node_name} (${h.node_id})`);
         io.out(`cluster: ${h.cluster_name} (${h.connected_nodes}/${h.total_nodes} nodes)`);
@@ -150,7 +174,7 @@ export async function runCommand(
       }
       case "list": {
         if (rest[0] === "indexes") {
-          const { indexes } = (await request(base, "GET", "/_indexes")).body;
+          const { indexes } = (await request(server, "GET", "/_indexes")).body;
           io.out("name\tdocuments\tshards\tfields\tengine");
           for (const i of indexes) {
             io.out(
@@ -161,7 +185,7 @@ export async function runCommand(
         }
         if (rest[0] === "index" && rest[1] !== undefined) {
           const config =
-            (await request(base, "GET", `/api/${encodeURIComponent(rest[1])}/_config`)).body;
+            (await request(server, "GET", `/api/${encodeURIComponent(rest[1])}/_config`)).body;
           io.out(
             `index ${config.name} (${config.engine}, schema version ${config.version}, thumbprint ${config.thumbprint})`,
           );
@@ -182,7 +206,7 @@ export async function runCommand(
         if (queryWords.length > 1 && /^\d+$/.test(queryWords.at(-1)!)) {
           limit = Number(queryWords.pop());
         }
-        const answer = (await request(base, "POST", `/api/${encodeURIComponent(index)}/search`, {
+        const answer = (await request(server, "POST", `/api/${encodeURIComponent(index)}/search`, {
           query: queryWords.join(" "),
           limit,
         })).body;
@@ -218,7 +242,7 @@ export async function runCommand(
         for (let at = 0; at < records.length; at += batchSize) {
           const batch = records.slice(at, at + batchSize);
           const result =
-            (await request(base, "POST", `/api/${encodeURIComponent(index)}/_bulk`, batch)).body;
+            (await request(server, "POST", `/api/${encodeURIComponent(index)}/_bulk`, batch)).body;
           written += result.items_written;
           errors += result.errors.length;
           for (const e of result.errors.slice(0, 10)) {
@@ -250,7 +274,7 @@ export async function runCommand(
         if (ids !== undefined) {
           const list = ids.split(",").filter((id) => id !== "");
           const result =
-            (await request(base, "POST", `/api/${encodeURIComponent(index)}/_bulk/delete`, list))
+            (await request(server, "POST", `/api/${encodeURIComponent(index)}/_bulk/delete`, list))
               .body;
           io.out(`deleted ${result.items_deleted} of ${result.items_received} documents`);
           for (const e of result.errors) io.err(`${e.id}: ${e.error}`);
@@ -260,12 +284,14 @@ export async function runCommand(
           io.out("not deleted");
           return { code: 1 };
         }
-        const result = (await request(base, "DELETE", `/api/${encodeURIComponent(index)}`)).body;
+        const result = (await request(server, "DELETE", `/api/${encodeURIComponent(index)}`)).body;
         io.out(
           `deleted index ${index} from ${result.deleted_from_shards} of ${result.total_shards} shards`,
         );
         return { code: 0 };
       }
+      case "keys":
+        return await keysCommand(rest, server, io);
       default:
         throw new UsageError(`unknown command "${command}"; try "help"`);
     }
@@ -276,5 +302,54 @@ export async function runCommand(
     }
     io.err(`error: ${(error as Error).message}`);
     return { code: 1 };
+  }
+}
+
+const KEYS_USAGE = "keys create --actions A[,A...] --indexes P[,P...] [--description TEXT] " +
+  "[--expires-at ISO] | keys list | keys delete ID";
+
+async function keysCommand(words: string[], server: Target, io: ClientIO): Promise<CommandResult> {
+  const args = [...words];
+  switch (args.shift()) {
+    case "create": {
+      const actions = option(args, "--actions");
+      const indexes = option(args, "--indexes");
+      const description = option(args, "--description");
+      const expiresAt = option(args, "--expires-at");
+      if (actions === undefined || indexes === undefined || args.length > 0) {
+        throw new UsageError(KEYS_USAGE);
+      }
+      const created = (await request(server, "POST", "/_keys", {
+        actions: actions.split(",").filter((a) => a !== ""),
+        indexes: indexes.split(",").filter((i) => i !== ""),
+        ...(description === undefined ? {} : { description }),
+        ...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
+      })).body;
+      io.out(`id\t${created.id}`);
+      io.out(`key\t${created.key}`);
+      io.err("# the key is shown only now: keep it");
+      return { code: 0 };
+    }
+    case "list": {
+      const { keys } = (await request(server, "GET", "/_keys")).body;
+      io.out("id\tactions\tindexes\texpires_at\tdescription");
+      for (const k of keys) {
+        io.out(
+          `${k.id}\t${k.actions.join(",")}\t${k.indexes.join(",")}\t${
+            k.expires_at ?? "never"
+          }\t${k.description}`,
+        );
+      }
+      return { code: 0 };
+    }
+    case "delete": {
+      const [id] = args;
+      if (id === undefined) throw new UsageError(KEYS_USAGE);
+      await request(server, "DELETE", `/_keys/${encodeURIComponent(id)}`);
+      io.out(`deleted key ${id}`);
+      return { code: 0 };
+    }
+    default:
+      throw new UsageError(KEYS_USAGE);
   }
 }

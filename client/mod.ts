@@ -4,7 +4,14 @@
  * @module
  */
 
-export { type ClientIO, type CommandResult, HELP, runCommand, splitWords } from "./commands.ts";
+export {
+  type ClientIO,
+  type CommandResult,
+  type Connection,
+  HELP,
+  runCommand,
+  splitWords,
+} from "./commands.ts";
 export {
   type DataFormat,
   detectFormat,

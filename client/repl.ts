@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ClientIO, HELP, runCommand, splitWords } from "./commands.ts";
+import { type ClientIO, type Connection, HELP, runCommand, splitWords } from "./commands.ts";
 
 /** History lines kept. */
 export const MAX_HISTORY = 1_000;
@@ -54,7 +54,7 @@ export function progressBar(done: number, total: number, docsPerSecond: number):
 }
 
 /** Runs the interactive loop until `exit` or the end of input; resolves with the last code. */
-export async function repl(initialBase: string): Promise<number> {
+export async function repl(initialBase: string, connection: Connection = {}): Promise<number> {
   const encoder = new TextEncoder();
   const tty = Deno.stdin.isTerminal();
   const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
@@ -87,7 +87,7 @@ export async function repl(initialBase: string): Promise<number> {
     if (next.done) break;
     const line = next.value;
     await remember(line);
-    const result = await runCommand(splitWords(line), base, io);
+    const result = await runCommand(splitWords(line), base, io, connection);
     code = result.code;
     if (result.base !== undefined) base = result.base;
     if (result.exit === true) break;

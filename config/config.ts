@@ -21,6 +21,9 @@ export interface Config {
       max_body_size_mb: number;
       max_concurrent_requests: number;
       cors_allowed_origins: string[];
+      allowed_hosts: string[];
+      tls_cert_file: string;
+      tls_key_file: string;
     };
     cluster: {
       enabled: boolean;
@@ -49,6 +52,7 @@ export interface Config {
     remote_retry_attempts: number;
     broadcast_fanout_limit: number;
   };
+  security: { master_key: string };
 }
 
 /** One problem with a configuration. */
@@ -303,6 +307,32 @@ export async function loadConfig(
       message: "storage.data_paths needs at least one directory",
     });
   }
+  problems.push(...securityProblems(config, file));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, file };
+}
+
+/** Shortest master key, in bytes (UTF-8). */
+export const MIN_MASTER_KEY_BYTES = 16;
+
+/** The security settings' own checks: the master key's length, TLS files given in pairs. */
+function securityProblems(config: Config, file: string | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const source = file ?? "configuration";
+  const keyBytes = new TextEncoder().encode(config.security.master_key).length;
+  if (keyBytes > 0 && keyBytes < MIN_MASTER_KEY_BYTES) {
+    problems.push({
+      source,
+      message: `security.master_key must be at least ${MIN_MASTER_KEY_BYTES} bytes, got ` +
+        `${keyBytes} (e.g. openssl rand -base64 32)`,
+    });
+  }
+  const { tls_cert_file: cert, tls_key_file: key } = config.network.http;
+  if ((cert === "") !== (key === "")) {
+    problems.push({
+      source,
+      message: "network.http.tls_cert_file and network.http.tls_key_file go together",
+    });
+  }
+  return problems;
 }

@@ -74,6 +74,25 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'origins allowed by CORS, e.g. ["https://app.example"]; ["*"] allows any',
   },
   {
+    path: ["network", "http", "allowed_hosts"],
+    type: "string[]",
+    default: [],
+    doc: "Host names served besides localhost, 127.0.0.1 and [::1] (a server without a master " +
+      "key answers any other Host 403)",
+  },
+  {
+    path: ["network", "http", "tls_cert_file"],
+    type: "string",
+    default: "",
+    doc: "PEM certificate (chain) file: serve HTTPS (needs tls_key_file)",
+  },
+  {
+    path: ["network", "http", "tls_key_file"],
+    type: "string",
+    default: "",
+    doc: "PEM private key file of tls_cert_file",
+  },
+  {
     path: ["network", "cluster", "enabled"],
     type: "boolean",
     default: false,
@@ -213,6 +232,13 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 1_024,
     doc: "nodes a search asks at once",
+  },
+  {
+    path: ["security", "master_key"],
+    type: "string",
+    default: "",
+    doc: "master key, at least 16 bytes: every request then needs an API key (required when " +
+      "HTTP binds a non-loopback address); set it through the environment, not in this file",
   },
 ];
 

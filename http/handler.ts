@@ -1,14 +1,19 @@
 /**
  * The HTTP API as a plain `(Request) => Promise<Response>` handler that tests can call
- * without a socket: cluster health, the metrics, and the API of `api.ts`.
+ * without a socket: cluster health, the metrics, the key endpoints (`keys.ts`) and the API of
+ * `api.ts`, each behind its access rule (`auth.ts`).
  *
  * @module
  */
 
 import { json } from "./errors.ts";
-import { createRouter, route } from "./router.ts";
+import { createRouter, type Route, route } from "./router.ts";
 import { apiRoutes } from "./api.ts";
 import type { Database } from "../node/database.ts";
+import { AccessControl, ROUTE_RULES, ruleKey, type SecurityOptions } from "./auth.ts";
+import { keyRoutes } from "./keys.ts";
+import { type Grant, MASTER_GRANT } from "../security/actions.ts";
+import type { KeyStore } from "../security/key_store.ts";
 
 /** The answer of `GET /_cluster/health`. */
 export interface Health {
@@ -44,11 +49,26 @@ export interface NodeApi {
 /** Default largest request body: 100 MB. */
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
-/** Builds the API handler over a node. */
-export function createHandler(
+/** Options of {@linkcode createHandler}. */
+export interface HandlerOptions {
+  log?: (error: unknown) => void;
+  maxBodyBytes?: number;
+  batchSize?: number;
+  /** Access control (keys, allowed hosts); without it every request is served. */
+  security?: SecurityOptions;
+}
+
+/**
+ * Every route of the handler, before access control: health, metrics, the key endpoints (with
+ * `keys`) and the API. The system test derives its table of routes from this.
+ */
+export function handlerRoutes(
   node: NodeApi,
-  options: { log?: (error: unknown) => void; maxBodyBytes?: number; batchSize?: number } = {},
-): (request: Request) => Promise<Response> {
+  options: Omit<HandlerOptions, "security"> & {
+    keys?: KeyStore;
+    grantOf?: (request: Request) => Grant | null;
+  } = {},
+): Route[] {
   const routes = [route("GET", "/_cluster/health", async () => json(await node.health()))];
   const metrics = node.metrics;
   if (metrics !== undefined) {
@@ -57,6 +77,9 @@ export function createHandler(
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       })));
   }
+  if (options.keys !== undefined) {
+    routes.push(...keyRoutes(options.keys, { grantOf: options.grantOf ?? (() => null) }));
+  }
   if (node.database !== undefined) {
     routes.push(...apiRoutes(node.database, {
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -64,5 +87,30 @@ export function createHandler(
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     }));
   }
-  return createRouter(routes, options.log === undefined ? {} : { log: options.log });
+  return routes;
+}
+
+/** Builds the API handler over a node; with `security`, every route goes through its rule. */
+export function createHandler(
+  node: NodeApi,
+  options: HandlerOptions = {},
+): (request: Request) => Promise<Response> {
+  const routerOptions = options.log === undefined ? {} : { log: options.log };
+  const { security, ...rest } = options;
+  if (security === undefined) return createRouter(handlerRoutes(node, rest), routerOptions);
+  const access = new AccessControl(security);
+  const routes = handlerRoutes(node, {
+    ...rest,
+    keys: security.keys,
+    grantOf: (request) => {
+      const grant = access.grantOf(request);
+      return grant === null || grant === MASTER_GRANT ? null : grant;
+    },
+  }).map((r) => access.guard(r));
+  const open = routes.filter((r) => ROUTE_RULES[ruleKey(r)]?.kind === "open");
+  const router = createRouter(routes, routerOptions);
+  return (request) => {
+    const isOpen = open.some((r) => r.method === request.method && r.pattern.test(request.url));
+    return Promise.resolve(access.authenticate(request, isOpen) ?? router(request));
+  };
 }

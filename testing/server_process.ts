@@ -8,7 +8,7 @@ import { withDeadline } from "./deadline.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** A `cameodb serve` child process listening on a free loopback port. */
+/** A `cameodb serve` child process listening on a free loopback port (HTTP or HTTPS). */
 export interface ServerProcess {
   readonly url: string;
   readonly port: number;
@@ -46,12 +46,16 @@ export async function startServerProcess(
   }).spawn();
   let output = "";
   const listening = Promise.withResolvers<number>();
+  let scheme = "http";
   const decoder = new TextDecoder();
   const reading = (async () => {
     for await (const chunk of child.stdout) {
       output += decoder.decode(chunk, { stream: true });
-      const match = output.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (match !== null) listening.resolve(Number(match[1]));
+      const match = output.match(/listening on (https?):\/\/127\.0\.0\.1:(\d+)/);
+      if (match !== null) {
+        scheme = match[1]!;
+        listening.resolve(Number(match[2]));
+      }
     }
     listening.reject(new Error(`the server exited before listening; it printed:\n${output}`));
   })();
@@ -66,7 +70,7 @@ export async function startServerProcess(
     throw error;
   }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
     child,
     output: () => output,
