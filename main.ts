@@ -15,6 +15,7 @@ import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
 import { withLimits } from "./http/limits.ts";
 import { loadNodeId } from "./node/identity.ts";
+import { listenMessage, prepareDataDir, StartupError } from "./node/startup_error.ts";
 import { startNode } from "./node/start.ts";
 import { nodeSamples } from "./node/metrics.ts";
 import { HttpMetrics } from "./http/metrics.ts";
@@ -96,6 +97,9 @@ async function serve(args: string[]): Promise<number> {
   }
   const port = config.network.http.port;
   const dataDir = config.storage.data_paths[0]!;
+  // The lock comes before the node id: a second server on this directory must not read or
+  // create it. The kernel releases the lock when this process ends, however it ends.
+  const dataLock = await prepareDataDir(dataDir);
   const nodeId = await loadNodeId(dataDir);
   const nodeName = config.node.label === "" ? hostname() : config.node.label;
   const system = new ActorSystem({
@@ -184,7 +188,11 @@ async function serve(args: string[]): Promise<number> {
       hostname: config.network.http.bind_address,
       port,
     },
-  );
+  ).catch((error) => {
+    // One line for the operator (which port, what to do) instead of a stack trace.
+    const message = listenMessage(config.network.http.bind_address, port, error);
+    throw message === undefined ? error : new StartupError(message);
+  });
   let signals = 0;
   const onSignal = () => {
     signals++;
@@ -229,6 +237,7 @@ async function serve(args: string[]): Promise<number> {
   }
   log.info("HTTP closed; stopping the microshards");
   await system.shutdown();
+  dataLock.release();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   console.log("CameoDB stopped");
@@ -314,6 +323,10 @@ export async function main(args: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`cameodb: ${error.message}`);
+      return 2;
+    }
     if (error instanceof TypeError && "code" in error) {
       // node:util parseArgs errors: an unknown or malformed flag.
       console.error(`cameodb: ${error.message}\n\n${USAGE}`);

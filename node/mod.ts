@@ -5,6 +5,7 @@
  * @module
  */
 
+export { acquireDataLock, DataDirectoryInUseError, type DataLock } from "./data_lock.ts";
 export { loadNodeId } from "./identity.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
 export {
@@ -26,3 +27,4 @@ export {
 } from "./router_actor.ts";
 export { DEFAULT_ROUTER_TIMEOUT_MS, RoutedDatabase } from "./routed_database.ts";
 export { type StartedNode, startNode } from "./start.ts";
+export { prepareDataDir, StartupError } from "./startup_error.ts";
