@@ -29,7 +29,7 @@ import { clusterWiring, startCluster, type StartedCluster } from "./cluster/star
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
-import { ConfigError, loadConfig } from "./config/config.ts";
+import { type Config, ConfigError, loadConfig } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
 import { runCommand } from "./client/commands.ts";
 import { progressBar, repl, stdinLines } from "./client/repl.ts";
@@ -53,6 +53,29 @@ Usage:
                                    and exit; without, or with -i, interactive ("help" lists commands)
   cameodb help                     this text
 `;
+
+type HttpSettings = Config["network"]["http"];
+
+/** The per-request limits of the `[network.http]` settings (`http/limits.ts`). */
+function httpLimits(http: HttpSettings) {
+  const maxBodyBytes = http.max_body_size_mb * 1024 * 1024;
+  return {
+    reservedConcurrentRequests: http.reserved_concurrent_requests,
+    maxRequestsPerClient: http.max_requests_per_client,
+    bodyIdleTimeoutMs: http.body_idle_timeout_secs * 1000,
+    maxBodyBytes,
+    maxBufferedBodyBytes: maxBodyBytes * http.max_concurrent_bodies,
+  };
+}
+
+/** The per-connection limits of the `[network.http]` settings (`http/connections.ts`). */
+function connectionLimits(http: HttpSettings) {
+  return {
+    headerTimeoutMs: http.header_timeout_secs * 1000,
+    maxConnectionsPerClient: http.max_connections_per_client,
+    maxConnections: http.max_connections,
+  };
+}
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -177,16 +200,19 @@ async function serve(args: string[]): Promise<number> {
         log: (error) => log.error("request failed:", error),
         maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
         batchSize: config.storage.default_batch_size,
+        maxLineBytes: config.network.http.max_line_size_mb * 1024 * 1024,
       })),
       {
         maxConcurrentRequests: config.network.http.max_concurrent_requests,
         requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
         corsAllowedOrigins: config.network.http.cors_allowed_origins,
+        ...httpLimits(config.network.http),
       },
     ),
     {
       hostname: config.network.http.bind_address,
       port,
+      limits: connectionLimits(config.network.http),
     },
   ).catch((error) => {
     // One line for the operator (which port, what to do) instead of a stack trace.

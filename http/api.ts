@@ -185,7 +185,7 @@ function object(value: unknown, what: string): Record<string, unknown> {
 /** The routes of the document, index and search API. */
 export function apiRoutes(
   db: Database,
-  options: { maxBodyBytes: number; nodeId: string; batchSize?: number },
+  options: { maxBodyBytes: number; nodeId: string; batchSize?: number; maxLineBytes?: number },
 ): Route[] {
   const body = (request: Request) => readJson(request, options.maxBodyBytes);
   const single = async (writes: Parameters<Database["write"]>[0]) => {
@@ -393,7 +393,15 @@ export function apiRoutes(
         );
       }
       return json(
-        await call(() => ingestStream(db, params.index!, request, options.batchSize ?? 1_000)),
+        await call(() =>
+          ingestStream(
+            db,
+            params.index!,
+            request,
+            options.batchSize ?? 1_000,
+            options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes },
+          )
+        ),
       );
     }),
   ];

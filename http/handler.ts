@@ -46,7 +46,12 @@ export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 /** Builds the API handler over a node. */
 export function createHandler(
   node: NodeApi,
-  options: { log?: (error: unknown) => void; maxBodyBytes?: number; batchSize?: number } = {},
+  options: {
+    log?: (error: unknown) => void;
+    maxBodyBytes?: number;
+    batchSize?: number;
+    maxLineBytes?: number;
+  } = {},
 ): (request: Request) => Promise<Response> {
   const routes = [route("GET", "/_cluster/health", async () => json(await node.health()))];
   const metrics = node.metrics;
@@ -61,6 +66,7 @@ export function createHandler(
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       nodeId: node.nodeId ?? "",
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
     }));
   }
   return createRouter(routes, options.log === undefined ? {} : { log: options.log });
