@@ -30,7 +30,7 @@ export type GuardedHandler = (request: Request, client: ClientInfo) => Promise<R
 export interface ConnectionLimits {
   /** A request's line and headers must arrive within this after the connection is idle. */
   readonly headerTimeoutMs: number;
-  /** Connections one client address may hold open at once; more are answered 503. */
+  /** Connections one client address may hold open at once; more are answered 503 and closed. */
   readonly maxConnectionsPerClient: number;
   /** Connections open at once in all; more are answered 503. */
   readonly maxConnections: number;
@@ -75,6 +75,7 @@ export function serveGuarded(
 ): GuardedServer {
   const perClient = new Map<string, number>();
   const open = new Set<Connection>();
+  const refusing = { count: 0 };
   let closing = false;
   const finished = Promise.withResolvers<void>();
   const accepting = (async () => {
@@ -88,7 +89,10 @@ export function serveGuarded(
       const address = (conn.remoteAddr as Deno.NetAddr).hostname;
       const mine = perClient.get(address) ?? 0;
       if (mine >= limits.maxConnectionsPerClient || open.size >= limits.maxConnections) {
-        refuse(conn);
+        refuse(conn, refusing, {
+          headerTimeoutMs: limits.headerTimeoutMs,
+          maxRefusing: limits.maxConnections,
+        });
         continue;
       }
       perClient.set(address, mine + 1);
@@ -131,16 +135,52 @@ interface RequestEvent {
 }
 const serveHttp = (Deno as unknown as { serveHttp(conn: Deno.Conn): HttpConn }).serveHttp;
 
-/** Answers 503 on a connection over the caps, without reading it, and closes it. */
-function refuse(conn: Deno.Conn): void {
-  const head = "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\n" +
-    `content-type: application/json; charset=utf-8\r\ncontent-length: ${REFUSED_BODY.length}` +
-    "\r\n\r\n";
-  conn.write(new TextEncoder().encode(head + REFUSED_BODY))
+/**
+ * Answers 503 to the first request of a connection over the caps and closes it; the
+ * request is read (within the header timeout) so an HTTP client sees a 503, not a reset.
+ * Past `maxRefusing` such connections at once, further ones are closed unread.
+ */
+function refuse(
+  conn: Deno.Conn,
+  refusing: { count: number },
+  limits: { headerTimeoutMs: number; maxRefusing: number },
+): void {
+  if (refusing.count >= limits.maxRefusing) {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+    return;
+  }
+  refusing.count++;
+  const http = serveHttp(conn);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), limits.headerTimeoutMs);
+  });
+  const answer = async () => {
+    const event = await Promise.race([http.nextRequest(), timedOut]);
+    if (event === null) return;
+    await event.respondWith(
+      new Response(REFUSED_BODY, {
+        status: 503,
+        headers: {
+          "retry-after": "1",
+          connection: "close",
+          "content-type": "application/json; charset=utf-8",
+        },
+      }),
+    );
+    // With `connection: close` hyper ends the connection once the answer is flushed
+    // (nextRequest then resolves null); closing it before could cut the answer short.
+    await Promise.race([http.nextRequest(), timedOut]);
+  };
+  answer()
     .catch(() => {})
     .finally(() => {
+      clearTimeout(timer);
+      refusing.count--;
       try {
-        conn.close();
+        http.close();
       } catch { /* already closed */ }
     });
 }

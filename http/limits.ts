@@ -249,8 +249,14 @@ function idleGuarded(
         else controller.enqueue(value);
       } catch (error) {
         clearTimeout(timer);
+        // The client broke the connection mid-body: its error (400), not ours (500).
+        const broken = error instanceof HttpError ? error : new HttpError(
+          400,
+          "Bad request",
+          `the body could not be read: ${(error as Error).message}`,
+        );
         try {
-          controller.error(error);
+          controller.error(broken);
         } catch { /* already errored by the idle timer */ }
       }
     },
