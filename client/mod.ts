@@ -6,8 +6,14 @@
 
 export { type ClientIO, type CommandResult, HELP, runCommand, splitWords } from "./commands.ts";
 export {
+  type ColumnKind,
+  ColumnTypes,
+  type DataFile,
+  DataFileError,
   type DataFormat,
+  DelimitedParser,
   detectFormat,
+  openDataFile,
   parseDelimited,
   readRecords,
   type Record,
