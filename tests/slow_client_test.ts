@@ -226,3 +226,34 @@ Deno.test("NDJSON: one 15 MB line keeps health fast; a line over max_line_size_m
     assert.equal(missing.status, 404);
   });
 });
+
+Deno.test("big bodies: whole bodies read at once are bounded by max_body_size_mb × max_concurrent_bodies", async () => {
+  await withServer({
+    CAMEODB_NETWORK_HTTP_MAX_BODY_SIZE_MB: "2",
+    CAMEODB_NETWORK_HTTP_MAX_CONCURRENT_BODIES: "2",
+  }, async (server) => {
+    const length = 1_500_000;
+    const head = "PUT /api/big/document HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+      `content-length: ${length}\r\n\r\n`;
+    // Two clients start 1.5 MB bodies and hold them: 3 MB of the 4 MB budget.
+    const held = await Promise.all([0, 1].map(() => rawConnection(server.port)));
+    await Promise.all(held.map((conn) => conn.send(head + '{"id": "x", "doc": {"t": "')));
+    // A third whole body does not fit: 503 at once, before any of it is read.
+    const third = await fetch(`${server.url}/api/big/document`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "third", doc: { t: "y".repeat(length - 40) } }),
+    });
+    assert.equal(third.status, 503);
+    assert.match((await third.json()).details, /request bodies being read add up to more than/);
+    // Small requests are not held back by it.
+    const small = await fetch(`${server.url}/api/big/document`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "small", doc: { t: "s" } }),
+    });
+    assert.equal(small.status, 200);
+    await small.body?.cancel();
+    for (const conn of held) conn.close();
+  });
+});
