@@ -54,8 +54,12 @@ export class DelimitedParser {
   #quoteLine = 1;
   #started = false;
 
-  constructor(delimiter: string) {
+  readonly #where: string;
+
+  /** `source` (a file name) prefixes the line in error messages. */
+  constructor(delimiter: string, source?: string) {
     this.#delimiter = delimiter;
+    this.#where = source === undefined ? "" : `${source}: `;
   }
 
   /** Parses `text`; calls `onRow` for each complete non-empty row. */
@@ -90,12 +94,12 @@ export class DelimitedParser {
         this.#closed = false;
       } else if (this.#closed) {
         throw new DataFileError(
-          `line ${this.#line}: text after a closing quote (${JSON.stringify(char)})`,
+          `${this.#where}line ${this.#line}: text after a closing quote (${JSON.stringify(char)})`,
         );
       } else if (char === '"') {
         if (this.#field !== "") {
           throw new DataFileError(
-            `line ${this.#line}: a quote inside an unquoted field (quote the whole field and double the quote)`,
+            `${this.#where}line ${this.#line}: a quote inside an unquoted field (quote the whole field and double the quote)`,
           );
         }
         this.#quoted = true;
@@ -117,7 +121,9 @@ export class DelimitedParser {
   /** Ends the input; calls `onRow` for a last row without a newline. */
   end(onRow: (row: string[], line: number) => void): void {
     if (this.#quoted) {
-      throw new DataFileError(`line ${this.#quoteLine}: a quoted field is never closed`);
+      throw new DataFileError(
+        `${this.#where}line ${this.#quoteLine}: a quoted field is never closed`,
+      );
     }
     this.#endRow(onRow);
   }
@@ -271,7 +277,7 @@ export function readRecords(
     case "csv":
     case "tsv": {
       const rows: Array<{ row: string[]; line: number }> = [];
-      const parser = new DelimitedParser(format === "csv" ? "," : "\t");
+      const parser = new DelimitedParser(format === "csv" ? "," : "\t", path);
       const onRow = (row: string[], line: number) => rows.push({ row, line });
       parser.push(text, onRow);
       parser.end(onRow);
@@ -340,7 +346,7 @@ async function* textChunks(path: string): AsyncGenerator<string> {
 
 /** The rows of a delimited file with their lines, streamed. */
 async function* delimitedRows(path: string, delimiter: string) {
-  const parser = new DelimitedParser(delimiter);
+  const parser = new DelimitedParser(delimiter, path);
   let rows: Array<{ row: string[]; line: number }> = [];
   const onRow = (row: string[], line: number) => rows.push({ row, line });
   for await (const text of textChunks(path)) {

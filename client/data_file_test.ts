@@ -74,7 +74,7 @@ Deno.test("data file: a BOM is dropped; bad quoting names its line", () => {
   ]);
   assert.throws(
     () => readRecords("x.csv", 'a,b\n1,2\n3,ab"c\n'),
-    /line 3: a quote inside an unquoted field/,
+    /x\.csv: line 3: a quote inside an unquoted field/,
   );
   assert.throws(() => readRecords("x.csv", 'a,b\n1,"x"y\n'), /line 2: text after a closing quote/);
   assert.throws(
