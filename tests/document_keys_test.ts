@@ -104,3 +104,37 @@ Deno.test("document keys: ids with lone surrogates, a field named id, out-of-ran
     assert.deepEqual((byId.body as Body).hits.map((hit: Body) => hit.id), ["a"]);
   });
 });
+
+Deno.test("document keys: a declared i64 still refuses fractions after a restart", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const first = await startServerProcess({ dataDir, env: { CAMEODB_LOG: "error" } });
+    await call(first.url, "PUT", "/api/kept/_config", { fields: [{ name: "n", type: "i64" }] });
+    // An inferred i64 beside it, which may widen.
+    await call(first.url, "PUT", "/api/kept/document", { id: "a", doc: { n: 1, m: 1 } });
+    await first.stop();
+    const second = await startServerProcess({ dataDir, env: { CAMEODB_LOG: "error" } });
+    try {
+      const refused = await call(second.url, "PUT", "/api/kept/document", {
+        id: "b",
+        doc: { n: 2.5 },
+      });
+      assert.equal(refused.status, 400);
+      assert.match((refused.body as Body).details, /field "n" expects i64, got 2\.5/);
+      const widened = await call(second.url, "PUT", "/api/kept/document", {
+        id: "c",
+        doc: { m: 2.5 },
+      });
+      assert.equal(widened.status, 200, JSON.stringify(widened.body));
+      const fields = (await call(second.url, "GET", "/api/kept/_config")).body as Body;
+      assert.deepEqual(
+        fields.fields.map((field: Body) => [field.name, field.type]),
+        [["m", "f64"], ["n", "i64"]],
+      );
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
