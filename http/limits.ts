@@ -57,8 +57,15 @@ function isProbe(url: URL): boolean {
   return url.pathname === "/_cluster/health" || url.pathname === "/_metrics";
 }
 
+/**
+ * Whether the request carries a body: HTTP/1.1 frames one only with a `content-length`
+ * above 0 or a `transfer-encoding` (a `DELETE` without either has none, even though the
+ * server hands it an empty body stream).
+ */
 function hasBody(request: Request): boolean {
-  return request.body !== null && request.headers.get("content-length") !== "0";
+  if (request.body === null) return false;
+  const length = declaredLength(request);
+  return length === undefined ? request.headers.has("transfer-encoding") : length > 0;
 }
 
 /** The NDJSON ingest reads its body line by line: not counted as a whole body. */

@@ -123,3 +123,35 @@ Deno.test("limits: one client address runs at most maxRequestsPerClient; health 
     await response.body?.cancel();
   }
 });
+
+Deno.test("limits: a request without a framed body is not counted against the body budget", async () => {
+  const { handler, release, nextEntry } = gated();
+  const limited = withLimits(handler, {
+    maxConcurrentRequests: 100,
+    maxBodyBytes: 1_000,
+    maxBufferedBodyBytes: 1_000,
+    requestTimeoutMs: 10_000,
+    corsAllowedOrigins: [],
+  });
+  const bodied = () =>
+    new Request("http://db/api/x/document", {
+      method: "PUT",
+      body: "x".repeat(600),
+      headers: { "content-length": "600" },
+    });
+  const entered = nextEntry();
+  const first = limited(bodied());
+  await entered;
+  const over = await limited(bodied());
+  assert.equal(over.status, 503);
+  assert.match((await over.json()).details, /request bodies being read add up to more than 1000/);
+  // A DELETE with an empty body stream and no length: no body, so not refused.
+  const deleting = limited(
+    new Request("http://db/api/x/document/a", { method: "DELETE", body: "" }),
+  );
+  release();
+  for (const response of [await first, await deleting]) {
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  }
+});

@@ -334,8 +334,13 @@ export function declareFields(
     }
     const existing = ownField(fields, name);
     const wanted = type as FieldType;
+    if (existing !== undefined && existing.type === wanted) {
+      if ((existing.declared === true) === isDeclared) continue;
+      fields[name] = isDeclared ? { type: wanted, declared: true } : { type: wanted };
+      changed = true;
+      continue;
+    }
     if (existing !== undefined) {
-      if (existing.type === wanted && (existing.declared === true) === isDeclared) continue;
       const widening = (existing.type === "i64" && wanted === "f64") ||
         (existing.type === "i64[]" && wanted === "f64[]");
       if (!widening) {

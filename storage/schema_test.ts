@@ -204,3 +204,14 @@ Deno.test("schema: integers outside ±(2^53 - 1) are refused, not rounded", () =
   const ints = planSchema(EMPTY_SCHEMA, [{ n: 1 }]).schema;
   assert.match(planSchema(ints, [{ n: -(2 ** 60) }]).errors[0]!.message, /outside/);
 });
+
+Deno.test("schema: declaring an inferred field with its own type marks it declared", () => {
+  const inferred = planSchema(EMPTY_SCHEMA, [{ title: "t", n: 1 }]).schema;
+  const declared = declareFields(inferred, [{ name: "title", type: "text" }, {
+    name: "n",
+    type: "i64",
+  }]);
+  assert.equal(fieldDef(declared, "n")?.declared, true);
+  assert.equal(declared.version, inferred.version + 1);
+  assert.equal(declareFields(declared, fieldDeclarations(declared)), declared);
+});
