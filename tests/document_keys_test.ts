@@ -20,51 +20,58 @@ async function withServer(fn: (base: string) => Promise<void>) {
   }
 }
 
-Deno.test("document keys: constructor, valueOf and toString are ordinary fields", async () => {
-  await withServer(async (base) => {
-    await call(base, "PUT", "/api/keys/document", { id: "seed", doc: { title: "seed" } });
-    // Before any document has it, a prototype name is an unknown field: 400, not 500.
-    const unknown = await call(base, "POST", "/api/keys/search", { query: "constructor:x" });
-    assert.equal(unknown.status, 400);
-    assert.match((unknown.body as Body).details, /Unknown field "constructor"/);
+for (const engine of ["fts5", "orama"]) {
+  Deno.test(`document keys (${engine}): constructor, valueOf and toString are ordinary fields`, async () => {
+    await withServer(async (base) => {
+      const created = await call(base, "PUT", "/api/keys/_config", { engine });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      await call(base, "PUT", "/api/keys/document", { id: "seed", doc: { title: "seed" } });
+      // Before any document has it, a prototype name is an unknown field: 400, not 500.
+      const unknown = await call(base, "POST", "/api/keys/search", { query: "constructor:x" });
+      assert.equal(unknown.status, 400);
+      assert.match((unknown.body as Body).details, /Unknown field "constructor"/);
 
-    const doc = { constructor: "maker", valueOf: 7, toString: ["a", "b"], hasOwnProperty: true };
-    const put = await call(base, "PUT", "/api/keys/document", { id: "p1", doc });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    const bulk = await call(base, "POST", "/api/keys/_bulk", [
-      { id: "p2", doc: { title: "plain" } },
-      { id: "p3", doc: { toString: ["c"], constructor: "other" } },
-    ]);
-    assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
-    assert.equal((bulk.body as Body).items_written, 2);
+      const doc = { constructor: "maker", valueOf: 7, toString: ["a", "b"], hasOwnProperty: true };
+      const put = await call(base, "PUT", "/api/keys/document", { id: "p1", doc });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      const bulk = await call(base, "POST", "/api/keys/_bulk", [
+        { id: "p2", doc: { title: "plain" } },
+        { id: "p3", doc: { toString: ["c"], constructor: "other" } },
+      ]);
+      assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
+      assert.equal((bulk.body as Body).items_written, 2);
 
-    const got = await call(base, "GET", "/api/keys/document/p1");
-    assert.deepEqual((got.body as Body).doc, doc);
-    for (
-      const [query, ids] of [["constructor:maker", ["p1"]], ["toString:c", ["p3"]], ["valueOf:7", [
-        "p1",
-      ]]] as const
-    ) {
-      const answer = await call(base, "POST", "/api/keys/search", { query });
-      assert.equal(answer.status, 200, `${query}: ${JSON.stringify(answer.body)}`);
-      assert.deepEqual((answer.body as Body).hits.map((hit: Body) => hit.id), ids, query);
-    }
-    const facets = await call(base, "POST", "/api/keys/search", {
-      query: "*",
-      facets: { hasOwnProperty: {} },
+      const got = await call(base, "GET", "/api/keys/document/p1");
+      assert.deepEqual((got.body as Body).doc, doc);
+      for (
+        const [query, ids] of [["constructor:maker", ["p1"]], ["toString:c", ["p3"]], [
+          "valueOf:7",
+          [
+            "p1",
+          ],
+        ]] as const
+      ) {
+        const answer = await call(base, "POST", "/api/keys/search", { query });
+        assert.equal(answer.status, 200, `${query}: ${JSON.stringify(answer.body)}`);
+        assert.deepEqual((answer.body as Body).hits.map((hit: Body) => hit.id), ids, query);
+      }
+      const facets = await call(base, "POST", "/api/keys/search", {
+        query: "*",
+        facets: { hasOwnProperty: {} },
+      });
+      assert.equal(facets.status, 200, JSON.stringify(facets.body));
+      assert.deepEqual((facets.body as Body).facets.hasOwnProperty.buckets, [
+        { value: true, count: 1 },
+      ]);
+      const unknownFacet = await call(base, "POST", "/api/keys/search", {
+        query: "*",
+        facets: { isPrototypeOf: {} },
+      });
+      assert.equal(unknownFacet.status, 400);
+      assert.match((unknownFacet.body as Body).details, /unknown field "isPrototypeOf"/);
     });
-    assert.equal(facets.status, 200, JSON.stringify(facets.body));
-    assert.deepEqual((facets.body as Body).facets.hasOwnProperty.buckets, [
-      { value: true, count: 1 },
-    ]);
-    const unknownFacet = await call(base, "POST", "/api/keys/search", {
-      query: "*",
-      facets: { isPrototypeOf: {} },
-    });
-    assert.equal(unknownFacet.status, 400);
-    assert.match((unknownFacet.body as Body).details, /unknown field "isPrototypeOf"/);
   });
-});
+}
 
 Deno.test("document keys: ids with lone surrogates, a field named id, out-of-range integers are 400", async () => {
   await withServer(async (base) => {
