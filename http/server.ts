@@ -31,7 +31,8 @@ export async function startServer(
   handler: GuardedHandler,
   options: { hostname: string; port: number; limits?: ConnectionLimits },
 ): Promise<RunningServer> {
-  // Deno.listen fails at once (AddrInUse…): async, so the caller gets a rejection.
+  // Deno.listen fails at once (AddrInUse…): async, so the caller gets a rejection. For TLS
+  // the listener would be Deno.listenTls; serveGuarded only needs a Deno.Listener.
   const listener = Deno.listen({ hostname: options.hostname, port: options.port });
   const server = serveGuarded(listener, handler, options.limits ?? DEFAULT_CONNECTION_LIMITS);
   return {
