@@ -18,6 +18,7 @@ import { AuthMetrics } from "./http/auth.ts";
 import { KeyStore } from "./security/key_store.ts";
 import { exposureProblem } from "./security/host_check.ts";
 import { loadNodeId } from "./node/identity.ts";
+import { listenMessage, prepareDataDir, StartupError } from "./node/startup_error.ts";
 import { startNode } from "./node/start.ts";
 import { nodeSamples } from "./http/node_samples.ts";
 import type { NodeOrchestrator } from "./node/orchestrator.ts";
@@ -58,6 +59,29 @@ Usage:
                                    the key may come from CAMEODB_API_KEY; --ca-file trusts a CA (https)
   cameodb help                     this text
 `;
+
+type HttpSettings = Config["network"]["http"];
+
+/** The per-request limits of the `[network.http]` settings (`http/limits.ts`). */
+function httpLimits(http: HttpSettings) {
+  const maxBodyBytes = http.max_body_size_mb * 1024 * 1024;
+  return {
+    reservedConcurrentRequests: http.reserved_concurrent_requests,
+    maxRequestsPerClient: http.max_requests_per_client,
+    bodyIdleTimeoutMs: http.body_idle_timeout_secs * 1000,
+    maxBodyBytes,
+    maxBufferedBodyBytes: maxBodyBytes * http.max_concurrent_bodies,
+  };
+}
+
+/** The per-connection limits of the `[network.http]` settings (`http/connections.ts`). */
+function connectionLimits(http: HttpSettings) {
+  return {
+    headerTimeoutMs: http.header_timeout_secs * 1000,
+    maxConnectionsPerClient: http.max_connections_per_client,
+    maxConnections: http.max_connections,
+  };
+}
 
 async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -102,6 +126,9 @@ async function serve(args: string[]): Promise<number> {
   }
   const port = config.network.http.port;
   const dataDir = config.storage.data_paths[0]!;
+  // The lock comes before the node id: a second server on this directory must not read or
+  // create it. The kernel releases the lock when this process ends, however it ends.
+  const dataLock = await prepareDataDir(dataDir);
   const http = await httpSecurity(config, dataDir);
   if (typeof http === "string") {
     console.error(`cameodb: ${http}`);
@@ -196,25 +223,29 @@ async function serve(args: string[]): Promise<number> {
         },
         maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
         batchSize: config.storage.default_batch_size,
+        maxLineBytes: config.network.http.max_line_size_mb * 1024 * 1024,
       })),
       {
         maxConcurrentRequests: config.network.http.max_concurrent_requests,
         requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
         corsAllowedOrigins: config.network.http.cors_allowed_origins,
+        ...httpLimits(config.network.http),
       },
     ),
     {
       hostname: config.network.http.bind_address,
       port,
       ...(http.tls === undefined ? {} : { tls: http.tls }),
+      limits: connectionLimits(config.network.http),
     },
   ).catch(async (error: Error) => {
-    // A port in use, an unreadable certificate: one line, not a stack trace.
-    console.error(`cameodb: cannot serve HTTP: ${error.message}`);
+    // One line for the operator (which port, what to do; an unreadable certificate) instead
+    // of a stack trace.
+    const message = listenMessage(config.network.http.bind_address, port, error) ??
+      `cannot serve HTTP: ${error.message}`;
     await system.shutdown();
-    return undefined;
+    throw new StartupError(message);
   });
-  if (server === undefined) return 2;
   let signals = 0;
   const onSignal = () => {
     signals++;
@@ -268,6 +299,7 @@ async function serve(args: string[]): Promise<number> {
   }
   log.info("HTTP closed; stopping the microshards");
   await system.shutdown();
+  dataLock.release();
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   console.log("CameoDB stopped");
@@ -424,6 +456,10 @@ export async function main(args: string[]): Promise<number> {
         return 2;
     }
   } catch (error) {
+    if (error instanceof StartupError) {
+      console.error(`cameodb: ${error.message}`);
+      return 2;
+    }
     if (error instanceof TypeError && "code" in error) {
       // node:util parseArgs errors: an unknown or malformed flag.
       console.error(`cameodb: ${error.message}\n\n${USAGE}`);

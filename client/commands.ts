@@ -6,7 +6,7 @@
  * @module
  */
 
-import { readRecords } from "./data_file.ts";
+import { openDataFile, type Record as DataRecord } from "./data_file.ts";
 
 /** Where a command writes and how it asks. */
 export interface ClientIO {
@@ -231,36 +231,39 @@ export async function runCommand(
         if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
           throw new UsageError("--batch-size must be an integer from 1 to 100000");
         }
-        const records = readRecords(
-          file,
-          await Deno.readTextFile(file),
-          idColumn === undefined ? {} : { idColumn },
-        );
+        // Streamed: the file is read as batches are sent, never held whole (JSON arrays aside).
+        const data = await openDataFile(file, idColumn === undefined ? {} : { idColumn });
         const started = performance.now();
         let written = 0;
         let errors = 0;
-        for (let at = 0; at < records.length; at += batchSize) {
-          const batch = records.slice(at, at + batchSize);
+        let sent = 0;
+        const send = async (batch: DataRecord[]) => {
           const result =
             (await request(server, "POST", `/api/${encodeURIComponent(index)}/_bulk`, batch)).body;
           written += result.items_written;
           errors += result.errors.length;
           for (const e of result.errors.slice(0, 10)) {
-            io.err(`record ${at + e.item + 1} (${e.id}): ${e.error}`);
+            io.err(`record ${sent + e.item + 1} (${e.id}): ${e.error}`);
           }
+          sent += batch.length;
           const seconds = (performance.now() - started) / 1000;
-          io.progress?.(
-            at + batch.length,
-            records.length,
-            Math.round((at + batch.length) / Math.max(seconds, 0.001)),
-          );
+          io.progress?.(sent, data.total, Math.round(sent / Math.max(seconds, 0.001)));
+        };
+        let batch: DataRecord[] = [];
+        for await (const record of data.records()) {
+          batch.push(record);
+          if (batch.length >= batchSize) {
+            await send(batch);
+            batch = [];
+          }
         }
+        if (batch.length > 0) await send(batch);
         const seconds = (performance.now() - started) / 1000;
         io.out(
-          `loaded ${written} of ${records.length} documents into ${index} (${errors} errors) in ${
+          `loaded ${written} of ${data.total} documents into ${index} (${errors} errors) in ${
             seconds.toFixed(2)
           } s, ` +
-            `${Math.round(records.length / Math.max(seconds, 0.001))} docs/s`,
+            `${Math.round(data.total / Math.max(seconds, 0.001))} docs/s`,
         );
         return { code: errors === 0 ? 0 : 1 };
       }

@@ -13,8 +13,14 @@ export {
   splitWords,
 } from "./commands.ts";
 export {
+  type ColumnKind,
+  ColumnTypes,
+  type DataFile,
+  DataFileError,
   type DataFormat,
+  DelimitedParser,
   detectFormat,
+  openDataFile,
   parseDelimited,
   readRecords,
   type Record,

@@ -20,6 +20,14 @@ export interface Config {
       request_timeout_secs: number;
       max_body_size_mb: number;
       max_concurrent_requests: number;
+      reserved_concurrent_requests: number;
+      max_requests_per_client: number;
+      max_connections_per_client: number;
+      max_connections: number;
+      header_timeout_secs: number;
+      body_idle_timeout_secs: number;
+      max_concurrent_bodies: number;
+      max_line_size_mb: number;
       cors_allowed_origins: string[];
       allowed_hosts: string[];
       tls_cert_file: string;

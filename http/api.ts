@@ -27,6 +27,8 @@ export interface ApiOptions {
   readonly nodeId: string;
   /** Documents per batch of an NDJSON stream. */
   readonly batchSize?: number;
+  /** Longest NDJSON line accepted, in bytes. */
+  readonly maxLineBytes?: number;
 }
 
 /** Default documents per batch of an NDJSON stream. */
@@ -257,7 +259,10 @@ function searchRoutes(db: Database, options: ApiOptions, body: ReadBody, parse: 
         );
       }
       const batchSize = options.batchSize ?? DEFAULT_STREAM_BATCH_SIZE;
-      return json(await call(() => ingestStream(db, params.index!, request, batchSize)));
+      const lines = options.maxLineBytes === undefined
+        ? {}
+        : { maxLineBytes: options.maxLineBytes };
+      return json(await call(() => ingestStream(db, params.index!, request, batchSize, lines)));
     }),
   ];
 }

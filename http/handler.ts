@@ -54,6 +54,8 @@ export interface HandlerOptions {
   log?: (error: unknown) => void;
   maxBodyBytes?: number;
   batchSize?: number;
+  /** Longest NDJSON line accepted, in bytes. */
+  maxLineBytes?: number;
   /** Access control (keys, allowed hosts); without it every request is served. */
   security?: SecurityOptions;
 }
@@ -85,6 +87,7 @@ export function handlerRoutes(
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       nodeId: node.nodeId ?? "",
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
     }));
   }
   return routes;

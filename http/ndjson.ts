@@ -9,37 +9,83 @@ import { HttpError } from "./errors.ts";
 import { type Database, writeBatch } from "../node/database.ts";
 import { parseBatchItem } from "../node/write_command.ts";
 
-/** Longest line accepted in an NDJSON body, in characters. */
-export const MAX_LINE_CHARS = 16 * 1024 * 1024;
+/** Longest line accepted in an NDJSON body by default, in bytes (`max_line_size_mb`). */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** Most per-line errors an answer lists (the count is always exact). */
 export const MAX_REPORTED_ERRORS = 1_000;
+/** After parsing this many bytes of lines, ingest yields to the event loop once. */
+export const PARSE_SLICE_BYTES = 256 * 1024;
 
-/** Yields the lines of a byte stream with their 1-based numbers; blank lines are skipped. */
+const NEWLINE = 0x0a;
+
+/**
+ * Yields the lines of a byte stream with their 1-based numbers; blank lines are skipped.
+ * Each byte is scanned once: a chunk is searched for newlines from where the last one
+ * ended, and the bytes of an unfinished line are kept as chunks, joined and decoded only
+ * when the line ends. A line longer than `maxLineBytes` is answered 413 as soon as it
+ * passes the bound, without reading the rest.
+ */
 export async function* lines(
   body: ReadableStream<Uint8Array>,
-): AsyncGenerator<{ line: number; text: string }> {
+  options: { maxLineBytes?: number } = {},
+): AsyncGenerator<{ line: number; text: string; bytes: number }> {
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const decoder = new TextDecoder();
-  let buffered = "";
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   let line = 0;
+  const finish = (tail: Uint8Array) => {
+    const bytes = pendingBytes + tail.length;
+    const whole = pending.length === 0 ? tail : concat([...pending, tail], bytes);
+    pending = [];
+    pendingBytes = 0;
+    line++;
+    let text = decoder.decode(whole);
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    return { line, text, bytes };
+  };
   for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
+    let start = 0;
     let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      const text = buffered.slice(0, newline).replace(/\r$/, "");
-      buffered = buffered.slice(newline + 1);
-      line++;
-      if (text.trim() !== "") yield { line, text };
+    while ((newline = chunk.indexOf(NEWLINE, start)) >= 0) {
+      if (pendingBytes + newline - start > maxLineBytes) throw tooLong(line + 1, maxLineBytes);
+      const next = finish(chunk.subarray(start, newline));
+      if (next.text.trim() !== "") yield next;
+      start = newline + 1;
     }
-    if (buffered.length > MAX_LINE_CHARS) {
-      throw new HttpError(
-        413,
-        "Payload too large",
-        `line ${line + 1} is longer than ${MAX_LINE_CHARS} characters`,
-      );
+    if (start < chunk.length) {
+      pending.push(chunk.slice(start));
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > maxLineBytes) throw tooLong(line + 1, maxLineBytes);
     }
   }
-  buffered += decoder.decode();
-  if (buffered.trim() !== "") yield { line: line + 1, text: buffered.replace(/\r$/, "") };
+  if (pendingBytes > 0) {
+    const last = finish(new Uint8Array(0));
+    if (last.text.trim() !== "") yield last;
+  }
+}
+
+function tooLong(line: number, maxLineBytes: number): HttpError {
+  return new HttpError(
+    413,
+    "Payload too large",
+    `line ${line} is longer than ${maxLineBytes} bytes (max_line_size_mb)`,
+  );
+}
+
+function concat(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  const whole = new Uint8Array(bytes);
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
+}
+
+/** Lets the event loop run (health checks, other requests) between parse slices. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**
@@ -52,6 +98,7 @@ export async function ingestStream(
   index: string,
   request: Request,
   batchSize: number,
+  options: { maxLineBytes?: number } = {},
 ): Promise<Record<string, unknown>> {
   if (request.body === null) throw new HttpError(400, "Bad request", "an NDJSON body is expected");
   const errors: string[] = [];
@@ -77,8 +124,15 @@ export async function ingestStream(
     });
     batch = [];
   };
-  for await (const { line, text } of lines(request.body)) {
+  let sliceBytes = 0;
+  for await (const { line, text, bytes } of lines(request.body, options)) {
     received++;
+    // Parsing is synchronous: yield between slices so one big body cannot hold the thread.
+    sliceBytes += bytes;
+    if (sliceBytes >= PARSE_SLICE_BYTES) {
+      sliceBytes = 0;
+      await yieldToEventLoop();
+    }
     let item: unknown;
     try {
       item = JSON.parse(text);

@@ -1,8 +1,11 @@
 /**
- * Serves a handler with `Deno.serve` and stops it gracefully.
+ * Serves a handler over guarded connections (`connections.ts`: header timeout, connection
+ * caps) and stops it gracefully.
  *
  * @module
  */
+
+import { type ConnectionLimits, type GuardedHandler, serveGuarded } from "./connections.ts";
 
 /** A running HTTP server. */
 export interface RunningServer {
@@ -17,25 +20,40 @@ export interface RunningServer {
   readonly finished: Promise<void>;
 }
 
+/** Connection limits used when none are given. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headerTimeoutMs: 10_000,
+  maxConnectionsPerClient: 128,
+  maxConnections: 4_096,
+};
+
 /**
  * Starts serving `handler` on `hostname:port` (port 0 picks a free port); with `tls` (PEM
  * certificate chain and private key), over HTTPS.
  */
+// deno-lint-ignore require-await
 export async function startServer(
-  handler: (request: Request) => Promise<Response>,
-  options: { hostname: string; port: number; tls?: { cert: string; key: string } },
+  handler: GuardedHandler,
+  options: {
+    hostname: string;
+    port: number;
+    tls?: { cert: string; key: string };
+    limits?: ConnectionLimits;
+  },
 ): Promise<RunningServer> {
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    ...(options.tls === undefined ? {} : { cert: options.tls.cert, key: options.tls.key }),
-    onListen: (address) => listening.resolve(address),
-  }, handler);
-  const address = await listening.promise;
+  // Deno.listen fails at once (AddrInUse…): async, so the caller gets a rejection.
+  const listener = options.tls === undefined
+    ? Deno.listen({ hostname: options.hostname, port: options.port })
+    : Deno.listenTls({
+      hostname: options.hostname,
+      port: options.port,
+      cert: options.tls.cert,
+      key: options.tls.key,
+    });
+  const server = serveGuarded(listener, handler, options.limits ?? DEFAULT_CONNECTION_LIMITS);
   return {
-    hostname: address.hostname,
-    port: address.port,
+    hostname: server.addr.hostname,
+    port: server.addr.port,
     scheme: options.tls === undefined ? "http" : "https",
     shutdown: () => server.shutdown(),
     finished: server.finished,

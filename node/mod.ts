@@ -6,6 +6,7 @@
  * @module
  */
 
+export { acquireDataLock, DataDirectoryInUseError, type DataLock } from "./data_lock.ts";
 export { loadNodeId } from "./identity.ts";
 export { createLogger, type Logger, type LogLevel } from "./log.ts";
 export { fnv1a } from "./hash.ts";
@@ -44,3 +45,4 @@ export {
 } from "./database.ts";
 export { type NodeStartOptions, type StartedNode, startNode } from "./start.ts";
 export { NODE_ERRORS, NodeUnavailableError } from "./errors.ts";
+export { prepareDataDir, StartupError } from "./startup_error.ts";

@@ -45,6 +45,11 @@ function routingKeyOf(id: string, value: unknown): string | undefined {
   if (typeof value !== "string" || value === "") {
     throw new InvalidInputError(`Invalid routing_key for "${id}": a non-empty string is expected`);
   }
+  if (!value.isWellFormed()) {
+    throw new InvalidInputError(
+      `Invalid routing_key for "${id}": it holds a lone surrogate (not well-formed UTF-16)`,
+    );
+  }
   return value;
 }
 

@@ -15,12 +15,15 @@
  * | date | the day, month or year written (`2024`, `2024-06`, `2024-06-01`), or the instant | yes | refused |
  * | json | refused: query a path such as `author.name` | | |
  *
- * `id:value` matches document ids. Bare terms search every text field.
+ * `id:value` matches document ids (`id` is never a field name). Bare terms search every
+ * text field. Field names are looked up as own properties only, so `constructor:x` is an
+ * unknown field, not `Object.prototype.constructor`.
  *
  * @module
  */
 
 import {
+  fieldDef,
   isArrayType,
   parseDate,
   scalarOf,
@@ -47,7 +50,7 @@ export function checkSort(
   query: string,
 ): SortSpec[] {
   return sort.map(({ field, order, position }) => {
-    const def = schema.fields[field];
+    const def = fieldDef(schema, field);
     const fail = (message: string) => new QueryError(message, query, position ?? query.length);
     if (def === undefined) throw fail(`Cannot sort by unknown field "${field}"${known(schema)}`);
     if (order !== "asc" && order !== "desc") {
@@ -70,7 +73,7 @@ export function checkReturnFields(
   query: string,
 ): string[] {
   for (const field of fields) {
-    if (field !== ID_FIELD && schema.fields[field] === undefined) {
+    if (field !== ID_FIELD && fieldDef(schema, field) === undefined) {
       throw new QueryError(
         `Cannot return unknown field "${field}"${known(schema)}`,
         query,
@@ -193,8 +196,9 @@ class Compiler {
   }
 
   #lookup(field: FieldRef): ScalarType | "id" {
-    if (field.name === ID_FIELD && this.#schema.fields[ID_FIELD] === undefined) return "id";
-    const def = this.#schema.fields[field.name];
+    // `id` is reserved as a field name (storage/schema.ts), so `id:` always means the id.
+    if (field.name === ID_FIELD) return "id";
+    const def = fieldDef(this.#schema, field.name);
     if (def === undefined) {
       throw this.#error(`Unknown field "${field.name}"${known(this.#schema)}`, field.position);
     }

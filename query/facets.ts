@@ -11,7 +11,7 @@
  */
 
 import { InvalidInputError } from "../storage/errors.ts";
-import { isArrayType, parseDate, scalarOf, type Schema } from "../storage/schema.ts";
+import { fieldDef, isArrayType, parseDate, scalarOf, type Schema } from "../storage/schema.ts";
 import type { FacetCounts, FacetSpec, PlanValue } from "../storage/search_index.ts";
 
 /** Most values a facet may ask for. */
@@ -40,7 +40,7 @@ export function checkFacets(input: unknown, schema: Schema): FacetSpec[] {
     throw new InvalidInputError(`"facets" must be an object such as {"status": {}}`);
   }
   return Object.entries(input as Record<string, unknown>).map(([field, options]) => {
-    const def = schema.fields[field];
+    const def = fieldDef(schema, field);
     if (def === undefined) throw new InvalidInputError(`Cannot facet on unknown field "${field}"`);
     if (typeof options !== "object" || options === null || Array.isArray(options)) {
       throw new InvalidInputError(

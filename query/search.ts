@@ -122,7 +122,7 @@ export function mergedSchema(schemas: readonly Schema[]): Schema {
   const fields: Record<string, FieldDef> = {};
   for (const schema of schemas) {
     for (const [name, def] of Object.entries(schema.fields)) {
-      const seen = fields[name];
+      const seen = Object.hasOwn(fields, name) ? fields[name] : undefined;
       const widened = seen !== undefined && def.type.startsWith("i64") &&
         seen.type.startsWith("f64");
       if (!widened) fields[name] = def;
@@ -152,7 +152,7 @@ function pick(doc: Record<string, unknown>, fields: readonly string[]): Record<s
     if (field === ID_FIELD) continue;
     let value: unknown = doc;
     for (const part of field.split(".")) {
-      value = typeof value === "object" && value !== null
+      value = typeof value === "object" && value !== null && Object.hasOwn(value, part)
         ? (value as Record<string, unknown>)[part]
         : undefined;
     }

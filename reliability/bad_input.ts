@@ -50,6 +50,8 @@ export interface BadInputReport {
 
 /** Largest body the catalogue's server accepts (small, so the 413 case is cheap). */
 const MAX_BODY_MB = 20;
+/** Longest NDJSON line the catalogue's server accepts. */
+const MAX_LINE_MB = 1;
 
 function nested(depth: number): unknown {
   let value: unknown = "bottom";
@@ -255,6 +257,88 @@ export function catalogue(): BadInputCase[] {
       status: [400],
       message: /array/,
     },
+    {
+      name: "an id with a lone surrogate (`\\ud800`)",
+      method: "PUT",
+      path: "/api/books/document",
+      json: put("\ud800", { title: "t" }),
+      status: [400],
+      message: /well-formed Unicode/,
+    },
+    {
+      name: "a lone surrogate in a document path (`%ED%A0%80`)",
+      method: "GET",
+      path: "/api/books/document/%ED%A0%80",
+      status: [400],
+      message: /encod/i,
+    },
+    {
+      name: "a field named `id` inside the document",
+      method: "PUT",
+      path: "/api/books/document",
+      json: put("b1", { id: "b1", title: "t" }),
+      status: [400],
+      message: /"id" is reserved/,
+    },
+    {
+      name: "a fraction in a field declared i64 (`year: 1.5`)",
+      method: "PUT",
+      path: "/api/books/document",
+      json: put("b1", { title: "t", year: 1.5 }),
+      status: [400],
+      message: /expects i64, got 1\.5/,
+    },
+    {
+      name: "an integer over 2^53 (`12345678901234567890`)",
+      method: "PUT",
+      path: "/api/books/document",
+      raw: '{"id": "big", "doc": {"pages_total": 12345678901234567890}}',
+      status: [400],
+      message: /outside ±\(2\^53 - 1\)/,
+    },
+    {
+      name: "999 junk fields and one bad value: refused, no field added",
+      method: "PUT",
+      path: "/api/books/document",
+      json: put("junk", { ...manyFields(999), year: "soon" }),
+      status: [400],
+      message: /expects i64/,
+    },
+    {
+      name: "1,001 junk fields",
+      method: "PUT",
+      path: "/api/books/document",
+      json: put("junk", manyFields(1_001)),
+      status: [400],
+      message: /at most 1000 fields/,
+    },
+    {
+      name: `an NDJSON line over max_line_size_mb (${MAX_LINE_MB + 1} MB)`,
+      method: "POST",
+      path: "/api/books/document/stream",
+      raw: JSON.stringify(put("long", { title: "x".repeat((MAX_LINE_MB + 1) * 1024 * 1024) })) +
+        "\n",
+      contentType: "application/x-ndjson",
+      status: [413],
+      message: /line 1 is longer than/,
+    },
+    query("a prototype name as a field (`constructor`)", "constructor:x", /Unknown field/),
+    query("a prototype name as a field (`toString`)", "toString:x", /Unknown field/),
+    query("a prototype name in a range (`valueOf`)", "valueOf:[1 TO 2]", /Unknown field/),
+    query("`__proto__` as a field", "__proto__:x", /Unknown field/),
+    query("sort on `constructor`", "title:rust sort constructor:asc", /unknown field/i),
+    {
+      name: "facets on `toString`",
+      ...search({ query: "*", facets: { toString: {} } }),
+      status: [400],
+      message: /unknown field "toString"/,
+    },
+    {
+      name: "returning `hasOwnProperty`",
+      ...search({ query: "*", fields: ["hasOwnProperty"] }),
+      status: [400],
+      message: /unknown field "hasOwnProperty"/,
+    },
     query("unbalanced parenthesis", "(title:rust", /\)|parenthes/i),
     query("unterminated phrase", 'title:"rust prog', /quote|phrase|"/i),
     query("dangling operator", "title:rust AND", /expected|end/i),
@@ -416,6 +500,10 @@ export function randomQuery(random: SeededRandom): string {
     ",",
     " IN ",
     "id:",
+    "constructor:",
+    "toString:",
+    "__proto__:",
+    "valueOf:",
     "\u0000",
     "é",
     "😀",
@@ -446,9 +534,20 @@ export async function runBadInput(
   try {
     server = await startServerProcess({
       dataDir,
-      env: { CAMEODB_LOG: "error", CAMEODB_NETWORK_HTTP_MAX_BODY_SIZE_MB: String(MAX_BODY_MB) },
+      env: {
+        CAMEODB_LOG: "error",
+        CAMEODB_NETWORK_HTTP_MAX_BODY_SIZE_MB: String(MAX_BODY_MB),
+        CAMEODB_NETWORK_HTTP_MAX_LINE_SIZE_MB: String(MAX_LINE_MB),
+      },
     });
     const base = server.url;
+    // `year` is declared: a fraction must be refused, not widen it to f64.
+    const declared = await call(base, "PUT", "/api/books/_config", {
+      fields: [{ name: "year", type: "i64" }],
+    });
+    if (declared.status !== 200) {
+      throw new Error(`declaring failed: ${JSON.stringify(declared.body)}`);
+    }
     const seeded = await call(base, "POST", "/api/books/_bulk", [
       put("b1", { title: "Rust Programming", year: 2019, tags: ["code"], meta: { pages: 300 } }),
       put("b2", {

@@ -54,7 +54,8 @@ export interface CrashLoopReport {
 const INDEX = "crash";
 
 function content(id: string, v: number) {
-  return { id, v, tag: `${id.replace("-", "x")}v${v}`, text: `version ${v} of ${id}` };
+  // `key`, not `id`: a top-level `id` field is reserved for the document id.
+  return { key: id, v, tag: `${id.replace("-", "x")}v${v}`, text: `version ${v} of ${id}` };
 }
 
 /** Runs the loop; resolves with what it found (problems empty when everything held). */

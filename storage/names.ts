@@ -27,7 +27,8 @@ export function validateIndexName(name: unknown): string {
 
 /**
  * Checks a document id: a non-empty string of at most 512 UTF-8 bytes without control
- * characters (U+0000–U+001F, U+007F), which would break URLs, logs and line formats.
+ * characters (U+0000–U+001F, U+007F), which would break URLs, logs and line formats, and
+ * well-formed UTF-16 (no lone surrogates).
  */
 export function validateDocId(id: unknown): string {
   if (typeof id !== "string" || id === "") {
@@ -39,6 +40,14 @@ export function validateDocId(id: unknown): string {
   if (/[\u0000-\u001f\u007f]/.test(id)) {
     throw new InvalidInputError(
       `Invalid document id ${JSON.stringify(id)}: ids may not contain control characters`,
+    );
+  }
+  if (!id.isWellFormed()) {
+    // A lone surrogate has no UTF-8 form: encoded it becomes U+FFFD, and every such id
+    // would land on one document.
+    throw new InvalidInputError(
+      `Invalid document id ${JSON.stringify(id)}: ids must be well-formed Unicode ` +
+        `(no lone surrogates such as \\ud800)`,
     );
   }
   const bytes = new TextEncoder().encode(id).length;

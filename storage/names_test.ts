@@ -17,3 +17,10 @@ Deno.test("names: ids are non-empty strings of at most 512 bytes", () => {
     assert.throws(() => validateDocId(bad), { name: "InvalidInputError" });
   }
 });
+
+Deno.test("names: ids with lone surrogates are refused; paired ones are fine", () => {
+  for (const id of ["\ud800", "a\udc00b", "x\ud83d"]) {
+    assert.throws(() => validateDocId(id), /well-formed Unicode/);
+  }
+  assert.equal(validateDocId("rocket-\u{1f680}"), "rocket-\u{1f680}");
+});

@@ -9,11 +9,17 @@
  *   `T[]` of its elements' type; `null`, `[]` and `{}` infer nothing;
  * - a value an existing field's type cannot hold refuses the whole document, naming the
  *   field path and the expected type; the one widening allowed is `i64` → `f64` (and
- *   `i64[]` → `f64[]`), which keeps every stored value valid;
+ *   `i64[]` → `f64[]`) of an _inferred_ field, which keeps every stored value valid; a field
+ *   declared `i64` (`declareFields`) keeps its type and refuses fractions;
+ * - an integer outside ±(2^53 − 1) is refused where an integer is expected or inferred: a
+ *   JSON number of that size has already lost digits, so it cannot be stored exactly (send
+ *   it as a string);
  * - a field of type `T[]` also accepts a single `T`;
- * - field names starting with `_` are reserved, names containing `.` are refused (the dot
+ * - any JSON key is a field name, `constructor` and `toString` included (lookups use own
+ *   properties only); names starting with `_` and a top-level `id` (the document id, which
+ *   `id:` queries and hits carry) are reserved, names containing `.` are refused (the dot
  *   separates path segments), nesting deeper than {@linkcode MAX_DEPTH} and more than
- *   {@linkcode MAX_FIELDS} fields per index are refused.
+ *   {@linkcode MAX_FIELDS} fields per index are refused; a refused document adds no field.
  *
  * @module
  */
@@ -44,6 +50,8 @@ export const FIELD_TYPES: readonly FieldType[] = [
 /** One field of a schema. */
 export interface FieldDef {
   readonly type: FieldType;
+  /** Declared (`_config`) rather than inferred: the type is never widened by a write. */
+  readonly declared?: boolean;
 }
 
 /** An index's schema. `version` grows by one per change. */
@@ -56,6 +64,24 @@ export interface Schema {
 export const MAX_DEPTH = 32;
 /** An index holds at most this many fields. */
 export const MAX_FIELDS = 1_000;
+
+/** The top-level field name reserved for the document id. */
+export const ID_FIELD_NAME = "id";
+
+/**
+ * The definition of the field at `path`, looking at own properties only: a document key or
+ * query field such as `constructor` must not find `Object.prototype`'s members.
+ */
+export function fieldDef(schema: Schema, path: string): FieldDef | undefined {
+  return ownField(schema.fields, path);
+}
+
+function ownField(
+  fields: Readonly<Record<string, FieldDef>>,
+  path: string,
+): FieldDef | undefined {
+  return Object.hasOwn(fields, path) ? fields[path] : undefined;
+}
 
 /** The empty schema of a new index. */
 export const EMPTY_SCHEMA: Schema = { version: 0, fields: {} };
@@ -175,7 +201,7 @@ export function planSchema(schema: Schema, docs: readonly unknown[]): SchemaPlan
         throw new SchemaError(`a document must be a JSON object, got ${describe(doc)}`);
       }
       walk(doc as Record<string, unknown>, "", 1, current, added);
-      const addedCount = Object.keys(added).filter((path) => !(path in current)).length;
+      const addedCount = Object.keys(added).filter((path) => !Object.hasOwn(current, path)).length;
       if (Object.keys(current).length + addedCount > MAX_FIELDS) {
         throw new SchemaError(`an index holds at most ${MAX_FIELDS} fields`);
       }
@@ -226,11 +252,17 @@ function walk(
     if (key.startsWith("_")) {
       throw new SchemaError(`field "${path}" is reserved: names starting with "_" are`, path);
     }
+    if (path === ID_FIELD_NAME) {
+      throw new SchemaError(
+        `field "id" is reserved for the document id: send the id beside "doc", not inside it`,
+        path,
+      );
+    }
     if (key.includes(".")) {
       throw new SchemaError(`field "${path}" contains ".", which separates path segments`, path);
     }
     if (value === null || value === undefined) continue;
-    const known = added[path] ?? fields[path];
+    const known = ownField(added, path) ?? ownField(fields, path);
     const elements = Array.isArray(value) ? value : [value];
     if (Array.isArray(value)) {
       if (value.some((element) => Array.isArray(element))) {
@@ -261,9 +293,19 @@ function walk(
         added[path] = { type };
       }
       let scalar = scalarOf(type);
+      if (scalar === "i64" && Number.isInteger(element) && !Number.isSafeInteger(element)) {
+        throw new SchemaError(
+          `field "${path}" holds ${element}, an integer outside ±(2^53 - 1) that a JSON number ` +
+            `cannot hold exactly: send it as a string`,
+          path,
+        );
+      }
       if (!fits(scalar, element)) {
-        // The one widening: i64 → f64 when a fractional number arrives.
-        if (scalar === "i64" && typeof element === "number" && Number.isFinite(element)) {
+        // The one widening: an inferred i64 becomes f64 when a fractional number arrives.
+        if (
+          scalar === "i64" && known?.declared !== true && typeof element === "number" &&
+          Number.isFinite(element)
+        ) {
           type = isArrayType(type) ? "f64[]" : "f64";
           scalar = "f64";
           added[path] = { type };
@@ -287,11 +329,14 @@ function walk(
  */
 export function declareFields(
   schema: Schema,
-  declared: ReadonlyArray<{ name: string; type: string }>,
+  declared: ReadonlyArray<{ name: string; type: string; declared?: boolean }>,
 ): Schema {
   const fields: Record<string, FieldDef> = { ...schema.fields };
   let changed = false;
-  for (const { name, type } of declared) {
+  for (const declaration of declared) {
+    const { name, type } = declaration;
+    // A client's declaration is declared; a node passing an inferred field on says false.
+    const isDeclared = declaration.declared !== false;
     if (!FIELD_TYPES.includes(type as FieldType)) {
       throw new SchemaError(
         `field "${name}" has unknown type "${type}"; expected one of ${FIELD_TYPES.join(", ")}`,
@@ -305,13 +350,21 @@ export function declareFields(
         name,
       );
     }
+    if (name === ID_FIELD_NAME) {
+      throw new SchemaError(`field "id" is reserved for the document id`, name);
+    }
     if (segments.length > MAX_DEPTH) {
       throw new SchemaError(`field "${name}" nests deeper than ${MAX_DEPTH} levels`, name);
     }
-    const existing = fields[name];
+    const existing = ownField(fields, name);
     const wanted = type as FieldType;
+    if (existing !== undefined && existing.type === wanted) {
+      if ((existing.declared === true) === isDeclared) continue;
+      fields[name] = isDeclared ? { type: wanted, declared: true } : { type: wanted };
+      changed = true;
+      continue;
+    }
     if (existing !== undefined) {
-      if (existing.type === wanted) continue;
       const widening = (existing.type === "i64" && wanted === "f64") ||
         (existing.type === "i64[]" && wanted === "f64[]");
       if (!widening) {
@@ -324,14 +377,14 @@ export function declareFields(
     // Parents of a nested field are json.
     for (let i = 1; i < segments.length; i++) {
       const parent = segments.slice(0, i).join(".");
-      const parentDef = fields[parent];
+      const parentDef = ownField(fields, parent);
       if (parentDef === undefined) {
         fields[parent] = { type: "json" };
       } else if (parentDef.type !== "json") {
         throw new SchemaError(`field "${parent}" is ${parentDef.type}, not json`, parent);
       }
     }
-    fields[name] = { type: wanted };
+    fields[name] = isDeclared ? { type: wanted, declared: true } : { type: wanted };
     changed = true;
   }
   if (Object.keys(fields).length > MAX_FIELDS) {
@@ -340,9 +393,18 @@ export function declareFields(
   return changed ? { version: schema.version + 1, fields } : schema;
 }
 
-/** The schema as the field list `declareFields` takes (what shards and nodes are sent). */
-export function fieldDeclarations(schema: Schema): Array<{ name: string; type: FieldType }> {
-  return Object.entries(schema.fields).map(([name, def]) => ({ name, type: def.type }));
+/**
+ * The schema as the field list `declareFields` takes (what shards and nodes are sent);
+ * inferred fields say `declared: false`, so the receiver keeps them widenable.
+ */
+export function fieldDeclarations(
+  schema: Schema,
+): Array<{ name: string; type: FieldType; declared: boolean }> {
+  return Object.entries(schema.fields).map(([name, def]) => ({
+    name,
+    type: def.type,
+    declared: def.declared === true,
+  }));
 }
 
 /** The schema's fields sorted by path, as `_config` shows them. */
@@ -400,7 +462,7 @@ function flattenInto(
 ): void {
   for (const [key, value] of Object.entries(object)) {
     const path = prefix === "" ? key : `${prefix}.${key}`;
-    const def = schema.fields[path];
+    const def = ownField(schema.fields, path);
     if (def === undefined || value === null || value === undefined) continue;
     const scalar = scalarOf(def.type);
     if (scalar === "json") {

@@ -3,6 +3,8 @@ import {
   declareFields,
   describeFields,
   EMPTY_SCHEMA,
+  fieldDeclarations,
+  fieldDef,
   flatten,
   parseDate,
   planSchema,
@@ -152,4 +154,64 @@ Deno.test("schema: flatten yields typed leaf values by path", () => {
     { path: "when", type: "date", values: [Date.UTC(2024, 0, 1)] },
     { path: "author.name", type: "text", values: ["B"] },
   ]);
+});
+
+Deno.test("schema: prototype names are ordinary field names", () => {
+  const doc = { constructor: "c", valueOf: 1, toString: ["a", "b"], hasOwnProperty: true };
+  const { schema, errors } = planSchema(EMPTY_SCHEMA, [doc, { constructor: "again" }]);
+  assert.deepEqual(errors, [undefined, undefined]);
+  assert.equal(fieldDef(schema, "constructor")?.type, "text");
+  assert.equal(fieldDef(schema, "valueOf")?.type, "i64");
+  assert.equal(fieldDef(schema, "toString")?.type, "text[]");
+  assert.equal(fieldDef(schema, "isPrototypeOf"), undefined);
+  assert.deepEqual(flatten(schema, doc).map((value) => value.path).sort(), [
+    "constructor",
+    "hasOwnProperty",
+    "toString",
+    "valueOf",
+  ]);
+  const declared = declareFields(EMPTY_SCHEMA, [{ name: "constructor", type: "string" }]);
+  assert.equal(fieldDef(declared, "constructor")?.type, "string");
+});
+
+Deno.test("schema: a top-level id is reserved; a nested one is not", () => {
+  const { schema, errors } = planSchema(EMPTY_SCHEMA, [{ id: 1 }, { author: { id: 7 } }]);
+  assert.match(errors[0]!.message, /field "id" is reserved for the document id/);
+  assert.equal(errors[1], undefined);
+  assert.equal(fieldDef(schema, "author.id")?.type, "i64");
+  assert.throws(() => declareFields(EMPTY_SCHEMA, [{ name: "id", type: "string" }]), /reserved/);
+});
+
+Deno.test("schema: a declared i64 refuses fractions; an inferred one widens", () => {
+  const declared = declareFields(EMPTY_SCHEMA, [{ name: "n", type: "i64" }]);
+  const refused = planSchema(declared, [{ n: 1.5 }]);
+  assert.match(refused.errors[0]!.message, /field "n" expects i64, got 1\.5/);
+  assert.equal(refused.schema, declared);
+  // Passed on between node and shards, the flag survives; an inferred field stays widenable.
+  const relayed = declareFields(EMPTY_SCHEMA, fieldDeclarations(declared));
+  assert.match(planSchema(relayed, [{ n: 2.5 }]).errors[0]!.message, /expects i64/);
+  const inferred = planSchema(EMPTY_SCHEMA, [{ n: 1 }]).schema;
+  const relayedInferred = declareFields(EMPTY_SCHEMA, fieldDeclarations(inferred));
+  assert.equal(planSchema(relayedInferred, [{ n: 2.5 }]).schema.fields.n?.type, "f64");
+});
+
+Deno.test("schema: integers outside ±(2^53 - 1) are refused, not rounded", () => {
+  const big = JSON.parse('{"n": 12345678901234567890}');
+  const { schema, errors } = planSchema(EMPTY_SCHEMA, [big, { m: 2 ** 53 - 1 }]);
+  assert.match(errors[0]!.message, /outside ±\(2\^53 - 1\)/);
+  assert.equal(fieldDef(schema, "n"), undefined);
+  assert.equal(errors[1], undefined);
+  const ints = planSchema(EMPTY_SCHEMA, [{ n: 1 }]).schema;
+  assert.match(planSchema(ints, [{ n: -(2 ** 60) }]).errors[0]!.message, /outside/);
+});
+
+Deno.test("schema: declaring an inferred field with its own type marks it declared", () => {
+  const inferred = planSchema(EMPTY_SCHEMA, [{ title: "t", n: 1 }]).schema;
+  const declared = declareFields(inferred, [{ name: "title", type: "text" }, {
+    name: "n",
+    type: "i64",
+  }]);
+  assert.equal(fieldDef(declared, "n")?.declared, true);
+  assert.equal(declared.version, inferred.version + 1);
+  assert.equal(declareFields(declared, fieldDeclarations(declared)), declared);
 });

@@ -39,7 +39,7 @@ Deno.test({
       const csv = `${dir}/books.csv`;
       await Deno.writeTextFile(
         csv,
-        'isbn,title,year,price,draft\n0042,"Rust, the Book",2019,39.5,false\n0043,Go in Action,2016,29,false\n0044,Bad Year,soon,1,true\n',
+        'isbn,title,year,price,draft,zip\n0042,"Rust, the Book",2019,39.5,false,90210\n0043,Go in Action,2016,29,false,02134\n',
       );
       const connect = ["--connect", server.url];
       const load = await client([
@@ -51,12 +51,18 @@ Deno.test({
         "--id",
         "isbn",
         "--batch-size",
-        "2",
+        "1",
       ]);
-      // The first batch made year an i64; the row with "soon" is refused, the others are loaded.
-      assert.equal(load.code, 1);
-      assert.match(load.stdout, /loaded 2 of 3 documents into books \(1 errors\)/);
-      assert.match(load.stderr, /record 3 \(0044\): .*field "year" expects i64, got "soon"/);
+      // Typed by column: year is i64, zip stays text (02134 is not a number, so 90210 isn't).
+      assert.equal(load.code, 0, load.stderr);
+      assert.match(load.stdout, /loaded 2 of 2 documents into books \(0 errors\)/);
+      // A later file whose year column holds a word: the column is text, the index says i64.
+      const late = `${dir}/late.csv`;
+      await Deno.writeTextFile(late, "isbn,title,year\n0044,Bad Year,soon\n");
+      const refusedLoad = await client([...connect, "data", "load", "books", late, "--id", "isbn"]);
+      assert.equal(refusedLoad.code, 1);
+      assert.match(refusedLoad.stdout, /loaded 0 of 1 documents into books \(1 errors\)/);
+      assert.match(refusedLoad.stderr, /record 1 \(0044\): .*field "year" expects i64, got "soon"/);
       const typed = await client([...connect, "list", "index", "books"]);
       assert.match(typed.stdout, /year\ti64/);
       assert.equal(typed.code, 0);
@@ -65,7 +71,7 @@ Deno.test({
       assert.equal(search.code, 0, search.stderr);
       assert.match(
         search.stdout,
-        /^0042\t\d+\.\d{3}\t\{"title":"Rust, the Book","year":2019,"price":39.5,"draft":false\}\n# 1 of 1 hits/,
+        /^0042\t\d+\.\d{3}\t\{"title":"Rust, the Book","year":2019,"price":39.5,"draft":false,"zip":"90210"\}\n# 1 of 1 hits/,
       );
 
       const list = await client([...connect, "list", "indexes"]);
