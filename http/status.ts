@@ -40,6 +40,7 @@ export const STATUS_BY_NAME = {
   ActorStoppedError: 503,
   ActorCrashedError: 503,
   NodeUnavailableError: 503,
+  IndexBusyError: 503,
   StorageUnavailableError: 507,
   // Programmer errors: answered as 500 (masked), logged in full.
   AssertionError: 500,

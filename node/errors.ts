@@ -17,5 +17,10 @@ export class NodeUnavailableError extends Error {
   }
 }
 
+/** The index cannot take writes for a moment (it is being reindexed): answered with 503. */
+export class IndexBusyError extends Error {
+  override readonly name = "IndexBusyError";
+}
+
 /** The closed set of node errors. */
-export const NODE_ERRORS = [NodeUnavailableError] as const;
+export const NODE_ERRORS = [NodeUnavailableError, IndexBusyError] as const;

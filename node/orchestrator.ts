@@ -23,7 +23,13 @@ import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
 import type { StoredDocument, WriteRequest } from "../storage/microshard.ts";
 import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
 import { validateIndexName } from "../storage/names.ts";
-import { declareFields, EMPTY_SCHEMA, fieldDeclarations, planSchema } from "../storage/schema.ts";
+import {
+  declareFields,
+  EMPTY_SCHEMA,
+  fieldDeclarations,
+  planSchema,
+  typeChanges,
+} from "../storage/schema.ts";
 import { type EngineName, ENGINES } from "../storage/search_index.ts";
 import type { PageSet, ShardQuery } from "../query/pipeline.ts";
 import { mergedSchema } from "../query/search.ts";
@@ -34,6 +40,7 @@ import type {
   IndexSummary,
   WriteResult,
 } from "./executor.ts";
+import { IndexBusyError } from "./errors.ts";
 import { fnv1a } from "./hash.ts";
 import { placementKey, type WriteCommand } from "./write_command.ts";
 
@@ -73,6 +80,7 @@ export class NodeOrchestrator {
   #shards: ShardRef[];
   #schemas = new Map<string, IndexSchema>();
   #dropping = new Set<string>();
+  #reindexing = new Set<string>();
   #options: OrchestratorOptions;
 
   private constructor(shards: ShardRef[], options: OrchestratorOptions) {
@@ -156,6 +164,10 @@ export class NodeOrchestrator {
   /** Declares or extends an index's schema (`PUT /api/{index}/_config`) on every shard. */
   async configure(index: string, config: IndexConfig): Promise<IndexSchema> {
     validateIndexName(index);
+    const current = this.#schemas.get(index);
+    if (current !== undefined && typeChanges(current.schema, config.fields ?? []).length > 0) {
+      return await this.#retype(index, current, config);
+    }
     const entry = this.#declare(index, config);
     const fields = fieldDeclarations(entry.schema);
     const description = config.description === undefined ? {} : { description: config.description };
@@ -165,6 +177,52 @@ export class NodeOrchestrator {
       config: { fields, engine: entry.engine, ...description },
     });
     return entry;
+  }
+
+  /**
+   * Changes declared fields' types by reindexing from KV: writes to the index wait out (503,
+   * retry), every shard checks that each stored document fits the new schema — the first
+   * misfit refuses the change and nothing changes — then every shard commits the schema and
+   * rebuilds its engine from KV. Writes sent before the fence reach each shard before its
+   * check (one sender, FIFO mailboxes), so the check sees them.
+   */
+  async #retype(index: string, current: IndexSchema, config: IndexConfig): Promise<IndexSchema> {
+    if (this.#dropping.has(index)) throw beingDropped(index);
+    if (this.#reindexing.has(index)) throw beingReindexed(index);
+    let schema;
+    try {
+      schema = declareFields(current.schema, config.fields ?? [], { retype: true });
+    } catch (error) {
+      throw new InvalidInputError((error as Error).message);
+    }
+    this.#reindexing.add(index);
+    try {
+      const misfit = (await this.#everyShard({ type: "checkSchema", index, schema }))
+        .find((found) => found !== null);
+      if (misfit != null) {
+        throw new InvalidInputError(
+          `Cannot change the schema of index "${index}": document "${misfit.id}" does not fit: ${misfit.message}`,
+        );
+      }
+      const description = config.description === undefined
+        ? {}
+        : { description: config.description };
+      await this.#everyShard({
+        type: "configure",
+        index,
+        config: {
+          fields: fieldDeclarations(schema),
+          engine: current.engine,
+          retype: true,
+          ...description,
+        },
+      });
+      const entry = { schema, engine: current.engine };
+      this.#schemas.set(index, entry);
+      return entry;
+    } finally {
+      this.#reindexing.delete(index);
+    }
   }
 
   /** The schema a configuration gives an index, adopted at once (no await in between). */
@@ -274,6 +332,10 @@ export class NodeOrchestrator {
   ): void {
     if (this.#dropping.has(index)) {
       for (const i of positions) fail(i, beingDropped(index));
+      return;
+    }
+    if (this.#reindexing.has(index)) {
+      for (const i of positions) fail(i, beingReindexed(index));
       return;
     }
     const current = this.#schemas.get(index);
@@ -392,6 +454,10 @@ export class NodeOrchestrator {
       },
     );
   }
+}
+
+function beingReindexed(index: string): IndexBusyError {
+  return new IndexBusyError(`Index "${index}" is being reindexed for a schema change; retry`);
 }
 
 function beingDropped(index: string): IndexNotFoundError {

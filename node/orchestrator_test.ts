@@ -103,3 +103,37 @@ Deno.test("orchestrator: configure, drop, and errors for unknown indexes", async
     assert.deepEqual(await node.indexes(), []);
   });
 });
+
+Deno.test("orchestrator: a declared type change reindexes from KV, or is refused naming the misfit", async () => {
+  await withNode(async (node) => {
+    await node.write([
+      { op: "put", index: "csv", id: "r1", doc: { category: "garden tools", zip: "02134" } },
+      { op: "put", index: "csv", id: "r2", doc: { category: "kitchen", zip: "90210" } },
+    ]);
+    assert.equal(node.schema("csv")?.schema.fields.category?.type, "text");
+    // text → string: every stored value fits; the engine is rebuilt and exact matches work.
+    const retyped = await node.configure("csv", { fields: [{ name: "category", type: "string" }] });
+    assert.equal(retyped.schema.fields.category?.type, "string");
+    const exact = await search(node, "csv", {
+      query: 'category:"garden tools"',
+      facets: { category: {} },
+    });
+    assert.deepEqual(exact.hits.map((hit) => hit.id), ["r1"]);
+    assert.deepEqual(
+      exact.facets?.category?.buckets,
+      [{ value: "garden tools", count: 1 }],
+    );
+    assert.equal((await search(node, "csv", { query: "category:garden" })).total_hits, 0);
+    // string → i64: "02134" is not an integer; nothing changes.
+    await assert.rejects(
+      node.configure("csv", { fields: [{ name: "zip", type: "i64" }] }),
+      (error: Error) =>
+        error.name === "InvalidInputError" && /document "r[12]" does not fit/.test(error.message),
+    );
+    assert.equal(node.schema("csv")?.schema.fields.zip?.type, "text");
+    assert.equal((await search(node, "csv", { query: "zip:02134" })).total_hits, 1);
+    // Writes after the retype are checked against the new type.
+    const [late] = await node.write([{ op: "put", index: "csv", id: "r3", doc: { category: 5 } }]);
+    assert.equal(late!.ok, false);
+  });
+});

@@ -12,7 +12,7 @@ import { InvalidInputError } from "./errors.ts";
 import { removeDatabaseFiles } from "./fts5_index.ts";
 import type { IndexMeta } from "./kv_layout.ts";
 import { validateIndexName } from "./names.ts";
-import { declareFields, EMPTY_SCHEMA, type Schema } from "./schema.ts";
+import { declareFields, EMPTY_SCHEMA, findMisfit, type Schema, typeChanges } from "./schema.ts";
 import { type EngineName, ENGINES } from "./search_index.ts";
 
 /** What `configure` takes: declared fields, the engine of a new index, a description. */
@@ -20,6 +20,11 @@ export interface IndexConfig {
   readonly fields?: ReadonlyArray<{ name: string; type: string }>;
   readonly engine?: string;
   readonly description?: string;
+  /**
+   * Allow declared fields to change type: the engine is rebuilt from KV. The caller checks
+   * first that every stored document fits (`findMisfitDocument`).
+   */
+  readonly retype?: boolean;
 }
 
 /**
@@ -47,8 +52,10 @@ export async function configureIndex(
     schema: EMPTY_SCHEMA,
   };
   let schema: Schema;
+  const retyped = config.retype === true &&
+    typeChanges(base.schema, config.fields ?? []).length > 0;
   try {
-    schema = declareFields(base.schema, config.fields ?? []);
+    schema = declareFields(base.schema, config.fields ?? [], { retype: config.retype === true });
   } catch (error) {
     throw new InvalidInputError((error as Error).message);
   }
@@ -59,7 +66,26 @@ export async function configureIndex(
   };
   await state.store.setIndexMeta(meta);
   await adoptMeta(state, meta);
+  // New types change how values are indexed: every document is indexed again from KV.
+  if (retyped && existing !== undefined) await rebuildEngine(state, index);
   return meta;
+}
+
+/**
+ * The first stored document of an index that does not fit `schema` (its id and why), or
+ * undefined when every one fits — what a retype checks before it changes anything.
+ */
+export async function findMisfitDocument(
+  state: ShardState,
+  index: string,
+  schema: Schema,
+): Promise<{ id: string; message: string } | undefined> {
+  if (!state.indexes.has(index)) return undefined;
+  for await (const { id, header } of state.store.documents(index)) {
+    const misfit = findMisfit(schema, await state.store.body(header));
+    if (misfit !== undefined) return { id, message: misfit.message };
+  }
+  return undefined;
 }
 
 /**

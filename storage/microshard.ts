@@ -20,7 +20,12 @@
  */
 
 import { BlobGoneError, DocumentStore } from "./_document_store.ts";
-import { configureIndex, dropIndex, type IndexConfig } from "./_index_lifecycle.ts";
+import {
+  configureIndex,
+  dropIndex,
+  findMisfitDocument,
+  type IndexConfig,
+} from "./_index_lifecycle.ts";
 import { prune, recover } from "./_recovery.ts";
 import { indexInfos, readDocument, searchShard, type ShardSearchOptions } from "./_shard_reads.ts";
 import type { ShardState } from "./_shard_state.ts";
@@ -52,6 +57,7 @@ import {
 import { StorageUnavailableError } from "./errors.ts";
 import type { DocHeader } from "./kv_layout.ts";
 import type { Plan } from "./search_index.ts";
+import type { Schema } from "./schema.ts";
 
 export {
   type CarriedSchema,
@@ -269,6 +275,14 @@ export class Microshard {
       await configureIndex(this.#state, index, config);
       return this.indexes().find((info) => info.name === index)!;
     });
+  }
+
+  /**
+   * The first stored document of `index` that does not fit `schema`, or undefined: what a
+   * retype (`configure` with `retype`) checks on every shard before anything changes.
+   */
+  checkSchema(index: string, schema: Schema): Promise<{ id: string; message: string } | undefined> {
+    return this.#exclusive(() => findMisfitDocument(this.#state, index, schema));
   }
 
   /** Deletes an index: its documents, its engine and its files. Returns whether it existed. */

@@ -68,8 +68,12 @@ export type MicroshardMsg =
       fields?: Array<{ name: string; type: string }>;
       engine?: string;
       description?: string;
+      /** Declared fields may change type; the engine is rebuilt from KV. */
+      retype?: boolean;
     };
   }
+  /** The first stored document that does not fit `schema` (before a retype). */
+  | { type: "checkSchema"; index: string; schema: Schema }
   | { type: "dropIndex"; index: string }
   | { type: "indexes" }
   | { type: "stats" };
@@ -80,6 +84,7 @@ export type MicroshardReplies = {
   get: StoredDocument | null;
   search: ShardSearchResult;
   configure: IndexInfo;
+  checkSchema: { id: string; message: string } | null;
   dropIndex: boolean;
   indexes: IndexInfo[];
   stats: { seq: number; writeBatches: number; recovery: RecoveryReport };
@@ -122,6 +127,10 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
           );
         case "configure":
           return ctx.detach(serial.run(() => open().configure(msg.index, msg.config)));
+        case "checkSchema":
+          return ctx.detach(
+            serial.run(() => open().checkSchema(msg.index, msg.schema)).then((m) => m ?? null),
+          );
         case "dropIndex":
           return ctx.detach(serial.run(() => open().dropIndex(msg.index)));
         case "indexes":

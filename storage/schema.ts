@@ -330,6 +330,7 @@ function walk(
 export function declareFields(
   schema: Schema,
   declared: ReadonlyArray<{ name: string; type: string; declared?: boolean }>,
+  options: { readonly retype?: boolean } = {},
 ): Schema {
   const fields: Record<string, FieldDef> = { ...schema.fields };
   let changed = false;
@@ -367,7 +368,10 @@ export function declareFields(
     if (existing !== undefined) {
       const widening = (existing.type === "i64" && wanted === "f64") ||
         (existing.type === "i64[]" && wanted === "f64[]");
-      if (!widening) {
+      // A retype (a reindex from KV, checked document by document) changes any scalar type;
+      // json holds nested fields and stays json.
+      const retyped = options.retype === true && existing.type !== "json" && wanted !== "json";
+      if (!widening && !retyped) {
         throw new SchemaError(
           `field "${name}" is already ${existing.type}; it cannot become ${wanted}`,
           name,
@@ -391,6 +395,20 @@ export function declareFields(
     throw new SchemaError(`an index holds at most ${MAX_FIELDS} fields`);
   }
   return changed ? { version: schema.version + 1, fields } : schema;
+}
+
+/** The declared fields whose type differs from the schema's (what a retype changes). */
+export function typeChanges(
+  schema: Schema,
+  declared: ReadonlyArray<{ name: string; type: string }>,
+): Array<{ name: string; from: FieldType; to: string }> {
+  return declared.flatMap(({ name, type }) => {
+    const existing = ownField(schema.fields, name);
+    if (existing === undefined || existing.type === type) return [];
+    const widening = (existing.type === "i64" && type === "f64") ||
+      (existing.type === "i64[]" && type === "f64[]");
+    return widening ? [] : [{ name, from: existing.type, to: type }];
+  });
 }
 
 /**
