@@ -9,14 +9,23 @@
 
 /** A database's health. */
 export interface DatabaseHealth {
+  /** Overall state (database) or whether every line was written (stream). */
   status: "green" | "yellow" | "red";
+  /** The answering node's id. */
   node_id: string;
+  /** The answering node's name. */
   node_name: string;
+  /** The cluster's name. */
   cluster_name: string;
+  /** Whether the node runs in a cluster. */
   cluster_enabled: boolean;
+  /** Members of the cluster (1 alone). */
   total_nodes: number;
+  /** Members connected now. */
   connected_nodes: number;
+  /** Microshards running on the node. */
   active_shards: number;
+  /** Indexes known. */
   total_indexes: number;
   /** In a cluster: every member and whether it is connected. */
   nodes?: Array<
@@ -36,16 +45,23 @@ export interface DocumentInput<T> {
 
 /** The outcome of one write. */
 export interface WriteResult {
+  /** The document id. */
   id: string;
+  /** What the write did. */
   result: "created" | "updated" | "deleted" | "not_found";
+  /** The document's (or schema's) version, +1 per change. */
   version: number;
+  /** The node-local shard that holds it. */
   shard_id?: number;
 }
 
 /** A document as stored. */
 export interface StoredDocument<T> {
+  /** The document id. */
   id: string;
+  /** The document's (or schema's) version, +1 per change. */
   version: number;
+  /** The document. */
   doc: T;
 }
 
@@ -53,7 +69,9 @@ export interface StoredDocument<T> {
 export interface BulkItemError {
   /** Its position in the request, from 0. */
   item: number;
+  /** The document id. */
   id: string;
+  /** Why it was refused. */
   error: string;
   /** The status it would have answered alone. */
   status: number;
@@ -61,25 +79,37 @@ export interface BulkItemError {
 
 /** The answer of a bulk write. */
 export interface BulkResult {
+  /** Documents written. */
   items_written: number;
+  /** Items in the request. */
   items_received: number;
+  /** The refused items. */
   errors: BulkItemError[];
+  /** Time the server took, in milliseconds. */
   duration_ms: number;
 }
 
 /** The answer of a bulk delete. */
 export interface BulkDeleteResult {
+  /** Items in the request. */
   items_received: number;
+  /** Documents that existed and were deleted. */
   items_deleted: number;
+  /** The refused items. */
   errors: BulkItemError[];
+  /** Time the server took, in milliseconds. */
   duration_ms: number;
 }
 
 /** The answer of a streamed (NDJSON) ingest. */
 export interface StreamResult {
+  /** Overall state (database) or whether every line was written (stream). */
   status: "ok" | "partial";
+  /** Documents written. */
   items_written: number;
+  /** Non-blank lines read. */
   lines_received: number;
+  /** Batches written. */
   batches: number;
   /** `line N: …`, at most 1,000 of them. */
   errors: string[];
@@ -89,24 +119,31 @@ export interface StreamResult {
 
 /** A sort key. */
 export interface SortKey<T> {
+  /** The field to sort on. */
   field: (keyof T & string) | (string & {});
+  /** `asc` (default) or `desc`. */
   order?: "asc" | "desc";
 }
 
 /** A facet: value counts (no options) or range buckets. */
 export interface FacetRequest {
+  /** Range buckets for a number or date field; omit for value counts. */
   ranges?: Array<{ from?: number | string; to?: number | string }>;
 }
 
 /** A search request: the query language, plus what the JSON fields override. */
 export interface SearchRequest<T, F extends keyof T & string = keyof T & string> {
+  /** A query in the query language (`title:rust sort year:desc`). */
   query: string;
   /** At most 10,000; 0 only counts. */
   limit?: number;
+  /** Hits skipped before the first returned. */
   offset?: number;
+  /** Sort keys; override an inline `sort`. */
   sort?: SortKey<T> | Array<SortKey<T>>;
   /** The fields to return (the hits are typed with only these). */
   fields?: F[];
+  /** Facets by field name. */
   facets?: Record<string, FacetRequest>;
   /** Ask for `_highlights` per hit (where the server supports it). */
   highlight?: boolean | { fields?: string[] };
@@ -114,42 +151,59 @@ export interface SearchRequest<T, F extends keyof T & string = keyof T & string>
 
 /** One hit: the document's id, score, optional highlights and its (chosen) fields. */
 export type Hit<T> = {
+  /** The document id. */
   id: string;
+  /** _score */
   _score: number;
+  /** _highlights */
   _highlights?: Record<string, string[]>;
 } & T;
 
 /** A facet's answer. */
 export interface FacetAnswer {
+  /** The counts, largest first (values) or in the order asked (ranges). */
   buckets: Array<{ value?: unknown; from?: unknown; to?: unknown; count: number }>;
 }
 
 /** Everything about a search but its hits. */
 export interface SearchFooter {
+  /** Hits in this answer. */
   hits_returned: number;
+  /** Every matching document (exact). */
   total_hits: number;
+  /** The limit applied. */
   limit: number;
+  /** Hits skipped before the first returned. */
   offset: number;
+  /** Shards asked. */
   total_shards: number;
+  /** Shards that did not answer. */
   failed_shards: number;
+  /** Nodes asked (in a cluster). */
   nodes_contacted?: number;
+  /** Nodes that did not answer. */
   nodes_failed?: number;
+  /** Time the search took, in milliseconds. */
   took_ms: number;
+  /** Facets by field name. */
   facets?: Record<string, FacetAnswer>;
 }
 
 /** A search's answer. */
 export interface SearchAnswer<T> extends SearchFooter {
+  /** The hits, best first (or in sort order). */
   hits: Array<Hit<T>>;
 }
 
 /** Hits as they arrive; `footer` is set once the last hit has been read. */
 export interface HitStream<T> extends AsyncIterable<Hit<T>> {
+  /** The totals, once the last hit has been read. */
   readonly footer: SearchFooter | undefined;
 }
 
 /** A field declaration. */
 export interface FieldDeclaration {
+  /** The name. */
   name: string;
   /** `text`, `string`, `i64`, `f64`, `boolean`, `date`, `json`, or `array<…>` of these. */
   type: string;
@@ -157,46 +211,69 @@ export interface FieldDeclaration {
 
 /** What `configure()` declares. */
 export interface IndexConfiguration {
+  /** The fields. */
   fields?: FieldDeclaration[];
   /** Chosen when the index is created. */
   engine?: "fts5" | "orama";
+  /** A free-text description of the index. */
   description?: string;
 }
 
 /** The answer of `configure()`. */
 export interface ConfigureResult {
+  /** Always true: the schema is in force. */
   acknowledged: boolean;
+  /** The index name. */
   index: string;
+  /** Shards holding the index. */
   shard_count: number;
+  /** Every field of the schema, sorted. */
   field_names: string[];
 }
 
 /** An index's schema. */
 export interface IndexSchema {
+  /** The name. */
   name: string;
+  /** The search engine: `fts5` or `orama`. */
   engine: string;
+  /** The document's (or schema's) version, +1 per change. */
   version: number;
+  /** A hash of the normalized schema. */
   thumbprint: string;
+  /** Number of fields. */
   field_count: number;
+  /** The fields. */
   fields: Array<{ name: string; type: string; indexed: boolean; sortable: boolean }>;
 }
 
 /** The answer of `drop()`. */
 export interface DropResult {
+  /** Whether the index was removed. */
   success: boolean;
+  /** The index name. */
   index: string;
+  /** Shards the index was removed from. */
   deleted_from_shards: number;
+  /** Shards asked. */
   total_shards: number;
 }
 
 /** One index in a listing. */
 export interface IndexSummary {
+  /** The name. */
   name: string;
+  /** The search engine: `fts5` or `orama`. */
   engine?: string;
+  /** Documents in the index. */
   document_count: number;
+  /** Shards holding the index. */
   shard_count: number;
+  /** Number of fields. */
   field_count: number;
+  /** The fields. */
   fields: string[];
+  /** Memory the index's engines use, in bytes. */
   memory_bytes?: number;
 }
 

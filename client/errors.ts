@@ -24,6 +24,7 @@ export abstract class DatabaseError extends Error {
   readonly status: number;
   /** The server's `details`: what exactly went wrong. */
   readonly details: string;
+  /** Builds the error; `message` gets `: details` appended when there are details. */
   constructor(message: string, options: { status: number; details?: string; cause?: unknown }) {
     super(
       options.details ? `${message}: ${options.details}` : message,
@@ -36,29 +37,35 @@ export abstract class DatabaseError extends Error {
 
 /** The request was refused as malformed or unacceptable (400 and most other 4xx). */
 export class BadRequestError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "BadRequestError";
 }
 
 /** No valid API key was given (401). */
 export class UnauthorizedError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "UnauthorizedError";
 }
 
 /** The API key may not do this (403). */
 export class ForbiddenError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "ForbiddenError";
 }
 
 /** The index or document does not exist (404). */
 export class NotFoundError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "NotFoundError";
 }
 
 /** The database is overloaded or a node is down (503); retry after `retryAfterMs`. */
 export class UnavailableError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "UnavailableError";
   /** How long the server asked to wait before retrying, in milliseconds. */
   readonly retryAfterMs: number;
+  /** Builds the error with the wait the server asked for. */
   constructor(
     message: string,
     options: { status: number; details?: string; retryAfterMs?: number; cause?: unknown },
@@ -70,21 +77,25 @@ export class UnavailableError extends DatabaseError {
 
 /** The disk is full: the write was not stored (507). */
 export class StorageFullError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "StorageFullError";
 }
 
 /** The server failed unexpectedly (500 or an unknown status). */
 export class ServerError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "ServerError";
 }
 
 /** The server could not be reached, or the request was aborted. */
 export class ConnectionError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "ConnectionError";
 }
 
 /** The database was closed; nothing more can be asked of it. */
 export class DatabaseClosedError extends DatabaseError {
+  /** The stable name of this error class. */
   override readonly name = "DatabaseClosedError";
 }
 
