@@ -7,6 +7,7 @@
  */
 
 import { readRecords } from "./data_file.ts";
+import { type Output, plainLines } from "./output.ts";
 
 /** Where a command writes and how it asks. */
 export interface ClientIO {
@@ -16,6 +17,15 @@ export interface ClientIO {
   confirm(question: string): Promise<boolean>;
   /** Shows load progress (the terminal's progress bar). */
   progress?(done: number, total: number, docsPerSecond: number): void;
+  /** Shows a result as data (aligned or JSON); without it, results are plain lines to `out`. */
+  show?(output: Output): void;
+  /** Aborts the command's requests (Ctrl-C in the interactive mode). */
+  readonly signal?: AbortSignal;
+}
+
+function show(io: ClientIO, output: Output): void {
+  if (io.show !== undefined) io.show(output);
+  else for (const line of plainLines(output)) io.out(line);
 }
 
 /** A command's result: its exit code, and the new server URL after `connect`. */
@@ -31,6 +41,8 @@ export const HELP = `Commands:
   list indexes                           every index with its documents, shards and fields
   list index NAME                        an index's schema
   search INDEX QUERY [N]                 the first N hits (default 10) of a query
+  get INDEX ID                           one document
+  put INDEX ID JSON                      write a document (JSON object)
   data load INDEX FILE [--batch-size N] [--id COLUMN]
                                          load a JSON array, NDJSON, CSV or TSV file
   delete INDEX --id ID[,ID...]           delete documents
@@ -39,13 +51,20 @@ export const HELP = `Commands:
   help                                   this text
   exit                                   leave (interactive mode)`;
 
-/** Splits a command line into words; double and single quotes group. */
+/**
+ * Splits a command line into words; double and single quotes group. A word that starts with
+ * `{` or `[` is JSON: it runs verbatim to the end of the line (`put books b1 {"title": "Dune"}`).
+ */
 export function splitWords(line: string): string[] {
   const words: string[] = [];
   let word = "";
   let quote: string | undefined;
   let started = false;
-  for (const char of line) {
+  for (const [at, char] of [...line].entries()) {
+    if (!started && quote === undefined && (char === "{" || char === "[")) {
+      words.push([...line].slice(at).join("").trimEnd());
+      return words;
+    }
     if (quote !== undefined) {
       if (char === quote) quote = undefined;
       else word += char;
@@ -71,21 +90,24 @@ class UsageError extends Error {}
 // deno-lint-ignore no-explicit-any
 type Answer = any;
 
-async function request(
+async function sendRequest(
   base: string,
   method: string,
   path: string,
-  body?: unknown,
+  body: unknown,
+  signal: AbortSignal | undefined,
 ): Promise<{ status: number; body: Answer }> {
   let response: Response;
   try {
     response = await fetch(new URL(path, base), {
       method,
+      ...(signal === undefined ? {} : { signal }),
       ...(body === undefined
         ? {}
         : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
     });
   } catch (error) {
+    if (signal?.aborted) throw new Error("cancelled");
     throw new Error(`cannot reach ${base}: ${(error as Error).message}`);
   }
   const text = await response.text();
@@ -120,6 +142,8 @@ export async function runCommand(
   io: ClientIO,
 ): Promise<CommandResult> {
   const words = [...input];
+  const request = (base: string, method: string, path: string, body?: unknown) =>
+    sendRequest(base, method, path, body, io.signal);
   try {
     const yes = words.includes("--yes");
     if (yes) words.splice(words.indexOf("--yes"), 1);
@@ -142,33 +166,44 @@ export async function runCommand(
       }
       case "health": {
         const h = (await request(base, "GET", "/_cluster/health")).body;
-        io.out(`status: ${h.status}`);
-        io.out(`node: ${h.node_name} (${h.node_id})`);
-        io.out(`cluster: ${h.cluster_name} (${h.connected_nodes}/${h.total_nodes} nodes)`);
-        io.out(`shards: ${h.active_shards}, indexes: ${h.total_indexes}`);
+        show(io, {
+          kind: "lines",
+          data: h,
+          lines: [
+            `status: ${h.status}`,
+            `node: ${h.node_name} (${h.node_id})`,
+            `cluster: ${h.cluster_name} (${h.connected_nodes}/${h.total_nodes} nodes)`,
+            `shards: ${h.active_shards}, indexes: ${h.total_indexes}`,
+          ],
+        });
         return { code: 0 };
       }
       case "list": {
         if (rest[0] === "indexes") {
           const { indexes } = (await request(base, "GET", "/_indexes")).body;
-          io.out("name\tdocuments\tshards\tfields\tengine");
-          for (const i of indexes) {
-            io.out(
-              `${i.name}\t${i.document_count}\t${i.shard_count}\t${i.field_count}\t${i.engine}`,
-            );
-          }
+          show(io, {
+            kind: "table",
+            data: indexes,
+            header: ["name", "documents", "shards", "fields", "engine"],
+            rows: indexes.map((i: Answer) =>
+              [i.name, i.document_count, i.shard_count, i.field_count, i.engine].map(String)
+            ),
+          });
           return { code: 0 };
         }
         if (rest[0] === "index" && rest[1] !== undefined) {
           const config =
             (await request(base, "GET", `/api/${encodeURIComponent(rest[1])}/_config`)).body;
-          io.out(
-            `index ${config.name} (${config.engine}, schema version ${config.version}, thumbprint ${config.thumbprint})`,
-          );
-          io.out("field\ttype\tindexed\tsortable");
-          for (const f of config.fields) {
-            io.out(`${f.name}\t${f.type}\t${f.indexed}\t${f.sortable}`);
-          }
+          show(io, {
+            kind: "table",
+            data: config,
+            title:
+              `index ${config.name} (${config.engine}, schema version ${config.version}, thumbprint ${config.thumbprint})`,
+            header: ["field", "type", "indexed", "sortable"],
+            rows: config.fields.map((f: Answer) =>
+              [f.name, f.type, f.indexed, f.sortable].map(String)
+            ),
+          });
           return { code: 0 };
         }
         throw new UsageError("list indexes | list index NAME");
@@ -186,10 +221,57 @@ export async function runCommand(
           query: queryWords.join(" "),
           limit,
         })).body;
-        for (const { _score, id, ...doc } of answer.hits) {
-          io.out(`${id}\t${Number(_score).toFixed(3)}\t${JSON.stringify(doc)}`);
+        show(io, {
+          kind: "table",
+          data: answer,
+          header: ["id", "score", "document"],
+          plainHeader: false,
+          rows: answer.hits.map(({ _score, id, ...doc }: Answer) => [
+            String(id),
+            Number(_score).toFixed(3),
+            JSON.stringify(doc),
+          ]),
+          note: `# ${answer.hits_returned} of ${answer.total_hits} hits, ${answer.took_ms} ms`,
+        });
+        return { code: 0 };
+      }
+      case "get": {
+        const [index, id] = rest;
+        if (index === undefined || id === undefined || rest.length > 2) {
+          throw new UsageError("get INDEX ID");
         }
-        io.out(`# ${answer.hits_returned} of ${answer.total_hits} hits, ${answer.took_ms} ms`);
+        const found = (await request(
+          base,
+          "GET",
+          `/api/${encodeURIComponent(index)}/document/${encodeURIComponent(id)}`,
+        )).body;
+        show(io, {
+          kind: "lines",
+          data: found,
+          lines: [`${found.id}\tv${found.version}\t${JSON.stringify(found.doc)}`],
+        });
+        return { code: 0 };
+      }
+      case "put": {
+        const [index, id, ...json] = rest;
+        if (index === undefined || id === undefined || json.length === 0) {
+          throw new UsageError("put INDEX ID JSON");
+        }
+        let doc: unknown;
+        try {
+          doc = JSON.parse(json.join(" "));
+        } catch (error) {
+          throw new UsageError(`put INDEX ID JSON: ${(error as Error).message}`);
+        }
+        const written = (await request(base, "PUT", `/api/${encodeURIComponent(index)}/document`, {
+          id,
+          doc,
+        })).body;
+        show(io, {
+          kind: "lines",
+          data: written,
+          lines: [`${written.id}\t${written.result}\tv${written.version}`],
+        });
         return { code: 0 };
       }
       case "data": {
