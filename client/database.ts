@@ -120,7 +120,7 @@ export interface StreamResult {
 /** A sort key. */
 export interface SortKey<T> {
   /** The field to sort on. */
-  field: (keyof T & string) | (string & {});
+  field: (keyof T & string) | (string & Record<never, never>);
   /** `asc` (default) or `desc`. */
   order?: "asc" | "desc";
 }

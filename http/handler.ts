@@ -8,6 +8,7 @@
 import { json } from "./errors.ts";
 import { createRouter, route } from "./router.ts";
 import { apiRoutes, type Database } from "./api.ts";
+import { consoleRoutes } from "./console/routes.ts";
 
 /** The answer of `GET /_cluster/health`. */
 export interface Health {
@@ -48,7 +49,10 @@ export function createHandler(
   node: NodeApi,
   options: { log?: (error: unknown) => void; maxBodyBytes?: number; batchSize?: number } = {},
 ): (request: Request) => Promise<Response> {
-  const routes = [route("GET", "/_cluster/health", async () => json(await node.health()))];
+  const routes = [
+    route("GET", "/_cluster/health", async () => json(await node.health())),
+    ...consoleRoutes(),
+  ];
   const metrics = node.metrics;
   if (metrics !== undefined) {
     routes.push(route("GET", "/_metrics", async () =>
