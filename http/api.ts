@@ -16,6 +16,7 @@
 
 import { HttpError, json } from "./errors.ts";
 import { type Route, route } from "./router.ts";
+import { API_DOCS } from "./api_docs.ts";
 import { ingestStream, searchStream } from "./ndjson.ts";
 import { describeFields, type Schema, thumbprint } from "../storage/schema.ts";
 import type { EngineName } from "../storage/search_index.ts";
@@ -205,7 +206,7 @@ export function apiRoutes(
         node_id: options.nodeId,
         took_ms: Math.round((performance.now() - started) * 100) / 100,
       });
-    }),
+    }, API_DOCS["GET /_indexes"]),
     route("GET", "/_cluster/_indexes", async () => {
       const started = performance.now();
       const gathered = await call(() => db.clusterIndexes());
@@ -214,7 +215,7 @@ export function apiRoutes(
         node_id: options.nodeId,
         took_ms: Math.round((performance.now() - started) * 100) / 100,
       });
-    }),
+    }, API_DOCS["GET /_cluster/_indexes"]),
     route("PUT", "/api/:index/_config", async (request, params) => {
       const config = object(await body(request), "the configuration");
       const fields = config.fields;
@@ -244,7 +245,7 @@ export function apiRoutes(
         shard_count: db.shardCount,
         field_names: Object.keys(schema.fields).sort(),
       });
-    }),
+    }, API_DOCS["PUT /api/:index/_config"]),
     route("GET", "/api/:index/_config", (_request, params) => {
       const index = params.index!;
       const entry = db.schema(index);
@@ -260,12 +261,12 @@ export function apiRoutes(
         field_count: fields.length,
         fields,
       });
-    }),
+    }, API_DOCS["GET /api/:index/_config"]),
     route("DELETE", "/api/:index", async (_request, params) => {
       const index = params.index!;
       const result = await call(() => db.dropIndex(index));
       return json({ success: true, index, ...result });
-    }),
+    }, API_DOCS["DELETE /api/:index"]),
     route("PUT", "/api/:index/document", async (request, params) => {
       const input = object(await body(request), "the document request");
       const outcome = await single([{
@@ -281,7 +282,7 @@ export function apiRoutes(
         version: outcome.version,
         shard_id: outcome.shard_id,
       });
-    }),
+    }, API_DOCS["PUT /api/:index/document"]),
     route("GET", "/api/:index/document/:id", async (request, params) => {
       const routingKey = new URL(request.url).searchParams.get("routing_key") ?? undefined;
       const id = decodePathPart(params.id!);
@@ -294,7 +295,7 @@ export function apiRoutes(
         );
       }
       return json({ id: found.id, version: found.version, doc: found.doc });
-    }),
+    }, API_DOCS["GET /api/:index/document/:id"]),
     route("DELETE", "/api/:index/document", async (request, params) => {
       const query = new URL(request.url).searchParams;
       const routingKey = query.get("routing_key");
@@ -310,7 +311,7 @@ export function apiRoutes(
         version: outcome.version,
         shard_id: outcome.shard_id,
       });
-    }),
+    }, API_DOCS["DELETE /api/:index/document"]),
     route("POST", "/api/:index/_bulk", async (request, params) => {
       const started = performance.now();
       const items = await body(request);
@@ -342,7 +343,7 @@ export function apiRoutes(
         errors,
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
       });
-    }),
+    }, API_DOCS["POST /api/:index/_bulk"]),
     route("POST", "/api/:index/_bulk/delete", async (request, params) => {
       const started = performance.now();
       const items = await body(request);
@@ -374,15 +375,15 @@ export function apiRoutes(
         errors,
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
       });
-    }),
+    }, API_DOCS["POST /api/:index/_bulk/delete"]),
     route("POST", "/api/:index/search", async (request, params) => {
       const input = await body(request);
       return json(await call(() => db.search(params.index!, input)));
-    }),
+    }, API_DOCS["POST /api/:index/search"]),
     route("POST", "/api/:index/search/stream", async (request, params) => {
       const input = await body(request);
       return searchStream(await call(() => db.searchStream(params.index!, input)));
-    }),
+    }, API_DOCS["POST /api/:index/search/stream"]),
     route("POST", "/api/:index/document/stream", async (request, params) => {
       const type = request.headers.get("content-type") ?? "";
       if (!/^application\/(x-ndjson|jsonl|json-seq|ndjson)\b/i.test(type)) {
@@ -395,6 +396,6 @@ export function apiRoutes(
       return json(
         await call(() => ingestStream(db, params.index!, request, options.batchSize ?? 1_000)),
       );
-    }),
+    }, API_DOCS["POST /api/:index/document/stream"]),
   ];
 }

@@ -8,7 +8,10 @@
 import { json } from "./errors.ts";
 import { createRouter, route } from "./router.ts";
 import { apiRoutes, type Database } from "./api.ts";
+import { API_DOCS, ERROR_SCHEMA } from "./api_docs.ts";
 import { consoleRoutes } from "./console/routes.ts";
+import { openApiDocument } from "./openapi.ts";
+import { VERSION } from "../version.ts";
 
 /** The answer of `GET /_cluster/health`. */
 export interface Health {
@@ -50,7 +53,12 @@ export function createHandler(
   options: { log?: (error: unknown) => void; maxBodyBytes?: number; batchSize?: number } = {},
 ): (request: Request) => Promise<Response> {
   const routes = [
-    route("GET", "/_cluster/health", async () => json(await node.health())),
+    route(
+      "GET",
+      "/_cluster/health",
+      async () => json(await node.health()),
+      API_DOCS["GET /_cluster/health"],
+    ),
     ...consoleRoutes(),
   ];
   const metrics = node.metrics;
@@ -58,7 +66,7 @@ export function createHandler(
     routes.push(route("GET", "/_metrics", async () =>
       new Response(await metrics(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      })));
+      }), API_DOCS["GET /_metrics"]));
   }
   if (node.database !== undefined) {
     routes.push(...apiRoutes(node.database, {
@@ -67,5 +75,10 @@ export function createHandler(
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     }));
   }
+  let description: Record<string, unknown> | undefined;
+  routes.push(route("GET", "/openapi.json", () => {
+    description ??= openApiDocument(routes, { version: VERSION, errorSchema: ERROR_SCHEMA });
+    return json(description);
+  }, API_DOCS["GET /openapi.json"]));
   return createRouter(routes, options.log === undefined ? {} : { log: options.log });
 }

@@ -7,6 +7,7 @@
 
 import { HttpError } from "../errors.ts";
 import { type Route, route } from "../router.ts";
+import { API_DOCS } from "../api_docs.ts";
 
 /** The console's files and their content types. */
 const FILES: Record<string, string> = {
@@ -33,7 +34,12 @@ async function file(name: string): Promise<Response> {
 /** The routes of the web console. */
 export function consoleRoutes(): Route[] {
   return [
-    route("GET", "/", () => file("index.html")),
-    route("GET", "/console/:file", (_request, params) => file(params.file ?? "")),
+    route("GET", "/", () => file("index.html"), API_DOCS["GET /"]),
+    route(
+      "GET",
+      "/console/:file",
+      (_request, params) => file(params.file ?? ""),
+      API_DOCS["GET /console/:file"],
+    ),
   ];
 }
