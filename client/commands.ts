@@ -11,7 +11,9 @@ import { type Output, plainLines } from "./output.ts";
 
 /** Where a command writes and how it asks. */
 export interface ClientIO {
+  /** Writes a line of output. */
   out(line: string): void;
+  /** Writes a line to the error stream. */
   err(line: string): void;
   /** Asks a yes/no question; resolves true for yes. */
   confirm(question: string): Promise<boolean>;
@@ -30,8 +32,11 @@ function show(io: ClientIO, output: Output): void {
 
 /** A command's result: its exit code, and the new server URL after `connect`. */
 export interface CommandResult {
+  /** The exit code: 0 done, 1 refused or failed, 2 usage. */
   readonly code: number;
+  /** The server to use from now on (after `connect`). */
   readonly base?: string;
+  /** Whether the session should end (`exit`). */
   readonly exit?: boolean;
 }
 

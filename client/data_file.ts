@@ -11,7 +11,9 @@
 
 /** A document to send. */
 export interface Record {
+  /** The document id. */
   readonly id: string;
+  /** The document. */
   readonly doc: { [key: string]: unknown };
 }
 

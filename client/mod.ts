@@ -58,3 +58,4 @@ export {
   typedValue,
 } from "./data_file.ts";
 export { MAX_HISTORY, progressBar, repl, stdinLines } from "./repl.ts";
+export { formatOutput, type Output, OUTPUT_FORMATS, type OutputFormat } from "./output.ts";

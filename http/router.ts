@@ -16,8 +16,11 @@ export type RouteHandler = (
 
 /** One route. */
 export interface Route {
+  /** The HTTP method it answers. */
   readonly method: string;
+  /** The pathname pattern, with `:name` groups. */
   readonly pattern: URLPattern;
+  /** What answers it. */
   readonly handler: RouteHandler;
   /** What the OpenAPI description says of it. */
   readonly doc?: RouteDoc;

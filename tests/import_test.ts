@@ -28,8 +28,9 @@ const books = db.index("outside");
 await books.put({ id: "b1", doc: { title: "Rust Programming", year: 2019 } });
 const { hits, total_hits } = await books.search({ query: "title:rust", fields: ["title"] });
 const missing = await books.get("nope");
+const streamed = await books.stream([{ id: "s1", doc: { title: "Streamed", year: 2020 } }]);
 const error = await db.index("nosuch").config().catch((e) => e);
-console.log(JSON.stringify({ total_hits, title: hits[0].title, missing, notFound: error.name === "NotFoundError" }));
+console.log(JSON.stringify({ total_hits, title: hits[0].title, missing, notFound: error.name === "NotFoundError", streamed: streamed.items_written }));
 await db.close();
 `;
 }
@@ -53,6 +54,7 @@ Deno.test({
         title: "Rust Programming",
         missing: null,
         notFound: true,
+        streamed: 1,
       });
     } finally {
       await server.stop();
@@ -91,6 +93,7 @@ Deno.test({
         title: "Rust Programming",
         missing: null,
         notFound: true,
+        streamed: 1,
       });
     } finally {
       await server.stop();

@@ -11,6 +11,12 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const tmuxFound = new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" })
   .output().then((output) => output.success, () => false);
 
+if (!(await tmuxFound)) {
+  console.warn(
+    "repl_test: skipped — tmux is not installed (apt-get install -y tmux, as .ci/run does)",
+  );
+}
+
 function denoDir(): string {
   const home = Deno.env.get("HOME") ?? "/root";
   return Deno.env.get("DENO_DIR") ?? `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/deno`;
