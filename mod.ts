@@ -2,8 +2,20 @@
  * CameoDB for Deno: a durable key-value store, a JSON document model and full-text search
  * in one engine, built on a small typed actor system.
  *
- * This module is the public API. Today it exports the actor runtime and the HTTP layer;
- * the storage engine, the query language and the cluster join it issue by issue.
+ * This module is the public API: `connect(url)`, the typed client of a CameoDB server (the
+ * {@linkcode Database} interface, for Deno, Node and browsers), the actor runtime, the HTTP layer,
+ * the storage engine and the query language.
+ *
+ * @example Connect to a server
+ * ```ts ignore
+ * import { connect } from "./mod.ts";
+ *
+ * const db = connect("http://127.0.0.1:9480");
+ * const books = db.index<{ title: string; year: number }>("books");
+ * await books.put({ id: "b1", doc: { title: "Dune", year: 1965 } });
+ * const { hits } = await books.search({ query: "title:dune", fields: ["title"] });
+ * await db.close();
+ * ```
  *
  * @example Ask an actor
  * ```ts
@@ -30,3 +42,45 @@ export * from "./security/mod.ts";
 export { VERSION } from "./version.ts";
 export * from "./storage/mod.ts";
 export * from "./query/mod.ts";
+export {
+  BadRequestError,
+  type BulkDeleteResult,
+  type BulkItemError,
+  type BulkResult,
+  type ConfigureResult,
+  connect,
+  ConnectionError,
+  type ConnectOptions,
+  type Database,
+  DatabaseClosedError,
+  DatabaseError,
+  type DatabaseErrorName,
+  type DatabaseHealth,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type DocumentInput,
+  type DropResult,
+  errorFromAnswer,
+  type FacetAnswer,
+  type FacetRequest,
+  type FieldDeclaration,
+  ForbiddenError,
+  type Hit,
+  type HitStream,
+  type IndexConfiguration,
+  type IndexHandle,
+  type IndexSchema,
+  type IndexSummary,
+  NotFoundError,
+  retryAfterMs,
+  type SearchAnswer,
+  type SearchFooter,
+  type SearchRequest,
+  ServerError,
+  type SortKey,
+  StorageFullError,
+  type StoredDocument,
+  type StreamResult,
+  UnauthorizedError,
+  UnavailableError,
+  type WriteResult,
+} from "./client/mod.ts";

@@ -7,15 +7,27 @@
  */
 
 import { openDataFile, type Record as DataRecord } from "./data_file.ts";
+import { type Output, plainLines } from "./output.ts";
 
 /** Where a command writes and how it asks. */
 export interface ClientIO {
+  /** Writes a line of output. */
   out(line: string): void;
+  /** Writes a line to the error stream. */
   err(line: string): void;
   /** Asks a yes/no question; resolves true for yes. */
   confirm(question: string): Promise<boolean>;
   /** Shows load progress (the terminal's progress bar). */
   progress?(done: number, total: number, docsPerSecond: number): void;
+  /** Shows a result as data (aligned or JSON); without it, results are plain lines to `out`. */
+  show?(output: Output): void;
+  /** Aborts the command's requests (Ctrl-C in the interactive mode). */
+  readonly signal?: AbortSignal;
+}
+
+function show(io: ClientIO, output: Output): void {
+  if (io.show !== undefined) io.show(output);
+  else for (const line of plainLines(output)) io.out(line);
 }
 
 /**
@@ -29,8 +41,11 @@ export interface Connection {
 
 /** A command's result: its exit code, and the new server URL after `connect`. */
 export interface CommandResult {
+  /** The exit code: 0 done, 1 refused or failed, 2 usage. */
   readonly code: number;
+  /** The server to use from now on (after `connect`). */
   readonly base?: string;
+  /** Whether the session should end (`exit`). */
   readonly exit?: boolean;
 }
 
@@ -40,6 +55,8 @@ export const HELP = `Commands:
   list indexes                           every index with its documents, shards and fields
   list index NAME                        an index's schema
   search INDEX QUERY [N]                 the first N hits (default 10) of a query
+  get INDEX ID                           one document
+  put INDEX ID JSON                      write a document (JSON object)
   data load INDEX FILE [--batch-size N] [--id COLUMN]
                                          load a JSON array, NDJSON, CSV or TSV file
   delete INDEX --id ID[,ID...]           delete documents
@@ -52,13 +69,20 @@ export const HELP = `Commands:
   help                                   this text
   exit                                   leave (interactive mode)`;
 
-/** Splits a command line into words; double and single quotes group. */
+/**
+ * Splits a command line into words; double and single quotes group. A word that starts with
+ * `{` or `[` is JSON: it runs verbatim to the end of the line (`put books b1 {"title": "Dune"}`).
+ */
 export function splitWords(line: string): string[] {
   const words: string[] = [];
   let word = "";
   let quote: string | undefined;
   let started = false;
-  for (const char of line) {
+  for (const [at, char] of [...line].entries()) {
+    if (!started && quote === undefined && (char === "{" || char === "[")) {
+      words.push([...line].slice(at).join("").trimEnd());
+      return words;
+    }
     if (quote !== undefined) {
       if (char === quote) quote = undefined;
       else word += char;
@@ -84,18 +108,14 @@ class UsageError extends Error {}
 // deno-lint-ignore no-explicit-any
 type Answer = any;
 
-/** A server and how to reach it. */
-interface Target {
-  readonly base: string;
-  readonly connection: Connection;
-}
-
-async function request(
-  { base, connection }: Target,
+async function sendRequest(
+  base: string,
   method: string,
   path: string,
-  body?: unknown,
+  body: unknown,
+  options: { readonly signal: AbortSignal | undefined; readonly connection: Connection },
 ): Promise<{ status: number; body: Answer }> {
+  const { signal, connection } = options;
   const headers: Record<string, string> = {};
   if (connection.apiKey !== undefined) headers.authorization = `Bearer ${connection.apiKey}`;
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -104,10 +124,12 @@ async function request(
     response = await fetch(new URL(path, base), {
       method,
       headers,
+      ...(signal === undefined ? {} : { signal }),
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(connection.httpClient === undefined ? {} : { client: connection.httpClient }),
     });
   } catch (error) {
+    if (signal?.aborted) throw new Error("cancelled");
     throw new Error(`cannot reach ${base}: ${(error as Error).message}`);
   }
   const text = await response.text();
@@ -126,6 +148,14 @@ async function request(
   return { status: response.status, body: parsed };
 }
 
+/** Sends one request to the server at `base` (with the session's key and signal). */
+type Request = (
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; body: Answer }>;
+
 function option(words: string[], name: string): string | undefined {
   const at = words.indexOf(name);
   if (at < 0) return undefined;
@@ -143,7 +173,8 @@ export async function runCommand(
   connection: Connection = {},
 ): Promise<CommandResult> {
   const words = [...input];
-  const server: Target = { base, connection };
+  const request: Request = (base, method, path, body) =>
+    sendRequest(base, method, path, body, { signal: io.signal, connection });
   try {
     const yes = words.includes("--yes");
     if (yes) words.splice(words.indexOf("--yes"), 1);
@@ -160,39 +191,50 @@ export async function runCommand(
       case "connect": {
         const url = rest[0];
         if (url === undefined) throw new UsageError("connect URL");
-        const health = (await request({ base: url, connection }, "GET", "/_cluster/health")).body;
+        const health = (await request(url, "GET", "/_cluster/health")).body;
         io.out(`connected to ${url} (${health.status}, node ${health.node_name})`);
         return { code: 0, base: url };
       }
       case "health": {
-        const h = (await request(server, "GET", "/_cluster/health")).body;
-        io.out(`status: ${h.status}`);
-        io.out(`node: ${h.node_name} (${h.node_id})`);
-        io.out(`cluster: ${h.cluster_name} (${h.connected_nodes}/${h.total_nodes} nodes)`);
-        io.out(`shards: ${h.active_shards}, indexes: ${h.total_indexes}`);
+        const h = (await request(base, "GET", "/_cluster/health")).body;
+        show(io, {
+          kind: "lines",
+          data: h,
+          lines: [
+            `status: ${h.status}`,
+            `node: ${h.node_name} (${h.node_id})`,
+            `cluster: ${h.cluster_name} (${h.connected_nodes}/${h.total_nodes} nodes)`,
+            `shards: ${h.active_shards}, indexes: ${h.total_indexes}`,
+          ],
+        });
         return { code: 0 };
       }
       case "list": {
         if (rest[0] === "indexes") {
-          const { indexes } = (await request(server, "GET", "/_indexes")).body;
-          io.out("name\tdocuments\tshards\tfields\tengine");
-          for (const i of indexes) {
-            io.out(
-              `${i.name}\t${i.document_count}\t${i.shard_count}\t${i.field_count}\t${i.engine}`,
-            );
-          }
+          const { indexes } = (await request(base, "GET", "/_indexes")).body;
+          show(io, {
+            kind: "table",
+            data: indexes,
+            header: ["name", "documents", "shards", "fields", "engine"],
+            rows: indexes.map((i: Answer) =>
+              [i.name, i.document_count, i.shard_count, i.field_count, i.engine].map(String)
+            ),
+          });
           return { code: 0 };
         }
         if (rest[0] === "index" && rest[1] !== undefined) {
           const config =
-            (await request(server, "GET", `/api/${encodeURIComponent(rest[1])}/_config`)).body;
-          io.out(
-            `index ${config.name} (${config.engine}, schema version ${config.version}, thumbprint ${config.thumbprint})`,
-          );
-          io.out("field\ttype\tindexed\tsortable");
-          for (const f of config.fields) {
-            io.out(`${f.name}\t${f.type}\t${f.indexed}\t${f.sortable}`);
-          }
+            (await request(base, "GET", `/api/${encodeURIComponent(rest[1])}/_config`)).body;
+          show(io, {
+            kind: "table",
+            data: config,
+            title:
+              `index ${config.name} (${config.engine}, schema version ${config.version}, thumbprint ${config.thumbprint})`,
+            header: ["field", "type", "indexed", "sortable"],
+            rows: config.fields.map((f: Answer) =>
+              [f.name, f.type, f.indexed, f.sortable].map(String)
+            ),
+          });
           return { code: 0 };
         }
         throw new UsageError("list indexes | list index NAME");
@@ -206,14 +248,61 @@ export async function runCommand(
         if (queryWords.length > 1 && /^\d+$/.test(queryWords.at(-1)!)) {
           limit = Number(queryWords.pop());
         }
-        const answer = (await request(server, "POST", `/api/${encodeURIComponent(index)}/search`, {
+        const answer = (await request(base, "POST", `/api/${encodeURIComponent(index)}/search`, {
           query: queryWords.join(" "),
           limit,
         })).body;
-        for (const { _score, id, ...doc } of answer.hits) {
-          io.out(`${id}\t${Number(_score).toFixed(3)}\t${JSON.stringify(doc)}`);
+        show(io, {
+          kind: "table",
+          data: answer,
+          header: ["id", "score", "document"],
+          plainHeader: false,
+          rows: answer.hits.map(({ _score, id, ...doc }: Answer) => [
+            String(id),
+            Number(_score).toFixed(3),
+            JSON.stringify(doc),
+          ]),
+          note: `# ${answer.hits_returned} of ${answer.total_hits} hits, ${answer.took_ms} ms`,
+        });
+        return { code: 0 };
+      }
+      case "get": {
+        const [index, id] = rest;
+        if (index === undefined || id === undefined || rest.length > 2) {
+          throw new UsageError("get INDEX ID");
         }
-        io.out(`# ${answer.hits_returned} of ${answer.total_hits} hits, ${answer.took_ms} ms`);
+        const found = (await request(
+          base,
+          "GET",
+          `/api/${encodeURIComponent(index)}/document/${encodeURIComponent(id)}`,
+        )).body;
+        show(io, {
+          kind: "lines",
+          data: found,
+          lines: [`${found.id}\tv${found.version}\t${JSON.stringify(found.doc)}`],
+        });
+        return { code: 0 };
+      }
+      case "put": {
+        const [index, id, ...json] = rest;
+        if (index === undefined || id === undefined || json.length === 0) {
+          throw new UsageError("put INDEX ID JSON");
+        }
+        let doc: unknown;
+        try {
+          doc = JSON.parse(json.join(" "));
+        } catch (error) {
+          throw new UsageError(`put INDEX ID JSON: ${(error as Error).message}`);
+        }
+        const written = (await request(base, "PUT", `/api/${encodeURIComponent(index)}/document`, {
+          id,
+          doc,
+        })).body;
+        show(io, {
+          kind: "lines",
+          data: written,
+          lines: [`${written.id}\t${written.result}\tv${written.version}`],
+        });
         return { code: 0 };
       }
       case "data": {
@@ -239,7 +328,7 @@ export async function runCommand(
         let sent = 0;
         const send = async (batch: DataRecord[]) => {
           const result =
-            (await request(server, "POST", `/api/${encodeURIComponent(index)}/_bulk`, batch)).body;
+            (await request(base, "POST", `/api/${encodeURIComponent(index)}/_bulk`, batch)).body;
           written += result.items_written;
           errors += result.errors.length;
           for (const e of result.errors.slice(0, 10)) {
@@ -277,7 +366,7 @@ export async function runCommand(
         if (ids !== undefined) {
           const list = ids.split(",").filter((id) => id !== "");
           const result =
-            (await request(server, "POST", `/api/${encodeURIComponent(index)}/_bulk/delete`, list))
+            (await request(base, "POST", `/api/${encodeURIComponent(index)}/_bulk/delete`, list))
               .body;
           io.out(`deleted ${result.items_deleted} of ${result.items_received} documents`);
           for (const e of result.errors) io.err(`${e.id}: ${e.error}`);
@@ -287,14 +376,18 @@ export async function runCommand(
           io.out("not deleted");
           return { code: 1 };
         }
-        const result = (await request(server, "DELETE", `/api/${encodeURIComponent(index)}`)).body;
+        const result = (await request(base, "DELETE", `/api/${encodeURIComponent(index)}`)).body;
         io.out(
           `deleted index ${index} from ${result.deleted_from_shards} of ${result.total_shards} shards`,
         );
         return { code: 0 };
       }
       case "keys":
-        return await keysCommand(rest, server, io);
+        return await keysCommand(
+          rest,
+          (method, path, body) => request(base, method, path, body),
+          io,
+        );
       default:
         throw new UsageError(`unknown command "${command}"; try "help"`);
     }
@@ -311,7 +404,11 @@ export async function runCommand(
 const KEYS_USAGE = "keys create --actions A[,A...] --indexes P[,P...] [--description TEXT] " +
   "[--expires-at ISO] | keys list | keys delete ID";
 
-async function keysCommand(words: string[], server: Target, io: ClientIO): Promise<CommandResult> {
+async function keysCommand(
+  words: string[],
+  request: (method: string, path: string, body?: unknown) => ReturnType<Request>,
+  io: ClientIO,
+): Promise<CommandResult> {
   const args = [...words];
   switch (args.shift()) {
     case "create": {
@@ -322,7 +419,7 @@ async function keysCommand(words: string[], server: Target, io: ClientIO): Promi
       if (actions === undefined || indexes === undefined || args.length > 0) {
         throw new UsageError(KEYS_USAGE);
       }
-      const created = (await request(server, "POST", "/_keys", {
+      const created = (await request("POST", "/_keys", {
         actions: actions.split(",").filter((a) => a !== ""),
         indexes: indexes.split(",").filter((i) => i !== ""),
         ...(description === undefined ? {} : { description }),
@@ -334,7 +431,7 @@ async function keysCommand(words: string[], server: Target, io: ClientIO): Promi
       return { code: 0 };
     }
     case "list": {
-      const { keys } = (await request(server, "GET", "/_keys")).body;
+      const { keys } = (await request("GET", "/_keys")).body;
       io.out("id\tactions\tindexes\texpires_at\tdescription");
       for (const k of keys) {
         io.out(
@@ -348,7 +445,7 @@ async function keysCommand(words: string[], server: Target, io: ClientIO): Promi
     case "delete": {
       const [id] = args;
       if (id === undefined) throw new UsageError(KEYS_USAGE);
-      await request(server, "DELETE", `/_keys/${encodeURIComponent(id)}`);
+      await request("DELETE", `/_keys/${encodeURIComponent(id)}`);
       io.out(`deleted key ${id}`);
       return { code: 0 };
     }

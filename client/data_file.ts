@@ -13,7 +13,9 @@
 
 /** A document to send. */
 export interface Record {
+  /** The document id. */
   readonly id: string;
+  /** The document. */
   readonly doc: { [key: string]: unknown };
 }
 

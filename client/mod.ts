@@ -1,9 +1,53 @@
 /**
- * The command-line client: commands, the interactive mode, and data files.
+ * The clients: `connect(url)` (the typed {@linkcode Database} over HTTP, for Deno, Node and
+ * browsers), its errors and the conformance suite's interface; the command-line client's
+ * commands, interactive mode and data files.
  *
  * @module
  */
 
+export { connect, type ConnectOptions, DEFAULT_REQUEST_TIMEOUT_MS } from "./connect.ts";
+export type {
+  BulkDeleteResult,
+  BulkItemError,
+  BulkResult,
+  ConfigureResult,
+  Database,
+  DatabaseHealth,
+  DocumentInput,
+  DropResult,
+  FacetAnswer,
+  FacetRequest,
+  FieldDeclaration,
+  Hit,
+  HitStream,
+  IndexConfiguration,
+  IndexHandle,
+  IndexSchema,
+  IndexSummary,
+  SearchAnswer,
+  SearchFooter,
+  SearchRequest,
+  SortKey,
+  StoredDocument,
+  StreamResult,
+  WriteResult,
+} from "./database.ts";
+export {
+  BadRequestError,
+  ConnectionError,
+  DatabaseClosedError,
+  DatabaseError,
+  type DatabaseErrorName,
+  errorFromAnswer,
+  ForbiddenError,
+  NotFoundError,
+  retryAfterMs,
+  ServerError,
+  StorageFullError,
+  UnauthorizedError,
+  UnavailableError,
+} from "./errors.ts";
 export {
   type ClientIO,
   type CommandResult,
@@ -27,3 +71,4 @@ export {
   typedValue,
 } from "./data_file.ts";
 export { MAX_HISTORY, progressBar, repl, stdinLines } from "./repl.ts";
+export { formatOutput, type Output, OUTPUT_FORMATS, type OutputFormat } from "./output.ts";

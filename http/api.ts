@@ -8,7 +8,8 @@
  */
 
 import { HttpError, json } from "./errors.ts";
-import { type Route, route } from "./router.ts";
+import { type Route, route as undocumented, type RouteHandler } from "./router.ts";
+import { API_DOCS } from "./api_docs.ts";
 import { ingestStream, searchStream } from "./ndjson.ts";
 import { decodePathPart, readJson, requireArray, requireObject } from "./body.ts";
 import { statusOf, toHttpError } from "./status.ts";
@@ -29,6 +30,11 @@ export interface ApiOptions {
   readonly batchSize?: number;
   /** Longest NDJSON line accepted, in bytes. */
   readonly maxLineBytes?: number;
+}
+
+/** A route with its OpenAPI description (`api_docs.ts`, keyed by `METHOD pattern`). */
+function route(method: string, pathname: string, handler: RouteHandler): Route {
+  return undocumented(method, pathname, handler, API_DOCS[`${method} ${pathname}`]);
 }
 
 /** Default documents per batch of an NDJSON stream. */

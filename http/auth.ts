@@ -27,6 +27,8 @@ import { constantTimeEqual, type KeyStore } from "../security/key_store.ts";
 export type RouteRule =
   /** Anyone; a caller without a key sees only `status` of the answer. */
   | { readonly kind: "open" }
+  /** Anyone, answered in full: static files and the API's description, which hold no data. */
+  | { readonly kind: "public" }
   /** A node-wide action. */
   | { readonly kind: "node"; readonly action: Action }
   /** One of `anyOf` on the index named by the route's `:index`. */
@@ -39,6 +41,11 @@ export type RouteRule =
 /** The rule of every route, by `METHOD pattern`. */
 export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   "GET /_cluster/health": { kind: "open" },
+  // The console's static files and the API's description hold no data: open. The console
+  // asks for a key when the server needs one.
+  "GET /": { kind: "public" },
+  "GET /console/:file": { kind: "public" },
+  "GET /openapi.json": { kind: "public" },
   "GET /_metrics": { kind: "node", action: "cluster.manage" },
   "GET /_indexes": { kind: "listing" },
   "GET /_cluster/_indexes": { kind: "listing" },
@@ -214,6 +221,7 @@ export class AccessControl {
       ...route,
       handler: async (request, params) => {
         const caller = this.grantOf(request);
+        if (rule.kind === "public") return await route.handler(request, params);
         if (rule.kind === "open") {
           const response = await route.handler(request, params);
           return caller === null ? await statusOnly(response) : response;

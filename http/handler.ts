@@ -9,6 +9,10 @@
 import { json } from "./errors.ts";
 import { createRouter, type Route, route } from "./router.ts";
 import { apiRoutes } from "./api.ts";
+import { API_DOCS, ERROR_SCHEMA } from "./api_docs.ts";
+import { consoleRoutes } from "./console/routes.ts";
+import { openApiDocument } from "./openapi.ts";
+import { VERSION } from "../version.ts";
 import type { Database } from "../node/database.ts";
 import { AccessControl, ROUTE_RULES, ruleKey, type SecurityOptions } from "./auth.ts";
 import { keyRoutes } from "./keys.ts";
@@ -71,13 +75,21 @@ export function handlerRoutes(
     grantOf?: (request: Request) => Grant | null;
   } = {},
 ): Route[] {
-  const routes = [route("GET", "/_cluster/health", async () => json(await node.health()))];
+  const routes = [
+    route(
+      "GET",
+      "/_cluster/health",
+      async () => json(await node.health()),
+      API_DOCS["GET /_cluster/health"],
+    ),
+    ...consoleRoutes(),
+  ];
   const metrics = node.metrics;
   if (metrics !== undefined) {
     routes.push(route("GET", "/_metrics", async () =>
       new Response(await metrics(), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      })));
+      }), API_DOCS["GET /_metrics"]));
   }
   if (options.keys !== undefined) {
     routes.push(...keyRoutes(options.keys, { grantOf: options.grantOf ?? (() => null) }));
@@ -90,6 +102,11 @@ export function handlerRoutes(
       ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
     }));
   }
+  let description: Record<string, unknown> | undefined;
+  routes.push(route("GET", "/openapi.json", () => {
+    description ??= openApiDocument(routes, { version: VERSION, errorSchema: ERROR_SCHEMA });
+    return json(description);
+  }, API_DOCS["GET /openapi.json"]));
   return routes;
 }
 
@@ -110,7 +127,10 @@ export function createHandler(
       return grant === null || grant === MASTER_GRANT ? null : grant;
     },
   }).map((r) => access.guard(r));
-  const open = routes.filter((r) => ROUTE_RULES[ruleKey(r)]?.kind === "open");
+  const open = routes.filter((r) => {
+    const kind = ROUTE_RULES[ruleKey(r)]?.kind;
+    return kind === "open" || kind === "public";
+  });
   const router = createRouter(routes, routerOptions);
   return (request) => {
     const isOpen = open.some((r) => r.method === request.method && r.pattern.test(request.url));

@@ -6,6 +6,7 @@
  */
 
 import { errorResponse, HttpError } from "./errors.ts";
+import type { RouteDoc } from "./openapi.ts";
 
 /** A handler gets the request and the pattern's named groups. */
 export type RouteHandler = (
@@ -15,14 +16,32 @@ export type RouteHandler = (
 
 /** One route. */
 export interface Route {
+  /** The HTTP method it answers. */
   readonly method: string;
+  /** The pathname pattern, with `:name` groups. */
   readonly pattern: URLPattern;
+  /** What answers it. */
   readonly handler: RouteHandler;
+  /** What the OpenAPI description says of it. */
+  readonly doc?: RouteDoc;
 }
 
-/** Builds a route from a method and a pathname pattern such as `/api/:index/_config`. */
-export function route(method: string, pathname: string, handler: RouteHandler): Route {
-  return { method, pattern: new URLPattern({ pathname }), handler };
+/**
+ * Builds a route from a method and a pathname pattern such as `/api/:index/_config`, and what the
+ * OpenAPI description says of it.
+ */
+export function route(
+  method: string,
+  pathname: string,
+  handler: RouteHandler,
+  doc?: RouteDoc,
+): Route {
+  return {
+    method,
+    pattern: new URLPattern({ pathname }),
+    handler,
+    ...(doc === undefined ? {} : { doc }),
+  };
 }
 
 /** Turns routes into one `(Request) => Promise<Response>` handler. */

@@ -19,7 +19,10 @@
  * @module
  */
 
-import { create, insertMultiple, type Orama, remove, search } from "@orama/orama";
+// A full specifier (not the import map's "@orama/orama"), so that a project importing mod.ts by
+// path, without this repository's deno.json, resolves it (tested by tests/import_test.ts).
+// deno-lint-ignore no-import-prefix
+import { create, insertMultiple, type Orama, remove, search } from "npm:@orama/orama@3.1.18";
 import type { Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import type {

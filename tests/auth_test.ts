@@ -20,11 +20,15 @@ const MASTER_ENV = { CAMEODB_SECURITY_MASTER_KEY: MASTER };
 /** What each route needs, written here independently of the server's rule table. */
 type Needs =
   | { open: true }
+  | { public: true }
   | { any: Action[]; index: boolean }
   | { listing: true };
 
 const EXPECTED: Record<string, Needs> = {
   "GET /_cluster/health": { open: true },
+  "GET /": { public: true },
+  "GET /console/:file": { public: true },
+  "GET /openapi.json": { public: true },
   "GET /_metrics": { any: ["cluster.manage"], index: false },
   "GET /_indexes": { listing: true },
   "GET /_cluster/_indexes": { listing: true },
@@ -51,7 +55,7 @@ function outcome(
   action: Action,
   indexInPattern: boolean,
 ): "allowed" | "no_action" | "no_index" {
-  if ("open" in needs || "listing" in needs) return "allowed";
+  if ("open" in needs || "public" in needs || "listing" in needs) return "allowed";
   if (action !== "*" && !needs.any.includes(action)) return "no_action";
   return needs.index && !indexInPattern ? "no_index" : "allowed";
 }
@@ -65,7 +69,7 @@ interface Sample {
 
 /** Builds a request for a route on `index`; `keyId` is an existing key to read or delete. */
 function sampleFor(pattern: string, index: string, keyId: string): Sample {
-  const path = pattern.replace(":index", index).replace(
+  const path = pattern.replace(":index", index).replace(":file", "console.js").replace(
     ":id",
     pattern.startsWith("/_keys") ? keyId : "d1",
   );
@@ -178,9 +182,15 @@ Deno.test({
     try {
       for (const { method, pattern } of await routeList()) {
         const answer = await send(server.url, method, sampleFor(pattern, "books", "k1"));
-        if ("open" in EXPECTED[`${method} ${pattern}`]!) {
+        const needs = EXPECTED[`${method} ${pattern}`]!;
+        if ("open" in needs) {
           assert.equal(answer.status, 200);
           assert.deepEqual(answer.body, { status: "green" });
+          continue;
+        }
+        if ("public" in needs) {
+          // Static files and the API's description: no data, served to anyone.
+          assert.equal(answer.status, 200, `${method} ${pattern}`);
           continue;
         }
         assert.equal(answer.status, 401, `${method} ${pattern}`);
