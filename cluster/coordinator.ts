@@ -22,6 +22,7 @@ import type { Actor } from "../actors/types.ts";
 import { ACTOR_PROTOCOL } from "./remote_protocol.ts";
 import { HashRing } from "./ring.ts";
 import type { TransportEvent } from "./transport.ts";
+import type { TrustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, MemberView, NodeInfo, SchemaInfo } from "./view.ts";
 
 /** Messages of the ClusterCoordinator. */
@@ -64,7 +65,7 @@ export interface ClusterHealth {
     hello_failures: number;
     dial_failures: number;
     view_changes: number;
-  };
+  } & TrustCounters;
 }
 
 /** What the coordinator needs from the node around it. */
@@ -85,6 +86,8 @@ export interface CoordinatorDeps {
     dropNode(node: string, reason: string): Promise<void>;
   };
   readonly schemas: () => SchemaInfo[];
+  /** What peers sent that this node refused (counted by the links, host and coordinator). */
+  readonly counters: TrustCounters;
   readonly adoptSchemas: (schemas: readonly SchemaInfo[]) => Promise<void>;
   /** Delivers a message to this coordinator (answers of its own requests, the boot check). */
   readonly tellSelf: (msg: CoordinatorMsg) => void;
@@ -129,7 +132,7 @@ export function createCoordinator(
   const byPeer = new Map<string, string>();
   let ring = new HashRing([self.nodeId]);
   const boot = { checked: false, missing: [] as string[], unexpected: [] as string[] };
-  const telemetry: ClusterHealth["telemetry"] = {
+  const telemetry = {
     peers_connected: 0,
     peers_disconnected: 0,
     peers_discovered: 0,
@@ -345,7 +348,7 @@ export function createCoordinator(
               peer_id: m.info.peerId,
             })),
             snapshot: { checked: boot.checked, missing: boot.missing, unexpected: boot.unexpected },
-            telemetry: { ...telemetry },
+            telemetry: { ...telemetry, ...deps.counters },
           };
         }
       }

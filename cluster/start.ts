@@ -23,17 +23,17 @@ import {
   type NodeServiceMsg,
   type NodeServiceReplies,
 } from "./node_service.ts";
-import type { Exposed } from "./remote_host.ts";
-import { serveLink } from "./remote_host.ts";
+import { COORDINATOR, exposeActors } from "./exposure.ts";
+import { type Exposed, serveLink } from "./remote_host.ts";
 import { RemoteClient } from "./remote_client.ts";
 import { RemotePeerPool } from "./remote_peer_pool.ts";
 import { ClusterTransport, loadClusterKey, type TransportEvent } from "./transport.ts";
+import { type TrustCounters, trustCounters } from "./trust_counters.ts";
 import type { Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
 import { within } from "./within.ts";
 
-/** The name the coordinator is registered and exposed under. */
-export const COORDINATOR = "coordinator";
+export { COORDINATOR } from "./exposure.ts";
 
 /** How long a hello may take, in ms. */
 export const HELLO_TIMEOUT_MS = 5_000;
@@ -61,6 +61,8 @@ export interface ClusterWiring {
   readonly pool: RemotePeerPool;
   /** Node ids → libp2p peer ids, kept by the coordinator. */
   readonly peers: Map<string, string>;
+  /** What peers sent that this node refused. */
+  readonly counters: TrustCounters;
   /** Set by {@linkcode startCluster}. */
   transport?: ClusterTransport;
 }
@@ -71,6 +73,7 @@ export function clusterWiring(): ClusterWiring {
   const wiring: ClusterWiring = {
     codec: new WireCodec(),
     peers,
+    counters: trustCounters(),
     pool: new RemotePeerPool((node, onFrame) => {
       const peer = peers.get(node);
       if (wiring.transport === undefined || peer === undefined) {
@@ -114,15 +117,15 @@ export async function startCluster(
       options.log.warn(`the coordinator missed a message: ${(error as Error).message}`);
     }
   };
-  const exposed = (name: string): Exposed | undefined => {
-    if (name === NODE_SERVICE) {
-      return { ref: service as unknown as Exposed["ref"], mailboxCapacity: 16_384 };
-    }
-    if (name === COORDINATOR && spawned.coordinator !== undefined) {
-      return { ref: spawned.coordinator as unknown as Exposed["ref"], mailboxCapacity: 4_096 };
-    }
-    return undefined;
-  };
+  const exposed = exposeActors({
+    serviceName: NODE_SERVICE,
+    service: { ref: service as unknown as Exposed["ref"], mailboxCapacity: 16_384 },
+    coordinator: () =>
+      spawned.coordinator === undefined
+        ? undefined
+        : { ref: spawned.coordinator as unknown as Exposed["ref"], mailboxCapacity: 4_096 },
+    isAdmitted: (peer) => [...wiring.peers.values()].includes(peer),
+  });
   const transport = await ClusterTransport.start({
     host: options.host,
     port: options.port,
@@ -133,7 +136,8 @@ export async function startCluster(
       if (spawned.coordinator === undefined) early.push(event);
       else tellCoordinator({ type: "transport", event });
     },
-    onInboundLink: (link) => serveLink(link, exposed),
+    onInboundLink: (link, peer) => serveLink(link, exposed, { peer, counters: wiring.counters }),
+    counters: wiring.counters,
   });
   wiring.transport = transport;
   const info: NodeInfo = {
@@ -159,6 +163,7 @@ export async function startCluster(
         isConnected: (peer) => transport.isConnected(peer),
         pool: wiring.pool,
         schemas: () => node.schemaList(),
+        counters: wiring.counters,
         adoptSchemas: async (schemas) => {
           for (const schema of schemas) {
             try {
