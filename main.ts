@@ -25,10 +25,11 @@ import {
   type NodeServiceReplies,
 } from "./cluster/node_service.ts";
 import { clusterWiring, startCluster, type StartedCluster } from "./cluster/start.ts";
+import { joiningGate } from "./cluster/joining_gate.ts";
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
-import { ConfigError, loadConfig } from "./config/config.ts";
+import { ConfigError, loadConfig, missingPskProblem } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
 import { runCommand } from "./client/commands.ts";
 import { progressBar, repl, stdinLines } from "./client/repl.ts";
@@ -87,6 +88,11 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   const { config } = loaded;
+  const noKey = missingPskProblem(config);
+  if (noKey !== undefined) {
+    console.error(`cameodb: ${noKey}`);
+    return 2;
+  }
   let log: Logger;
   try {
     log = createLogger(logLevelFrom(Deno.env.get("CAMEODB_LOG")));
@@ -123,7 +129,7 @@ async function serve(args: string[]): Promise<number> {
           (peer) => wiring.pool.ref<NodeServiceMsg, NodeServiceReplies>(peer, NODE_SERVICE),
           {
             broadcastTimeoutMs: config.search.broadcast_timeout_secs * 1000,
-            requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
+            requestTimeoutMs: config.network.cluster.remote_timeout_ms,
             retryAttempts: config.search.remote_retry_attempts,
             fanoutLimit: config.search.broadcast_fanout_limit,
           },
@@ -145,8 +151,14 @@ async function serve(args: string[]): Promise<number> {
     };
     if (cluster === undefined) return base;
     const view = await cluster.health();
+    // Cluster-only fields (joining, why not joined), beyond the shape the handler declares.
+    const membership = {
+      joining: view.joining,
+      ...(view.problem === undefined ? {} : { problem: view.problem }),
+    };
     return {
       ...base,
+      ...membership,
       status: view.status,
       total_nodes: view.total_nodes,
       connected_nodes: view.connected_nodes,
@@ -158,22 +170,26 @@ async function serve(args: string[]): Promise<number> {
   const metrics = new HttpMetrics();
   const server = await startServer(
     withLimits(
-      metrics.wrap(createHandler({
-        health,
-        database,
-        nodeId,
-        metrics: async () =>
-          metrics.render(
-            await nodeSamples(
-              database,
-              cluster === undefined ? undefined : () => cluster!.health(),
+      // Cluster: data requests wait (503) until this node has joined (cluster/joining_gate.ts).
+      metrics.wrap(joiningGate(
+        createHandler({
+          health,
+          database,
+          nodeId,
+          metrics: async () =>
+            metrics.render(
+              await nodeSamples(
+                database,
+                cluster === undefined ? undefined : () => cluster!.health(),
+              ),
             ),
-          ),
-      }, {
-        log: (error) => log.error("request failed:", error),
-        maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
-        batchSize: config.storage.default_batch_size,
-      })),
+        }, {
+          log: (error) => log.error("request failed:", error),
+          maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
+          batchSize: config.storage.default_batch_size,
+        }),
+        () => wiring?.joining ?? false,
+      )),
       {
         maxConcurrentRequests: config.network.http.max_concurrent_requests,
         requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
@@ -206,7 +222,14 @@ async function serve(args: string[]): Promise<number> {
       psk: clusterConfig.psk,
       http: `http://${server.hostname}:${server.port}`,
       bootCheckAfterMs: config.search.broadcast_timeout_secs * 1000,
-      log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
+      heartbeatIntervalMs: clusterConfig.heartbeat_interval_ms,
+      suspectAfterMs: clusterConfig.suspect_after_ms,
+      downAfterMs: clusterConfig.down_after_ms,
+      log: {
+        info: (message) => log.info(message),
+        warn: (message) => log.warn(message),
+        error: (message) => log.error(message),
+      },
     });
     console.log(
       `cluster "${clusterConfig.cluster_name}": peer ${cluster.info.peerId} on ${
@@ -275,9 +298,14 @@ async function client(args: string[]): Promise<number> {
 async function checkConfig(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: "string", short: "c" } } });
   try {
-    const { file } = await loadConfig(
+    const { config, file } = await loadConfig(
       values.config === undefined ? {} : { flags: { config: values.config } },
     );
+    const noKey = missingPskProblem(config);
+    if (noKey !== undefined) {
+      console.error(noKey);
+      return 1;
+    }
     console.log(`configuration ok (${file ?? "no file found: defaults"})`);
     return 0;
   } catch (error) {

@@ -52,7 +52,17 @@ export interface ClusterStartOptions {
   readonly http: string;
   /** When the boot check compares the kept member list with the peers that answered, in ms. */
   readonly bootCheckAfterMs: number;
-  readonly log: { info(message: string): void; warn(message: string): void };
+  /** How often coordinators send each other heartbeats, in ms. */
+  readonly heartbeatIntervalMs: number;
+  /** Silence after which a member is suspect, in ms. */
+  readonly suspectAfterMs: number;
+  /** Silence after which a member is down, in ms. */
+  readonly downAfterMs: number;
+  readonly log: {
+    info(message: string): void;
+    warn(message: string): void;
+    error(message: string): void;
+  };
 }
 
 /** What the node needs before the cluster starts: the pool the router's remote refs come from. */
@@ -63,6 +73,8 @@ export interface ClusterWiring {
   readonly peers: Map<string, string>;
   /** What peers sent that this node refused. */
   readonly counters: TrustCounters;
+  /** True until the coordinator's view says this node has joined (data requests wait). */
+  joining: boolean;
   /** Set by {@linkcode startCluster}. */
   transport?: ClusterTransport;
 }
@@ -74,6 +86,7 @@ export function clusterWiring(): ClusterWiring {
     codec: new WireCodec(),
     peers,
     counters: trustCounters(),
+    joining: true,
     pool: new RemotePeerPool((node, onFrame) => {
       const peer = peers.get(node);
       if (wiring.transport === undefined || peer === undefined) {
@@ -178,9 +191,22 @@ export async function startCluster(
             }
           }
         },
-        onView: (view) => router.tell({ type: "view", view }),
+        onView: (view) => {
+          wiring.joining = view.joining ?? false;
+          router.tell({ type: "view", view });
+        },
         tellSelf: (msg) => tellCoordinator(msg),
         bootCheckAfterMs: options.bootCheckAfterMs,
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        suspectAfterMs: options.suspectAfterMs,
+        downAfterMs: options.downAfterMs,
+        sendHeartbeat: async (node) => {
+          const peer = await wiring.pool.ref<CoordinatorMsg, CoordinatorReplies>(node, COORDINATOR);
+          // The host stamps the heartbeat with this connection's peer id.
+          await peer.ask({ type: "heartbeat" } as CoordinatorMsg, {
+            timeoutMs: options.suspectAfterMs,
+          });
+        },
         log: options.log,
       }, snapshot),
     { name: COORDINATOR, mailboxCapacity: 4_096, supervision: { policy: "permanent" } },
@@ -215,7 +241,11 @@ async function sendHello(
       client.request({
         k: "ask",
         name: COORDINATOR,
-        msg: { type: "hello", hello } satisfies CoordinatorMsg,
+        // The host stamps the message with this connection's peer id.
+        msg: { type: "hello", hello } satisfies Omit<
+          Extract<CoordinatorMsg, { type: "hello" }>,
+          "peer"
+        >,
         timeoutMs: HELLO_TIMEOUT_MS,
       }),
       HELLO_TIMEOUT_MS,
