@@ -26,6 +26,7 @@ import {
 } from "./cluster/node_service.ts";
 import { clusterWiring, startCluster, type StartedCluster } from "./cluster/start.ts";
 import { joiningGate } from "./cluster/joining_gate.ts";
+import { NodeBreaker } from "./cluster/node_breaker.ts";
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
@@ -130,8 +131,12 @@ async function serve(args: string[]): Promise<number> {
           {
             broadcastTimeoutMs: config.search.broadcast_timeout_secs * 1000,
             requestTimeoutMs: config.network.cluster.remote_timeout_ms,
+            bulkTimeoutMs: config.network.http.request_timeout_secs * 1000,
             retryAttempts: config.search.remote_retry_attempts,
             fanoutLimit: config.search.broadcast_fanout_limit,
+            breaker: new NodeBreaker({
+              maxInFlightPerNode: config.network.cluster.max_in_flight_per_node,
+            }),
           },
         ),
     }),

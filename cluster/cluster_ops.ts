@@ -19,6 +19,7 @@ import type { NodeServiceMsg, NodeServiceReplies } from "./node_service.ts";
 import { type ClusterView, ownerOfWrite, reachable } from "./view.ts";
 import type { ActorRef } from "../actors/types.ts";
 import { within } from "./within.ts";
+import type { NodeBreaker } from "./node_breaker.ts";
 
 /** Settings of remote execution (from `[search]`). */
 export interface ClusterOpsSettings {
@@ -30,6 +31,10 @@ export interface ClusterOpsSettings {
   readonly retryAttempts: number;
   /** Remote requests of one broadcast in flight at once. */
   readonly fanoutLimit: number;
+  /** Trust (issue 14): time an owner has for a bulk of writes, in ms (point ops: requestTimeoutMs). */
+  readonly bulkTimeoutMs?: number;
+  /** Trust (issue 14): refuses calls to suspect/down nodes and caps calls in flight per node. */
+  readonly breaker?: NodeBreaker;
 }
 
 /** Counters for `/_metrics`. */
@@ -86,6 +91,14 @@ export class ClusterOps {
         this.stats.remote_failures++;
         throw new NodeUnavailableError(node, "not connected", member?.info.name);
       }
+      // Trust (issue 14): fail fast on a sick node (cluster/node_breaker.ts).
+      let release: () => void;
+      try {
+        release = this.#settings.breaker?.enter(view, node) ?? (() => {});
+      } catch (error) {
+        this.stats.remote_failures++;
+        throw error;
+      }
       this.stats.remote_requests++;
       try {
         const service = await this.#lookup(node);
@@ -97,6 +110,8 @@ export class ClusterOps {
         }
         this.stats.remote_failures++;
         throw error;
+      } finally {
+        release(); // Trust (issue 14)
       }
     }
   }
@@ -132,9 +147,13 @@ export class ClusterOps {
     await Promise.all([...groups].map(async ([owner, positions]) => {
       const batch = positions.map((i) => writes[i]!);
       try {
-        const results = owner === view.self
-          ? await this.#node.write(batch)
-          : await this.unicast(view, owner, { type: "write", writes: batch });
+        const results = owner === view.self ? await this.#node.write(batch) : await this.unicast(
+          view,
+          owner,
+          { type: "write", writes: batch },
+          // Trust (issue 14): a bulk gets the bulk deadline, a single write the point one.
+          batch.length > 1 ? this.#settings.bulkTimeoutMs : undefined,
+        );
         positions.forEach((i, k) => (outcomes[i] = results[k]!));
       } catch (error) {
         for (const i of positions) {

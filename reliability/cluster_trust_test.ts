@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { runClusterTrust } from "./cluster_trust.ts";
+
+Deno.test({
+  name:
+    "reliability: the cluster trusts no stranger, contains every bad frame, isolates a hung node",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const report = await runClusterTrust({ docs: 150, hammer: 300 });
+    assert.deepEqual(report.problems, []);
+    assert.ok(report.noKeyRefused);
+    assert.ok(report.attacks.length >= 14 && report.attacks.every((a) => a.held));
+    assert.ok(report.refusedCounted.malformed_frames! >= 3, JSON.stringify(report.refusedCounted));
+    assert.ok(report.refusedCounted.refused_hellos! >= 3);
+    assert.ok(report.hang.yellowAfterMs <= 5_000);
+    assert.ok(report.hang.healthyP99Ms < 50);
+    assert.equal(report.hang.hungServed, 0);
+    assert.equal(report.hang.lostDocuments, 0);
+  },
+});
