@@ -11,7 +11,7 @@
  * to the router.
  *
  * Membership only grows: a node that is lost stays a member (not connected), keeps its
- * microshards on the ring, and its writes fail fast with 503 until it is back. The member
+ * slots on the ring, and its writes fail fast with 503 until it is back. The member
  * list is kept in `cluster.json`; on boot it is compared with the peers that answer, and
  * the differences are logged and shown in `/_cluster/health`.
  *

@@ -54,7 +54,7 @@ export interface ClusterView {
   readonly self: string;
   /** Every member, this node included. */
   readonly members: ReadonlyMap<string, MemberView>;
-  /** The ring over every member (connected or not: a lost node keeps its microshards). */
+  /** The ring over every member (connected or not: a lost node keeps its slots). */
   readonly ring: HashRing;
   /** True until this node has met a member and holds the cluster's view: no data requests. */
   readonly joining?: boolean;
