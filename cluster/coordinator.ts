@@ -1,19 +1,26 @@
 /**
  * The ClusterCoordinator: the one owner of the cluster view. Its state — members, which
- * are connected, the ring, the peer ids behind node ids — changes only in its handler, on
- * messages: libp2p events (fed by the transport as `transport` messages), a peer's
- * `hello`, the answer to our own hello, and the one-shot boot check. Nothing polls.
+ * are connected and in which state, the ring, the peer ids behind node ids, whether this
+ * node is still joining — changes only in its handler, on messages: libp2p events (fed by
+ * the transport as `transport` messages), a peer's `hello` or `heartbeat`, the answers to
+ * its own, its timer ticks, and the one-shot boot check. Nothing polls.
  *
  * Meeting a peer: when libp2p has identified a peer that speaks the actor protocol, the
  * coordinator asks the peer's coordinator `hello` with its own node info, the members it
- * knows and its index schemas; both sides learn each other, dial members they did not
- * know, and adopt schemas they lack. Every change publishes a new {@linkcode ClusterView}
- * to the router.
+ * knows and its index schemas. A hello admits only its sender, over its own connection:
+ * the claimed peer id must be the connection's (Noise-authenticated), and the node id ↔
+ * peer id binding (made at the first admission, kept in `cluster.json`) must hold. The
+ * members a hello lists are dialed, and admitted by their own hello. Every change
+ * publishes a new {@linkcode ClusterView} to the router.
+ *
+ * Failure detection: every `heartbeatIntervalMs` the coordinator asks each connected
+ * member's coordinator for a heartbeat; the {@linkcode FailureDetector} turns silence into
+ * `suspect` and `down`, and health turns yellow.
  *
  * Membership only grows: a node that is lost stays a member (not connected), keeps its
- * slots on the ring, and its writes fail fast with 503 until it is back. The member
- * list is kept in `cluster.json`; on boot it is compared with the peers that answer, and
- * the differences are logged and shown in `/_cluster/health`.
+ * slots on the ring, and its writes fail fast with 503 until it is back. The member list
+ * is kept in `cluster.json`; on boot it is compared with the peers that answer, and the
+ * differences are logged and shown in `/_cluster/health`.
  *
  * @module
  */
@@ -338,6 +345,42 @@ export function createCoordinator(
     publish();
   };
 
+  /** Compares the kept member list with the members that answered since boot. */
+  const bootCheck = () => {
+    boot.checked = true;
+    // Alone on a kept member list, with no seeds to wait for: serve what this node holds.
+    if (joining && deps.seeds.length === 0) endJoining("the boot check");
+    const known = new Set(snapshot.map((info) => info.nodeId));
+    boot.missing = snapshot
+      .filter((info) => info.nodeId !== self.nodeId && !members.get(info.nodeId)?.connected)
+      .map((info) => info.nodeId);
+    // On a first boot there is no list to compare with: every peer would be "new".
+    boot.unexpected = snapshot.length === 0 ? [] : [...members.values()]
+      .filter((m) => m.connected && m.info.nodeId !== self.nodeId && !known.has(m.info.nodeId))
+      .map((m) => m.info.nodeId);
+    if (boot.missing.length > 0 || boot.unexpected.length > 0) {
+      deps.log.warn(
+        `cluster at boot differs from the kept member list: missing [${
+          boot.missing.join(", ")
+        }], new [${boot.unexpected.join(", ")}]`,
+      );
+    } else {
+      deps.log.info("cluster at boot matches the kept member list");
+    }
+  };
+
+  /** A member's heartbeat (stamped with its connection's peer): it is alive. */
+  const onHeartbeat = (peer: string): { nodeId: string } => {
+    const node = byPeer.get(peer);
+    if (node === undefined || members.get(node)?.connected !== true) {
+      deps.counters.refused_requests++;
+      throw new PeerRefusedError(peer, "a heartbeat from a peer that is not a member");
+    }
+    detector.heard(node);
+    refreshStates();
+    return { nodeId: self.nodeId };
+  };
+
   const hello = (): Hello => ({
     info: self,
     members: [...members.values()].map((m) => m.info),
@@ -434,16 +477,8 @@ export function createCoordinator(
         case "tick":
           tick();
           return;
-        case "heartbeat": {
-          const node = byPeer.get(msg.peer);
-          if (node === undefined || members.get(node)?.connected !== true) {
-            deps.counters.refused_requests++;
-            throw new PeerRefusedError(msg.peer, "a heartbeat from a peer that is not a member");
-          }
-          detector.heard(node);
-          refreshStates();
-          return { nodeId: self.nodeId };
-        }
+        case "heartbeat":
+          return onHeartbeat(msg.peer);
         case "heartbeatAnswered":
           awaiting.delete(msg.node);
           if (msg.ok && members.get(msg.node)?.connected === true) {
@@ -460,31 +495,9 @@ export function createCoordinator(
         case "seedDialed":
           onSeedDialed(msg.seed, msg.error);
           return;
-        case "bootCheck": {
-          boot.checked = true;
-          // Alone on a kept member list, with no seeds to wait for: serve what this node holds.
-          if (joining && deps.seeds.length === 0) endJoining("the boot check");
-          const known = new Set(snapshot.map((info) => info.nodeId));
-          boot.missing = snapshot
-            .filter((info) => info.nodeId !== self.nodeId && !members.get(info.nodeId)?.connected)
-            .map((info) => info.nodeId);
-          // On a first boot there is no list to compare with: every peer would be "new".
-          boot.unexpected = snapshot.length === 0 ? [] : [...members.values()]
-            .filter((m) =>
-              m.connected && m.info.nodeId !== self.nodeId && !known.has(m.info.nodeId)
-            )
-            .map((m) => m.info.nodeId);
-          if (boot.missing.length > 0 || boot.unexpected.length > 0) {
-            deps.log.warn(
-              `cluster at boot differs from the kept member list: missing [${
-                boot.missing.join(", ")
-              }], new [${boot.unexpected.join(", ")}]`,
-            );
-          } else {
-            deps.log.info("cluster at boot matches the kept member list");
-          }
+        case "bootCheck":
+          bootCheck();
           return;
-        }
         case "view":
           return view();
         case "health":
