@@ -31,10 +31,12 @@ import {
   type NodeServiceReplies,
 } from "./cluster/node_service.ts";
 import { clusterWiring, startCluster, type StartedCluster } from "./cluster/start.ts";
+import { joiningGate } from "./cluster/joining_gate.ts";
+import { NodeBreaker } from "./cluster/node_breaker.ts";
 import { ActorSystem } from "./actors/system.ts";
 import { createLogger, type Logger, logLevelFrom } from "./node/log.ts";
 import { VERSION } from "./version.ts";
-import { type Config, ConfigError, loadConfig } from "./config/config.ts";
+import { type Config, ConfigError, loadConfig, missingPskProblem } from "./config/config.ts";
 import { generateConfig } from "./config/generate.ts";
 import { type Connection, runCommand } from "./client/commands.ts";
 import { progressBar, repl, stdinLines } from "./client/repl.ts";
@@ -117,6 +119,11 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   const { config } = loaded;
+  const noKey = missingPskProblem(config);
+  if (noKey !== undefined) {
+    console.error(`cameodb: ${noKey}`);
+    return 2;
+  }
   let log: Logger;
   try {
     log = createLogger(logLevelFrom(Deno.env.get("CAMEODB_LOG")));
@@ -162,11 +169,15 @@ async function serve(args: string[]): Promise<number> {
           (peer) => wiring.pool.ref<NodeServiceMsg, NodeServiceReplies>(peer, NODE_SERVICE),
           {
             broadcastTimeoutMs: config.search.broadcast_timeout_secs * 1000,
-            requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
+            requestTimeoutMs: config.network.cluster.remote_timeout_ms,
+            bulkTimeoutMs: config.network.http.request_timeout_secs * 1000,
             retryAttempts: config.search.remote_retry_attempts,
             fanoutLimit: config.search.broadcast_fanout_limit,
             limits,
             view: soloView(nodeId, node.shardCount),
+            breaker: new NodeBreaker({
+              maxInFlightPerNode: config.network.cluster.max_in_flight_per_node,
+            }),
           },
         ),
     }),
@@ -186,8 +197,14 @@ async function serve(args: string[]): Promise<number> {
     };
     if (cluster === undefined) return base;
     const view = await cluster.health();
+    // Cluster-only fields (joining, why not joined), beyond the shape the handler declares.
+    const membership = {
+      joining: view.joining,
+      ...(view.problem === undefined ? {} : { problem: view.problem }),
+    };
     return {
       ...base,
+      ...membership,
       status: view.status,
       total_nodes: view.total_nodes,
       connected_nodes: view.connected_nodes,
@@ -200,31 +217,35 @@ async function serve(args: string[]): Promise<number> {
   const authMetrics = new AuthMetrics();
   const server = await startServer(
     withLimits(
-      metrics.wrap(createHandler({
-        health,
-        database,
-        nodeId,
-        metrics: async () =>
-          metrics.render([
-            ...authMetrics.samples(),
-            ...await nodeSamples(
-              database,
-              cluster === undefined ? undefined : () => cluster!.health(),
-            ),
-          ]),
-      }, {
-        log: (error) => log.error("request failed:", error),
-        security: {
-          masterKey: config.security.master_key,
-          keys: http.keys,
-          allowedHosts: config.network.http.allowed_hosts,
-          metrics: authMetrics,
-          log: (line) => log.warn(line),
-        },
-        maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
-        batchSize: config.storage.default_batch_size,
-        maxLineBytes: config.network.http.max_line_size_mb * 1024 * 1024,
-      })),
+      // Cluster: data requests wait (503) until this node has joined (cluster/joining_gate.ts).
+      metrics.wrap(joiningGate(
+        createHandler({
+          health,
+          database,
+          nodeId,
+          metrics: async () =>
+            metrics.render([
+              ...authMetrics.samples(),
+              ...await nodeSamples(
+                database,
+                cluster === undefined ? undefined : () => cluster!.health(),
+              ),
+            ]),
+        }, {
+          log: (error) => log.error("request failed:", error),
+          security: {
+            masterKey: config.security.master_key,
+            keys: http.keys,
+            allowedHosts: config.network.http.allowed_hosts,
+            metrics: authMetrics,
+            log: (line) => log.warn(line),
+          },
+          maxBodyBytes: config.network.http.max_body_size_mb * 1024 * 1024,
+          batchSize: config.storage.default_batch_size,
+          maxLineBytes: config.network.http.max_line_size_mb * 1024 * 1024,
+        }),
+        () => wiring?.joining ?? false,
+      )),
       {
         maxConcurrentRequests: config.network.http.max_concurrent_requests,
         requestTimeoutMs: config.network.http.request_timeout_secs * 1000,
@@ -267,7 +288,14 @@ async function serve(args: string[]): Promise<number> {
       psk: clusterConfig.psk,
       http: `${server.scheme}://${server.hostname}:${server.port}`,
       bootCheckAfterMs: config.search.broadcast_timeout_secs * 1000,
-      log: { info: (message) => log.info(message), warn: (message) => log.warn(message) },
+      heartbeatIntervalMs: clusterConfig.heartbeat_interval_ms,
+      suspectAfterMs: clusterConfig.suspect_after_ms,
+      downAfterMs: clusterConfig.down_after_ms,
+      log: {
+        info: (message) => log.info(message),
+        warn: (message) => log.warn(message),
+        error: (message) => log.error(message),
+      },
     });
     console.log(
       `cluster "${clusterConfig.cluster_name}": peer ${cluster.info.peerId} on ${
@@ -418,6 +446,11 @@ async function checkConfig(args: string[]): Promise<number> {
     const exposed = exposureProblem(config.network.http.bind_address, config.security.master_key);
     if (exposed !== undefined) {
       console.error(`${file ?? "configuration"}: ${exposed}`);
+      return 1;
+    }
+    const noKey = missingPskProblem(config);
+    if (noKey !== undefined) {
+      console.error(noKey);
       return 1;
     }
     console.log(`configuration ok (${file ?? "no file found: defaults"})`);

@@ -79,7 +79,7 @@ async function startCluster(size: number, root: string): Promise<ServerProcess[]
   const env = {
     CAMEODB_STORAGE_NUM_SHARDS_INIT: SHARDS,
     CAMEODB_LOG: "warn",
-    CAMEODB_NETWORK_CLUSTER_PSK: "bench",
+    CAMEODB_NETWORK_CLUSTER_PSK: "bench-cluster-secret",
   };
   if (size === 1) return [await startServerProcess({ dataDir: `${root}/n0`, env })];
   const first = await startClusterNode({ dataDir: `${root}/n0`, env });

@@ -33,6 +33,7 @@ import { IndexNotFoundError } from "../storage/errors.ts";
 import type { StoredDocument } from "../storage/microshard.ts";
 import { fieldDeclarations } from "../storage/schema.ts";
 import type { NodeServiceMsg, NodeServiceReplies } from "./node_service.ts";
+import type { NodeBreaker } from "./node_breaker.ts";
 import { HashRing } from "./ring.ts";
 import { type ClusterView, ownerOfWrite, reachable } from "./view.ts";
 import { within } from "./within.ts";
@@ -49,6 +50,10 @@ export interface ClusterExecutorSettings {
   readonly fanoutLimit: number;
   /** Limits of searches compiled here. */
   readonly limits?: SearchLimits;
+  /** Time an owner has for a bulk of writes, in ms (point operations: `requestTimeoutMs`). */
+  readonly bulkTimeoutMs?: number;
+  /** Refuses calls to suspect or down nodes and caps calls in flight per node. */
+  readonly breaker?: NodeBreaker;
 }
 
 /** Counters for `/_metrics`. */
@@ -165,6 +170,14 @@ export class ClusterExecutor implements Executor {
         this.counters.remote_failures++;
         throw new NodeUnavailableError(node, "not connected", member?.info.name);
       }
+      // Fail fast on a sick node; at most `max_in_flight_per_node` calls wait on one node.
+      let release: () => void;
+      try {
+        release = this.#settings.breaker?.enter(view, node) ?? (() => {});
+      } catch (error) {
+        this.counters.remote_failures++;
+        throw error;
+      }
       this.counters.remote_requests++;
       try {
         const service = await this.#lookup(node);
@@ -176,6 +189,8 @@ export class ClusterExecutor implements Executor {
         }
         this.counters.remote_failures++;
         throw error;
+      } finally {
+        release();
       }
     }
   }
@@ -244,9 +259,13 @@ export class ClusterExecutor implements Executor {
     await Promise.all([...groups].map(async ([owner, positions]) => {
       const batch = positions.map((i) => commands[i]!);
       try {
-        const results = owner === view.self
-          ? await this.#node.write(batch)
-          : await this.unicast(view, owner, { type: "write", commands: batch });
+        const results = owner === view.self ? await this.#node.write(batch) : await this.unicast(
+          view,
+          owner,
+          { type: "write", commands: batch },
+          // A bulk gets the bulk deadline, a single write the point one.
+          batch.length > 1 ? this.#settings.bulkTimeoutMs : undefined,
+        );
         positions.forEach((i, k) => (outcomes[i] = results[k]!));
       } catch (error) {
         for (const i of positions) {

@@ -1,36 +1,55 @@
 /**
  * The ClusterCoordinator: the one owner of the cluster view. Its state — members, which
- * are connected, the ring, the peer ids behind node ids — changes only in its handler, on
- * messages: libp2p events (fed by the transport as `transport` messages), a peer's
- * `hello`, the answer to our own hello, and the one-shot boot check. Nothing polls.
+ * are connected and in which state, the ring, the peer ids behind node ids, whether this
+ * node is still joining — changes only in its handler, on messages: libp2p events (fed by
+ * the transport as `transport` messages), a peer's `hello` or `heartbeat`, the answers to
+ * its own, its timer ticks, and the one-shot boot check. Nothing polls.
  *
  * Meeting a peer: when libp2p has identified a peer that speaks the actor protocol, the
  * coordinator asks the peer's coordinator `hello` with its own node info, the members it
- * knows and its index schemas; both sides learn each other, dial members they did not
- * know, and adopt schemas they lack. Every change publishes a new {@linkcode ClusterView}
- * to the router.
+ * knows and its index schemas. A hello admits only its sender, over its own connection:
+ * the claimed peer id must be the connection's (Noise-authenticated), and the node id ↔
+ * peer id binding (made at the first admission, kept in `cluster.json`) must hold. The
+ * members a hello lists are dialed, and admitted by their own hello. Every change
+ * publishes a new {@linkcode ClusterView} to the router.
+ *
+ * Failure detection: every `heartbeatIntervalMs` the coordinator asks each connected
+ * member's coordinator for a heartbeat; the {@linkcode FailureDetector} turns silence into
+ * `suspect` and `down`, and health turns yellow.
  *
  * Membership only grows: a node that is lost stays a member (not connected), keeps its
- * microshards on the ring, and its writes fail fast with 503 until it is back. The member
- * list is kept in `cluster.json`; on boot it is compared with the peers that answer, and
- * the differences are logged and shown in `/_cluster/health`.
+ * slots on the ring, and its writes fail fast with 503 until it is back. The member list
+ * is kept in `cluster.json`; on boot it is compared with the peers that answer, and the
+ * differences are logged and shown in `/_cluster/health`.
  *
  * @module
  */
 
 import type { Actor } from "../actors/types.ts";
+import { PeerRefusedError } from "./errors.ts";
+import { parseHello } from "./frame_schema.ts";
 import { ACTOR_PROTOCOL } from "./remote_protocol.ts";
+import { type ClusterHealth, clusterHealth } from "./cluster_health.ts";
+import { FailureDetector } from "./failure_detector.ts";
 import { HashRing } from "./ring.ts";
+import { SeedTracker } from "./seed_tracker.ts";
 import type { TransportEvent } from "./transport.ts";
+import type { TrustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, MemberView, NodeInfo, SchemaInfo } from "./view.ts";
 
 /** Messages of the ClusterCoordinator. */
 export type CoordinatorMsg =
   | { type: "transport"; event: TransportEvent }
-  | { type: "hello"; hello: Hello }
+  | { type: "hello"; hello: Hello; /** The connection's peer, stamped by the host. */ peer: string }
   | { type: "welcomed"; peer: string; hello: Hello }
   | { type: "helloFailed"; peer: string; reason: string }
   | { type: "bootCheck" }
+  | { type: "dialSeed"; seed: string }
+  | { type: "adopted"; from: string }
+  | { type: "tick" }
+  | { type: "heartbeat"; /** The connection's peer, stamped by the host. */ peer: string }
+  | { type: "heartbeatAnswered"; node: string; ok: boolean }
+  | { type: "seedDialed"; seed: string; error?: string }
   | { type: "view" }
   | { type: "health" };
 
@@ -41,31 +60,17 @@ export type CoordinatorReplies = {
   welcomed: void;
   helloFailed: void;
   bootCheck: void;
+  dialSeed: void;
+  adopted: void;
+  tick: void;
+  heartbeat: { nodeId: string };
+  heartbeatAnswered: void;
+  seedDialed: void;
   view: ClusterView;
   health: ClusterHealth;
 };
 
-/** What `/_cluster/health` shows of the cluster. */
-export interface ClusterHealth {
-  status: "green" | "yellow" | "red";
-  total_nodes: number;
-  connected_nodes: number;
-  nodes: Array<
-    { node_id: string; name: string; connected: boolean; http: string; peer_id: string }
-  >;
-  /** Differences between the member list kept on disk and the peers that answered at boot. */
-  snapshot: { checked: boolean; missing: string[]; unexpected: string[] };
-  telemetry: {
-    peers_connected: number;
-    peers_disconnected: number;
-    peers_discovered: number;
-    hellos_sent: number;
-    hellos_received: number;
-    hello_failures: number;
-    dial_failures: number;
-    view_changes: number;
-  };
-}
+export type { ClusterHealth } from "./cluster_health.ts";
 
 /** What the coordinator needs from the node around it. */
 export interface CoordinatorDeps {
@@ -85,6 +90,8 @@ export interface CoordinatorDeps {
     dropNode(node: string, reason: string): Promise<void>;
   };
   readonly schemas: () => SchemaInfo[];
+  /** What peers sent that this node refused (counted by the links, host and coordinator). */
+  readonly counters: TrustCounters;
   readonly adoptSchemas: (schemas: readonly SchemaInfo[]) => Promise<void>;
   /** Delivers a message to this coordinator (answers of its own requests, the boot check). */
   readonly tellSelf: (msg: CoordinatorMsg) => void;
@@ -92,9 +99,18 @@ export interface CoordinatorDeps {
   readonly onView: (view: ClusterView) => void;
   /** When the boot check compares the kept member list with the peers that answered. */
   readonly bootCheckAfterMs: number;
+  /** Asks `node`'s coordinator for a heartbeat; resolves when it answers. */
+  readonly sendHeartbeat: (node: string) => Promise<void>;
+  /** How often heartbeats go out to every connected member, in ms. */
+  readonly heartbeatIntervalMs: number;
+  /** Silence after which a member is suspect, in ms. */
+  readonly suspectAfterMs: number;
+  /** Silence after which a member is down, in ms. */
+  readonly downAfterMs: number;
   readonly log: {
     info(message: string): void;
     warn(message: string): void;
+    error(message: string): void;
   };
 }
 
@@ -129,7 +145,7 @@ export function createCoordinator(
   const byPeer = new Map<string, string>();
   let ring = new HashRing([self.nodeId]);
   const boot = { checked: false, missing: [] as string[], unexpected: [] as string[] };
-  const telemetry: ClusterHealth["telemetry"] = {
+  const telemetry = {
     peers_connected: 0,
     peers_disconnected: 0,
     peers_discovered: 0,
@@ -140,13 +156,99 @@ export function createCoordinator(
     view_changes: 0,
   };
   let bootTimer: ReturnType<typeof setTimeout> | undefined;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const later = (ms: number, msg: CoordinatorMsg) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      deps.tellSelf(msg);
+    }, ms);
+    timers.add(timer);
+  };
+  const seeds = new SeedTracker(deps.seeds);
+  const detector = new FailureDetector({
+    suspectAfterMs: deps.suspectAfterMs,
+    downAfterMs: deps.downAfterMs,
+  });
+  /** Members whose heartbeat is unanswered: one at a time per member. */
+  const awaiting = new Set<string>();
+
+  /** Recomputes member states; publishes a view when one changed. */
+  const refreshStates = () => {
+    const changed = detector.changes();
+    for (const [node, state] of changed) {
+      const name = members.get(node)?.info.name ?? node;
+      if (state === "up") deps.log.info(`node ${name} (${node}) answers again: up`);
+      else {deps.log.warn(
+          `node ${name} (${node}) is ${state}: silent for ${
+            Math.round(detector.silentMs(node))
+          } ms`,
+        );}
+    }
+    if (changed.size > 0) publish();
+  };
+
+  const tick = () => {
+    for (const [node, member] of members) {
+      if (node === self.nodeId || !member.connected || awaiting.has(node)) continue;
+      awaiting.add(node);
+      deps.sendHeartbeat(node).then(
+        () => deps.tellSelf({ type: "heartbeatAnswered", node, ok: true }),
+        () => deps.tellSelf({ type: "heartbeatAnswered", node, ok: false }),
+      );
+    }
+    refreshStates();
+    later(deps.heartbeatIntervalMs, { type: "tick" });
+  };
+  // A node with seeds or a kept member list joins an existing cluster: it takes no data
+  // requests until it has met a member and holds the cluster's view (its members, the
+  // ring, the schemas). The first node of a new cluster has nothing to wait for.
+  let joining = deps.seeds.length > 0 || snapshot.some((info) => info.nodeId !== self.nodeId);
+  const endJoining = (why: string) => {
+    joining = false;
+    deps.log.info(`joined the cluster (${why}); taking data requests`);
+    publish();
+  };
+
+  const dialSeed = (seed: string) => {
+    deps.dial(seed).then(
+      () => deps.tellSelf({ type: "seedDialed", seed }),
+      (error) => deps.tellSelf({ type: "seedDialed", seed, error: (error as Error).message }),
+    );
+  };
+
+  const onSeedDialed = (seed: string, error: string | undefined) => {
+    if (error === undefined) {
+      seeds.reached(seed);
+      return;
+    }
+    telemetry.dial_failures++;
+    const retryMs = seeds.failed(seed, error);
+    if (seeds.firstFailure(seed)) {
+      deps.log.warn(
+        `cannot join through seed ${seed}: ${error} (a seed with another network.cluster.psk ` +
+          `fails the handshake like this); trying again`,
+      );
+    }
+    const problem = seeds.problem;
+    if (problem !== undefined && seeds.firstFailure(seed)) {
+      deps.log.error(`not part of the cluster: ${problem}`);
+    }
+    if (joining) later(retryMs, { type: "dialSeed", seed });
+  };
 
   const view = (): ClusterView => ({
     self: self.nodeId,
     members: new Map<string, MemberView>(
-      [...members].map(([id, m]) => [id, { info: m.info, connected: m.connected }]),
+      [...members].map((
+        [id, m],
+      ) => [id, {
+        info: m.info,
+        connected: m.connected,
+        state: id === self.nodeId ? "up" : m.connected ? detector.state(id) : "down",
+      }]),
     ),
     ring,
+    joining,
   });
 
   const publish = () => {
@@ -181,37 +283,102 @@ export function createCoordinator(
     return JSON.stringify(known.info) === JSON.stringify(info) ? "same" : "changed";
   };
 
-  /** A peer introduced itself (by our hello's answer or its own hello). */
-  const meet = (hello: Hello): void => {
-    const info = hello.info;
+  /**
+   * Why a hello may not admit its sender, or `undefined` when it may. The first admission
+   * binds node id ↔ peer id (kept in `cluster.json`); the peer id is the connection's,
+   * authenticated by Noise, so a node cannot answer for another (as CockroachDB binds a
+   * node to its certificate, and Elasticsearch 8 admits a node by its enrolment).
+   */
+  const refusal = (info: NodeInfo, peer: string): string | undefined => {
     if (info.clusterName !== self.clusterName) {
-      throw new Error(
-        `node ${info.name} (${info.nodeId}) is in cluster "${info.clusterName}", not "${self.clusterName}"`,
-      );
+      return `it is in cluster "${info.clusterName}", not "${self.clusterName}"`;
     }
-    if (info.nodeId === self.nodeId) return;
+    if (info.peerId !== peer) {
+      return `it claims peer id ${info.peerId} over a connection from ${peer}`;
+    }
+    if (info.nodeId === self.nodeId) return "it claims this node's id";
+    const bound = members.get(info.nodeId)?.info.peerId;
+    if (bound !== undefined && bound !== peer) {
+      return `node id ${info.nodeId} is bound to peer ${bound}`;
+    }
+    const node = byPeer.get(peer);
+    if (node !== undefined && node !== info.nodeId) return `peer ${peer} is bound to node ${node}`;
+    return undefined;
+  };
+
+  /**
+   * A peer introduced itself over its own connection `peer` (its hello, or the answer to
+   * ours). Only the sender is admitted; the members it lists are dialed (by addresses that
+   * name their peer id, so Noise checks who answers) and admitted by their own hello.
+   */
+  const meet = (hello: Hello, peer: string): void => {
+    const info = hello.info;
+    const refused = refusal(info, peer);
+    if (refused !== undefined) {
+      deps.counters.refused_hellos++;
+      deps.log.warn(`refused the hello of ${info.name} (${info.nodeId}): ${refused}`);
+      throw new PeerRefusedError(peer, refused);
+    }
     const wasConnected = members.get(info.nodeId)?.connected ?? false;
-    const learned = [learn(info, true)];
+    const learned = learn(info, true);
+    detector.heard(info.nodeId);
     deps.pool.addNode(info.nodeId);
     deps.keepAlive(info.peerId, info.addrs).catch(() => {});
     for (const other of hello.members) {
       if (other.nodeId === self.nodeId || other.clusterName !== self.clusterName) continue;
-      if (!members.has(other.nodeId)) {
-        learned.push(learn(other, false));
-        for (const address of other.addrs) dial(address);
+      if (members.get(other.nodeId)?.connected === true || byPeer.has(other.peerId)) continue;
+      for (const address of other.addrs) {
+        if (address.endsWith(`/p2p/${other.peerId}`)) dial(address);
       }
     }
-    if (learned.includes("new")) ring = new HashRing(members.keys());
-    if (learned.some((outcome) => outcome !== "same")) {
+    if (learned === "new") ring = new HashRing(members.keys());
+    if (learned !== "same") {
       persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
     }
     if (!wasConnected) deps.log.info(`node ${info.name} (${info.nodeId}) joined`);
-    if (hello.schemas.length > 0) {
-      deps.adoptSchemas(hello.schemas).catch((error) =>
-        deps.log.warn(`cannot adopt the schemas of ${info.name}: ${(error as Error).message}`)
-      );
-    }
+    // Joining ends once the member's schemas are adopted: then this node holds the view.
+    deps.adoptSchemas(hello.schemas).catch((error) =>
+      deps.log.warn(`cannot adopt the schemas of ${info.name}: ${(error as Error).message}`)
+    ).finally(() => {
+      if (joining) deps.tellSelf({ type: "adopted", from: info.name });
+    });
     publish();
+  };
+
+  /** Compares the kept member list with the members that answered since boot. */
+  const bootCheck = () => {
+    boot.checked = true;
+    // Alone on a kept member list, with no seeds to wait for: serve what this node holds.
+    if (joining && deps.seeds.length === 0) endJoining("the boot check");
+    const known = new Set(snapshot.map((info) => info.nodeId));
+    boot.missing = snapshot
+      .filter((info) => info.nodeId !== self.nodeId && !members.get(info.nodeId)?.connected)
+      .map((info) => info.nodeId);
+    // On a first boot there is no list to compare with: every peer would be "new".
+    boot.unexpected = snapshot.length === 0 ? [] : [...members.values()]
+      .filter((m) => m.connected && m.info.nodeId !== self.nodeId && !known.has(m.info.nodeId))
+      .map((m) => m.info.nodeId);
+    if (boot.missing.length > 0 || boot.unexpected.length > 0) {
+      deps.log.warn(
+        `cluster at boot differs from the kept member list: missing [${
+          boot.missing.join(", ")
+        }], new [${boot.unexpected.join(", ")}]`,
+      );
+    } else {
+      deps.log.info("cluster at boot matches the kept member list");
+    }
+  };
+
+  /** A member's heartbeat (stamped with its connection's peer): it is alive. */
+  const onHeartbeat = (peer: string): { nodeId: string } => {
+    const node = byPeer.get(peer);
+    if (node === undefined || members.get(node)?.connected !== true) {
+      deps.counters.refused_requests++;
+      throw new PeerRefusedError(peer, "a heartbeat from a peer that is not a member");
+    }
+    detector.heard(node);
+    refreshStates();
+    return { nodeId: self.nodeId };
   };
 
   const hello = (): Hello => ({
@@ -246,6 +413,8 @@ export function createCoordinator(
         if (node === undefined || member === undefined || !member.connected) return;
         if (deps.isConnected(event.peer)) return;
         member.connected = false;
+        detector.forget(node);
+        awaiting.delete(node);
         void deps.pool.dropNode(node, "the connection was lost");
         deps.log.warn(`node ${member.info.name} (${node}) was lost`);
         publish();
@@ -253,9 +422,12 @@ export function createCoordinator(
       }
       case "discovered": {
         telemetry.peers_discovered++;
-        if (byPeer.has(event.peer) && members.get(byPeer.get(event.peer)!)?.connected) return;
+        // Only admitted members are dialed: a discovery record can name any host and port.
+        const node = byPeer.get(event.peer);
+        if (node === undefined || members.get(node)?.connected) return;
         for (const address of event.addrs) {
-          dial(address.includes("/p2p/") ? address : `${address}/p2p/${event.peer}`);
+          if (!address.includes("/p2p/")) dial(`${address}/p2p/${event.peer}`);
+          else if (address.endsWith(`/p2p/${event.peer}`)) dial(address);
         }
         return;
       }
@@ -271,13 +443,15 @@ export function createCoordinator(
       }
       ring = new HashRing(members.keys());
       publish();
-      for (const seed of deps.seeds) dial(seed);
+      for (const seed of deps.seeds) dialSeed(seed);
+      later(deps.heartbeatIntervalMs, { type: "tick" });
       for (const info of snapshot) {
         if (info.nodeId !== self.nodeId) { for (const address of info.addrs) dial(address); }
       }
     },
     onStop() {
       clearTimeout(bootTimer);
+      for (const timer of timers) clearTimeout(timer);
     },
     receive(msg) {
       switch (msg.type) {
@@ -286,11 +460,11 @@ export function createCoordinator(
           return;
         case "hello":
           telemetry.hellos_received++;
-          meet(msg.hello);
+          meet(checkedHello(msg.hello, msg.peer, deps.counters), msg.peer);
           return hello();
         case "welcomed":
           try {
-            meet(msg.hello);
+            meet(checkedHello(msg.hello, msg.peer, deps.counters), msg.peer);
           } catch (error) {
             telemetry.hello_failures++;
             deps.log.warn(`refused peer ${msg.peer}: ${(error as Error).message}`);
@@ -300,55 +474,54 @@ export function createCoordinator(
           telemetry.hello_failures++;
           deps.log.warn(`hello to peer ${msg.peer} failed: ${msg.reason}`);
           return;
-        case "bootCheck": {
-          boot.checked = true;
-          const known = new Set(snapshot.map((info) => info.nodeId));
-          boot.missing = snapshot
-            .filter((info) => info.nodeId !== self.nodeId && !members.get(info.nodeId)?.connected)
-            .map((info) => info.nodeId);
-          // On a first boot there is no list to compare with: every peer would be "new".
-          boot.unexpected = snapshot.length === 0 ? [] : [...members.values()]
-            .filter((m) =>
-              m.connected && m.info.nodeId !== self.nodeId && !known.has(m.info.nodeId)
-            )
-            .map((m) => m.info.nodeId);
-          if (boot.missing.length > 0 || boot.unexpected.length > 0) {
-            deps.log.warn(
-              `cluster at boot differs from the kept member list: missing [${
-                boot.missing.join(", ")
-              }], new [${boot.unexpected.join(", ")}]`,
-            );
-          } else {
-            deps.log.info("cluster at boot matches the kept member list");
+        case "tick":
+          tick();
+          return;
+        case "heartbeat":
+          return onHeartbeat(msg.peer);
+        case "heartbeatAnswered":
+          awaiting.delete(msg.node);
+          if (msg.ok && members.get(msg.node)?.connected === true) {
+            detector.heard(msg.node);
+            refreshStates();
           }
           return;
-        }
+        case "adopted":
+          if (joining) endJoining(`met ${msg.from}`);
+          return;
+        case "dialSeed":
+          if (joining) dialSeed(msg.seed);
+          return;
+        case "seedDialed":
+          onSeedDialed(msg.seed, msg.error);
+          return;
+        case "bootCheck":
+          bootCheck();
+          return;
         case "view":
           return view();
-        case "health": {
-          const total = members.size;
-          const connected = [...members.values()].filter((m) => m.connected).length;
-          const status = connected === total
-            ? "green"
-            : connected < Math.floor(total / 2) + 1
-            ? "red"
-            : "yellow";
-          return {
-            status,
-            total_nodes: total,
-            connected_nodes: connected,
-            nodes: [...members.values()].map((m) => ({
-              node_id: m.info.nodeId,
-              name: m.info.name,
-              connected: m.connected,
-              http: m.info.http,
-              peer_id: m.info.peerId,
+        case "health":
+          return clusterHealth({
+            members: [...members.values()].map((m) => ({
+              ...m,
+              state: m.info.nodeId === self.nodeId ? "up" : detector.state(m.info.nodeId),
             })),
+            joining,
+            problem: seeds.problem,
             snapshot: { checked: boot.checked, missing: boot.missing, unexpected: boot.unexpected },
-            telemetry: { ...telemetry },
-          };
-        }
+            telemetry: { ...telemetry, ...deps.counters },
+          });
       }
     },
   };
+}
+
+/** A hello from the network, checked against its schema; a bad one is refused. */
+function checkedHello(raw: unknown, peer: string, counters: TrustCounters): Hello {
+  try {
+    return parseHello(raw);
+  } catch (error) {
+    counters.refused_hellos++;
+    throw new PeerRefusedError(peer, (error as Error).message);
+  }
 }

@@ -8,3 +8,25 @@
  */
 
 export { NodeUnavailableError } from "../node/errors.ts";
+
+/** A peer sent a frame that is not what the protocol allows: its stream is closed. */
+export class MalformedFrameError extends Error {
+  override readonly name = "MalformedFrameError";
+  constructor(reason: string) {
+    super(`Malformed frame: ${reason}`);
+  }
+}
+
+/** A peer asked for something it may not do (not admitted, or a lifecycle request). */
+export class PeerRefusedError extends Error {
+  override readonly name = "PeerRefusedError";
+  /** The libp2p peer id that was refused. */
+  readonly peer: string;
+  constructor(peer: string, reason: string) {
+    super(`Refused peer ${peer}: ${reason}`);
+    this.peer = peer;
+  }
+}
+
+/** The closed set of the cluster's own errors. */
+export const CLUSTER_ERRORS = [MalformedFrameError, PeerRefusedError] as const;

@@ -3,11 +3,17 @@
  * overruns the stream's write buffer (frames wait, in order, for the `drain` event);
  * every received frame is handed to `onFrame`; the link reports its end once.
  *
+ * Nothing a peer sends throws past the link: an oversized, over-budget or unreadable
+ * frame, or a frame `onFrame` refuses (it throws, e.g. `MalformedFrameError` from the
+ * frame schema), closes this stream and is counted; the connection and the process stay.
+ *
  * @module
  */
 
 import type { Stream } from "@libp2p/interface";
-import { FrameDecoder, type WireCodec } from "./wire.ts";
+import type { BufferBudget } from "./buffer_budget.ts";
+import type { TrustCounters } from "./trust_counters.ts";
+import { FrameBudgetError, FrameDecoder, FrameTooLargeError, type WireCodec } from "./wire.ts";
 
 /** Frames that may wait for the stream's write buffer to drain. */
 export const DEFAULT_MAX_QUEUED_FRAMES = 65_536;
@@ -18,6 +24,15 @@ export class LinkClosedError extends Error {
   constructor(reason: string) {
     super(`The link to the peer is closed: ${reason}`);
   }
+}
+
+/** Options of a {@linkcode FrameLink}. */
+export interface FrameLinkOptions {
+  readonly maxQueuedFrames?: number;
+  /** Where bytes of unfinished incoming frames are reserved (the connection's budget). */
+  readonly budget?: BufferBudget;
+  /** Where refused frames are counted. */
+  readonly counters?: TrustCounters;
 }
 
 /** A bidirectional frame channel over one stream. */
@@ -35,21 +50,24 @@ export class FrameLink {
     stream: Stream,
     codec: WireCodec,
     onFrame: (value: unknown) => void,
-    options: { maxQueuedFrames?: number } = {},
+    options: FrameLinkOptions = {},
   ) {
     this.#stream = stream;
     this.#codec = codec;
-    this.#decoder = new FrameDecoder(codec);
+    this.#decoder = new FrameDecoder(codec, options.budget);
     this.#maxQueuedFrames = options.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
+    const counters = options.counters;
     stream.addEventListener("message", (event) => {
-      let values: unknown[];
+      if (this.#closed !== undefined) return;
       try {
-        values = this.#decoder.push(event.data.subarray());
+        for (const value of this.#decoder.push(event.data.subarray())) {
+          if (this.#closed !== undefined) return;
+          onFrame(value);
+        }
       } catch (error) {
-        this.abort(`unreadable frame: ${(error as Error).message}`);
-        return;
+        if (counters !== undefined) count(counters, error);
+        this.abort(`refused frame: ${(error as Error).message}`);
       }
-      for (const value of values) onFrame(value);
     });
     stream.addEventListener("close", (event) => {
       this.#end(event.error === undefined ? "the stream closed" : event.error.message);
@@ -109,7 +127,11 @@ export class FrameLink {
   /** Closes the link at once; queued frames are dropped. */
   abort(reason: string): void {
     if (this.#closed !== undefined) return;
-    this.#stream.abort(new LinkClosedError(reason));
+    try {
+      this.#stream.abort(new LinkClosedError(reason));
+    } catch {
+      // Already gone: ending is all that is left to do.
+    }
     this.#end(reason);
   }
 
@@ -129,6 +151,14 @@ export class FrameLink {
     if (this.#closed !== undefined) return;
     this.#closed = reason;
     this.#queue = [];
+    this.#decoder.dispose();
     for (const listener of this.#onClose.splice(0)) listener(reason);
   }
+}
+
+function count(counters: TrustCounters, error: unknown): void {
+  if (error instanceof FrameTooLargeError) counters.oversized_frames++;
+  else if (error instanceof FrameBudgetError) counters.over_budget_frames++;
+  // A MalformedFrameError, or anything else the frame's handler threw on it.
+  else counters.malformed_frames++;
 }

@@ -1,7 +1,7 @@
 /**
  * The cluster: one libp2p node per process (`transport.ts`), MessagePack frame links
  * (`wire.ts`, `link.ts`), remote actor refs over them (`remote_ref.ts`, `remote_client.ts`,
- * `remote_host.ts`, `remote_peer_pool.ts`), the consistent-hash ring of microshard owners
+ * `remote_host.ts`, `remote_peer_pool.ts`), the consistent-hash ring of slot owners
  * (`ring.ts`), the ClusterCoordinator that changes the cluster view only on messages
  * (`coordinator.ts`, `view.ts`), the node service peers call (`node_service.ts`), the
  * cluster's executor (`cluster_executor.ts`), and joining a cluster (`start.ts`).
@@ -9,15 +9,33 @@
  * @module
  */
 
-export { NodeUnavailableError } from "./errors.ts";
-export { FrameDecoder, FrameTooLargeError, WireCodec } from "./wire.ts";
-export { FrameLink, LinkClosedError } from "./link.ts";
+export { MalformedFrameError, NodeUnavailableError, PeerRefusedError } from "./errors.ts";
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  FrameBudgetError,
+  FrameDecoder,
+  FrameTooLargeError,
+  WireCodec,
+} from "./wire.ts";
+export {
+  BufferBudget,
+  DEFAULT_MAX_CONNECTION_PENDING_BYTES,
+  DEFAULT_MAX_NODE_PENDING_BYTES,
+} from "./buffer_budget.ts";
+export { parseAnswerFrame, parseHello, parseRequestFrame } from "./frame_schema.ts";
+export { type TrustCounters, trustCounters } from "./trust_counters.ts";
+export { FrameLink, type FrameLinkOptions, LinkClosedError } from "./link.ts";
+export { exposeActors, PEER_COORDINATOR_MESSAGES } from "./exposure.ts";
+export { FailureDetector, type MemberState } from "./failure_detector.ts";
+export { NodeBreaker } from "./node_breaker.ts";
+export { SeedTracker } from "./seed_tracker.ts";
+export { joiningGate } from "./joining_gate.ts";
 export { ACTOR_PROTOCOL } from "./remote_protocol.ts";
 export { RemoteClient } from "./remote_client.ts";
 export { type Exposed, type ExposedActors, serveLink } from "./remote_host.ts";
 export { RemoteActorRef } from "./remote_ref.ts";
 export { RemotePeerPool } from "./remote_peer_pool.ts";
-export { CLUSTER_MICROSHARDS, HashRing, microshardOf, VIRTUAL_NODES } from "./ring.ts";
+export { CLUSTER_SLOTS, HashRing, slotOf, VIRTUAL_NODES } from "./ring.ts";
 export {
   ClusterTransport,
   DHT_PROTOCOL,

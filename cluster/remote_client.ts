@@ -8,6 +8,7 @@
 
 import { deserializeError } from "../actors/errors.ts";
 import { NodeUnavailableError } from "./errors.ts";
+import { parseAnswerFrame } from "./frame_schema.ts";
 import type { FrameLink } from "./link.ts";
 import type { AnswerFrame, Request } from "./remote_protocol.ts";
 
@@ -25,7 +26,8 @@ export class RemoteClient {
   static async open(node: string, open: ClientLinkOpener): Promise<RemoteClient> {
     // Answers arrive only after a request, so the client exists before the first frame.
     const built: { client?: RemoteClient } = {};
-    const link = await open((frame) => built.client?.receive(frame as AnswerFrame));
+    // A frame that is not a valid answer throws here, and the link closes the stream.
+    const link = await open((frame) => built.client?.receive(parseAnswerFrame(frame)));
     built.client = new RemoteClient(node, link);
     return built.client;
   }

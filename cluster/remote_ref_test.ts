@@ -53,7 +53,8 @@ async function twoNodes(codec = new WireCodec({ extensionCodec: gateCodec })) {
     privateKey: await generateKeyPair("Ed25519"),
     codec,
     onEvent: noEvents,
-    onInboundLink: (link) => serveLink(link, (name) => exposed.get(name)),
+    onInboundLink: (link, peer) =>
+      serveLink(link, (name) => exposed.get(name), { peer, allowStop: true }),
   });
   const a = await ClusterTransport.start({
     host: "127.0.0.1",
@@ -61,7 +62,7 @@ async function twoNodes(codec = new WireCodec({ extensionCodec: gateCodec })) {
     privateKey: await generateKeyPair("Ed25519"),
     codec,
     onEvent: noEvents,
-    onInboundLink: (link) => serveLink(link, () => undefined),
+    onInboundLink: (link, peer) => serveLink(link, () => undefined, { peer }),
   });
   const peerB = await a.dial(b.multiaddrs[0]!);
   const pool = new RemotePeerPool((_node, onFrame) => a.openLink(peerB, onFrame));

@@ -1,13 +1,14 @@
 /**
  * The consistent-hash ring: every node places 256 virtual nodes on a 32-bit circle; a
- * microshard belongs to the first virtual node at or after its own position. The ring
+ * slot belongs to the first virtual node at or after its own position. The ring
  * depends only on the set of node ids, so every node builds the same ring from the same
  * membership.
  *
- * Placement (BRIEF invariant 7): a document's microshard is
- * `fnv1a(routing_key ?? id) % CLUSTER_MICROSHARDS` and never changes; the ring decides
- * only which node owns each microshard. When membership changes, some microshards change
- * owner — whole microshards, never single documents.
+ * Placement (invariant 7): a document's slot (one of 1,024 placement buckets; a
+ * "microshard" is a node-local store, not this) is
+ * `fnv1a(routing_key ?? id) % CLUSTER_SLOTS` and never changes; the ring decides
+ * only which node owns each slot. When membership changes, some slots change
+ * owner — whole slots, never single documents.
  *
  * @module
  */
@@ -17,8 +18,8 @@ import { fnv1a } from "../node/hash.ts";
 /** Virtual nodes per node. */
 export const VIRTUAL_NODES = 256;
 
-/** Microshards of a cluster: fixed, so a document's microshard never changes. */
-export const CLUSTER_MICROSHARDS = 1_024;
+/** Slots of a cluster: fixed, so a document's slot never changes. */
+export const CLUSTER_SLOTS = 1_024;
 
 /** A 32-bit hash with good spread for short, similar strings (FNV-1a, then murmur3's finalizer). */
 export function ringHash(text: string): number {
@@ -31,9 +32,9 @@ export function ringHash(text: string): number {
   return h >>> 0;
 }
 
-/** The microshard of a routing key (the document id unless a routing key is given). */
-export function microshardOf(routingKey: string): number {
-  return fnv1a(routingKey) % CLUSTER_MICROSHARDS;
+/** The slot of a routing key (the document id unless a routing key is given). */
+export function slotOf(routingKey: string): number {
+  return fnv1a(routingKey) % CLUSTER_SLOTS;
 }
 
 /** An immutable ring over a set of node ids. */
@@ -41,7 +42,7 @@ export class HashRing {
   readonly nodes: readonly string[];
   readonly #points: Uint32Array;
   readonly #owners: string[];
-  readonly #byMicroshard: string[];
+  readonly #bySlot: string[];
 
   constructor(nodes: Iterable<string>, virtualNodes = VIRTUAL_NODES) {
     this.nodes = [...new Set(nodes)].sort();
@@ -53,9 +54,10 @@ export class HashRing {
     points.sort((a, b) => a.at - b.at || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
     this.#points = Uint32Array.from(points, (p) => p.at);
     this.#owners = points.map((p) => p.node);
-    this.#byMicroshard = Array.from(
-      { length: CLUSTER_MICROSHARDS },
-      (_, shard) => this.ownerOfHash(ringHash(`microshard:${shard}`)),
+    this.#bySlot = Array.from(
+      { length: CLUSTER_SLOTS },
+      // The hash input keeps its historical "microshard:" prefix: changing it would move slots.
+      (_, slot) => this.ownerOfHash(ringHash(`microshard:${slot}`)),
     );
   }
 
@@ -72,20 +74,20 @@ export class HashRing {
     return this.#owners[lo === this.#points.length ? 0 : lo]!;
   }
 
-  /** The node owning a microshard. */
-  ownerOfMicroshard(microshard: number): string {
-    return this.#byMicroshard[microshard]!;
+  /** The node owning a slot. */
+  ownerOfSlot(slot: number): string {
+    return this.#bySlot[slot]!;
   }
 
   /** The node owning a document (by routing key, or id). */
   ownerOf(routingKey: string): string {
-    return this.ownerOfMicroshard(microshardOf(routingKey));
+    return this.ownerOfSlot(slotOf(routingKey));
   }
 
-  /** How many microshards each node owns. */
+  /** How many slots each node owns. */
   spread(): Map<string, number> {
     const counts = new Map<string, number>(this.nodes.map((node) => [node, 0]));
-    for (const node of this.#byMicroshard) counts.set(node, counts.get(node)! + 1);
+    for (const node of this.#bySlot) counts.set(node, counts.get(node)! + 1);
     return counts;
   }
 }

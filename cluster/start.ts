@@ -22,17 +22,17 @@ import {
   type NodeServiceMsg,
   type NodeServiceReplies,
 } from "./node_service.ts";
-import type { Exposed } from "./remote_host.ts";
-import { serveLink } from "./remote_host.ts";
+import { COORDINATOR, exposeActors } from "./exposure.ts";
+import { type Exposed, serveLink } from "./remote_host.ts";
 import { RemoteClient } from "./remote_client.ts";
 import { RemotePeerPool } from "./remote_peer_pool.ts";
 import { ClusterTransport, loadClusterKey, type TransportEvent } from "./transport.ts";
+import { type TrustCounters, trustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
 import { within } from "./within.ts";
 
-/** The name the coordinator is registered and exposed under. */
-export const COORDINATOR = "coordinator";
+export { COORDINATOR } from "./exposure.ts";
 
 /** How long a hello may take, in ms. */
 export const HELLO_TIMEOUT_MS = 5_000;
@@ -51,7 +51,17 @@ export interface ClusterStartOptions {
   readonly http: string;
   /** When the boot check compares the kept member list with the peers that answered, in ms. */
   readonly bootCheckAfterMs: number;
-  readonly log: { info(message: string): void; warn(message: string): void };
+  /** How often coordinators send each other heartbeats, in ms. */
+  readonly heartbeatIntervalMs: number;
+  /** Silence after which a member is suspect, in ms. */
+  readonly suspectAfterMs: number;
+  /** Silence after which a member is down, in ms. */
+  readonly downAfterMs: number;
+  readonly log: {
+    info(message: string): void;
+    warn(message: string): void;
+    error(message: string): void;
+  };
 }
 
 /** What the node needs before the cluster starts: the pool the router's remote refs come from. */
@@ -60,6 +70,10 @@ export interface ClusterWiring {
   readonly pool: RemotePeerPool;
   /** Node ids → libp2p peer ids, kept by the coordinator. */
   readonly peers: Map<string, string>;
+  /** What peers sent that this node refused. */
+  readonly counters: TrustCounters;
+  /** True until the coordinator's view says this node has joined (data requests wait). */
+  joining: boolean;
   /** Set by {@linkcode startCluster}. */
   transport?: ClusterTransport;
 }
@@ -70,6 +84,8 @@ export function clusterWiring(): ClusterWiring {
   const wiring: ClusterWiring = {
     codec: new WireCodec(),
     peers,
+    counters: trustCounters(),
+    joining: true,
     pool: new RemotePeerPool((node, onFrame) => {
       const peer = peers.get(node);
       if (wiring.transport === undefined || peer === undefined) {
@@ -113,15 +129,15 @@ export async function startCluster(
       options.log.warn(`the coordinator missed a message: ${(error as Error).message}`);
     }
   };
-  const exposed = (name: string): Exposed | undefined => {
-    if (name === NODE_SERVICE) {
-      return { ref: service as unknown as Exposed["ref"], mailboxCapacity: 16_384 };
-    }
-    if (name === COORDINATOR && spawned.coordinator !== undefined) {
-      return { ref: spawned.coordinator as unknown as Exposed["ref"], mailboxCapacity: 4_096 };
-    }
-    return undefined;
-  };
+  const exposed = exposeActors({
+    serviceName: NODE_SERVICE,
+    service: { ref: service as unknown as Exposed["ref"], mailboxCapacity: 16_384 },
+    coordinator: () =>
+      spawned.coordinator === undefined
+        ? undefined
+        : { ref: spawned.coordinator as unknown as Exposed["ref"], mailboxCapacity: 4_096 },
+    isAdmitted: (peer) => [...wiring.peers.values()].includes(peer),
+  });
   const transport = await ClusterTransport.start({
     host: options.host,
     port: options.port,
@@ -132,7 +148,8 @@ export async function startCluster(
       if (spawned.coordinator === undefined) early.push(event);
       else tellCoordinator({ type: "transport", event });
     },
-    onInboundLink: (link) => serveLink(link, exposed),
+    onInboundLink: (link, peer) => serveLink(link, exposed, { peer, counters: wiring.counters }),
+    counters: wiring.counters,
   });
   wiring.transport = transport;
   const info: NodeInfo = {
@@ -158,6 +175,7 @@ export async function startCluster(
         isConnected: (peer) => transport.isConnected(peer),
         pool: wiring.pool,
         schemas: () => node.schemaList(),
+        counters: wiring.counters,
         adoptSchemas: async (schemas) => {
           for (const schema of schemas) {
             try {
@@ -172,9 +190,22 @@ export async function startCluster(
             }
           }
         },
-        onView: (view) => executor.setView(view),
+        onView: (view) => {
+          wiring.joining = view.joining ?? false;
+          executor.setView(view);
+        },
         tellSelf: (msg) => tellCoordinator(msg),
         bootCheckAfterMs: options.bootCheckAfterMs,
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        suspectAfterMs: options.suspectAfterMs,
+        downAfterMs: options.downAfterMs,
+        sendHeartbeat: async (node) => {
+          const peer = await wiring.pool.ref<CoordinatorMsg, CoordinatorReplies>(node, COORDINATOR);
+          // The host stamps the heartbeat with this connection's peer id.
+          await peer.ask({ type: "heartbeat" } as CoordinatorMsg, {
+            timeoutMs: options.suspectAfterMs,
+          });
+        },
         log: options.log,
       }, snapshot),
     { name: COORDINATOR, mailboxCapacity: 4_096, supervision: { policy: "permanent" } },
@@ -209,7 +240,11 @@ async function sendHello(
       client.request({
         k: "ask",
         name: COORDINATOR,
-        msg: { type: "hello", hello } satisfies CoordinatorMsg,
+        // The host stamps the message with this connection's peer id.
+        msg: { type: "hello", hello } satisfies Omit<
+          Extract<CoordinatorMsg, { type: "hello" }>,
+          "peer"
+        >,
         timeoutMs: HELLO_TIMEOUT_MS,
       }),
       HELLO_TIMEOUT_MS,

@@ -14,7 +14,7 @@ import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import { identify } from "@libp2p/identify";
-import type { PrivateKey } from "@libp2p/interface";
+import type { PrivateKey, Stream } from "@libp2p/interface";
 import { kadDHT } from "@libp2p/kad-dht";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { ping } from "@libp2p/ping";
@@ -22,8 +22,14 @@ import { preSharedKey } from "@libp2p/pnet";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p, type Libp2p } from "libp2p";
+import {
+  BufferBudget,
+  DEFAULT_MAX_CONNECTION_PENDING_BYTES,
+  DEFAULT_MAX_NODE_PENDING_BYTES,
+} from "./buffer_budget.ts";
 import { FrameLink } from "./link.ts";
 import { ACTOR_PROTOCOL } from "./remote_protocol.ts";
+import type { TrustCounters } from "./trust_counters.ts";
 import type { WireCodec } from "./wire.ts";
 
 /** The DHT protocol id of CameoDB clusters (kept apart from the public IPFS DHT). */
@@ -49,7 +55,16 @@ export interface TransportOptions {
   readonly onEvent: (event: TransportEvent) => void;
   /** Builds the frame handler of a link a peer opened to this node. */
   readonly onInboundLink: (link: FrameLink, peer: string) => (frame: unknown) => void;
+  /** Where refused frames are counted. */
+  readonly counters?: TrustCounters;
+  /** Unfinished incoming frames one connection may hold, in bytes. */
+  readonly maxConnectionPendingBytes?: number;
+  /** Unfinished incoming frames every connection together may hold, in bytes. */
+  readonly maxNodePendingBytes?: number;
 }
+
+/** Streams of the actor protocol a peer may open on one connection. */
+export const MAX_INBOUND_ACTOR_STREAMS = 64;
 
 /** Loads the node's libp2p key from `dir`, creating it on first start. */
 export async function loadClusterKey(dir: string): Promise<PrivateKey> {
@@ -82,10 +97,40 @@ export async function swarmKey(passphrase: string): Promise<Uint8Array> {
 export class ClusterTransport {
   readonly #node: Libp2p;
   readonly #codec: WireCodec;
+  readonly #options: TransportOptions;
+  readonly #nodeBudget: BufferBudget;
+  readonly #connectionBudgets = new Map<string, BufferBudget>();
 
-  private constructor(node: Libp2p, codec: WireCodec) {
+  private constructor(node: Libp2p, options: TransportOptions) {
     this.#node = node;
-    this.#codec = codec;
+    this.#codec = options.codec;
+    this.#options = options;
+    this.#nodeBudget = new BufferBudget(
+      options.maxNodePendingBytes ?? DEFAULT_MAX_NODE_PENDING_BYTES,
+    );
+    node.addEventListener("connection:close", (event) => {
+      this.#connectionBudgets.delete(event.detail.id);
+    });
+  }
+
+  /** The budget of unfinished frames of one connection (all its streams together). */
+  #budget(connectionId: string): BufferBudget {
+    let budget = this.#connectionBudgets.get(connectionId);
+    if (budget === undefined) {
+      budget = new BufferBudget(
+        this.#options.maxConnectionPendingBytes ?? DEFAULT_MAX_CONNECTION_PENDING_BYTES,
+        this.#nodeBudget,
+      );
+      this.#connectionBudgets.set(connectionId, budget);
+    }
+    return budget;
+  }
+
+  #link(stream: Stream, connectionId: string, onFrame: (frame: unknown) => void): FrameLink {
+    return new FrameLink(stream, this.#codec, onFrame, {
+      budget: this.#budget(connectionId),
+      ...(this.#options.counters === undefined ? {} : { counters: this.#options.counters }),
+    });
   }
 
   /** Starts listening; events flow to `onEvent` from now on. */
@@ -110,7 +155,7 @@ export class ClusterTransport {
         }),
       },
     });
-    const transport = new ClusterTransport(node, options.codec);
+    const transport = new ClusterTransport(node, options);
     const emit = options.onEvent;
     node.addEventListener("peer:connect", (event) => {
       emit({ kind: "connected", peer: event.detail.toString() });
@@ -134,9 +179,9 @@ export class ClusterTransport {
     });
     await node.handle(ACTOR_PROTOCOL, (stream, connection) => {
       let handler: (frame: unknown) => void = () => {};
-      const link = new FrameLink(stream, options.codec, (frame) => handler(frame));
+      const link = transport.#link(stream, connection.id, (frame) => handler(frame));
       handler = options.onInboundLink(link, connection.remotePeer.toString());
-    }, { maxInboundStreams: 64 });
+    }, { maxInboundStreams: MAX_INBOUND_ACTOR_STREAMS });
     return transport;
   }
 
@@ -173,10 +218,10 @@ export class ClusterTransport {
 
   /** Opens a request link to `peer` over the remote actor protocol. */
   async openLink(peer: string, onFrame: (frame: unknown) => void, timeoutMs = 5_000) {
-    const stream = await this.#node.dialProtocol(peerIdFromString(peer), ACTOR_PROTOCOL, {
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return new FrameLink(stream, this.#codec, onFrame);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const connection = await this.#node.dial(peerIdFromString(peer), { signal });
+    const stream = await connection.newStream(ACTOR_PROTOCOL, { signal });
+    return this.#link(stream, connection.id, onFrame);
   }
 
   /** Stops the node: every connection closes. */

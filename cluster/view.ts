@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { MemberState } from "./failure_detector.ts";
 import type { HashRing } from "./ring.ts";
 
 /** What a node tells about itself when it meets another. */
@@ -40,6 +41,11 @@ export interface Hello {
 export interface MemberView {
   readonly info: NodeInfo;
   readonly connected: boolean;
+  /**
+   * The failure detector's verdict: `up`, `suspect` or `down` (always `down` when lost).
+   * Absent means `up` when connected (views built by hand, in tests).
+   */
+  readonly state?: MemberState;
 }
 
 /** The cluster as the router routes by it. */
@@ -48,8 +54,10 @@ export interface ClusterView {
   readonly self: string;
   /** Every member, this node included. */
   readonly members: ReadonlyMap<string, MemberView>;
-  /** The ring over every member (connected or not: a lost node keeps its microshards). */
+  /** The ring over every member (connected or not: a lost node keeps its slots). */
   readonly ring: HashRing;
+  /** True until this node has met a member and holds the cluster's view: no data requests. */
+  readonly joining?: boolean;
 }
 
 /** The members a broadcast can reach (this node first). */

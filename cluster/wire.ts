@@ -11,9 +11,15 @@
  */
 
 import { Decoder, Encoder, type ExtensionCodec } from "@msgpack/msgpack";
+import type { BufferBudget } from "./buffer_budget.ts";
+import { MalformedFrameError } from "./errors.ts";
 
-/** Largest frame accepted, in bytes: a bulk of documents or a page of hits fits easily. */
-export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest frame accepted, in bytes. A frame is one request or answer: a bulk of a few
+ * thousand documents or a page of hits fits; a larger bulk is split by the HTTP layer's
+ * batching. Bigger frames would let one peer pin that much memory per stream.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 /** A frame longer than the limit arrived: the stream cannot be trusted any more. */
 export class FrameTooLargeError extends Error {
@@ -52,24 +58,45 @@ export class WireCodec {
     return frame;
   }
 
-  /** Decodes one frame body. */
+  /** Decodes one frame body; throws `MalformedFrameError` when it is not one MessagePack value. */
   decode(body: Uint8Array): unknown {
-    return this.#decoder.decode(body);
+    try {
+      return this.#decoder.decode(body);
+    } catch (error) {
+      throw new MalformedFrameError(`not one MessagePack value: ${(error as Error).message}`);
+    }
   }
 }
 
-/** Reassembles frames from chunks; `push` returns the values completed by a chunk. */
+/** Unfinished frames would take more memory than the connection or node may hold. */
+export class FrameBudgetError extends Error {
+  override readonly name = "FrameBudgetError";
+  constructor(bytes: number) {
+    super(`${bytes} more bytes of unfinished frames are over the connection's or node's budget`);
+  }
+}
+
+/**
+ * Reassembles frames from chunks; `push` returns the values completed by a chunk. Bytes
+ * waiting for the rest of their frame are reserved from `budget`, released as frames
+ * complete and by `dispose()`.
+ */
 export class FrameDecoder {
   readonly #codec: WireCodec;
+  readonly #budget: BufferBudget | undefined;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
 
-  constructor(codec: WireCodec) {
+  constructor(codec: WireCodec, budget?: BufferBudget) {
     this.#codec = codec;
+    this.#budget = budget;
   }
 
   /** Adds a chunk; returns every value whose frame is now complete. */
   push(chunk: Uint8Array): unknown[] {
+    if (this.#budget !== undefined && !this.#budget.reserve(chunk.length)) {
+      throw new FrameBudgetError(chunk.length);
+    }
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
     const values: unknown[] = [];
@@ -86,6 +113,13 @@ export class FrameDecoder {
     return values;
   }
 
+  /** Drops what is pending and gives its bytes back to the budget (the stream ended). */
+  dispose(): void {
+    this.#budget?.release(this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
   /** The first `n` pending bytes (joined when they span chunks). */
   #peek(n: number): Uint8Array {
     const first = this.#pending[0]!;
@@ -100,6 +134,7 @@ export class FrameDecoder {
     this.#pending.shift();
     if (rest.length > 0) this.#pending.unshift(rest);
     this.#pendingBytes -= n;
+    this.#budget?.release(n);
     return joined.subarray(0, n);
   }
 }

@@ -40,6 +40,11 @@ export interface Config {
       cluster_name: string;
       seed_nodes: string[];
       psk: string;
+      heartbeat_interval_ms: number;
+      suspect_after_ms: number;
+      down_after_ms: number;
+      remote_timeout_ms: number;
+      max_in_flight_per_node: number;
     };
   };
   storage: {
@@ -271,6 +276,43 @@ export interface LoadedConfig {
   readonly file: string | undefined;
 }
 
+/** Shortest pre-shared key accepted, in characters. */
+export const MIN_PSK_CHARS = 16;
+
+/** The cluster settings' own checks: the key's length, the failure detector's order. */
+function clusterProblems(config: Config, source: string): ConfigProblem[] {
+  const cluster = config.network.cluster;
+  const problems: ConfigProblem[] = [];
+  if (cluster.psk !== "" && cluster.psk.length < MIN_PSK_CHARS) {
+    problems.push({
+      source,
+      message: `network.cluster.psk is ${cluster.psk.length} characters; it needs at least ` +
+        `${MIN_PSK_CHARS} (e.g. the output of \`openssl rand -hex 24\`)`,
+    });
+  }
+  if (cluster.suspect_after_ms <= cluster.heartbeat_interval_ms) {
+    problems.push({
+      source,
+      message: "network.cluster.suspect_after_ms must be above heartbeat_interval_ms",
+    });
+  }
+  if (cluster.down_after_ms < cluster.suspect_after_ms) {
+    problems.push({
+      source,
+      message: "network.cluster.down_after_ms must not be below suspect_after_ms",
+    });
+  }
+  return problems;
+}
+
+/** The one-line refusal of `--cluster` without a key, or `undefined` when there is one. */
+export function missingPskProblem(config: Config): string | undefined {
+  const cluster = config.network.cluster;
+  if (!cluster.enabled || cluster.psk !== "") return undefined;
+  return "the cluster needs a pre-shared key: set network.cluster.psk in cameodb.toml or " +
+    `CAMEODB_NETWORK_CLUSTER_PSK (at least ${MIN_PSK_CHARS} characters, the same on every node)`;
+}
+
 /**
  * Loads the configuration: defaults, file, environment, flags. Throws `ConfigError`
  * listing every problem. A `--config` file that does not exist is a problem.
@@ -309,6 +351,7 @@ export async function loadConfig(
       message: "search.default_search_limit is above search.max_search_limit",
     });
   }
+  problems.push(...clusterProblems(config, file ?? "configuration"));
   if (config.storage.data_paths.length === 0) {
     problems.push({
       source: file ?? "configuration",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
-import { applyToml, ConfigError, defaultConfig, loadConfig } from "./config.ts";
+import { applyToml, ConfigError, defaultConfig, loadConfig, missingPskProblem } from "./config.ts";
 import { generateConfig } from "./generate.ts";
 
 Deno.test("config: defaults without a file", async () => {
@@ -99,4 +99,47 @@ Deno.test("config: the generated file parses back to the defaults", () => {
   const config = defaultConfig();
   assert.deepEqual(applyToml(config, text, "generated"), []);
   assert.deepEqual(config, defaultConfig());
+});
+
+Deno.test("config: a cluster key under 16 characters is refused; --cluster without one is named", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      loadConfig({ cwd: dir, env: { CAMEODB_NETWORK_CLUSTER_PSK: "short-key" } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /network\.cluster\.psk is 9 characters; it needs at least 16/);
+        return true;
+      },
+    );
+    const { config } = await loadConfig({ cwd: dir, env: {}, flags: { cluster: true } });
+    assert.match(String(missingPskProblem(config)), /set network\.cluster\.psk in cameodb\.toml/);
+    const keyed = await loadConfig({
+      cwd: dir,
+      env: { CAMEODB_NETWORK_CLUSTER_PSK: "a-key-of-sixteen+" },
+      flags: { cluster: true },
+    });
+    assert.equal(missingPskProblem(keyed.config), undefined);
+    assert.equal(missingPskProblem(defaultConfig()), undefined, "no cluster, no key needed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("config: the failure detector's thresholds must be in order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      loadConfig({
+        cwd: dir,
+        env: {
+          CAMEODB_NETWORK_CLUSTER_SUSPECT_AFTER_MS: "3000",
+          CAMEODB_NETWORK_CLUSTER_DOWN_AFTER_MS: "1000",
+        },
+      }),
+      /down_after_ms must not be below suspect_after_ms/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

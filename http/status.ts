@@ -9,6 +9,7 @@
  */
 
 import { ACTOR_ERRORS, registerErrorClasses } from "../actors/errors.ts";
+import { CLUSTER_ERRORS } from "../cluster/errors.ts";
 import { NODE_ERRORS } from "../node/errors.ts";
 import { QUERY_ERRORS } from "../query/errors.ts";
 import { STORAGE_ERRORS } from "../storage/errors.ts";
@@ -22,6 +23,7 @@ export const KNOWN_ERRORS = [
   SchemaError,
   ...QUERY_ERRORS,
   ...NODE_ERRORS,
+  ...CLUSTER_ERRORS,
 ] as const;
 
 /** The names of the known errors. */
@@ -41,6 +43,9 @@ export const STATUS_BY_NAME = {
   ActorCrashedError: 503,
   NodeUnavailableError: 503,
   IndexBusyError: 503,
+  // Another node refused this one's request (not yet admitted) or its frame: try again.
+  PeerRefusedError: 503,
+  MalformedFrameError: 503,
   StorageUnavailableError: 507,
   // Programmer errors: answered as 500 (masked), logged in full.
   AssertionError: 500,

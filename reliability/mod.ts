@@ -2,7 +2,8 @@
  * The reliability suites: each runs against the real server process and reports what held.
  * CI runs a short version of each (the `*_test.ts` files beside them); the full versions
  * run with `deno task reliability:crash-loop`, `reliability:full-disk`,
- * `reliability:bad-input` and `reliability:sustained`. Results: `docs/reliability.md`.
+ * `reliability:bad-input`, `reliability:sustained` and `reliability:cluster-trust`.
+ * Results: `docs/reliability.md`.
  *
  * @module
  */
@@ -23,3 +24,10 @@ export {
   runSustainedLoad,
   type SustainedReport,
 } from "./sustained_load.ts";
+export {
+  type AttackOutcome,
+  type ClusterTrustReport,
+  runClusterTrust,
+  TRUST_PSK,
+} from "./cluster_trust.ts";
+export { ClusterAttacker, type StreamOutcome } from "./cluster_attacker.ts";

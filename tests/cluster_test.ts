@@ -19,6 +19,7 @@ const GROUPS = 10;
 
 interface Health {
   status: string;
+  problem?: string;
   total_nodes: number;
   connected_nodes: number;
   telemetry?: Record<string, number>;
@@ -227,7 +228,7 @@ Deno.test({
       }
 
       // A node with the wrong key cannot join; the cluster does not list it.
-      const intruder = await startNode(`${root}/d`, "d", [seed], "not-the-key");
+      const intruder = await startNode(`${root}/d`, "d", [seed], "not-the-cluster-key");
       running.push(intruder);
       await waitUntil(
         async () => ((await health(intruder)).telemetry?.dial_failures ?? 0) >= 1,
@@ -235,6 +236,8 @@ Deno.test({
         "the intruder's dial fails",
       );
       const alone = await health(intruder);
+      assert.equal(alone.status, "red", "a node every seed refuses is not green");
+      assert.match(String(alone.problem), /every seed refused the connection/);
       assert.equal(alone.total_nodes, 1);
       assert.equal(alone.connected_nodes, 1);
       const seen = await health(a);
