@@ -64,6 +64,7 @@ export {
   type FacetRequest,
   type FieldDeclaration,
   ForbiddenError,
+  type HighlightRequest,
   type Hit,
   type HitStream,
   type IndexConfiguration,
@@ -84,3 +85,4 @@ export {
   UnavailableError,
   type WriteResult,
 } from "./client/mod.ts";
+export * from "./embed/mod.ts";

@@ -145,8 +145,22 @@ export interface SearchRequest<T, F extends keyof T & string = keyof T & string>
   fields?: F[];
   /** Facets by field name. */
   facets?: Record<string, FacetRequest>;
-  /** Ask for `_highlights` per hit (where the server supports it). */
-  highlight?: boolean | { fields?: string[] };
+  /** Ask for `_highlights` per hit: the fields to mark, and optionally the tags around matches. */
+  highlight?: HighlightRequest;
+}
+
+/** What `highlight` asks: fields to mark, tags, fragment length, and whether text is escaped. */
+export interface HighlightRequest {
+  /** Text or string fields whose matched words are marked (1 to 32). */
+  fields: string[];
+  /** Put before a matched word; `<em>` by default. */
+  pre_tag?: string;
+  /** Put after a matched word; `</em>` by default. */
+  post_tag?: string;
+  /** Characters per fragment (1 to 10,000); 150 by default. */
+  fragment_size?: number;
+  /** `html` (default) escapes the stored text around the tags; `none` returns it as stored. */
+  encoder?: "html" | "none";
 }
 
 /** One hit: the document's id, score, optional highlights and its (chosen) fields. */

@@ -19,6 +19,7 @@ export type {
   FacetAnswer,
   FacetRequest,
   FieldDeclaration,
+  HighlightRequest,
   Hit,
   HitStream,
   IndexConfiguration,

@@ -65,6 +65,8 @@ export interface OrchestratorOptions {
   readonly memoryLimitBytes?: number;
   /** Time a shard may take to answer, in ms. */
   readonly shardTimeoutMs?: number;
+  /** The engine of an index created without one (by a write, or `_config` naming none). */
+  readonly defaultEngine?: EngineName;
 }
 
 /** A batch's writes for one shard, with the schemas they were planned against. */
@@ -237,7 +239,8 @@ export class NodeOrchestrator {
         `Index "${index}" uses the ${current.engine} engine; the engine is chosen when an index is created`,
       );
     }
-    const engine = current?.engine ?? (config.engine as EngineName | undefined) ?? DEFAULT_ENGINE;
+    const engine = current?.engine ?? (config.engine as EngineName | undefined) ??
+      this.#options.defaultEngine ?? DEFAULT_ENGINE;
     let schema;
     try {
       schema = declareFields(current?.schema ?? EMPTY_SCHEMA, config.fields ?? []);
@@ -360,7 +363,8 @@ export class NodeOrchestrator {
     });
     const valid = positions.some((i) => outcomes[i] === undefined);
     if (valid && (current === undefined || plan.schema !== current.schema)) {
-      this.#schemas.set(index, { schema: plan.schema, engine: current?.engine ?? DEFAULT_ENGINE });
+      const engine = current?.engine ?? this.#options.defaultEngine ?? DEFAULT_ENGINE;
+      this.#schemas.set(index, { schema: plan.schema, engine });
     }
   }
 
