@@ -153,8 +153,8 @@ export class ClusterExecutor implements Executor {
     return decideInView(op, this.#view);
   }
 
-  stats(): ClusterExecutorStats {
-    return { ...this.counters };
+  stats(): Readonly<Record<string, number>> {
+    return { ...this.counters, ...this.#settings.breaker?.stats };
   }
 
   /** Asks a remote node's service; retries while the link breaks under the request. */

@@ -62,7 +62,17 @@ export function createNodeService(
     throw error;
   };
   const handlers: Handlers<NodeServiceMsg, NodeServiceReplies> = {
-    write: (msg, ctx) => ctx.detach(node.write(msg.commands)),
+    // Outcomes cross to another node: an error keeps its name and message, never its stack.
+    write: (msg, ctx) =>
+      ctx.detach(
+        node.write(msg.commands).then((results) =>
+          results.map((result) =>
+            result.ok
+              ? result
+              : { ...result, error: { name: result.error.name, message: result.error.message } }
+          )
+        ),
+      ),
     get: (msg, ctx) => ctx.detach(node.get(msg.index, msg.id, msg.routingKey)),
     shardPages: (msg, ctx) =>
       ctx.detach(

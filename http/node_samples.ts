@@ -13,7 +13,20 @@ import type { Sample } from "./metrics.ts";
 export interface MembershipCounts {
   readonly total_nodes: number;
   readonly connected_nodes: number;
+  /** The coordinator's counters (meetings, dials, and what peers sent that was refused). */
+  readonly telemetry?: Readonly<Record<string, number>>;
 }
+
+/** Help texts of the coordinator's counters (`/_cluster/health` telemetry). */
+const CLUSTER_COUNTERS: Readonly<Record<string, string>> = {
+  malformed_frames: "Frames from peers that broke the protocol (their stream was closed).",
+  oversized_frames: "Frames from peers over the frame size limit.",
+  over_budget_frames: "Frames refused because unfinished frames were over their memory budget.",
+  refused_requests: "Requests from peers refused (lifecycle, not exposed, not admitted).",
+  refused_hellos: "Hellos refused (a node or peer id not matching its binding).",
+  dial_failures: "Dials of members and seeds that failed.",
+  view_changes: "Changes of the cluster view.",
+};
 
 /** Help texts of the executor's counters (in a cluster); others get a generic one. */
 const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
@@ -22,6 +35,8 @@ const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
   remote_failures: "Requests to other nodes that failed.",
   broadcasts: "Scatter-gather operations.",
   broadcast_node_failures: "Nodes that failed or timed out in a broadcast.",
+  refused_unhealthy: "Calls not sent because their node was suspect or down.",
+  refused_in_flight: "Calls not sent because too many were in flight to their node.",
 };
 
 /** Collects the node's samples. */
@@ -87,6 +102,14 @@ export async function nodeSamples(
   for (const [key, value] of Object.entries(stats.executor ?? {})) {
     const help = EXECUTOR_COUNTERS[key] ?? "Executor counter.";
     samples.push({ name: `cameodb_${key}_total`, help, type: "counter", value });
+  }
+  for (const [key, value] of Object.entries(health?.telemetry ?? {})) {
+    samples.push({
+      name: `cameodb_cluster_${key}_total`,
+      help: CLUSTER_COUNTERS[key] ?? "Cluster counter.",
+      type: "counter",
+      value,
+    });
   }
   if (health !== undefined) {
     samples.push(

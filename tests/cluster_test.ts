@@ -201,6 +201,10 @@ Deno.test({
         metric(/^cameodb_http_requests_total\{method="GET",status="503"\} (\d+)$/m) >= owned,
       );
       assert.equal(metric(/^cameodb_cluster_nodes\{state="lost"\} (\d+)$/m), 1);
+      // The coordinator's counters and the breaker's refusals are exported too.
+      assert.ok(metric(/^cameodb_cluster_view_changes_total (\d+)$/m) >= 1);
+      assert.ok(metric(/^cameodb_refused_unhealthy_total (\d+)$/m) >= 0);
+      assert.ok(metric(/^cameodb_cluster_refused_hellos_total (\d+)$/m) >= 0);
       assert.equal(metric(/^cameodb_documents\{index="books"\} (\d+)$/m), counts[0]);
 
       // Restart C on its data: it rejoins, health is green, its documents are back.
