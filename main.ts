@@ -15,7 +15,7 @@ import { createHandler, type Health } from "./http/handler.ts";
 import { startServer } from "./http/server.ts";
 import { withLimits } from "./http/limits.ts";
 import { AuthMetrics } from "./http/auth.ts";
-import { KeyStore } from "./security/key_store.ts";
+import { type KeyChange, KeyStore } from "./security/key_store.ts";
 import { exposureProblem } from "./security/host_check.ts";
 import { loadNodeId } from "./node/identity.ts";
 import { listenMessage, prepareDataDir, StartupError } from "./node/startup_error.ts";
@@ -136,7 +136,10 @@ async function serve(args: string[]): Promise<number> {
   // The lock comes before the node id: a second server on this directory must not read or
   // create it. The kernel releases the lock when this process ends, however it ends.
   const dataLock = await prepareDataDir(dataDir);
-  const http = await httpSecurity(config, dataDir);
+  // API keys are known on every node: a local change is sent to the others (once the cluster
+  // runs), and two nodes that meet exchange their whole key sets.
+  const keySync = { send: (_change: KeyChange) => {} };
+  const http = await httpSecurity(config, dataDir, (change) => keySync.send(change));
   if (typeof http === "string") {
     console.error(`cameodb: ${http}`);
     return 2;
@@ -277,7 +280,22 @@ async function serve(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   if (wiring !== undefined) {
-    cluster = await startCluster(system, orchestrator, clusterExecutor!, wiring, {
+    const executor = clusterExecutor!;
+    keySync.send = (change) => {
+      executor.spread({ type: "applyKeys", change }).then((gathered) => {
+        for (const { node, error } of gathered.failed) {
+          log.warn(
+            `node ${node} missed an API key change (it gets all keys when it returns): ${error.message}`,
+          );
+        }
+      });
+    };
+    executor.onMemberConnected = (node) => {
+      executor.sendTo(node, { type: "applyKeySnapshot", snapshot: http.keys.snapshot() })
+        .catch((error) => log.warn(`cannot send the API keys to node ${node}: ${error.message}`));
+    };
+    cluster = await startCluster(system, orchestrator, executor, wiring, {
+      keys: http.keys,
       nodeId,
       nodeName,
       clusterName: clusterConfig.cluster_name,
@@ -341,6 +359,7 @@ async function serve(args: string[]): Promise<number> {
 async function httpSecurity(
   config: Config,
   dataDir: string,
+  onKeyChange: (change: KeyChange) => void,
 ): Promise<{ keys: KeyStore; tls?: { cert: string; key: string } } | string> {
   const http = config.network.http;
   const exposed = exposureProblem(http.bind_address, config.security.master_key);
@@ -358,7 +377,7 @@ async function httpSecurity(
   }
   try {
     await Deno.mkdir(dataDir, { recursive: true });
-    const keys = await KeyStore.open(dataDir);
+    const keys = await KeyStore.open(dataDir, { onChange: onKeyChange });
     return tls === undefined ? { keys } : { keys, tls };
   } catch (error) {
     return `cannot open the API keys in ${dataDir}: ${(error as Error).message}`;

@@ -144,9 +144,32 @@ export class ClusterExecutor implements Executor {
     this.#view = options.view;
   }
 
+  /** Called with each member that has just become connected (to bring it up to date). */
+  onMemberConnected: (node: string) => void = () => {};
+
   /** The view operations route by from now on (the coordinator calls it on every change). */
   setView(view: ClusterView): void {
+    const before = this.#view;
     this.#view = view;
+    for (const [node, member] of view.members) {
+      if (node === view.self || !member.connected) continue;
+      if (before.members.get(node)?.connected !== true) this.onMemberConnected(node);
+    }
+  }
+
+  /** Sends `msg` to every other connected node (within the broadcast timeout). */
+  spread<T extends NodeServiceMsg>(msg: T): Promise<Gathered<NodeServiceReplies[T["type"]]>> {
+    const view = this.#view;
+    return this.gather(
+      view,
+      (node) => this.unicast(view, node, msg, this.#settings.broadcastTimeoutMs),
+      { local: false },
+    );
+  }
+
+  /** Sends `msg` to one node (within the broadcast timeout). */
+  sendTo<T extends NodeServiceMsg>(node: string, msg: T): Promise<NodeServiceReplies[T["type"]]> {
+    return this.unicast(this.#view, node, msg, this.#settings.broadcastTimeoutMs);
   }
 
   decide(op: Operation): RoutingDecision {

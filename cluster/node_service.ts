@@ -16,6 +16,7 @@ import type { WriteCommand } from "../node/write_command.ts";
 import type { PageSet, ShardQuery } from "../query/pipeline.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
 import type { StoredDocument } from "../storage/microshard.ts";
+import type { KeyChange, KeySnapshot, KeyStore } from "../security/key_store.ts";
 
 /** The name the node service is exposed under. */
 export const NODE_SERVICE = "node";
@@ -35,7 +36,11 @@ export type NodeServiceMsg =
   | { type: "configure"; index: string; config: IndexConfig }
   | { type: "adoptSchemas"; schemas: readonly SchemaChange[] }
   | { type: "dropIndex"; index: string }
-  | { type: "indexes" };
+  | { type: "indexes" }
+  /** An API key created or deleted on another node. */
+  | { type: "applyKeys"; change: KeyChange }
+  /** Another node's whole key set, when the two meet (merged: deletions are kept). */
+  | { type: "applyKeySnapshot"; snapshot: KeySnapshot };
 
 /** Replies of the node service. */
 export type NodeServiceReplies = {
@@ -48,15 +53,24 @@ export type NodeServiceReplies = {
   adoptSchemas: { refused: string[] };
   dropIndex: DroppedIndex;
   indexes: IndexSummary[];
+  applyKeys: { applied: boolean };
+  applyKeySnapshot: { applied: boolean };
 };
 
 /** A ref to a node's service (usually remote). */
 export type NodeServiceRef = ActorRef<NodeServiceMsg, NodeServiceReplies>;
 
-/** Builds the node service over the local orchestrator. */
+/** The answer of a key message on a node without a key store. */
+function none(): Promise<{ applied: boolean }> {
+  return Promise.resolve({ applied: false });
+}
+
+/** Builds the node service over the local orchestrator (and the node's API keys). */
 export function createNodeService(
   node: NodeOrchestrator,
+  options: { readonly keys?: KeyStore } = {},
 ): Actor<NodeServiceMsg, NodeServiceReplies> {
+  const keys = options.keys;
   const missing = <T>(fallback: T) => (error: unknown): T => {
     if (error instanceof IndexNotFoundError) return fallback;
     throw error;
@@ -88,6 +102,10 @@ export function createNodeService(
         ),
       ),
     indexes: (_msg, ctx) => ctx.detach(node.indexes()),
+    applyKeys: (msg, ctx) =>
+      ctx.detach(keys?.apply(msg.change).then(() => ({ applied: true })) ?? none()),
+    applyKeySnapshot: (msg, ctx) =>
+      ctx.detach(keys?.applySnapshot(msg.snapshot).then(() => ({ applied: true })) ?? none()),
   };
   return { receive: receiveBy(handlers) };
 }

@@ -27,6 +27,7 @@ import { type Exposed, serveLink } from "./remote_host.ts";
 import { RemoteClient } from "./remote_client.ts";
 import { RemotePeerPool } from "./remote_peer_pool.ts";
 import { ClusterTransport, loadClusterKey, type TransportEvent } from "./transport.ts";
+import type { KeyStore } from "../security/key_store.ts";
 import { type TrustCounters, trustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
@@ -57,6 +58,8 @@ export interface ClusterStartOptions {
   readonly suspectAfterMs: number;
   /** Silence after which a member is down, in ms. */
   readonly downAfterMs: number;
+  /** The node's API keys, which other nodes' changes and snapshots are applied to. */
+  readonly keys?: KeyStore;
   readonly log: {
     info(message: string): void;
     warn(message: string): void;
@@ -116,7 +119,7 @@ export async function startCluster(
   options: ClusterStartOptions,
 ): Promise<StartedCluster> {
   const service = system.spawn<NodeServiceMsg, NodeServiceReplies>(
-    () => createNodeService(node),
+    () => createNodeService(node, options.keys === undefined ? {} : { keys: options.keys }),
     { name: NODE_SERVICE, mailboxCapacity: 16_384, supervision: { policy: "permanent" } },
   );
   // Set right after the transport starts; events and requests before that wait or are refused.
