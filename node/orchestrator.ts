@@ -19,8 +19,12 @@
 import type { ActorRef } from "../actors/types.ts";
 import type { ActorSystem } from "../actors/system.ts";
 import { serializeError } from "../actors/errors.ts";
-import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
-import type { StoredDocument, WriteRequest } from "../storage/microshard.ts";
+import { DocumentTooLargeError, IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
+import {
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  type StoredDocument,
+  type WriteRequest,
+} from "../storage/microshard.ts";
 import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
 import { validateIndexName } from "../storage/names.ts";
 import {
@@ -51,6 +55,7 @@ const SHARD_MODULE = new URL("../storage/microshard_actor.ts", import.meta.url);
 const SHARD_MAILBOX_CAPACITY = 4_096;
 /** Default time a shard may take to answer, in ms. */
 const DEFAULT_SHARD_TIMEOUT_MS = 30_000;
+const ENCODER = new TextEncoder();
 /** The engine of an index created by a write. */
 const DEFAULT_ENGINE: EngineName = "fts5";
 
@@ -67,6 +72,8 @@ export interface OrchestratorOptions {
   readonly shardTimeoutMs?: number;
   /** The engine of an index created without one (by a write, or `_config` naming none). */
   readonly defaultEngine?: EngineName;
+  /** Largest document the shards accept, in bytes (their default: 16 MiB). */
+  readonly maxDocumentBytes?: number;
 }
 
 /** A batch's writes for one shard, with the schemas they were planned against. */
@@ -349,8 +356,19 @@ export class NodeOrchestrator {
       }
       return;
     }
-    const docs = puts.map((i) => (commands[i] as { doc: unknown }).doc);
-    const plan = planSchema(current?.schema ?? EMPTY_SCHEMA, docs);
+    let docs = puts.map((i) => (commands[i] as { doc: unknown }).doc);
+    let plan = planSchema(current?.schema ?? EMPTY_SCHEMA, docs);
+    if (plan.schema !== current?.schema) {
+      // The batch adds fields: a document the shard will refuse for its size must not add
+      // any (the field limit counts only accepted documents' fields). Sizes are measured only
+      // for batches that change the schema, which are few.
+      const fitting = puts.filter((i) => !this.#tooLarge(commands[i]!, i, fail));
+      if (fitting.length < puts.length) {
+        puts.splice(0, puts.length, ...fitting);
+        docs = puts.map((i) => (commands[i] as { doc: unknown }).doc);
+        plan = planSchema(current?.schema ?? EMPTY_SCHEMA, docs);
+      }
+    }
     plan.errors.forEach((error, k) => {
       if (error === undefined) return;
       const i = puts[k]!;
@@ -366,6 +384,20 @@ export class NodeOrchestrator {
       const engine = current?.engine ?? this.#options.defaultEngine ?? DEFAULT_ENGINE;
       this.#schemas.set(index, { schema: plan.schema, engine });
     }
+  }
+
+  /** Whether a put's document is over the shard's size limit (failing it if so). */
+  #tooLarge(command: WriteCommand, i: number, fail: (i: number, error: unknown) => void): boolean {
+    const max = this.#options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
+    const bytes = ENCODER.encode(JSON.stringify((command as { doc: unknown }).doc)).length;
+    if (bytes <= max) return false;
+    fail(
+      i,
+      new DocumentTooLargeError(
+        `Document "${command.id}" is ${bytes} bytes; at most ${max} are allowed`,
+      ),
+    );
+    return true;
   }
 
   /** The batch's valid writes grouped per shard, each with its index's schema. */

@@ -137,3 +137,57 @@ Deno.test("orchestrator: a declared type change reindexes from KV, or is refused
     assert.equal(late!.ok, false);
   });
 });
+
+Deno.test("orchestrator: writes racing an index deletion fail with 404, and the index does not come back after a restart", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const system = new ActorSystem();
+    const node = await NodeOrchestrator.start(system, { dataDir: dir, numShards: 2 });
+    await node.write([{ op: "put", index: "gone", id: "a", doc: { t: "x" } }]);
+    const dropping = node.dropIndex("gone");
+    const racing = await Promise.all(
+      Array.from(
+        { length: 40 },
+        (_, i) => node.write([{ op: "put", index: "gone", id: `r${i}`, doc: { t: "late" } }]),
+      ),
+    );
+    await dropping;
+    for (const [outcome] of racing) {
+      assert.equal(outcome!.ok, false);
+      assert.equal(!outcome!.ok && outcome!.error.name, "IndexNotFoundError");
+    }
+    await system.shutdown();
+    const again = new ActorSystem();
+    const reopened = await NodeOrchestrator.start(again, { dataDir: dir, numShards: 2 });
+    assert.equal(reopened.schema("gone"), undefined, "the deleted index stays deleted");
+    assert.deepEqual(await reopened.indexes(), []);
+    await again.shutdown();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("orchestrator: a document refused for its size adds no fields to the schema", async () => {
+  const dir = await Deno.makeTempDir();
+  const system = new ActorSystem();
+  try {
+    const node = await NodeOrchestrator.start(system, {
+      dataDir: dir,
+      numShards: 1,
+      maxDocumentBytes: 1_000,
+    });
+    await node.write([{ op: "put", index: "f", id: "ok", doc: { a: 1 } }]);
+    const junk = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`junk${i}`, i]));
+    const [big, small] = await node.write([
+      { op: "put", index: "f", id: "big", doc: junk },
+      { op: "put", index: "f", id: "small", doc: { b: "kept" } },
+    ]);
+    assert.equal(big!.ok, false);
+    assert.equal(!big!.ok && big!.error.name, "DocumentTooLargeError");
+    assert.equal(small!.ok, true);
+    assert.deepEqual(Object.keys(node.schema("f")!.schema.fields).sort(), ["a", "b"]);
+  } finally {
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
