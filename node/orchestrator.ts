@@ -113,6 +113,9 @@ export class NodeOrchestrator {
               ...(options.memoryLimitBytes === undefined
                 ? {}
                 : { memoryLimitBytes: options.memoryLimitBytes }),
+              ...(options.maxDocumentBytes === undefined
+                ? {}
+                : { maxDocumentBytes: options.maxDocumentBytes }),
             },
             mailboxCapacity: SHARD_MAILBOX_CAPACITY,
             supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },
