@@ -1,14 +1,19 @@
 /**
- * Side by side: this server (both engines, over HTTP), raw Orama, SQLite FTS5 and
- * PostgreSQL 15 on the same machine, documents and queries, in one run.
+ * Side by side: this server (both engines, over HTTP), raw Orama, SQLite FTS5, PostgreSQL
+ * 15, Redis 7 (reads and writes by id, AOF fsync always and everysec) and Sphinx 2.2
+ * (searches) on the same machine, documents and queries, in one run.
  *
- *   deno task bench:compare            # 100,000 documents; writes docs/comparison.{md,json,svg}
- *   deno task bench:compare --quick    # a smoke run of a few thousand documents (< 2 min)
+ *   deno task bench:compare               # 100,000 documents, a 10-minute mixed load;
+ *                                         # writes docs/comparison.{md,json,svg}
+ *   deno task bench:compare --minutes 2   # the same with a 2-minute mixed load
+ *   deno task bench:compare --quick       # a smoke run of a few thousand documents
  *
  * Figures per system: ingest documents/s (single writes at concurrency 1 and 16; bulks of
  * 50, 500 and 5,000; an NDJSON stream where the system has one), query p50/p99 and QPS at
  * concurrency 1, 8 and 32 for each query, point-read p50/p99 idle and during a bulk ingest,
- * memory (PSS) per 100k documents, and the time to answer again after SIGKILL (separate processes).
+ * point reads and the mid-term query at concurrency 64, memory (PSS) and disk bytes per 100k
+ * documents, the worst minute (p99, QPS) of a mixed load of reads, searches and writes, and
+ * the time to answer again after SIGKILL (separate processes).
  *
  * @module
  */
@@ -82,7 +87,7 @@ const QUICK: Plan = {
   concurrencies: [1, 8, 32],
   c64PointReads: 256,
   c64Queries: 64,
-  minutes: 0.03,
+  minutes: 0.01,
 };
 
 /** Latency figures, in ms. */
@@ -401,7 +406,9 @@ async function main() {
   const figures: SystemFigures[] = [];
   for (const system of systems) {
     log(`${system.name} …`);
+    const began = performance.now();
     figures.push(await measure(system, docs, queries, plan, log));
+    log(`  ${system.name}: ${Math.round((performance.now() - began) / 1000)} s`);
   }
   const result = {
     date: new Date().toISOString().slice(0, 10),

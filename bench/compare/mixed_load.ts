@@ -14,7 +14,7 @@ import { percentile } from "../../testing/stats.ts";
 
 /** What the mixed load measured. */
 export interface MixedLoadFigures {
-  /** The cycle of operations, e.g. "8 point reads : 1 search : 1 write". */
+  /** The cycle of operations, e.g. "8 × point read : 1 × mid-term search : 1 × write". */
   mix: string;
   lanes: number;
   seconds: number;
@@ -42,12 +42,12 @@ export function mixCycle(system: System): Op[] {
 
 function describeCycle(cycle: readonly Op[]): string {
   const count = (op: Op) => cycle.filter((o) => o === op).length;
-  const parts = [
-    [count("read"), "point reads"],
-    [count("search"), "mid-term searches"],
+  const parts: Array<[number, string]> = [
+    [count("read"), "point read"],
+    [count("search"), "mid-term search"],
     [count("write"), "write"],
-  ].filter(([n]) => n !== 0);
-  return parts.map(([n, what]) => `${n} ${what}`).join(" : ");
+  ];
+  return parts.filter(([n]) => n !== 0).map(([n, what]) => `${n} × ${what}`).join(" : ");
 }
 
 const round = (value: number) => Number(value.toFixed(2));

@@ -70,6 +70,9 @@ export class RedisSystem implements System {
       maxRetriesPerRequest: null,
       retryStrategy: () => 20,
     });
+    // Refused connections while the server starts (or after a kill) are retried; a failed
+    // command still rejects its own promise.
+    this.#client.on("error", () => {});
     await waitUntil(async () => {
       if (this.#client!.status !== "ready") await this.#client!.connect().catch(() => {});
       // While the AOF is replayed the server answers LOADING: not yet.

@@ -58,6 +58,8 @@ searchd {
   binlog_flush = 1
   workers = threads
   watchdog = 0
+  # The default backlog of 5 drops connections when the client's pool opens 64 at once.
+  listen_backlog = 256
   max_packet_size = 128M
 }
 `;
@@ -70,7 +72,7 @@ const ROWS_PER_INSERT = 1_000;
 export class SphinxSystem implements System {
   readonly name = "Sphinx 2.2 (RT index)";
   readonly how =
-    "Debian's sphinxsearch 2.2.11, a separate searchd on loopback, a real-time index filled with SphinxQL INSERT, binlog fsynced per transaction; the npm `mysql2` client; searches only";
+    "Debian's sphinxsearch 2.2.11, a separate searchd on loopback, a real-time index filled with SphinxQL INSERT, binlog fsynced per transaction (the newest documents live in its RAM chunk, up to 256 MB, and on disk in the binlog until a flush); the npm `mysql2` client; searches only";
   readonly #port: number;
   readonly #numbers = new Map<string, number>();
   #dir = "";
