@@ -318,9 +318,7 @@ async function recover(
   if (system.killAndRecover === undefined) return null;
   const recoveryMs = Math.round(await system.killAndRecover());
   // Recovered means answering with the data: a known document, or a query's hits.
-  const there = get !== undefined
-    ? await get(knownId)
-    : (await search!(query)).length > 0;
+  const there = get !== undefined ? await get(knownId) : (await search!(query)).length > 0;
   if (!there) throw new Error(`${system.name} lost data after SIGKILL`);
   return recoveryMs;
 }

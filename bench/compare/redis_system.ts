@@ -73,11 +73,15 @@ export class RedisSystem implements System {
     // Refused connections while the server starts (or after a kill) are retried; a failed
     // command still rejects its own promise.
     this.#client.on("error", () => {});
-    await waitUntil(async () => {
-      if (this.#client!.status !== "ready") await this.#client!.connect().catch(() => {});
-      // While the AOF is replayed the server answers LOADING: not yet.
-      return (await this.#client!.ping()) === "PONG";
-    }, 600_000, "redis-server answers PING");
+    await waitUntil(
+      async () => {
+        if (this.#client!.status !== "ready") await this.#client!.connect().catch(() => {});
+        // While the AOF is replayed the server answers LOADING: not yet.
+        return (await this.#client!.ping()) === "PONG";
+      },
+      600_000,
+      "redis-server answers PING",
+    );
   }
 
   async put(doc: CorpusDoc): Promise<void> {

@@ -96,10 +96,14 @@ export class SphinxSystem implements System {
       stderr: "inherit",
     }).spawn();
     this.#pool = mysql.createPool({ host: "127.0.0.1", port: this.#port, connectionLimit: 64 });
-    await waitUntil(async () => {
-      await this.#pool!.query("SELECT id FROM corpus LIMIT 1");
-      return true;
-    }, 600_000, "searchd answers SphinxQL");
+    await waitUntil(
+      async () => {
+        await this.#pool!.query("SELECT id FROM corpus LIMIT 1");
+        return true;
+      },
+      600_000,
+      "searchd answers SphinxQL",
+    );
   }
 
   /** Sphinx ids are positive integers: each string id gets one, the same on every write. */

@@ -1,0 +1,134 @@
+/**
+ * Reads V8 `.cpuprofile` files (what `deno run --cpu-prof` writes, one per isolate) and sums
+ * self time by function and by source file: the time the profiler's samples found each
+ * function itself on the top of the stack.
+ *
+ *   deno run --allow-read bench/profile/summarize.ts DIR [top]
+ *
+ * @module
+ */
+
+/** The parts of a V8 CPU profile this reads. */
+export interface CpuProfile {
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+  }>;
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  /** Microseconds between one sample and the one before it. */
+  timeDeltas: number[];
+}
+
+/** Self time of one function or file, in ms and as a share of the profile's samples. */
+export interface SelfTime {
+  name: string;
+  ms: number;
+  percent: number;
+}
+
+/** The summary of one isolate's profile. */
+export interface ProfileSummary {
+  file: string;
+  /** Wall time the profile covers, in ms. */
+  wallMs: number;
+  /** Time not idle, not in the program's (GC and engine) pseudo-frames, in ms. */
+  busyMs: number;
+  functions: SelfTime[];
+  files: SelfTime[];
+}
+
+/** This repository's root, as a file URL. */
+const ROOT = new URL("../../", import.meta.url).href;
+
+const PSEUDO = new Set(["(idle)", "(program)", "(garbage collector)", "(root)"]);
+
+/** A url shortened to what identifies it: this repository's path, or the npm package. */
+export function shortUrl(url: string): string {
+  if (url === "") return "(native)";
+  const npm = url.match(/registry\.npmjs\.org\/(@[^/]+\/[^/]+|[^/]+)\/[^/]+\/(.*)$/);
+  if (npm !== null) return `npm:${npm[1]}/${npm[2]}`;
+  if (url.startsWith(ROOT)) return url.slice(ROOT.length);
+  return url;
+}
+
+/** Sums the profile's self time by function (name + short url + line) and by file. */
+export function summarize(file: string, profile: CpuProfile, top = 15): ProfileSummary {
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const perFunction = new Map<string, number>();
+  const perFile = new Map<string, number>();
+  let totalUs = 0;
+  let busyUs = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    totalUs += us;
+    const frame = byNode.get(id)?.callFrame;
+    if (frame === undefined) return;
+    const name = frame.functionName === "" ? "(anonymous)" : frame.functionName;
+    if (PSEUDO.has(name)) {
+      if (name !== "(idle)") add(perFunction, name, us);
+      return;
+    }
+    busyUs += us;
+    const where = shortUrl(frame.url);
+    add(perFunction, `${name} ${where}:${frame.lineNumber + 1}`, us);
+    add(perFile, where, us);
+  });
+  const rank = (map: Map<string, number>) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({
+      name,
+      ms: Math.round(us / 1000),
+      percent: totalUs === 0 ? 0 : Number((us / totalUs * 100).toFixed(1)),
+    }));
+  return {
+    file,
+    wallMs: Math.round((profile.endTime - profile.startTime) / 1000),
+    busyMs: Math.round(busyUs / 1000),
+    functions: rank(perFunction),
+    files: rank(perFile),
+  };
+}
+
+function add(map: Map<string, number>, key: string, us: number) {
+  map.set(key, (map.get(key) ?? 0) + us);
+}
+
+/** Every `.cpuprofile` in `dir`, summarized, busiest first. */
+export async function summarizeDir(dir: string, top = 15): Promise<ProfileSummary[]> {
+  const summaries: ProfileSummary[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".cpuprofile")) continue;
+    const profile = JSON.parse(await Deno.readTextFile(`${dir}/${entry.name}`)) as CpuProfile;
+    summaries.push(summarize(entry.name, profile, top));
+  }
+  return summaries.sort((a, b) => b.busyMs - a.busyMs);
+}
+
+/** The summaries as markdown tables. */
+export function renderSummaries(summaries: readonly ProfileSummary[]): string {
+  const out: string[] = [];
+  for (const s of summaries) {
+    out.push(
+      `#### ${s.file}: ${s.wallMs.toLocaleString("en-US")} ms profiled, ${
+        s.busyMs.toLocaleString("en-US")
+      } ms running JavaScript`,
+      "",
+      "| self time, function | ms | % |",
+      "| --- | ---: | ---: |",
+      ...s.functions.map((f) => `| \`${f.name}\` | ${f.ms} | ${f.percent} |`),
+      "",
+      "| self time, file | ms | % |",
+      "| --- | ---: | ---: |",
+      ...s.files.map((f) => `| \`${f.name}\` | ${f.ms} | ${f.percent} |`),
+      "",
+    );
+  }
+  return out.join("\n");
+}
+
+if (import.meta.main) {
+  const [dir, top] = Deno.args;
+  if (dir === undefined) throw new Error("usage: summarize.ts DIR [top]");
+  console.log(renderSummaries(await summarizeDir(dir, Number(top ?? 15))));
+}
