@@ -82,7 +82,7 @@ const QUICK: Plan = {
   single16: 200,
   ndjson: 500,
   during: 1_000,
-  queryRequests: 24,
+  queryRequests: 16,
   pointReads: 100,
   concurrencies: [1, 8, 32],
   c64PointReads: 256,
