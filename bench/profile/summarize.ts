@@ -13,6 +13,7 @@ export interface CpuProfile {
   nodes: Array<{
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
   }>;
   startTime: number;
   endTime: number;
@@ -26,6 +27,8 @@ export interface SelfTime {
   name: string;
   ms: number;
   percent: number;
+  /** The caller that accounts for most of a function's self time (functions only). */
+  caller?: string;
 }
 
 /** The summary of one isolate's profile. */
@@ -53,11 +56,25 @@ export function shortUrl(url: string): string {
   return url;
 }
 
+type Frame = CpuProfile["nodes"][number]["callFrame"];
+
+function frameKey(frame: Frame): string {
+  const name = frame.functionName === "" ? "(anonymous)" : frame.functionName;
+  if (PSEUDO.has(name)) return name;
+  if (frame.url === "") return `${name} (native)`;
+  return `${name} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
+}
+
 /** Sums the profile's self time by function (name + short url + line) and by file. */
 export function summarize(file: string, profile: CpuProfile, top = 15): ProfileSummary {
   const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
   const perFunction = new Map<string, number>();
   const perFile = new Map<string, number>();
+  const callers = new Map<string, Map<string, number>>();
   let totalUs = 0;
   let busyUs = 0;
   profile.samples.forEach((id, i) => {
@@ -65,28 +82,38 @@ export function summarize(file: string, profile: CpuProfile, top = 15): ProfileS
     totalUs += us;
     const frame = byNode.get(id)?.callFrame;
     if (frame === undefined) return;
-    const name = frame.functionName === "" ? "(anonymous)" : frame.functionName;
-    if (PSEUDO.has(name)) {
-      if (name !== "(idle)") add(perFunction, name, us);
+    const key = frameKey(frame);
+    if (PSEUDO.has(key)) {
+      if (key !== "(idle)") add(perFunction, key, us);
       return;
     }
     busyUs += us;
-    const where = shortUrl(frame.url);
-    add(perFunction, `${name} ${where}:${frame.lineNumber + 1}`, us);
-    add(perFile, where, us);
+    add(perFunction, key, us);
+    add(perFile, shortUrl(frame.url), us);
+    const up = byNode.get(parent.get(id) ?? -1)?.callFrame;
+    if (up !== undefined) {
+      if (!callers.has(key)) callers.set(key, new Map());
+      add(callers.get(key)!, frameKey(up), us);
+    }
   });
-  const rank = (map: Map<string, number>) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({
-      name,
-      ms: Math.round(us / 1000),
-      percent: totalUs === 0 ? 0 : Number((us / totalUs * 100).toFixed(1)),
-    }));
+  const rank = (map: Map<string, number>, withCaller: boolean) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]): SelfTime => {
+      const caller = withCaller
+        ? [...(callers.get(name) ?? [])].sort((a, b) => b[1] - a[1])[0]?.[0]
+        : undefined;
+      return {
+        name,
+        ms: Math.round(us / 1000),
+        percent: totalUs === 0 ? 0 : Number((us / totalUs * 100).toFixed(1)),
+        ...(caller === undefined ? {} : { caller }),
+      };
+    });
   return {
     file,
     wallMs: Math.round((profile.endTime - profile.startTime) / 1000),
     busyMs: Math.round(busyUs / 1000),
-    functions: rank(perFunction),
-    files: rank(perFile),
+    functions: rank(perFunction, true),
+    files: rank(perFile, false),
   };
 }
 
@@ -112,11 +139,15 @@ export function renderSummaries(summaries: readonly ProfileSummary[]): string {
     out.push(
       `#### ${s.file}: ${s.wallMs.toLocaleString("en-US")} ms profiled, ${
         s.busyMs.toLocaleString("en-US")
-      } ms running JavaScript`,
+      } ms on a stack (JavaScript and the native calls it made; idle, GC and engine excluded)`,
       "",
-      "| self time, function | ms | % |",
-      "| --- | ---: | ---: |",
-      ...s.functions.map((f) => `| \`${f.name}\` | ${f.ms} | ${f.percent} |`),
+      "| self time, function | ms | % | mostly called from |",
+      "| --- | ---: | ---: | --- |",
+      ...s.functions.map((f) =>
+        `| \`${f.name}\` | ${f.ms} | ${f.percent} | ${
+          f.caller === undefined ? "" : `\`${f.caller}\``
+        } |`
+      ),
       "",
       "| self time, file | ms | % |",
       "| --- | ---: | ---: |",

@@ -11,11 +11,12 @@ Deno.test("summarize: self time is summed by function and by file, idle left out
   });
   const profile: CpuProfile = {
     nodes: [
-      { id: 1, callFrame: frame("(root)", "") },
+      { id: 1, callFrame: frame("(root)", ""), children: [2, 4, 7] },
       { id: 2, callFrame: frame("tokenize", `${ROOT}storage/tokenizer.ts`, 21) },
       { id: 3, callFrame: frame("normalize", `${ROOT}storage/tokenizer.ts`, 16) },
       { id: 4, callFrame: frame("(idle)", "") },
       { id: 5, callFrame: frame("run", "") },
+      { id: 7, callFrame: frame("apply", `${ROOT}storage/fts5_index.ts`, 9), children: [5, 6] },
       // The same function reached by another path: a second node, one entry.
       { id: 6, callFrame: frame("tokenize", `${ROOT}storage/tokenizer.ts`, 21) },
     ],
@@ -30,13 +31,16 @@ Deno.test("summarize: self time is summed by function and by file, idle left out
   assert.deepEqual(summary.functions.map((f) => [f.name, f.ms]), [
     ["tokenize storage/tokenizer.ts:22", 4],
     ["normalize storage/tokenizer.ts:17", 2],
-    ["run (native):1", 1],
+    ["run (native)", 1],
   ]);
   assert.deepEqual(summary.files.map((f) => [f.name, f.ms]), [
     ["storage/tokenizer.ts", 6],
     ["(native)", 1],
   ]);
   assert.equal(summary.functions[0]!.percent, 35);
+  // tokenize: 2.5 ms under (root), 1 ms under apply.
+  assert.equal(summary.functions[0]!.caller, "(root)");
+  assert.equal(summary.functions[2]!.caller, "apply storage/fts5_index.ts:10");
 });
 
 Deno.test("summarize: urls are shortened to the repository path or the npm package", () => {
