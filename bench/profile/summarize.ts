@@ -40,6 +40,12 @@ export interface ProfileSummary {
   busyMs: number;
   functions: SelfTime[];
   files: SelfTime[];
+  /**
+   * The longest stretch of consecutive samples that were not idle — the isolate did not
+   * return to its event loop, so a message that arrived then waited — in ms, and the deepest
+   * frame on every stack of that stretch.
+   */
+  longestBusy: { ms: number; within: string };
 }
 
 /** This repository's root, as a file URL. */
@@ -114,7 +120,46 @@ export function summarize(file: string, profile: CpuProfile, top = 15): ProfileS
     busyMs: Math.round(busyUs / 1000),
     functions: rank(perFunction, true),
     files: rank(perFile, false),
+    longestBusy: longestBusy(profile, byNode, parent),
   };
+}
+
+function longestBusy(
+  profile: CpuProfile,
+  byNode: Map<number, CpuProfile["nodes"][number]>,
+  parent: Map<number, number>,
+): { ms: number; within: string } {
+  // The longest run of non-idle samples, as [first, last] sample indexes.
+  let best = { us: 0, first: 0, last: -1 };
+  let run = { us: 0, first: 0 };
+  profile.samples.forEach((id, i) => {
+    if (byNode.get(id)?.callFrame.functionName === "(idle)") {
+      run = { us: 0, first: i + 1 };
+      return;
+    }
+    run.us += profile.timeDeltas[i] ?? 0;
+    if (run.us > best.us) best = { us: run.us, first: run.first, last: i };
+  });
+  // The deepest frame on the stack for at least half of that stretch.
+  const inclusive = new Map<string, { us: number; depth: number }>();
+  for (let i = best.first; i <= best.last; i++) {
+    const keys = new Set<string>();
+    let depth = 0;
+    for (let at: number | undefined = profile.samples[i]; at !== undefined; at = parent.get(at)) {
+      const frame = byNode.get(at)?.callFrame;
+      if (frame !== undefined) keys.add(frameKey(frame));
+    }
+    for (const key of keys) {
+      const entry = inclusive.get(key) ?? { us: 0, depth: 0 };
+      entry.us += profile.timeDeltas[i] ?? 0;
+      entry.depth = Math.max(entry.depth, keys.size - depth++);
+      inclusive.set(key, entry);
+    }
+  }
+  const within = [...inclusive]
+    .filter(([key, entry]) => !PSEUDO.has(key) && entry.us * 2 >= best.us)
+    .sort((x, y) => y[1].depth - x[1].depth || y[1].us - x[1].us)[0]?.[0] ?? "?";
+  return { ms: Math.round(best.us / 1000), within };
 }
 
 function add(map: Map<string, number>, key: string, us: number) {
@@ -140,6 +185,8 @@ export function renderSummaries(summaries: readonly ProfileSummary[]): string {
       `#### ${s.file}: ${s.wallMs.toLocaleString("en-US")} ms profiled, ${
         s.busyMs.toLocaleString("en-US")
       } ms on a stack (JavaScript and the native calls it made; idle, GC and engine excluded)`,
+      "",
+      `Longest stretch without returning to the event loop: ${s.longestBusy.ms} ms, within \`${s.longestBusy.within}\`.`,
       "",
       "| self time, function | ms | % | mostly called from |",
       "| --- | ---: | ---: | --- |",

@@ -12,7 +12,7 @@ Deno.test("summarize: self time is summed by function and by file, idle left out
   const profile: CpuProfile = {
     nodes: [
       { id: 1, callFrame: frame("(root)", ""), children: [2, 4, 7] },
-      { id: 2, callFrame: frame("tokenize", `${ROOT}storage/tokenizer.ts`, 21) },
+      { id: 2, callFrame: frame("tokenize", `${ROOT}storage/tokenizer.ts`, 21), children: [3] },
       { id: 3, callFrame: frame("normalize", `${ROOT}storage/tokenizer.ts`, 16) },
       { id: 4, callFrame: frame("(idle)", "") },
       { id: 5, callFrame: frame("run", "") },
@@ -38,6 +38,10 @@ Deno.test("summarize: self time is summed by function and by file, idle left out
     ["(native)", 1],
   ]);
   assert.equal(summary.functions[0]!.percent, 35);
+  // Before the idle sample: tokenize (1 ms), then normalize called by it (2 ms) — 3 ms, and
+  // normalize is the deepest frame on the stack for half of it; after the idle sample 3 ms
+  // again: the first longest stretch stays.
+  assert.deepEqual(summary.longestBusy, { ms: 3, within: "normalize storage/tokenizer.ts:17" });
   // tokenize: 2.5 ms under (root), 1 ms under apply.
   assert.equal(summary.functions[0]!.caller, "(root)");
   assert.equal(summary.functions[2]!.caller, "apply storage/fts5_index.ts:10");
