@@ -112,7 +112,8 @@ export interface SystemFigures {
   /** The data directory after the ingest, per 100k documents, MB; null if nothing is on disk. */
   diskPer100kMb: { apparent: number; allocated: number } | null;
   mixed: MixedLoadFigures;
-  recoveryMs: number | null;
+  /** Null for an in-process system; `failed` when it did not answer again after SIGKILL. */
+  recoveryMs: number | null | { failed: string };
 }
 
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
@@ -314,9 +315,15 @@ async function recover(
   search: ((query: CompareQuery) => Promise<string[]>) | undefined,
   knownId: string,
   query: CompareQuery,
-): Promise<number | null> {
+): Promise<SystemFigures["recoveryMs"]> {
   if (system.killAndRecover === undefined) return null;
-  const recoveryMs = Math.round(await system.killAndRecover());
+  let recoveryMs: number;
+  try {
+    recoveryMs = Math.round(await system.killAndRecover());
+  } catch (error) {
+    // A system that does not come back is a figure, not the end of the run.
+    return { failed: String(error instanceof Error ? error.message : error).slice(0, 300) };
+  }
   // Recovered means answering with the data: a known document, or a query's hits.
   const there = get !== undefined ? await get(knownId) : (await search!(query)).length > 0;
   if (!there) throw new Error(`${system.name} lost data after SIGKILL`);

@@ -117,6 +117,16 @@ const pair = (figure: { p50: number; p99: number } | undefined) =>
 const triple = (figure: Latency | null) =>
   figure === null ? "n/a" : `${figure.p50} / ${figure.p99} · ${fmt(figure.qps)}`;
 
+/** ² notes: what a system said when it did not come back after SIGKILL. */
+function recoveryFailures(systems: readonly SystemFigures[]): string[] {
+  const failed = systems.flatMap((s) =>
+    typeof s.recoveryMs === "object" && s.recoveryMs !== null
+      ? [`- ${s.name}: ${s.recoveryMs.failed.replaceAll("\n", " ")}`]
+      : []
+  );
+  return failed.length === 0 ? [] : ["² Did not answer again after SIGKILL:", "", ...failed, ""];
+}
+
 /** Concurrency 64 and the sustained mixed load. */
 function loadSection(result: CompareResult): string[] {
   const systems = result.systems;
@@ -238,7 +248,14 @@ export function renderReport(result: CompareResult): string {
             : `${fmt(s.diskPer100kMb.apparent)} / ${fmt(s.diskPer100kMb.allocated)}`
         ),
       ],
-      ["answering again after SIGKILL, ms", ...systems.map((s) => fmt(s.recoveryMs))],
+      [
+        "answering again after SIGKILL, ms",
+        ...systems.map((s) =>
+          typeof s.recoveryMs === "object" && s.recoveryMs !== null
+            ? "did not come back ²"
+            : fmt(s.recoveryMs)
+        ),
+      ],
     ]),
     "",
     "Memory (PSS) per 100k documents is the growth of proportional resident memory from the started,",
@@ -247,6 +264,7 @@ export function renderReport(result: CompareResult): string {
     "threads of it), PostgreSQL's server and backends summed, and for the in-process systems (raw",
     "Orama, SQLite) the benchmark process itself. In-process systems run on the benchmark's thread:",
     "reads during an ingest wait between the ingest's batches, and there is no process to kill.",
+    ...recoveryFailures(systems),
     "Disk per 100k documents is the data directory's size after the ingest and the queries (`du -sb`",
     "and `du -s --block-size=1`: the files' lengths and the blocks allocated to them), scaled to",
     "100,000 documents; raw Orama writes nothing. Redis answers no searches and Sphinx no reads by",
