@@ -124,7 +124,13 @@ function recoveryFailures(systems: readonly SystemFigures[]): string[] {
       ? [`- ${s.name}: ${s.recoveryMs.failed.replaceAll("\n", " ")}`]
       : []
   );
-  return failed.length === 0 ? [] : ["² Did not answer again after SIGKILL:", "", ...failed, ""];
+  return failed.length === 0 ? [] : [
+    "",
+    "² Did not answer again after SIGKILL (its own error is on the run's stderr):",
+    "",
+    ...failed,
+    "",
+  ];
 }
 
 /** Concurrency 64 and the sustained mixed load. */
@@ -259,8 +265,8 @@ export function renderReport(result: CompareResult): string {
     ]),
     "",
     "Memory (PSS) per 100k documents is the growth of proportional resident memory from the started,",
-    "empty system to the",
-    "end of the queries, scaled to 100,000 documents: CameoDB's server process (its shard workers are",
+    "empty system to the " +
+      "end of the queries, scaled to 100,000 documents: CameoDB's server process (its shard workers are",
     "threads of it), PostgreSQL's server and backends summed, and for the in-process systems (raw",
     "Orama, SQLite) the benchmark process itself. In-process systems run on the benchmark's thread:",
     "reads during an ingest wait between the ingest's batches, and there is no process to kill.",
