@@ -53,6 +53,8 @@ export { fnv1a } from "./hash.ts";
 const SHARD_MODULE = new URL("../storage/microshard_actor.ts", import.meta.url);
 /** Messages a shard worker's mailbox holds. */
 const SHARD_MAILBOX_CAPACITY = 4_096;
+/** Time a shard may take to open (recovery, rebuilding in-memory indexes from KV), in ms. */
+const SHARD_RECOVERY_TIMEOUT_MS = 15 * 60_000;
 /** Default time a shard may take to answer, in ms. */
 const DEFAULT_SHARD_TIMEOUT_MS = 30_000;
 const ENCODER = new TextEncoder();
@@ -137,7 +139,14 @@ export class NodeOrchestrator {
 
   async #loadSchemas(): Promise<void> {
     const byIndex = new Map<string, { schemas: IndexSchema["schema"][]; engine: EngineName }>();
-    for (const info of (await this.#everyShard({ type: "indexes" })).flat()) {
+    // The first answer of each shard comes after its recovery (an Orama index is rebuilt from
+    // KV: a minute or more for a large one on a busy machine), not within the usual timeout.
+    const perShard = await Promise.all(
+      this.#shards.map((shard) =>
+        shard.ask({ type: "indexes" }, { timeoutMs: SHARD_RECOVERY_TIMEOUT_MS })
+      ),
+    );
+    for (const info of perShard.flat()) {
       const entry = byIndex.get(info.name) ?? { schemas: [], engine: info.engine };
       entry.schemas.push(info.schema);
       byIndex.set(info.name, entry);

@@ -9,7 +9,7 @@
 import { call } from "../../testing/http.ts";
 import { type ServerProcess, startServerProcess } from "../../testing/server_process.ts";
 import type { CompareQuery, CorpusDoc } from "./corpus.ts";
-import { processRss, type System } from "./system.ts";
+import { dirBytes, type DiskBytes, processRss, type System } from "./system.ts";
 
 const INDEX = "corpus";
 
@@ -109,6 +109,10 @@ export class CameoSystem implements System {
 
   rssBytes(): Promise<number> {
     return processRss(this.#server!.child.pid);
+  }
+
+  diskBytes(): Promise<DiskBytes> {
+    return dirBytes(this.#dir);
   }
 
   async killAndRecover(): Promise<number> {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { create, getByID, insert, insertMultiple, search } from "@orama/orama";
+import { create, getByID, insert, insertMultiple, remove, search } from "@orama/orama";
 import type { CompareQuery, CorpusDoc } from "./corpus.ts";
 import { processRss, type System } from "./system.ts";
 
@@ -36,6 +36,8 @@ export class OramaSystem implements System {
   }
 
   put(doc: CorpusDoc): Promise<void> {
+    // Orama's insert refuses an id it has: writing a document again replaces it.
+    if (getByID(this.#db, doc.id) !== undefined) remove(this.#db, doc.id);
     insert(this.#db, this.#row(doc));
     return Promise.resolve();
   }

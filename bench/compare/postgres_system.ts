@@ -10,9 +10,10 @@
 
 import postgres from "postgres";
 import type { CompareQuery, CorpusDoc } from "./corpus.ts";
-import { processRss, type System } from "./system.ts";
+import { dirBytes, type DiskBytes, processRss, type System } from "./system.ts";
 
-const BIN = "/usr/lib/postgresql/15/bin";
+/** Where Debian puts PostgreSQL 15's programs. */
+export const BIN = "/usr/lib/postgresql/15/bin";
 
 async function run(command: string, args: string[], options: { user?: string } = {}) {
   const [cmd, cmdArgs] = options.user === undefined
@@ -109,7 +110,7 @@ export class PostgresSystem implements System {
       port: this.#port,
       user: "bench",
       database: "postgres",
-      max: 32,
+      max: 64,
       onnotice: () => {},
     });
   }
@@ -173,6 +174,11 @@ export class PostgresSystem implements System {
     let total = 0;
     for (const pid of await this.#pids()) total += await processRss(pid).catch(() => 0);
     return total;
+  }
+
+  /** The cluster's data directory (tables, indexes, WAL). */
+  diskBytes(): Promise<DiskBytes> {
+    return dirBytes(`${this.#dir}/data`);
   }
 
   async killAndRecover(): Promise<number> {

@@ -1,11 +1,12 @@
 /**
- * The comparison's outputs: a markdown report (tables per figure, the ratios against this
- * server, and where it loses) and an SVG chart of the headline figures.
+ * The comparison's outputs: a markdown report (tables per figure — ingest, queries, point
+ * reads, memory, disk, concurrency 64, the worst minute of the mixed load, recovery — the
+ * ratios against this server, and where it loses) and an SVG chart of the headline figures.
  *
  * @module
  */
 
-import type { CompareResult, SystemFigures } from "./compare.ts";
+import type { CompareResult, Latency, SystemFigures } from "./compare.ts";
 
 const fmt = (value: number | null | undefined) =>
   value === null || value === undefined ? "n/a" : value.toLocaleString("en-US");
@@ -59,7 +60,37 @@ export function headlines(result: CompareResult): Headline[] {
       label: "point read p50, idle",
       unit: "ms",
       higherIsBetter: false,
-      value: (s) => s.pointRead.idle.p50,
+      value: (s) => s.pointRead?.idle.p50 ?? null,
+    },
+    {
+      label: "point reads, 64 at once",
+      unit: "QPS",
+      higherIsBetter: true,
+      value: (s) => s.c64.pointRead?.qps ?? null,
+    },
+    {
+      label: "mid-frequency term, 64 at once",
+      unit: "QPS",
+      higherIsBetter: true,
+      value: (s) => s.c64.midTerm?.qps ?? null,
+    },
+    {
+      label: "worst minute of the mixed load, p99",
+      unit: "ms",
+      higherIsBetter: false,
+      value: (s) => s.mixed.worst.p99,
+    },
+    {
+      label: "worst minute of the mixed load, QPS",
+      unit: "QPS",
+      higherIsBetter: true,
+      value: (s) => s.mixed.worst.qps,
+    },
+    {
+      label: "Disk per 100k documents (allocated)",
+      unit: "MB",
+      higherIsBetter: false,
+      value: (s) => s.diskPer100kMb?.allocated ?? null,
     },
     {
       label: "Memory (PSS) per 100k documents",
@@ -78,6 +109,60 @@ export function ratio(ours: number, theirs: number, higherIsBetter: boolean): st
     ? (better ? ours / theirs : theirs / ours)
     : (better ? theirs / ours : ours / theirs);
   return `${factor.toFixed(1)}× ${better ? "better" : "worse"}`;
+}
+
+const pair = (figure: { p50: number; p99: number } | undefined) =>
+  figure === undefined ? "n/a" : `${figure.p50} / ${figure.p99}`;
+
+const triple = (figure: Latency | null) =>
+  figure === null ? "n/a" : `${figure.p50} / ${figure.p99} · ${fmt(figure.qps)}`;
+
+/** ² notes: what a system said when it did not come back after SIGKILL. */
+function recoveryFailures(systems: readonly SystemFigures[]): string[] {
+  const failed = systems.flatMap((s) =>
+    typeof s.recoveryMs === "object" && s.recoveryMs !== null
+      ? [`- ${s.name}: ${s.recoveryMs.failed.replaceAll("\n", " ")}`]
+      : []
+  );
+  return failed.length === 0 ? [] : [
+    "",
+    "² Did not answer again after SIGKILL (its own error is on the run's stderr):",
+    "",
+    ...failed,
+    "",
+  ];
+}
+
+/** Concurrency 64 and the sustained mixed load. */
+function loadSection(result: CompareResult): string[] {
+  const systems = result.systems;
+  const first = systems[0]!.mixed;
+  return [
+    "## Concurrency 64 and the worst minute",
+    "",
+    table(["", ...systems.map((s) => s.name)], [
+      ["point reads at c=64, p50 / p99 ms · QPS", ...systems.map((s) => triple(s.c64.pointRead))],
+      ["mid term at c=64, p50 / p99 ms · QPS", ...systems.map((s) => triple(s.c64.midTerm))],
+      ["mixed load: operations", ...systems.map((s) => s.mixed.mix)],
+      [
+        "mixed load, whole run: p99 ms · QPS",
+        ...systems.map((s) => `${s.mixed.overall.p99} · ${fmt(s.mixed.overall.qps)}`),
+      ],
+      [
+        "mixed load, worst window: p99 ms · QPS",
+        ...systems.map((s) => `${s.mixed.worst.p99} · ${fmt(s.mixed.worst.qps)}`),
+      ],
+      ["mixed load, lowest QPS of a window", ...systems.map((s) => fmt(s.mixed.minQps))],
+    ]),
+    "",
+    `The mixed load runs ${result.minutes} minute(s) with ${first.lanes} clients, each issuing one`,
+    "operation after another from a cycle of ten (eight point reads, one mid-term search, one write",
+    "of a stored document again; a system without searches or reads by id does nine of what it",
+    `has), cut into ${first.windows} window(s) of ${first.windowSeconds} s. The worst window is`,
+    "the one with the highest p99; its QPS beside it. The mixes differ where a system lacks an",
+    "operation, so compare its QPS with care.",
+    "",
+  ];
 }
 
 /** The markdown report. */
@@ -132,7 +217,8 @@ export function renderReport(result: CompareResult): string {
         result.queries.map((query, i) => [
           query,
           ...systems.map((s) => {
-            const figure = s.queries[i]!.byConcurrency[concurrency]!;
+            const figure = s.queries[i]?.byConcurrency[concurrency];
+            if (figure === undefined) return "n/a";
             const mark = s.queries[i]!.caveat === undefined ? "" : " ¹";
             return `${figure.p50} / ${figure.p99} · ${fmt(figure.qps)}${mark}`;
           }),
@@ -153,23 +239,44 @@ export function renderReport(result: CompareResult): string {
     table(["", ...names], [
       [
         "point read p50 / p99 ms, idle",
-        ...systems.map((s) => `${s.pointRead.idle.p50} / ${s.pointRead.idle.p99}`),
+        ...systems.map((s) => pair(s.pointRead?.idle)),
       ],
       [
         "point read p50 / p99 ms, during a bulk ingest",
-        ...systems.map((s) => `${s.pointRead.duringIngest.p50} / ${s.pointRead.duringIngest.p99}`),
+        ...systems.map((s) => pair(s.pointRead?.duringIngest)),
       ],
       ["Memory (PSS) per 100k documents, MB", ...systems.map((s) => fmt(s.rssPer100kMb))],
-      ["answering again after SIGKILL, ms", ...systems.map((s) => fmt(s.recoveryMs))],
+      [
+        "disk per 100k documents, MB (apparent / allocated)",
+        ...systems.map((s) =>
+          s.diskPer100kMb === null
+            ? "n/a"
+            : `${fmt(s.diskPer100kMb.apparent)} / ${fmt(s.diskPer100kMb.allocated)}`
+        ),
+      ],
+      [
+        "answering again after SIGKILL, ms",
+        ...systems.map((s) =>
+          typeof s.recoveryMs === "object" && s.recoveryMs !== null
+            ? "did not come back ²"
+            : fmt(s.recoveryMs)
+        ),
+      ],
     ]),
     "",
     "Memory (PSS) per 100k documents is the growth of proportional resident memory from the started,",
-    "empty system to the",
-    "end of the queries, scaled to 100,000 documents: CameoDB's server process (its shard workers are",
+    "empty system to the " +
+      "end of the queries, scaled to 100,000 documents: CameoDB's server process (its shard workers are",
     "threads of it), PostgreSQL's server and backends summed, and for the in-process systems (raw",
     "Orama, SQLite) the benchmark process itself. In-process systems run on the benchmark's thread:",
     "reads during an ingest wait between the ingest's batches, and there is no process to kill.",
+    ...recoveryFailures(systems),
+    "Disk per 100k documents is the data directory's size after the ingest and the queries (`du -sb`",
+    "and `du -s --block-size=1`: the files' lengths and the blocks allocated to them), scaled to",
+    "100,000 documents; raw Orama writes nothing. Redis answers no searches and Sphinx no reads by",
+    "id: their columns say n/a there.",
     "",
+    ...loadSection(result),
     "## CameoDB (fts5) against each",
     "",
   );
@@ -217,13 +324,25 @@ export function renderReport(result: CompareResult): string {
 export function renderChart(result: CompareResult): string {
   const lines = headlines(result);
   const systems = result.systems;
-  const colors = ["#1f77b4", "#6baed6", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"];
+  const colors = [
+    "#1f77b4",
+    "#6baed6",
+    "#ff7f0e",
+    "#2ca02c",
+    "#9467bd",
+    "#d62728",
+    "#e377c2",
+    "#8c564b",
+  ];
+  const legendPerRow = 4;
+  const legendRows = Math.ceil(systems.length / legendPerRow);
   const panelWidth = 420;
   const barHeight = 16;
   const panelHeight = 40 + systems.length * (barHeight + 6);
   const columns = 2;
   const width = columns * panelWidth + 40;
-  const height = Math.ceil(lines.length / columns) * panelHeight + 90;
+  const top = 56 + legendRows * 18;
+  const height = Math.ceil(lines.length / columns) * panelHeight + top + 20;
   const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
@@ -233,18 +352,18 @@ export function renderChart(result: CompareResult): string {
     }</text>`,
   ];
   systems.forEach((s, i) => {
+    const x = 20 + (i % legendPerRow) * 215;
+    const y = 36 + Math.floor(i / legendPerRow) * 18;
     parts.push(
-      `<rect x="${20 + i * 170}" y="36" width="12" height="12" fill="${
-        colors[i % colors.length]
-      }"/>`,
-      `<text x="${36 + i * 170}" y="46">${escape(s.name)}</text>`,
+      `<rect x="${x}" y="${y}" width="12" height="12" fill="${colors[i % colors.length]}"/>`,
+      `<text x="${x + 16}" y="${y + 10}">${escape(s.name)}</text>`,
     );
   });
   lines.forEach((h, k) => {
     const x0 = 20 + (k % columns) * panelWidth;
-    const y0 = 70 + Math.floor(k / columns) * panelHeight;
-    const values = systems.map((s) => h.value(s) ?? 0);
-    const max = Math.max(...values, 1e-9);
+    const y0 = top + Math.floor(k / columns) * panelHeight;
+    const values = systems.map((s) => h.value(s));
+    const max = Math.max(...values.map((value) => value ?? 0), 1e-9);
     parts.push(
       `<text x="${x0}" y="${y0 + 14}" font-weight="bold">${escape(h.label)} — ${h.unit}, ${
         h.higherIsBetter ? "longer is better" : "shorter is better"
@@ -252,7 +371,7 @@ export function renderChart(result: CompareResult): string {
     );
     values.forEach((value, i) => {
       const y = y0 + 24 + i * (barHeight + 6);
-      const w = Math.max(1, (value / max) * (panelWidth - 110));
+      const w = Math.max(1, ((value ?? 0) / max) * (panelWidth - 110));
       parts.push(
         `<rect x="${x0}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${
           colors[i % colors.length]

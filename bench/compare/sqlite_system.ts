@@ -1,14 +1,15 @@
 /**
  * SQLite FTS5 in this process through `node:sqlite`: a documents table (JSON text, a size
  * column) and an FTS5 table over title and text, in WAL mode with `synchronous = FULL` so
- * a committed write is durable, as CameoDB's acknowledgement is.
+ * a committed write is durable, as CameoDB's acknowledgement is. The FTS5 row shares the
+ * document's rowid, so writing a document again replaces its index entry.
  *
  * @module
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { CompareQuery, CorpusDoc } from "./corpus.ts";
-import { processRss, type System } from "./system.ts";
+import { dirBytes, type DiskBytes, processRss, type System } from "./system.ts";
 
 /** The query as an FTS5 MATCH expression. */
 export function fts5Match(query: CompareQuery): string {
@@ -49,14 +50,21 @@ export class SqliteSystem implements System {
       CREATE VIRTUAL TABLE fts USING fts5 (id UNINDEXED, title, text);
     `);
     this.#db = db;
-    this.#insertDoc = db.prepare("INSERT OR REPLACE INTO docs (id, body, size) VALUES (?, ?, ?)");
-    this.#insertFts = db.prepare("INSERT INTO fts (id, title, text) VALUES (?, ?, ?)");
+    this.#insertDoc = db.prepare(
+      "INSERT INTO docs (id, body, size) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE " +
+        "SET body = excluded.body, size = excluded.size RETURNING rowid",
+    );
+    this.#insertFts = db.prepare(
+      "INSERT OR REPLACE INTO fts (rowid, id, title, text) VALUES (?, ?, ?, ?)",
+    );
     this.#getDoc = db.prepare("SELECT body FROM docs WHERE id = ?");
   }
 
   #write(doc: CorpusDoc): void {
-    this.#insertDoc!.run(doc.id, JSON.stringify(doc.doc), doc.doc.size);
-    this.#insertFts!.run(doc.id, doc.doc.title, doc.doc.text);
+    const { rowid } = this.#insertDoc!.get(doc.id, JSON.stringify(doc.doc), doc.doc.size) as {
+      rowid: number;
+    };
+    this.#insertFts!.run(rowid, doc.id, doc.doc.title, doc.doc.text);
   }
 
   put(doc: CorpusDoc): Promise<void> {
@@ -79,7 +87,7 @@ export class SqliteSystem implements System {
         fts5Match(query),
       )
       : this.#db!.prepare(
-        "SELECT fts.id AS id FROM fts JOIN docs ON docs.id = fts.id " +
+        "SELECT fts.id AS id FROM fts JOIN docs ON docs.rowid = fts.rowid " +
           "WHERE fts MATCH ? AND docs.size BETWEEN ? AND ? ORDER BY rank LIMIT 10",
       ).all(fts5Match(query), query.range.from, query.range.to);
     return Promise.resolve(rows.map((row) => String((row as { id: string }).id)));
@@ -93,6 +101,10 @@ export class SqliteSystem implements System {
 
   rssBytes(): Promise<number> {
     return processRss(Deno.pid);
+  }
+
+  diskBytes(): Promise<DiskBytes> {
+    return dirBytes(this.#dir);
   }
 
   async stop(): Promise<void> {

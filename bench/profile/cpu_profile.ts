@@ -1,0 +1,159 @@
+/**
+ * CPU profiles of this server under the two loads issue 18 is about, with Deno's
+ * `--cpu-prof` (one `.cpuprofile` per isolate: the main one and each shard worker):
+ *
+ * - `ingest`: an empty fts5 index takes `--docs` documents in bulks of 5,000 over HTTP;
+ * - `reads-during-ingest`: an index already holding `--docs` documents (loaded by a first,
+ *   unprofiled run of the server on the same data directory) answers point reads one after
+ *   another while the next `--docs` documents arrive in bulks of 5,000.
+ *
+ *   deno run --allow-all bench/profile/cpu_profile.ts [--docs 40000] [--out DIR]
+ *
+ * Prints each load's figures and the top self-time functions and files per isolate
+ * (`summarize.ts`); the raw profiles stay in `--out` (open them in Chrome DevTools).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { loadCorpus } from "../compare/corpus.ts";
+import type { CorpusDoc } from "../compare/corpus.ts";
+import { call } from "../../testing/http.ts";
+import { withDeadline } from "../../testing/deadline.ts";
+import { percentile } from "../../testing/stats.ts";
+import { renderSummaries, summarizeDir } from "./summarize.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const INDEX = "corpus";
+const BULK_DOCS = 5_000;
+const START_TIMEOUT_MS = 600_000;
+
+/** A server process, profiled when `profileDir` is given. */
+async function startServer(dataDir: string, profileDir?: string) {
+  const profiling = profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      ...profiling,
+      MAIN,
+      "serve",
+      "--http-port",
+      "0",
+      "--data-dir",
+      dataDir,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+    env: { CAMEODB_LOG: "warn", CAMEODB_SEARCH_TOTAL_MEMORY_LIMIT_MB: "8192" },
+  }).spawn();
+  const listening = Promise.withResolvers<string>();
+  const reading = (async () => {
+    let output = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stdout) {
+      output += decoder.decode(chunk, { stream: true });
+      const match = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match !== null) listening.resolve(match[1]!);
+    }
+    listening.reject(new Error(`the server exited before listening:\n${output}`));
+  })();
+  const url = await withDeadline(listening.promise, START_TIMEOUT_MS, "server start");
+  return {
+    url,
+    /** SIGTERM: the server shuts down and each isolate writes its profile as it ends. */
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await reading;
+    },
+  };
+}
+
+async function configure(url: string) {
+  const answer = await call(url, "PUT", `/api/${INDEX}/_config`, {
+    engine: "fts5",
+    fields: [
+      { name: "title", type: "text" },
+      { name: "text", type: "text" },
+      { name: "size", type: "i64" },
+      { name: "kind", type: "string" },
+    ],
+  });
+  if (answer.status !== 200) throw new Error(`configure: ${JSON.stringify(answer.body)}`);
+}
+
+async function bulks(url: string, docs: readonly CorpusDoc[]) {
+  for (let at = 0; at < docs.length; at += BULK_DOCS) {
+    const answer = await call(url, "POST", `/api/${INDEX}/_bulk`, docs.slice(at, at + BULK_DOCS));
+    const errors = (answer.body as { errors?: unknown[] }).errors ?? [];
+    if (answer.status !== 200 || errors.length > 0) throw new Error(`bulk: ${answer.status}`);
+  }
+}
+
+async function ingestLoad(docs: readonly CorpusDoc[], dir: string): Promise<string> {
+  const server = await startServer(`${dir}/data-ingest`, `${dir}/ingest`);
+  await configure(server.url);
+  const started = performance.now();
+  await bulks(server.url, docs);
+  const seconds = (performance.now() - started) / 1000;
+  await server.stop();
+  return `${docs.length} documents in bulks of ${BULK_DOCS}: ${
+    Math.round(docs.length / seconds)
+  } docs/s`;
+}
+
+async function readsDuringIngestLoad(docs: readonly CorpusDoc[], dir: string): Promise<string> {
+  const half = docs.length / 2;
+  const [stored, next] = [docs.slice(0, half), docs.slice(half)];
+  const dataDir = `${dir}/data-reads`;
+  const loader = await startServer(dataDir);
+  await configure(loader.url);
+  await bulks(loader.url, stored);
+  await loader.stop();
+  const server = await startServer(dataDir, `${dir}/reads-during-ingest`);
+  let ingesting = true;
+  const ingestion = bulks(server.url, next).finally(() => (ingesting = false));
+  const times: number[] = [];
+  for (let k = 0; ingesting; k++) {
+    const id = stored[(k * 104729) % stored.length]!.id;
+    const t0 = performance.now();
+    const answer = await call(
+      server.url,
+      "GET",
+      `/api/${INDEX}/document/${encodeURIComponent(id)}`,
+    );
+    times.push(performance.now() - t0);
+    if (answer.status !== 200) throw new Error(`read ${id}: ${answer.status}`);
+  }
+  await ingestion;
+  await server.stop();
+  times.sort((a, b) => a - b);
+  return `${times.length} point reads during an ingest of ${next.length} documents in bulks of ${BULK_DOCS} ` +
+    `onto ${stored.length}: p50 ${percentile(times, 0.5).toFixed(2)} ms, p99 ${
+      percentile(times, 0.99).toFixed(2)
+    } ms, max ${times.at(-1)!.toFixed(2)} ms`;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { docs: { type: "string" }, out: { type: "string" } },
+  });
+  const count = Number(values.docs ?? 40_000);
+  const dir = values.out ?? await Deno.makeTempDir({ prefix: "cameodb-profile-" });
+  const docs = await loadCorpus(count);
+  for (
+    const [name, load] of [["ingest", ingestLoad], [
+      "reads-during-ingest",
+      readsDuringIngestLoad,
+    ]] as const
+  ) {
+    const figure = await load(docs, dir);
+    console.log(`### ${name}\n\n${figure}\n`);
+    console.log(renderSummaries(await summarizeDir(`${dir}/${name}`)));
+  }
+  console.error(`profiles in ${dir}`);
+}
+
+if (import.meta.main) await main();
