@@ -41,7 +41,7 @@ import type {
   WriteResult,
 } from "./executor.ts";
 import { IndexBusyError } from "./errors.ts";
-import { fnv1a } from "./hash.ts";
+import { fnv1a, slotOf } from "./hash.ts";
 import { placementKey, type WriteCommand } from "./write_command.ts";
 
 export { fnv1a } from "./hash.ts";
@@ -378,11 +378,7 @@ export class NodeOrchestrator {
         batches.set(shard, batch = { positions: [], requests: [], schemas: {} });
       }
       batch.positions.push(i);
-      batch.requests.push(
-        command.op === "put"
-          ? { op: "put", index: command.index, id: command.id, doc: command.doc }
-          : { op: "delete", index: command.index, id: command.id },
-      );
+      batch.requests.push(shardRequest(command));
       batch.schemas[command.index] ??= this.#schemas.get(command.index)!;
     });
     return batches;
@@ -489,4 +485,19 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else list.push(i);
   });
   return groups;
+}
+
+/**
+ * A command as its shard stores it: with its cluster slot (computed here, where the placement
+ * hash is) and its routing key, so the slot's documents can be read as a range and moved.
+ */
+function shardRequest(command: WriteCommand): WriteRequest {
+  const { index, id } = command;
+  const slot = slotOf(placementKey(command));
+  const placed = command.routingKey === undefined
+    ? { slot }
+    : { slot, routingKey: command.routingKey };
+  return command.op === "put"
+    ? { op: "put", index, id, doc: command.doc, ...placed }
+    : { op: "delete", index, id, ...placed };
 }

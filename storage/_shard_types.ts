@@ -44,15 +44,27 @@ export interface MicroshardOptions {
   readonly faults?: MicroshardFaults;
 }
 
-/** One write in a batch. */
+/**
+ * One write in a batch. `slot` is the document's cluster slot, computed by the node where it
+ * places the write (`slotOf(routingKey ?? id)`); without it the shard computes the same.
+ * `routingKey` is stored in the header, so a moving slot's documents can be placed again.
+ */
 export type WriteRequest =
   | {
     readonly op: "put";
     readonly index: string;
     readonly id: string;
     readonly doc: unknown;
+    readonly slot?: number;
+    readonly routingKey?: string;
   }
-  | { readonly op: "delete"; readonly index: string; readonly id: string };
+  | {
+    readonly op: "delete";
+    readonly index: string;
+    readonly id: string;
+    readonly slot?: number;
+    readonly routingKey?: string;
+  };
 
 /** The outcome of one write. */
 export type WriteOutcome =
@@ -94,6 +106,18 @@ export interface StoredDocument {
   readonly doc: Record<string, unknown>;
 }
 
+/** A stored document as a slot's range read returns it: with the routing key it was written with. */
+export interface SlotDocument extends StoredDocument {
+  readonly routingKey?: string;
+}
+
+/** A page of one slot's documents of one index, in id order. */
+export interface SlotPage {
+  readonly documents: readonly SlotDocument[];
+  /** The id to pass as `afterId` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
 /** A page of search results with their documents. */
 export interface ShardSearchResult {
   readonly total: number;
@@ -123,5 +147,7 @@ export interface RecoveryReport {
   readonly replayedEntries: number;
   readonly rebuiltIndexes: string[];
   readonly removedBlobs: number;
+  /** Headers given their slot when a directory written before slots were stored opened. */
+  readonly migratedDocuments: number;
   readonly durationMs: number;
 }

@@ -30,6 +30,7 @@ import { validateDocId, validateIndexName } from "./names.ts";
 import { EMPTY_SCHEMA, findMisfit, flatten, type IndexedValue, planSchema } from "./schema.ts";
 import type { EngineName } from "./search_index.ts";
 import { garbageMark, NUMBER_VALUE_BYTES } from "./_document_store.ts";
+import { slotOf } from "./slot.ts";
 
 /** Bytes budgeted for a document header beside its inline body. */
 export const HEADER_BASE_BYTES = 64;
@@ -78,6 +79,23 @@ export interface Change {
 
 const encoder = new TextEncoder();
 
+/** Bytes budgeted for a slot entry's value. */
+const SLOT_VALUE_BYTES = 1;
+
+/**
+ * The slot a request writes to: the one it carries, which must be
+ * `slotOf(routingKey ?? id)` (the node computed it where it placed the write).
+ */
+export function slotOfRequest(request: WriteRequest): number {
+  const slot = slotOf(request.routingKey ?? request.id);
+  if (request.slot !== undefined && request.slot !== slot) {
+    throw new InvalidInputError(
+      `Cannot write document "${request.id}": slot ${request.slot} is not its slot (${slot})`,
+    );
+  }
+  return slot;
+}
+
 /** Checks every request's index name, id and size; groups the valid ones per index. */
 export function validateRequests(
   requests: readonly WriteRequest[],
@@ -90,6 +108,7 @@ export function validateRequests(
     try {
       validateIndexName(request.index);
       validateDocId(request.id);
+      slotOfRequest(request);
       if (request.op === "put") {
         const body = encoder.encode(JSON.stringify(request.doc));
         if (body.length > options.maxDocumentBytes) {
@@ -304,6 +323,7 @@ function stageDelete(
     header: undefined,
     mutations: [
       { type: "delete", key: keys.doc(index, id) },
+      { type: "delete", key: keys.slot(index, previous.slot ?? slotOf(id), id) },
       logMutation(seq, index, id),
       ...garbage.mutations,
     ],
@@ -324,9 +344,10 @@ function stagePut(
   if (meta === undefined) throw new AssertionError(`index "${index}" was not planned`);
   const body = input.bodies.get(i)!;
   const version = (previous?.version ?? 0) + 1;
+  const placed = placementOf(request);
   const stored = body.length <= INLINE_MAX_BYTES
-    ? { header: { version, seq, body }, blobWrites: [], mutations: [] }
-    : stageBlob(body, version, seq, input.newBlobId ?? (() => crypto.randomUUID()));
+    ? { header: { version, seq, ...placed, body }, blobWrites: [], mutations: [] }
+    : stageBlob(body, { version, seq, ...placed }, input.newBlobId ?? (() => crypto.randomUUID()));
   const garbage = garbageOf(previous);
   const headerBytes = HEADER_BASE_BYTES + (stored.header.body?.length ?? 0);
   return {
@@ -339,6 +360,7 @@ function stagePut(
     mutations: [
       ...stored.mutations,
       { type: "set", key: keys.doc(index, id), value: stored.header, bytes: headerBytes },
+      ...slotMutations(index, id, placed.slot, previous),
       logMutation(seq, index, id),
       ...garbage.mutations,
     ],
@@ -353,12 +375,15 @@ function stagePut(
  * `pending` until the header's commit (which removes the mark); recovery removes a pending
  * blob, so the document is wholly present or wholly absent.
  */
-function stageBlob(body: Uint8Array, version: number, seq: number, newBlobId: () => string) {
+function stageBlob(
+  body: Uint8Array,
+  head: Omit<DocHeader, "body" | "blob">,
+  newBlobId: () => string,
+) {
   const blobId = newBlobId();
   const chunks = chunk(body);
   const header: DocHeader = {
-    version,
-    seq,
+    ...head,
     blob: { id: blobId, chunks: chunks.length, bytes: body.length },
   };
   const blobWrites: Mutation[][] = [];
@@ -381,6 +406,30 @@ function stageBlob(body: Uint8Array, version: number, seq: number, newBlobId: ()
   }
   const mutations: Mutation[] = [{ type: "delete", key: keys.pending(blobId) }];
   return { header, blobWrites, mutations };
+}
+
+/** Where a put places its document: its slot, and its routing key when it has one. */
+function placementOf(request: WriteRequest): { slot: number; routingKey?: string } {
+  const slot = slotOfRequest(request);
+  return request.routingKey === undefined ? { slot } : { slot, routingKey: request.routingKey };
+}
+
+/** The document's slot entry, and the removal of its old one when its slot changed. */
+function slotMutations(
+  index: string,
+  id: string,
+  slot: number,
+  previous: DocHeader | undefined,
+): Mutation[] {
+  const set: Mutation = {
+    type: "set",
+    key: keys.slot(index, slot, id),
+    value: true,
+    bytes: SLOT_VALUE_BYTES,
+  };
+  const old = previous === undefined ? undefined : previous.slot ?? slotOf(id);
+  if (old === undefined || old === slot) return [set];
+  return [{ type: "delete", key: keys.slot(index, old, id) }, set];
 }
 
 /** The change-log mutation of one change. */

@@ -11,7 +11,8 @@
  * - `_recovery.ts` — `recover` at open, `catchUp` from the change log, `prune`;
  * - `_engines.ts` — opening an engine, applying to it, rebuilding it from KV;
  * - `_index_lifecycle.ts` — `configureIndex`, `adoptMeta`, `dropIndex`;
- * - `_shard_reads.ts` — `readDocument`, `searchShard`, `indexInfos`.
+ * - `_shard_reads.ts` — `readDocument`, `readSlotPage`, `searchShard`, `indexInfos`.
+ * - `_slot_migration.ts` — gives documents written before slots were stored their slot.
  *
  * A write answered `ok` is durable (committed to KV) and searchable (applied to its
  * engine). Recovery ({@linkcode Microshard.open}) brings every engine level with KV.
@@ -27,7 +28,13 @@ import {
   type IndexConfig,
 } from "./_index_lifecycle.ts";
 import { prune, recover } from "./_recovery.ts";
-import { indexInfos, readDocument, searchShard, type ShardSearchOptions } from "./_shard_reads.ts";
+import {
+  indexInfos,
+  readDocument,
+  readSlotPage,
+  searchShard,
+  type ShardSearchOptions,
+} from "./_shard_reads.ts";
 import type { ShardState } from "./_shard_state.ts";
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
@@ -36,6 +43,7 @@ import {
   type MicroshardOptions,
   type RecoveryReport,
   type ShardSearchResult,
+  type SlotPage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
@@ -69,6 +77,8 @@ export {
   type RecoveryReport,
   type ShardHit,
   type ShardSearchResult,
+  type SlotDocument,
+  type SlotPage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
@@ -87,6 +97,7 @@ export class Microshard {
     replayedEntries: 0,
     rebuiltIndexes: [],
     removedBlobs: 0,
+    migratedDocuments: 0,
     durationMs: 0,
   };
   #writeBatches = 0;
@@ -254,6 +265,24 @@ export class Microshard {
   /** Reads a document by id; `undefined` when absent. */
   get(index: string, id: string): Promise<StoredDocument | undefined> {
     return this.#read(() => readDocument(this.#state, index, id));
+  }
+
+  /**
+   * A page of one slot's documents of `index` (in id order, after `options.afterId`, at most
+   * `options.limit`): what a moving slot is streamed from. Runs in the write queue, so a page
+   * never sees half a batch.
+   */
+  slotPage(
+    index: string,
+    slot: number,
+    options: { readonly afterId?: string; readonly limit: number },
+  ): Promise<SlotPage> {
+    return this.#exclusive(() => readSlotPage(this.#state, index, slot, options));
+  }
+
+  /** Per slot, how many documents of `index` this shard holds (slots holding none are left out). */
+  slotCounts(index: string): Promise<Map<number, number>> {
+    return this.#exclusive(() => this.#state.store.slotCounts(index));
   }
 
   /** Runs a plan on one index and returns a page of hits with their documents. */
