@@ -12,6 +12,20 @@ import { call } from "../testing/http.ts";
 import type { ServerProcess } from "../testing/server_process.ts";
 import { allGreen, clusterAddress, startClusterNode } from "../testing/cluster.ts";
 import { waitUntil } from "../testing/wait.ts";
+import { runCommand } from "../client/commands.ts";
+
+/** Runs a client command against `node`; its exit code and printed lines. */
+async function client(node: ServerProcess, line: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = {
+    out: (l: string) => out.push(l),
+    err: (l: string) => err.push(l),
+    confirm: () => Promise.resolve(false),
+  };
+  const { code } = await runCommand(line, node.url, io);
+  return { code, out, err };
+}
 
 const PSK = "membership-test-secret";
 
@@ -112,8 +126,14 @@ Deno.test({
         assert.equal(owners.reduce((sum, n) => sum + n.slots, 0), 1_024);
         assert.equal(owners.length, 2);
       }
-      const again = await call(a.url, "DELETE", `/_cluster/nodes/${idC}`);
-      assert.equal((again.body as { already_removed: boolean }).already_removed, true);
+      const again = await client(a, ["cluster", "remove", idC]);
+      assert.deepEqual([again.code, again.out], [0, [`node ${idC} was already removed`]]);
+      const listing = await client(a, ["cluster", "nodes"]);
+      assert.equal(listing.code, 0);
+      assert.ok(listing.out.some((line) => line.includes(idC) && line.includes("removed")));
+      const refused = await client(a, ["cluster", "leave", idA]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err.join("\n"), /cannot leave yet/);
       // Writes to any id succeed: no slot is left on the removed node.
       const bulk = Array.from({ length: 200 }, (_, i) => ({ id: `d${i}`, doc: { n: i } }));
       const written = await call(a.url, "POST", "/api/books/_bulk", bulk);
