@@ -17,10 +17,13 @@
  * member's coordinator for a heartbeat; the {@linkcode FailureDetector} turns silence into
  * `suspect` and `down`, and health turns yellow.
  *
- * Membership only grows: a node that is lost stays a member (not connected), keeps its
- * slots on the ring, and its writes fail fast with 503 until it is back. The member list
- * is kept in `cluster.json`; on boot it is compared with the peers that answer, and the
- * differences are logged and shown in `/_cluster/health`.
+ * Membership (`membership.ts`): every member has a versioned record, merged last-writer-
+ * wins from hellos and heartbeats; a node changes only its own, and any member may mark a
+ * `down` node `removed` (`remove`), which takes it off the ring, the view and health for
+ * good. A node that is lost but not removed stays a member (not connected), keeps its slots
+ * on the ring, and its writes fail fast with 503 until it is back. The member list and the
+ * records are kept in `cluster.json`; on boot the list is compared with the peers that
+ * answer, and the differences are logged and shown in `/_cluster/health`.
  *
  * @module
  */
