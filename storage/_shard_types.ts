@@ -48,6 +48,11 @@ export interface MicroshardOptions {
  * One write in a batch. `slot` is the document's cluster slot, computed by the node where it
  * places the write (`slotOf(routingKey ?? id)`); without it the shard computes the same.
  * `routingKey` is stored in the header, so a moving slot's documents can be placed again.
+ * With `version` the write is a copy of another node's (a moving slot's snapshot or dual
+ * write): it is applied with that version only when it is newer than the stored document, and
+ * answered `unchanged` otherwise, so the higher version wins whatever the order of arrival.
+ * The shard keeps no tombstones: a versioned put after a versioned delete of the same document
+ * is applied, so whoever streams a slot must remember its deletes until the move ends.
  */
 export type WriteRequest =
   | {
@@ -57,6 +62,8 @@ export type WriteRequest =
     readonly doc: unknown;
     readonly slot?: number;
     readonly routingKey?: string;
+    /** A versioned write (a moving slot's stream): see {@linkcode WriteRequest}. */
+    readonly version?: number;
   }
   | {
     readonly op: "delete";
@@ -64,6 +71,8 @@ export type WriteRequest =
     readonly id: string;
     readonly slot?: number;
     readonly routingKey?: string;
+    /** A versioned delete (a moving slot's stream): see {@linkcode WriteRequest}. */
+    readonly version?: number;
   };
 
 /** The outcome of one write. */
@@ -71,7 +80,8 @@ export type WriteOutcome =
   | {
     readonly ok: true;
     readonly id: string;
-    readonly result: "created" | "updated" | "deleted" | "not_found";
+    /** `unchanged`: a versioned write not newer than the stored document, left as is. */
+    readonly result: "created" | "updated" | "deleted" | "not_found" | "unchanged";
     readonly version: number;
   }
   | { readonly ok: false; readonly id: string; readonly error: SerializedError };

@@ -75,6 +75,8 @@ export interface Change {
   readonly garbageBlob?: { readonly id: string; readonly chunks: number };
   /** The document's indexed values (puts only). */
   readonly values?: IndexedValue[];
+  /** Whether a put made the document (there was none before). */
+  readonly created?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -109,6 +111,14 @@ export function validateRequests(
       validateIndexName(request.index);
       validateDocId(request.id);
       slotOfRequest(request);
+      if (
+        request.version !== undefined &&
+        !(Number.isSafeInteger(request.version) && request.version >= 1)
+      ) {
+        throw new InvalidInputError(
+          `Cannot write document "${request.id}": version ${request.version} is not a positive integer`,
+        );
+      }
       if (request.op === "put") {
         const body = encoder.encode(JSON.stringify(request.doc));
         if (body.length > options.maxDocumentBytes) {
@@ -274,10 +284,14 @@ export interface StageInput {
   readonly newBlobId?: () => string;
 }
 
-/** The staged changes in request order, and the deletes of documents that do not exist. */
+/**
+ * The staged changes in request order, the deletes of documents that do not exist, and the
+ * versioned writes not newer than the stored document (left as they are).
+ */
 export interface StagedBatch {
   readonly changes: readonly Change[];
   readonly notFound: readonly number[];
+  readonly stale: ReadonlyArray<{ readonly request: number; readonly version: number }>;
 }
 
 /**
@@ -288,6 +302,7 @@ export function stageChanges(input: StageInput): StagedBatch {
   const latest = new Map<string, DocHeader | undefined>(input.headers);
   const changes: Change[] = [];
   const notFound: number[] = [];
+  const stale: Array<{ request: number; version: number }> = [];
   let seq = input.seq;
   for (const i of [...input.groups.values()].flat().sort((a, b) => a - b)) {
     const request = input.requests[i]!;
@@ -297,13 +312,19 @@ export function stageChanges(input: StageInput): StagedBatch {
       notFound.push(i);
       continue;
     }
+    if (
+      request.version !== undefined && previous !== undefined && previous.version >= request.version
+    ) {
+      stale.push({ request: i, version: previous.version });
+      continue;
+    }
     const change = request.op === "delete"
       ? stageDelete(i, request, previous!, ++seq)
       : stagePut(input, i, request, previous, ++seq);
     changes.push(change);
     latest.set(key, change.header);
   }
-  return { changes, notFound };
+  return { changes, notFound, stale };
 }
 
 function stageDelete(
@@ -319,7 +340,7 @@ function stageDelete(
     index,
     id,
     seq,
-    version: previous.version + 1,
+    version: request.version ?? previous.version + 1,
     header: undefined,
     mutations: [
       { type: "delete", key: keys.doc(index, id) },
@@ -343,7 +364,7 @@ function stagePut(
   const meta = input.metas.get(index);
   if (meta === undefined) throw new AssertionError(`index "${index}" was not planned`);
   const body = input.bodies.get(i)!;
-  const version = (previous?.version ?? 0) + 1;
+  const version = request.version ?? (previous?.version ?? 0) + 1;
   const placed = placementOf(request);
   const stored = body.length <= INLINE_MAX_BYTES
     ? { header: { version, seq, ...placed, body }, blobWrites: [], mutations: [] }
@@ -367,6 +388,7 @@ function stagePut(
     blobWrites: stored.blobWrites,
     ...(garbage.blob === undefined ? {} : { garbageBlob: garbage.blob }),
     values: flatten(meta.schema, request.doc as Record<string, unknown>),
+    created: previous === undefined,
   };
 }
 
@@ -457,8 +479,13 @@ export function changeOutcome(change: Change): WriteOutcome {
   if (change.header === undefined) {
     return { ok: true, id: change.id, result: "deleted", version: change.version };
   }
-  const result = change.version === 1 ? "created" : "updated";
+  const result = (change.created ?? change.version === 1) ? "created" : "updated";
   return { ok: true, id: change.id, result, version: change.version };
+}
+
+/** The answer to a versioned write not newer than the stored document (`version`). */
+export function unchangedOutcome(id: string, version: number): WriteOutcome {
+  return { ok: true, id, result: "unchanged", version };
 }
 
 /** The answer to a delete of a document that does not exist. */

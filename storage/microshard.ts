@@ -59,6 +59,7 @@ import {
   planIndexes,
   refuseOverMemory,
   stageChanges,
+  unchangedOutcome,
   validateRequests,
   withoutFailures,
 } from "./_write_plan.ts";
@@ -84,6 +85,9 @@ export {
   type WriteOutcome,
   type WriteRequest,
 } from "./_shard_types.ts";
+
+/** Documents deleted per batch when a slot is dropped. */
+const DROP_SLOT_BATCH_DOCUMENTS = 1_000;
 
 /** The hybrid store of one microshard. */
 export class Microshard {
@@ -237,6 +241,9 @@ export class Microshard {
       seq: state.seq,
     });
     for (const i of staged.notFound) outcomes[i] = notFoundOutcome(requests[i]!.id);
+    for (const { request, version } of staged.stale) {
+      outcomes[request] = unchangedOutcome(requests[request]!.id, version);
+    }
     const kv = await commitToKv(state, planned.metas, staged.changes);
     fail(kv.failures);
     fail(await applyToEngines(state, kv.committed));
@@ -278,6 +285,33 @@ export class Microshard {
     options: { readonly afterId?: string; readonly limit: number },
   ): Promise<SlotPage> {
     return this.#exclusive(() => readSlotPage(this.#state, index, slot, options));
+  }
+
+  /**
+   * Deletes every document of one slot of `index` (the old owner's copy, once a moved slot
+   * has flipped), in batches through the write pipeline; returns how many were deleted.
+   */
+  async dropSlot(index: string, slot: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const ids: string[] = [];
+      for await (const id of this.#state.store.slotIds(index, slot)) {
+        ids.push(id);
+        if (ids.length >= DROP_SLOT_BATCH_DOCUMENTS) break;
+      }
+      if (ids.length === 0) return deleted;
+      const outcomes = await this.write(ids.map((id) => ({ op: "delete", index, id })));
+      const failed = outcomes.find((outcome) => !outcome.ok);
+      if (failed !== undefined && !failed.ok) {
+        throw new StorageUnavailableError(
+          `Cannot drop slot ${slot} of index "${index}": ${failed.error.message}`,
+        );
+      }
+      const batch = outcomes.filter((outcome) => outcome.ok && outcome.result === "deleted").length;
+      // A slot entry without its header cannot be: never loop on one.
+      if (batch === 0) return deleted;
+      deleted += batch;
+    }
   }
 
   /** Per slot, how many documents of `index` this shard holds (slots holding none are left out). */

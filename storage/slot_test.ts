@@ -92,3 +92,78 @@ Deno.test("microshard: slot pages are bounded and continue after the last id", a
     assert.equal(rest.next, undefined);
   });
 });
+
+Deno.test("microshard: versioned writes keep the higher version whatever the order of arrival", async () => {
+  await withShard(async (shard) => {
+    const put = (version: number, title: string) => ({
+      op: "put" as const,
+      index: "books",
+      id: "b1",
+      version,
+      doc: { title },
+    });
+    const [first, older, newer, same] = [
+      ...await shard.write([put(5, "five")]),
+      ...await shard.write([put(3, "three")]),
+      ...await shard.write([put(8, "eight")]),
+      ...await shard.write([put(8, "eight again")]),
+    ];
+    assert.deepEqual(first, { ok: true, id: "b1", result: "created", version: 5 });
+    assert.deepEqual(older, { ok: true, id: "b1", result: "unchanged", version: 5 });
+    assert.deepEqual(newer, { ok: true, id: "b1", result: "updated", version: 8 });
+    assert.deepEqual(same, { ok: true, id: "b1", result: "unchanged", version: 8 });
+    assert.deepEqual((await shard.get("books", "b1"))?.doc, { title: "eight" });
+    const [staleDelete] = await shard.write([{
+      op: "delete",
+      index: "books",
+      id: "b1",
+      version: 7,
+    }]);
+    assert.equal(staleDelete?.ok && staleDelete.result, "unchanged");
+    const [deleted] = await shard.write([{ op: "delete", index: "books", id: "b1", version: 9 }]);
+    assert.deepEqual(deleted, { ok: true, id: "b1", result: "deleted", version: 9 });
+    assert.equal(await shard.get("books", "b1"), undefined);
+    // An unversioned write goes on from the stored version.
+    await shard.write([put(4, "four")]);
+    const [next] = await shard.write([{
+      op: "put",
+      index: "books",
+      id: "b1",
+      doc: { title: "x" },
+    }]);
+    assert.deepEqual(next, { ok: true, id: "b1", result: "updated", version: 5 });
+    const [bad] = await shard.write([{ ...put(0, "zero") }]);
+    assert.equal(bad?.ok, false);
+  });
+});
+
+Deno.test("microshard: dropSlot() deletes one slot's documents, in batches, and nothing else", async () => {
+  await withShard(async (shard) => {
+    const key = "moving-slot";
+    const inSlot = Array.from({ length: 1_203 }, (_, i) => `m${i}`);
+    for (let at = 0; at < inSlot.length; at += 500) {
+      await shard.write(
+        inSlot.slice(at, at + 500).map((id) => ({
+          op: "put" as const,
+          index: "books",
+          id,
+          routingKey: key,
+          doc: { title: "moving" },
+        })),
+      );
+    }
+    const others = ["o1", "o2", "o3"].filter((id) => slotOf(id) !== slotOf(key));
+    await shard.write(
+      others.map((id) => ({ op: "put" as const, index: "books", id, doc: { title: "moving" } })),
+    );
+    assert.equal(await shard.dropSlot("books", slotOf(key)), inSlot.length);
+    assert.deepEqual(await slotIds(shard, slotOf(key)), []);
+    const hits = await shard.search("books", { kind: "term", field: "title", term: "moving" }, {
+      limit: 10,
+      offset: 0,
+    });
+    assert.equal(hits.total, others.length);
+    assert.equal(await shard.get("books", "m0"), undefined);
+    assert.equal(await shard.dropSlot("books", slotOf(key)), 0, "idempotent");
+  });
+});
