@@ -20,7 +20,7 @@ import type { ActorRef } from "../actors/types.ts";
 import type { ActorSystem } from "../actors/system.ts";
 import { serializeError } from "../actors/errors.ts";
 import { IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
-import type { StoredDocument, WriteRequest } from "../storage/microshard.ts";
+import type { SlotPage, StoredDocument, WriteRequest } from "../storage/microshard.ts";
 import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
 import { validateIndexName } from "../storage/names.ts";
 import {
@@ -411,6 +411,50 @@ export class NodeOrchestrator {
       })
     ));
     return { pages, totalShards: this.shardCount };
+  }
+
+  /**
+   * A page of one cluster slot's documents of `index` from one local shard (a slot's
+   * documents may sit in every shard: page through `shard` 0 … `shardCount - 1`). What a
+   * moving slot is streamed from.
+   */
+  async slotPage(
+    index: string,
+    slot: number,
+    options: { readonly shard: number; readonly afterId?: string; readonly limit: number },
+  ): Promise<SlotPage> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const shard = this.#shards[options.shard];
+    if (shard === undefined) throw new RangeError(`no local shard ${options.shard}`);
+    return await this.#ask(shard, {
+      type: "slotPage",
+      index,
+      slot,
+      limit: options.limit,
+      ...(options.afterId === undefined ? {} : { afterId: options.afterId }),
+    });
+  }
+
+  /** Per cluster slot, how many documents of `index` this node holds (slots with none left out). */
+  async slotCounts(index: string): Promise<Map<number, number>> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const counts = new Map<number, number>();
+    const perShard = await Promise.all(
+      this.#shards.map((shard) => this.#ask(shard, { type: "slotCounts", index })),
+    );
+    for (const pairs of perShard) {
+      for (const [slot, count] of pairs) counts.set(slot, (counts.get(slot) ?? 0) + count);
+    }
+    return counts;
+  }
+
+  /** Deletes one cluster slot's documents of `index` on every local shard; returns how many. */
+  async dropSlot(index: string, slot: number): Promise<number> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const deleted = await Promise.all(
+      this.#shards.map((shard) => this.#ask(shard, { type: "dropSlot", index, slot })),
+    );
+    return deleted.reduce((sum, n) => sum + n, 0);
   }
 
   /** Deletes an index on every shard; writes to it fail with 404 until that is done. */
