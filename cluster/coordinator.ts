@@ -552,8 +552,16 @@ export function createCoordinator(
 
   /** `DELETE /_cluster/nodes/{id}`: forgets a down node for good (any member may). */
   const remove = (nodeId: string): RemovalResult => {
-    const record = records.get(nodeId);
-    if (record === undefined || !members.has(nodeId)) throw new UnknownNodeError(nodeId);
+    const member = members.get(nodeId);
+    if (member === undefined) throw new UnknownNodeError(nodeId);
+    // A member kept from a cluster.json written before records is up, at the oldest version.
+    const record = records.get(nodeId) ?? {
+      nodeId,
+      peerId: member.info.peerId,
+      addrs: member.info.addrs,
+      state: "up",
+      version: [0, nodeId],
+    };
     if (record.state === "removed") {
       return { node_id: nodeId, state: "removed", already_removed: true, slots_lost: 0 };
     }
