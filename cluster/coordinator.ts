@@ -522,7 +522,21 @@ export function createCoordinator(
     ring = new HashRing(ringMembers());
     persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
     publish();
+    pushRecords();
     return true;
+  };
+
+  /**
+   * Sends the changed records to every connected member at once (a heartbeat out of turn),
+   * so a change made here is known everywhere within a round trip, not a heartbeat interval.
+   * Its answer is not awaited: the next regular heartbeat carries theirs.
+   */
+  const pushRecords = () => {
+    const table = [...records.values()];
+    for (const [node, member] of members) {
+      if (node === self.nodeId || !member.connected || isRemoved(node)) continue;
+      deps.sendHeartbeat(node, table).catch(() => {});
+    }
   };
 
   /**
