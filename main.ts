@@ -30,7 +30,7 @@ import {
   type NodeServiceMsg,
   type NodeServiceReplies,
 } from "./cluster/node_service.ts";
-import { clusterWiring, startCluster, type StartedCluster } from "./cluster/start.ts";
+import { clusterAdmin, clusterWiring, startCluster, type StartedCluster } from "./cluster/start.ts";
 import { joiningGate } from "./cluster/joining_gate.ts";
 import { NodeBreaker } from "./cluster/node_breaker.ts";
 import { ActorSystem } from "./actors/system.ts";
@@ -226,6 +226,7 @@ async function serve(args: string[]): Promise<number> {
           health,
           database,
           nodeId,
+          ...(wiring === undefined ? {} : { cluster: clusterAdmin(() => cluster) }),
           metrics: async () =>
             metrics.render([
               ...authMetrics.samples(),

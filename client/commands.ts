@@ -65,6 +65,9 @@ export const HELP = `Commands:
                                          create an API key (shown once)
   keys list                              every API key (never the keys themselves)
   keys delete ID                         delete an API key
+  cluster nodes                          the cluster's members: state, health, slots owned
+  cluster leave ID                       a live node hands its slots off and leaves
+  cluster remove ID                      forget a down node for good (its slots get new owners)
   connect URL                            use another server
   help                                   this text
   exit                                   leave (interactive mode)`;
@@ -382,6 +385,12 @@ export async function runCommand(
         );
         return { code: 0 };
       }
+      case "cluster":
+        return await clusterCommand(
+          rest,
+          (method, path, body) => request(base, method, path, body),
+          io,
+        );
       case "keys":
         return await keysCommand(
           rest,
@@ -398,6 +407,51 @@ export async function runCommand(
     }
     io.err(`error: ${(error as Error).message}`);
     return { code: 1 };
+  }
+}
+
+const CLUSTER_USAGE = "cluster nodes | cluster leave ID | cluster remove ID";
+
+async function clusterCommand(
+  words: string[],
+  request: (method: string, path: string, body?: unknown) => ReturnType<Request>,
+  io: ClientIO,
+): Promise<CommandResult> {
+  const [sub, id, ...extra] = words;
+  if (extra.length > 0) throw new UsageError(CLUSTER_USAGE);
+  switch (sub) {
+    case "nodes": {
+      if (id !== undefined) throw new UsageError(CLUSTER_USAGE);
+      const { nodes } = (await request("GET", "/_cluster/nodes")).body;
+      show(io, {
+        kind: "table",
+        data: nodes,
+        header: ["node_id", "name", "state", "health", "slots"],
+        rows: nodes.map((n: Answer) =>
+          [n.node_id, n.name ?? "", n.state, n.health ?? "", n.slots].map(String)
+        ),
+      });
+      return { code: 0 };
+    }
+    case "leave": {
+      if (id === undefined) throw new UsageError(CLUSTER_USAGE);
+      const left = (await request("POST", `/_cluster/nodes/${encodeURIComponent(id)}/_leave`))
+        .body;
+      io.out(`node ${left.node_id} is ${left.state}`);
+      return { code: 0 };
+    }
+    case "remove": {
+      if (id === undefined) throw new UsageError(CLUSTER_USAGE);
+      const removed = (await request("DELETE", `/_cluster/nodes/${encodeURIComponent(id)}`)).body;
+      io.out(
+        removed.already_removed
+          ? `node ${removed.node_id} was already removed`
+          : `removed node ${removed.node_id}: ${removed.slots_lost} slots have new owners (their documents are lost)`,
+      );
+      return { code: 0 };
+    }
+    default:
+      throw new UsageError(CLUSTER_USAGE);
   }
 }
 

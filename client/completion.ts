@@ -14,6 +14,7 @@ export const COMMAND_WORDS: readonly string[] = [
   "put",
   "data",
   "delete",
+  "cluster",
   "connect",
   "help",
   "exit",
@@ -25,6 +26,7 @@ export const COMMAND_WORDS: readonly string[] = [
 const SECOND_WORDS: Record<string, readonly string[]> = {
   list: ["indexes", "index"],
   data: ["load"],
+  cluster: ["nodes", "leave", "remove"],
   "\\format": ["aligned", "json", "plain"],
   "\\timing": ["on", "off"],
 };

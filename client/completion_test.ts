@@ -4,7 +4,8 @@ import { searchHistory } from "./history.ts";
 
 Deno.test("complete() offers command words first, then index names where a command takes one", () => {
   assert.deepEqual(complete("se", []), [["search "], "se"]);
-  assert.deepEqual(complete("", []).at(0)?.length, 12);
+  assert.deepEqual(complete("", []).at(0)?.length, 13);
+  assert.deepEqual(complete("cluster r", []), [["remove "], "r"]);
   assert.deepEqual(complete("search bo", ["books", "boats", "cars"]), [
     ["books ", "boats "],
     "bo",

@@ -124,9 +124,12 @@ export async function terminalSession(state: SessionState): Promise<number> {
       process.stdout.write("^C\n");
       return running.abort();
     }
-    if (running === undefined && key === CTRL_R) {
+    if (running === undefined && key.startsWith(CTRL_R)) {
+      // Keys typed fast (or pasted) may arrive with the Ctrl-R in one chunk: the rest is the
+      // search text.
       search = { query: "", match: undefined };
-      return render();
+      const rest = key.slice(CTRL_R.length);
+      return rest === "" ? render() : onSearchKey(rest);
     }
     input.write(key);
   });

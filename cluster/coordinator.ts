@@ -17,10 +17,13 @@
  * member's coordinator for a heartbeat; the {@linkcode FailureDetector} turns silence into
  * `suspect` and `down`, and health turns yellow.
  *
- * Membership only grows: a node that is lost stays a member (not connected), keeps its
- * slots on the ring, and its writes fail fast with 503 until it is back. The member list
- * is kept in `cluster.json`; on boot it is compared with the peers that answer, and the
- * differences are logged and shown in `/_cluster/health`.
+ * Membership (`membership.ts`): every member has a versioned record, merged last-writer-
+ * wins from hellos and heartbeats; a node changes only its own, and any member may mark a
+ * `down` node `removed` (`remove`), which takes it off the ring, the view and health for
+ * good. A node that is lost but not removed stays a member (not connected), keeps its slots
+ * on the ring, and its writes fail fast with 503 until it is back. The member list and the
+ * records are kept in `cluster.json`; on boot the list is compared with the peers that
+ * answer, and the differences are logged and shown in `/_cluster/health`.
  *
  * @module
  */
@@ -36,6 +39,17 @@ import { SeedTracker } from "./seed_tracker.ts";
 import type { TransportEvent } from "./transport.ts";
 import type { TrustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, MemberView, NodeInfo, SchemaInfo } from "./view.ts";
+import {
+  compareVersions,
+  type MemberRecord,
+  type MembershipState,
+  mergeRecords,
+  ownRecord,
+  ownsSlots,
+  parseRecords,
+  removalRecord,
+} from "./membership.ts";
+import { MembershipRefusedError, UnknownNodeError } from "./errors.ts";
 
 /** Messages of the ClusterCoordinator. */
 export type CoordinatorMsg =
@@ -47,8 +61,14 @@ export type CoordinatorMsg =
   | { type: "dialSeed"; seed: string }
   | { type: "adopted"; from: string }
   | { type: "tick" }
-  | { type: "heartbeat"; /** The connection's peer, stamped by the host. */ peer: string }
-  | { type: "heartbeatAnswered"; node: string; ok: boolean }
+  | {
+    type: "heartbeat";
+    /** The connection's peer, stamped by the host. */ peer: string;
+    /** The sender's membership records (unchecked until parsed). */ records?: unknown;
+  }
+  | { type: "heartbeatAnswered"; node: string; ok: boolean; records?: unknown }
+  | { type: "nodes" }
+  | { type: "remove"; nodeId: string }
   | { type: "seedDialed"; seed: string; error?: string }
   | { type: "view" }
   | { type: "health" };
@@ -63,14 +83,47 @@ export type CoordinatorReplies = {
   dialSeed: void;
   adopted: void;
   tick: void;
-  heartbeat: { nodeId: string };
+  heartbeat: { nodeId: string; records: MemberRecord[] };
   heartbeatAnswered: void;
+  nodes: NodeListing;
+  remove: RemovalResult;
   seedDialed: void;
   view: ClusterView;
   health: ClusterHealth;
 };
 
 export type { ClusterHealth } from "./cluster_health.ts";
+
+/** One member as `GET /_cluster/nodes` lists it. */
+export interface NodeEntry {
+  node_id: string;
+  name: string;
+  peer_id: string;
+  http: string;
+  /** Its membership state (`joining`, `up`, `leaving`, `left`, `removed`). */
+  state: MembershipState;
+  /** What the failure detector says of it: `up`, `suspect` or `down`. */
+  health: "up" | "suspect" | "down";
+  /** Its record's version, `[epoch, origin]`. */
+  version: readonly [number, string];
+  /** Slots it owns on the ring. */
+  slots: number;
+}
+
+/** What `GET /_cluster/nodes` answers. */
+export interface NodeListing {
+  nodes: NodeEntry[];
+}
+
+/** What `DELETE /_cluster/nodes/{node_id}` answers. */
+export interface RemovalResult {
+  node_id: string;
+  state: "removed";
+  /** Whether it was removed before this request (the request changed nothing). */
+  already_removed: boolean;
+  /** Slots it owned, now owned by others: without replication their documents are gone. */
+  slots_lost: number;
+}
 
 /** What the coordinator needs from the node around it. */
 export interface CoordinatorDeps {
@@ -99,8 +152,11 @@ export interface CoordinatorDeps {
   readonly onView: (view: ClusterView) => void;
   /** When the boot check compares the kept member list with the peers that answered. */
   readonly bootCheckAfterMs: number;
-  /** Asks `node`'s coordinator for a heartbeat; resolves when it answers. */
-  readonly sendHeartbeat: (node: string) => Promise<void>;
+  /**
+   * Asks `node`'s coordinator for a heartbeat, carrying this node's membership records;
+   * resolves with the records it answers with (unchecked).
+   */
+  readonly sendHeartbeat: (node: string, records: readonly MemberRecord[]) => Promise<unknown>;
   /** How often heartbeats go out to every connected member, in ms. */
   readonly heartbeatIntervalMs: number;
   /** Silence after which a member is suspect, in ms. */
@@ -122,6 +178,8 @@ interface Member {
 interface Snapshot {
   cluster_name: string;
   members: NodeInfo[];
+  /** The membership records (absent in files written before records existed). */
+  records?: MemberRecord[];
 }
 
 /** Reads the member list kept on disk. */
@@ -135,15 +193,40 @@ export async function loadSnapshot(dataDir: string): Promise<NodeInfo[]> {
   }
 }
 
-/** Builds the coordinator; `snapshot` is the member list read from disk at boot. */
+/** Reads the membership records kept on disk (none in a file written before records). */
+export async function loadRecords(dataDir: string): Promise<MemberRecord[]> {
+  try {
+    const snapshot = JSON.parse(await Deno.readTextFile(`${dataDir}/cluster.json`)) as Snapshot;
+    return parseRecords(snapshot.records);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}
+
+/**
+ * Builds the coordinator; `snapshot` is the member list read from disk at boot, `kept` the
+ * membership records kept with it.
+ */
 export function createCoordinator(
   deps: CoordinatorDeps,
   snapshot: readonly NodeInfo[],
+  kept: readonly MemberRecord[] = [],
 ): Actor<CoordinatorMsg, CoordinatorReplies> {
   const self = deps.self;
   const members = new Map<string, Member>([[self.nodeId, { info: self, connected: true }]]);
   const byPeer = new Map<string, string>();
+  const records = new Map<string, MemberRecord>(kept.map((r) => [r.nodeId, r]));
+  // Every boot is a new epoch of this node's own record (Cassandra bumps its generation).
+  records.set(self.nodeId, ownRecord(records.get(self.nodeId), self, "up"));
   let ring = new HashRing([self.nodeId]);
+  /** The members that own slots: `up` or `leaving` (a member without a record is up). */
+  const ringMembers = () =>
+    [...members.keys()].filter((id) => ownsSlots(records.get(id)?.state ?? "up"));
+  const isRemoved = (node: string) => {
+    const state = records.get(node)?.state;
+    return state === "removed" || state === "left";
+  };
   const boot = { checked: false, missing: [] as string[], unexpected: [] as string[] };
   const telemetry = {
     peers_connected: 0,
@@ -190,9 +273,16 @@ export function createCoordinator(
   const tick = () => {
     for (const [node, member] of members) {
       if (node === self.nodeId || !member.connected || awaiting.has(node)) continue;
+      if (isRemoved(node)) continue;
       awaiting.add(node);
-      deps.sendHeartbeat(node).then(
-        () => deps.tellSelf({ type: "heartbeatAnswered", node, ok: true }),
+      deps.sendHeartbeat(node, [...records.values()]).then(
+        (answer) =>
+          deps.tellSelf({
+            type: "heartbeatAnswered",
+            node,
+            ok: true,
+            records: (answer as { records?: unknown } | undefined)?.records,
+          }),
         () => deps.tellSelf({ type: "heartbeatAnswered", node, ok: false }),
       );
     }
@@ -238,8 +328,9 @@ export function createCoordinator(
 
   const view = (): ClusterView => ({
     self: self.nodeId,
+    // Removed and left members are gone for routing: no slots, no scatter, no failed shards.
     members: new Map<string, MemberView>(
-      [...members].map((
+      [...members].filter(([id]) => !isRemoved(id)).map((
         [id, m],
       ) => [id, {
         info: m.info,
@@ -260,6 +351,7 @@ export function createCoordinator(
     const data: Snapshot = {
       cluster_name: self.clusterName,
       members: [...members.values()].map((m) => m.info),
+      records: [...records.values()],
     };
     const path = `${deps.dataDir}/cluster.json`;
     await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(data, null, 2));
@@ -297,6 +389,9 @@ export function createCoordinator(
       return `it claims peer id ${info.peerId} over a connection from ${peer}`;
     }
     if (info.nodeId === self.nodeId) return "it claims this node's id";
+    if (records.get(info.nodeId)?.state === "removed") {
+      return `node ${info.nodeId} was removed from the cluster (a replacement joins under a new id)`;
+    }
     const bound = members.get(info.nodeId)?.info.peerId;
     if (bound !== undefined && bound !== peer) {
       return `node id ${info.nodeId} is bound to peer ${bound}`;
@@ -331,8 +426,19 @@ export function createCoordinator(
         if (address.endsWith(`/p2p/${other.peerId}`)) dial(address);
       }
     }
-    if (learned === "new") ring = new HashRing(members.keys());
-    if (learned !== "same") {
+    if (!records.has(info.nodeId)) {
+      // A peer that sends no records (an older version) is up, at the oldest version.
+      records.set(info.nodeId, {
+        nodeId: info.nodeId,
+        peerId: info.peerId,
+        addrs: info.addrs,
+        state: "up",
+        version: [0, info.nodeId],
+      });
+    }
+    const merged = takeRecords(hello.records ?? [], info.nodeId);
+    if (learned === "new" || merged) ring = new HashRing(ringMembers());
+    if (learned !== "same" && !merged) {
       persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
     }
     if (!wasConnected) deps.log.info(`node ${info.name} (${info.nodeId}) joined`);
@@ -370,22 +476,167 @@ export function createCoordinator(
   };
 
   /** A member's heartbeat (stamped with its connection's peer): it is alive. */
-  const onHeartbeat = (peer: string): { nodeId: string } => {
+  const onHeartbeat = (
+    peer: string,
+    raw: unknown,
+  ): { nodeId: string; records: MemberRecord[] } => {
     const node = byPeer.get(peer);
-    if (node === undefined || members.get(node)?.connected !== true) {
+    if (node === undefined || members.get(node)?.connected !== true || isRemoved(node)) {
       deps.counters.refused_requests++;
       throw new PeerRefusedError(peer, "a heartbeat from a peer that is not a member");
     }
     detector.heard(node);
     refreshStates();
-    return { nodeId: self.nodeId };
+    takeRecords(checkedRecords(raw, peer, deps.counters), node);
+    return { nodeId: self.nodeId, records: [...records.values()] };
+  };
+
+  /** Whether `node` is down here: not connected, or silent past `down_after_ms`. */
+  const isDown = (node: string) => {
+    const member = members.get(node);
+    return member === undefined || !member.connected || detector.state(node) === "down";
+  };
+
+  /**
+   * Merges records a member sent over its own connection; when any changed, rebuilds the
+   * ring, keeps the table and publishes the view. Returns whether any changed.
+   */
+  const takeRecords = (incoming: readonly MemberRecord[], sender: string): boolean => {
+    outliveOwnRecord(incoming);
+    const { changed, refused } = mergeRecords(records, incoming, {
+      sender,
+      isMember: (node) => members.has(node) && !isRemoved(node),
+      isDown,
+    });
+    for (const why of refused) {
+      deps.counters.refused_requests++;
+      deps.log.warn(`refused a membership record from ${sender}: ${why}`);
+    }
+    if (changed.length === 0) return false;
+    for (const record of changed) {
+      deps.log.info(
+        `membership: ${record.nodeId} is ${record.state} (version ${record.version.join("/")})`,
+      );
+      if (record.state === "removed" || record.state === "left") forget(record.nodeId);
+    }
+    ring = new HashRing(ringMembers());
+    persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
+    publish();
+    pushRecords();
+    return true;
+  };
+
+  /**
+   * Sends the changed records to every connected member at once (a heartbeat out of turn),
+   * so a change made here is known everywhere within a round trip, not a heartbeat interval.
+   * Its answer is not awaited: the next regular heartbeat carries theirs.
+   */
+  const pushRecords = () => {
+    const table = [...records.values()];
+    for (const [node, member] of members) {
+      if (node === self.nodeId || !member.connected || isRemoved(node)) continue;
+      deps.sendHeartbeat(node, table).catch(() => {});
+    }
+  };
+
+  /**
+   * Others hold a record of this node at least as new as its own (its `cluster.json` was
+   * lost, say): it writes its own again at a higher epoch, so its state wins everywhere.
+   */
+  const outliveOwnRecord = (incoming: readonly MemberRecord[]) => {
+    const own = records.get(self.nodeId)!;
+    const heard = incoming.find((r) =>
+      r.nodeId === self.nodeId && r.state !== "removed" &&
+      compareVersions(r.version, own.version) > 0
+    );
+    if (heard === undefined) return;
+    records.set(self.nodeId, ownRecord({ ...own, version: heard.version }, self, own.state));
+  };
+
+  /** A member that was removed or left: no calls to it, no calls from it. */
+  const forget = (node: string) => {
+    const member = members.get(node);
+    if (member === undefined || node === self.nodeId) return;
+    member.connected = false;
+    detector.forget(node);
+    awaiting.delete(node);
+    deps.peers.delete(node);
+    void deps.pool.dropNode(node, "it is no longer a member");
+  };
+
+  /** `DELETE /_cluster/nodes/{id}`: forgets a down node for good (any member may). */
+  const remove = (nodeId: string): RemovalResult => {
+    const member = members.get(nodeId);
+    if (member === undefined) throw new UnknownNodeError(nodeId);
+    // A member kept from a cluster.json written before records is up, at the oldest version.
+    const record = records.get(nodeId) ?? {
+      nodeId,
+      peerId: member.info.peerId,
+      addrs: member.info.addrs,
+      state: "up",
+      version: [0, nodeId],
+    };
+    if (record.state === "removed") {
+      return { node_id: nodeId, state: "removed", already_removed: true, slots_lost: 0 };
+    }
+    if (nodeId === self.nodeId) {
+      throw new MembershipRefusedError(`node ${nodeId} is this node: a live node leaves instead`);
+    }
+    if (!isDown(nodeId)) {
+      throw new MembershipRefusedError(
+        `node ${nodeId} is ${detector.state(nodeId)}, not down: a live node leaves ` +
+          `(POST /_cluster/nodes/${nodeId}/_leave) instead`,
+      );
+    }
+    const slotsLost = ring.spread().get(nodeId) ?? 0;
+    takeRecords([removalRecord(record, self.nodeId)], self.nodeId);
+    deps.log.warn(`removed node ${nodeId}: ${slotsLost} slots have new owners, their data is lost`);
+    return { node_id: nodeId, state: "removed", already_removed: false, slots_lost: slotsLost };
+  };
+
+  /** `GET /_cluster/nodes`: every member with its state and the slots it owns. */
+  const listNodes = (): NodeListing => {
+    const spread = ring.spread();
+    return {
+      nodes: [...members.values()].map(({ info }) => {
+        const record = records.get(info.nodeId);
+        return {
+          node_id: info.nodeId,
+          name: info.name,
+          peer_id: info.peerId,
+          http: info.http,
+          state: record?.state ?? "up",
+          health: info.nodeId === self.nodeId
+            ? "up"
+            : isDown(info.nodeId)
+            ? "down"
+            : detector.state(info.nodeId),
+          version: record?.version ?? [0, info.nodeId],
+          slots: spread.get(info.nodeId) ?? 0,
+        };
+      }),
+    };
   };
 
   const hello = (): Hello => ({
     info: self,
     members: [...members.values()].map((m) => m.info),
     schemas: deps.schemas(),
+    records: [...records.values()],
   });
+
+  const onHeartbeatAnswered = (node: string, ok: boolean, raw: unknown) => {
+    awaiting.delete(node);
+    if (!ok || members.get(node)?.connected !== true) return;
+    detector.heard(node);
+    refreshStates();
+    const peer = members.get(node)!.info.peerId;
+    try {
+      takeRecords(checkedRecords(raw, peer, deps.counters), node);
+    } catch (error) {
+      deps.log.warn(`refused the records of ${node}: ${(error as Error).message}`);
+    }
+  };
 
   const onTransport = (event: TransportEvent) => {
     switch (event.kind) {
@@ -424,7 +675,7 @@ export function createCoordinator(
         telemetry.peers_discovered++;
         // Only admitted members are dialed: a discovery record can name any host and port.
         const node = byPeer.get(event.peer);
-        if (node === undefined || members.get(node)?.connected) return;
+        if (node === undefined || members.get(node)?.connected || isRemoved(node)) return;
         for (const address of event.addrs) {
           if (!address.includes("/p2p/")) dial(`${address}/p2p/${event.peer}`);
           else if (address.endsWith(`/p2p/${event.peer}`)) dial(address);
@@ -441,12 +692,15 @@ export function createCoordinator(
         if (info.nodeId === self.nodeId || info.clusterName !== self.clusterName) continue;
         learn(info, false);
       }
-      ring = new HashRing(members.keys());
+      for (const node of members.keys()) if (isRemoved(node)) deps.peers.delete(node);
+      ring = new HashRing(ringMembers());
+      persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
       publish();
       for (const seed of deps.seeds) dialSeed(seed);
       later(deps.heartbeatIntervalMs, { type: "tick" });
       for (const info of snapshot) {
-        if (info.nodeId !== self.nodeId) { for (const address of info.addrs) dial(address); }
+        if (info.nodeId === self.nodeId || isRemoved(info.nodeId)) continue;
+        for (const address of info.addrs) dial(address);
       }
     },
     onStop() {
@@ -478,14 +732,14 @@ export function createCoordinator(
           tick();
           return;
         case "heartbeat":
-          return onHeartbeat(msg.peer);
+          return onHeartbeat(msg.peer, msg.records);
         case "heartbeatAnswered":
-          awaiting.delete(msg.node);
-          if (msg.ok && members.get(msg.node)?.connected === true) {
-            detector.heard(msg.node);
-            refreshStates();
-          }
+          onHeartbeatAnswered(msg.node, msg.ok, msg.records);
           return;
+        case "nodes":
+          return listNodes();
+        case "remove":
+          return remove(msg.nodeId);
         case "adopted":
           if (joining) endJoining(`met ${msg.from}`);
           return;
@@ -502,7 +756,7 @@ export function createCoordinator(
           return view();
         case "health":
           return clusterHealth({
-            members: [...members.values()].map((m) => ({
+            members: [...members.values()].filter((m) => !isRemoved(m.info.nodeId)).map((m) => ({
               ...m,
               state: m.info.nodeId === self.nodeId ? "up" : detector.state(m.info.nodeId),
             })),
@@ -522,6 +776,16 @@ function checkedHello(raw: unknown, peer: string, counters: TrustCounters): Hell
     return parseHello(raw);
   } catch (error) {
     counters.refused_hellos++;
+    throw new PeerRefusedError(peer, (error as Error).message);
+  }
+}
+
+/** Membership records from the network, checked; bad ones are refused (and counted). */
+function checkedRecords(raw: unknown, peer: string, counters: TrustCounters): MemberRecord[] {
+  try {
+    return parseRecords(raw);
+  } catch (error) {
+    counters.refused_requests++;
     throw new PeerRefusedError(peer, (error as Error).message);
   }
 }

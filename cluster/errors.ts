@@ -28,5 +28,26 @@ export class PeerRefusedError extends Error {
   }
 }
 
+/** A membership change that cannot be made now, and why (removing a live node, say). */
+export class MembershipRefusedError extends Error {
+  override readonly name = "MembershipRefusedError";
+  constructor(reason: string) {
+    super(`Cannot change the membership: ${reason}`);
+  }
+}
+
+/** A node id that is not a member of this cluster. */
+export class UnknownNodeError extends Error {
+  override readonly name = "UnknownNodeError";
+  constructor(nodeId: string) {
+    super(`Node "${nodeId}" is not a member of this cluster`);
+  }
+}
+
 /** The closed set of the cluster's own errors. */
-export const CLUSTER_ERRORS = [MalformedFrameError, PeerRefusedError] as const;
+export const CLUSTER_ERRORS = [
+  MalformedFrameError,
+  PeerRefusedError,
+  MembershipRefusedError,
+  UnknownNodeError,
+] as const;

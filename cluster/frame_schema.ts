@@ -13,6 +13,7 @@
 import { MalformedFrameError } from "./errors.ts";
 import type { AnswerFrame, RequestFrame } from "./remote_protocol.ts";
 import type { Hello, NodeInfo, SchemaInfo } from "./view.ts";
+import { parseRecords } from "./membership.ts";
 
 /** Deepest nesting of a message a peer may send (objects and arrays). */
 export const MAX_VALUE_DEPTH = 64;
@@ -148,11 +149,13 @@ function parseSchema(raw: unknown): SchemaInfo {
 /** A hello (or a hello's answer) as a peer sends it, checked. */
 export function parseHello(raw: unknown): Hello {
   const hello = object(raw, "the hello");
-  return {
+  const parsed: Hello = {
     info: parseNodeInfo(hello.info, "the sender"),
     members: list(hello.members, "the members", MAX_HELLO_MEMBERS).map((m) =>
       parseNodeInfo(m, "a member")
     ),
     schemas: list(hello.schemas, "the schemas", MAX_HELLO_SCHEMAS).map(parseSchema),
   };
+  // A peer of an older version sends no membership records.
+  return hello.records === undefined ? parsed : { ...parsed, records: parseRecords(hello.records) };
 }

@@ -67,3 +67,26 @@ Deno.test("frame schema: nil, wrong types, unknown kinds and deep nesting are re
     MalformedFrameError,
   );
 });
+
+Deno.test("frame schema: a hello's membership records are checked; a hello without them passes", () => {
+  const record = {
+    nodeId: info.nodeId,
+    peerId: info.peerId,
+    addrs: [],
+    state: "up",
+    version: [3, info.nodeId],
+  };
+  const hello = { info, members: [], schemas: [], records: [record] };
+  assert.deepEqual(parseHello(hello), hello);
+  for (const bad of [{ ...record, state: "owner" }, { ...record, version: [1.5, "x"] }, "x"]) {
+    assert.throws(
+      () => parseHello({ ...hello, records: [bad] }),
+      MalformedFrameError,
+      JSON.stringify(bad),
+    );
+  }
+  assert.throws(
+    () => parseHello({ ...hello, records: Array(2_000).fill(record) }),
+    MalformedFrameError,
+  );
+});

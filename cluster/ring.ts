@@ -13,13 +13,12 @@
  * @module
  */
 
-import { fnv1a } from "../node/hash.ts";
+import { CLUSTER_SLOTS, fnv1a, slotOf } from "../node/hash.ts";
+
+export { CLUSTER_SLOTS, slotOf };
 
 /** Virtual nodes per node. */
 export const VIRTUAL_NODES = 256;
-
-/** Slots of a cluster: fixed, so a document's slot never changes. */
-export const CLUSTER_SLOTS = 1_024;
 
 /** A 32-bit hash with good spread for short, similar strings (FNV-1a, then murmur3's finalizer). */
 export function ringHash(text: string): number {
@@ -30,11 +29,6 @@ export function ringHash(text: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** The slot of a routing key (the document id unless a routing key is given). */
-export function slotOf(routingKey: string): number {
-  return fnv1a(routingKey) % CLUSTER_SLOTS;
 }
 
 /** An immutable ring over a set of node ids. */

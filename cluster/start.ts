@@ -14,7 +14,10 @@ import {
   type CoordinatorMsg,
   type CoordinatorReplies,
   createCoordinator,
+  loadRecords,
   loadSnapshot,
+  type NodeListing,
+  type RemovalResult,
 } from "./coordinator.ts";
 import {
   createNodeService,
@@ -32,6 +35,7 @@ import { type TrustCounters, trustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
 import { within } from "./within.ts";
+import { MembershipRefusedError, NodeUnavailableError } from "./errors.ts";
 
 export { COORDINATOR } from "./exposure.ts";
 
@@ -165,52 +169,60 @@ export async function startCluster(
     shardCount: node.shardCount,
   };
   const snapshot = await loadSnapshot(options.dataDir);
+  const kept = await loadRecords(options.dataDir);
   const coordinator = system.spawn<CoordinatorMsg, CoordinatorReplies>(
     () =>
-      createCoordinator({
-        self: info,
-        dataDir: options.dataDir,
-        seeds: options.seeds,
-        peers: wiring.peers,
-        sendHello: (peer, hello) => sendHello(transport, peer, hello),
-        dial: (address) => transport.dial(address),
-        keepAlive: (peer, addrs) => transport.keepAlive(peer, addrs),
-        isConnected: (peer) => transport.isConnected(peer),
-        pool: wiring.pool,
-        schemas: () => node.schemaList(),
-        counters: wiring.counters,
-        adoptSchemas: async (schemas) => {
-          for (const schema of schemas) {
-            try {
-              await node.configure(schema.index, {
-                fields: [...schema.fields],
-                engine: schema.engine,
-              });
-            } catch (error) {
-              options.log.warn(
-                `cannot adopt the schema of index "${schema.index}": ${(error as Error).message}`,
-              );
+      createCoordinator(
+        {
+          self: info,
+          dataDir: options.dataDir,
+          seeds: options.seeds,
+          peers: wiring.peers,
+          sendHello: (peer, hello) => sendHello(transport, peer, hello),
+          dial: (address) => transport.dial(address),
+          keepAlive: (peer, addrs) => transport.keepAlive(peer, addrs),
+          isConnected: (peer) => transport.isConnected(peer),
+          pool: wiring.pool,
+          schemas: () => node.schemaList(),
+          counters: wiring.counters,
+          adoptSchemas: async (schemas) => {
+            for (const schema of schemas) {
+              try {
+                await node.configure(schema.index, {
+                  fields: [...schema.fields],
+                  engine: schema.engine,
+                });
+              } catch (error) {
+                options.log.warn(
+                  `cannot adopt the schema of index "${schema.index}": ${(error as Error).message}`,
+                );
+              }
             }
-          }
+          },
+          onView: (view) => {
+            wiring.joining = view.joining ?? false;
+            executor.setView(view);
+          },
+          tellSelf: (msg) => tellCoordinator(msg),
+          bootCheckAfterMs: options.bootCheckAfterMs,
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
+          suspectAfterMs: options.suspectAfterMs,
+          downAfterMs: options.downAfterMs,
+          sendHeartbeat: async (node, records) => {
+            const peer = await wiring.pool.ref<CoordinatorMsg, CoordinatorReplies>(
+              node,
+              COORDINATOR,
+            );
+            // The host stamps the heartbeat with this connection's peer id.
+            return await peer.ask({ type: "heartbeat", records } as CoordinatorMsg, {
+              timeoutMs: options.suspectAfterMs,
+            });
+          },
+          log: options.log,
         },
-        onView: (view) => {
-          wiring.joining = view.joining ?? false;
-          executor.setView(view);
-        },
-        tellSelf: (msg) => tellCoordinator(msg),
-        bootCheckAfterMs: options.bootCheckAfterMs,
-        heartbeatIntervalMs: options.heartbeatIntervalMs,
-        suspectAfterMs: options.suspectAfterMs,
-        downAfterMs: options.downAfterMs,
-        sendHeartbeat: async (node) => {
-          const peer = await wiring.pool.ref<CoordinatorMsg, CoordinatorReplies>(node, COORDINATOR);
-          // The host stamps the heartbeat with this connection's peer id.
-          await peer.ask({ type: "heartbeat" } as CoordinatorMsg, {
-            timeoutMs: options.suspectAfterMs,
-          });
-        },
-        log: options.log,
-      }, snapshot),
+        snapshot,
+        kept,
+      ),
     { name: COORDINATOR, mailboxCapacity: 4_096, supervision: { policy: "permanent" } },
   );
   spawned.coordinator = coordinator;
@@ -257,4 +269,33 @@ async function sendHello(
   } finally {
     await client.close();
   }
+}
+
+/**
+ * The membership routes' view of a cluster that may not have started yet (the HTTP server
+ * starts first): each call asks the coordinator, or answers 503 until it runs.
+ */
+export function clusterAdmin(started: () => StartedCluster | undefined): {
+  nodes(): Promise<NodeListing>;
+  remove(nodeId: string): Promise<RemovalResult>;
+  leave(nodeId: string): Promise<never>;
+} {
+  const coordinator = () => {
+    const cluster = started();
+    if (cluster === undefined) {
+      throw new NodeUnavailableError("this node", "the cluster is still starting");
+    }
+    return cluster.coordinator;
+  };
+  return {
+    nodes: () => coordinator().ask({ type: "nodes" }),
+    remove: (nodeId) => coordinator().ask({ type: "remove", nodeId }),
+    leave: (nodeId) =>
+      Promise.reject(
+        new MembershipRefusedError(
+          `node ${nodeId} cannot leave yet: this version does not hand slots off; stop it, ` +
+            `then DELETE /_cluster/nodes/${nodeId} once it is down (its slots' documents are lost)`,
+        ),
+      ),
+  };
 }

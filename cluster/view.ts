@@ -8,6 +8,7 @@
 
 import type { MemberState } from "./failure_detector.ts";
 import type { HashRing } from "./ring.ts";
+import type { MemberRecord } from "./membership.ts";
 
 /** What a node tells about itself when it meets another. */
 export interface NodeInfo {
@@ -35,6 +36,8 @@ export interface Hello {
   readonly info: NodeInfo;
   readonly members: readonly NodeInfo[];
   readonly schemas: readonly SchemaInfo[];
+  /** The sender's membership records (absent from a peer of an older version). */
+  readonly records?: readonly MemberRecord[];
 }
 
 /** One member as the view shows it. */

@@ -121,6 +121,48 @@ export const API_DOCS: Record<string, RouteDoc> = {
     tags: ["cluster"],
     response: { schema: health },
   },
+  "GET /_cluster/nodes": {
+    summary: "The cluster's members: membership state, health and the slots each owns",
+    tags: ["cluster"],
+    response: {
+      schema: object({
+        nodes: {
+          type: "array",
+          items: object({
+            node_id: string,
+            name: string,
+            peer_id: string,
+            http: string,
+            state: { enum: ["joining", "up", "leaving", "left", "removed"] },
+            health: { enum: ["up", "suspect", "down"] },
+            version: { type: "array", items: { oneOf: [integer, string] } },
+            slots: integer,
+          }, ["name", "peer_id", "http", "health", "version"]),
+        },
+      }),
+    },
+  },
+  "DELETE /_cluster/nodes/:node_id": {
+    summary: "Forget a down node for good: its slots get new owners (their documents are lost)",
+    tags: ["cluster"],
+    params: [{ name: "node_id", description: "the node id of a member that is down" }],
+    response: {
+      schema: object({
+        node_id: string,
+        state: { enum: ["removed"] },
+        already_removed: boolean,
+        slots_lost: integer,
+      }),
+    },
+    errors: [404, 409],
+  },
+  "POST /_cluster/nodes/:node_id/_leave": {
+    summary: "A live node hands its slots off, then leaves (refused until slots can move)",
+    tags: ["cluster"],
+    params: [{ name: "node_id", description: "the node id of a live member" }],
+    response: { schema: object({ node_id: string, state: string }) },
+    errors: [404, 409],
+  },
   "GET /_metrics": {
     summary: "Metrics in the Prometheus text format",
     tags: ["cluster"],

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type ClusterAdmin, clusterRoutes } from "./cluster_routes.ts";
 import { json } from "./errors.ts";
 import { createRouter, type Route, route } from "./router.ts";
 import { apiRoutes } from "./api.ts";
@@ -48,6 +49,8 @@ export interface NodeApi {
   readonly nodeId?: string;
   /** `/_metrics` in the Prometheus text format. */
   metrics?(): Promise<string>;
+  /** The membership routes' coordinator, in a cluster. */
+  readonly cluster?: ClusterAdmin;
 }
 
 /** Default largest request body: 100 MB. */
@@ -83,6 +86,7 @@ export function handlerRoutes(
       API_DOCS["GET /_cluster/health"],
     ),
     ...consoleRoutes(),
+    ...clusterRoutes(node.cluster, { nodeId: node.nodeId ?? "" }),
   ];
   const metrics = node.metrics;
   if (metrics !== undefined) {

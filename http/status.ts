@@ -46,6 +46,9 @@ export const STATUS_BY_NAME = {
   // Another node refused this one's request (not yet admitted) or its frame: try again.
   PeerRefusedError: 503,
   MalformedFrameError: 503,
+  // A membership change refused (removing a live node) / a node id that is not a member.
+  MembershipRefusedError: 409,
+  UnknownNodeError: 404,
   StorageUnavailableError: 507,
   // Programmer errors: answered as 500 (masked), logged in full.
   AssertionError: 500,
@@ -59,6 +62,7 @@ registerErrorClasses(KNOWN_ERRORS);
 const TITLES: Readonly<Record<number, string>> = {
   400: "Bad request",
   404: "Not found",
+  409: "Conflict",
   413: "Payload too large",
   503: "Service unavailable",
   507: "Insufficient storage",

@@ -22,6 +22,7 @@ import { serializeError } from "../actors/errors.ts";
 import { DocumentTooLargeError, IndexNotFoundError, InvalidInputError } from "../storage/errors.ts";
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
+  type SlotPage,
   type StoredDocument,
   type WriteRequest,
 } from "../storage/microshard.ts";
@@ -45,7 +46,7 @@ import type {
   WriteResult,
 } from "./executor.ts";
 import { IndexBusyError } from "./errors.ts";
-import { fnv1a } from "./hash.ts";
+import { fnv1a, slotOf } from "./hash.ts";
 import { placementKey, type WriteCommand } from "./write_command.ts";
 
 export { fnv1a } from "./hash.ts";
@@ -426,11 +427,7 @@ export class NodeOrchestrator {
         batches.set(shard, batch = { positions: [], requests: [], schemas: {} });
       }
       batch.positions.push(i);
-      batch.requests.push(
-        command.op === "put"
-          ? { op: "put", index: command.index, id: command.id, doc: command.doc }
-          : { op: "delete", index: command.index, id: command.id },
-      );
+      batch.requests.push(shardRequest(command));
       batch.schemas[command.index] ??= this.#schemas.get(command.index)!;
     });
     return batches;
@@ -463,6 +460,50 @@ export class NodeOrchestrator {
       })
     ));
     return { pages, totalShards: this.shardCount };
+  }
+
+  /**
+   * A page of one cluster slot's documents of `index` from one local shard (a slot's
+   * documents may sit in every shard: page through `shard` 0 … `shardCount - 1`). What a
+   * moving slot is streamed from.
+   */
+  async slotPage(
+    index: string,
+    slot: number,
+    options: { readonly shard: number; readonly afterId?: string; readonly limit: number },
+  ): Promise<SlotPage> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const shard = this.#shards[options.shard];
+    if (shard === undefined) throw new RangeError(`no local shard ${options.shard}`);
+    return await this.#ask(shard, {
+      type: "slotPage",
+      index,
+      slot,
+      limit: options.limit,
+      ...(options.afterId === undefined ? {} : { afterId: options.afterId }),
+    });
+  }
+
+  /** Per cluster slot, how many documents of `index` this node holds (slots with none left out). */
+  async slotCounts(index: string): Promise<Map<number, number>> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const counts = new Map<number, number>();
+    const perShard = await Promise.all(
+      this.#shards.map((shard) => this.#ask(shard, { type: "slotCounts", index })),
+    );
+    for (const pairs of perShard) {
+      for (const [slot, count] of pairs) counts.set(slot, (counts.get(slot) ?? 0) + count);
+    }
+    return counts;
+  }
+
+  /** Deletes one cluster slot's documents of `index` on every local shard; returns how many. */
+  async dropSlot(index: string, slot: number): Promise<number> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const deleted = await Promise.all(
+      this.#shards.map((shard) => this.#ask(shard, { type: "dropSlot", index, slot })),
+    );
+    return deleted.reduce((sum, n) => sum + n, 0);
   }
 
   /** Deletes an index on every shard; writes to it fail with 404 until that is done. */
@@ -537,4 +578,19 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else list.push(i);
   });
   return groups;
+}
+
+/**
+ * A command as its shard stores it: with its cluster slot (computed here, where the placement
+ * hash is) and its routing key, so the slot's documents can be read as a range and moved.
+ */
+function shardRequest(command: WriteCommand): WriteRequest {
+  const { index, id } = command;
+  const slot = slotOf(placementKey(command));
+  const placed = command.routingKey === undefined
+    ? { slot }
+    : { slot, routingKey: command.routingKey };
+  return command.op === "put"
+    ? { op: "put", index, id, doc: command.doc, ...placed }
+    : { op: "delete", index, id, ...placed };
 }

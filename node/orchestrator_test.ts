@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
 import { fnv1a, NodeOrchestrator } from "./orchestrator.ts";
+import { slotOf } from "./hash.ts";
 import { LocalExecutor } from "./local_executor.ts";
 import { answerOf } from "../query/pipeline.ts";
 import type { SearchRequest } from "../query/request.ts";
@@ -190,4 +191,51 @@ Deno.test("orchestrator: a document refused for its size adds no fields to the s
     await system.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("orchestrator: a cluster slot's documents are counted, paged from every shard with their routing keys, and dropped", async () => {
+  await withNode(async (node) => {
+    const key = "tenant-1";
+    const outcomes = await node.write([
+      ...Array.from({ length: 150 }, (_, i) => ({
+        op: "put" as const,
+        index: "books",
+        id: `t${i}`,
+        routingKey: key,
+        doc: { title: "tenant" },
+      })),
+      ...Array.from({ length: 150 }, (_, i) => ({
+        op: "put" as const,
+        index: "books",
+        id: `b${i}`,
+        doc: { title: "own" },
+      })),
+    ]);
+    assert.ok(outcomes.every((outcome) => outcome.ok));
+    const counts = await node.slotCounts("books");
+    assert.equal([...counts.values()].reduce((a, b) => a + b, 0), 300);
+    const slot = slotOf(key);
+    const own = Array.from({ length: 150 }, (_, i) => `b${i}`).filter((id) => slotOf(id) === slot);
+    assert.equal(counts.get(slot), 150 + own.length);
+    const paged: Array<{ id: string; routingKey?: string }> = [];
+    for (let shard = 0; shard < node.shardCount; shard++) {
+      let afterId: string | undefined;
+      do {
+        const page = await node.slotPage("books", slot, {
+          shard,
+          limit: 40,
+          ...(afterId === undefined ? {} : { afterId }),
+        });
+        paged.push(...page.documents);
+        afterId = page.next;
+      } while (afterId !== undefined);
+    }
+    assert.equal(paged.length, 150 + own.length);
+    assert.ok(paged.filter((doc) => doc.id.startsWith("t")).every((doc) => doc.routingKey === key));
+    assert.equal(await node.dropSlot("books", slot), 150 + own.length);
+    assert.equal(await node.get("books", "t7", key), null);
+    assert.equal((await node.slotCounts("books")).get(slot), undefined);
+    const left = await search(node, "books", { query: "*" });
+    assert.equal(left.total_hits, 300 - 150 - own.length);
+  });
 });

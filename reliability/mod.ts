@@ -2,7 +2,8 @@
  * The reliability suites: each runs against the real server process and reports what held.
  * CI runs a short version of each (the `*_test.ts` files beside them); the full versions
  * run with `deno task reliability:crash-loop`, `reliability:full-disk`,
- * `reliability:bad-input`, `reliability:sustained` and `reliability:cluster-trust`.
+ * `reliability:bad-input`, `reliability:sustained`, `reliability:cluster-trust` and
+ * `reliability:membership`.
  * Results: `docs/reliability.md`.
  *
  * @module
@@ -31,3 +32,4 @@ export {
   TRUST_PSK,
 } from "./cluster_trust.ts";
 export { ClusterAttacker, type StreamOutcome } from "./cluster_attacker.ts";
+export { type MembershipReport, runMembership } from "./membership.ts";

@@ -19,6 +19,7 @@ import {
   type Mutation,
   mutationBytes,
 } from "./kv_layout.ts";
+import { slotOf } from "./slot.ts";
 
 /** Deno KV reads at most this many keys in one `getMany`. */
 export const KV_MAX_KEYS_PER_READ = 10;
@@ -113,6 +114,33 @@ export class DocumentStore {
     for await (const entry of this.#kv.list<DocHeader>({ prefix: keys.docs(index) })) {
       yield { id: entry.key[2] as string, header: entry.value };
     }
+  }
+
+  /** The ids of an index's documents in one slot, in id order, after `afterId` (a range read). */
+  async *slotIds(index: string, slot: number, afterId?: string): AsyncIterable<string> {
+    const prefix = keys.slotDocs(index, slot);
+    const selector = afterId === undefined
+      ? { prefix }
+      : { prefix, start: keys.slot(index, slot, afterId) };
+    for await (const entry of this.#kv.list(selector)) {
+      const id = entry.key[3] as string;
+      if (id !== afterId) yield id;
+    }
+  }
+
+  /** How many documents of an index each slot holds (only slots holding some). */
+  async slotCounts(index: string): Promise<Map<number, number>> {
+    const counts = new Map<number, number>();
+    for await (const entry of this.#kv.list({ prefix: keys.slots(index) })) {
+      const slot = entry.key[2] as number;
+      counts.set(slot, (counts.get(slot) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** The layout version of the directory; 1 when it has no marker (written before slots). */
+  async layoutVersion(): Promise<number> {
+    return (await this.#kv.get<number>(keys.layout)).value ?? 1;
   }
 
   /**
@@ -211,7 +239,10 @@ export class DocumentStore {
     const documents = this.documents(index);
     async function* units(): AsyncIterable<readonly Mutation[]> {
       for await (const { id, header } of documents) {
-        const unit: Mutation[] = [{ type: "delete", key: keys.doc(index, id) }];
+        const unit: Mutation[] = [
+          { type: "delete", key: keys.doc(index, id) },
+          { type: "delete", key: keys.slot(index, header.slot ?? slotOf(id), id) },
+        ];
         if (header.blob !== undefined) unit.push(garbageMark(header.blob));
         yield unit;
       }

@@ -11,6 +11,7 @@ import { finishDrop } from "./_index_lifecycle.ts";
 import type { OpenIndex, ShardState } from "./_shard_state.ts";
 import type { IndexMeta } from "./kv_layout.ts";
 import { flatten } from "./schema.ts";
+import { migrateSlots } from "./_slot_migration.ts";
 import type { IndexOp } from "./search_index.ts";
 
 /** What recovery counts. */
@@ -18,18 +19,26 @@ export interface RecoveryStats {
   replayedEntries: number;
   rebuiltIndexes: string[];
   removedBlobs: number;
+  /** Headers given their slot by the layout migration (documents written before slots). */
+  migratedDocuments: number;
 }
 
 /**
- * Recovers a shard: removes half-written and unreferenced blobs, finishes interrupted
+ * Recovers a shard: migrates a layout written before slots were stored, removes half-written and unreferenced blobs, finishes interrupted
  * drops, opens every engine (rebuilding those that cannot replay), replays the change log
  * and prunes it.
  */
 export async function recover(state: ShardState): Promise<RecoveryStats> {
+  const migratedDocuments = await migrateSlots(state.store);
   const counters = await state.store.counters();
   state.seq = counters.seq;
   state.pruned = counters.pruned;
-  const stats: RecoveryStats = { replayedEntries: 0, rebuiltIndexes: [], removedBlobs: 0 };
+  const stats: RecoveryStats = {
+    replayedEntries: 0,
+    rebuiltIndexes: [],
+    removedBlobs: 0,
+    migratedDocuments,
+  };
   stats.removedBlobs = await state.store.collectBlobs();
   for await (const meta of state.store.indexMetas()) {
     if (meta.dropping === true) {

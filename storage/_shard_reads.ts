@@ -7,7 +7,14 @@
  */
 
 import type { ShardState } from "./_shard_state.ts";
-import type { IndexInfo, ShardHit, ShardSearchResult, StoredDocument } from "./_shard_types.ts";
+import type {
+  IndexInfo,
+  ShardHit,
+  ShardSearchResult,
+  SlotDocument,
+  SlotPage,
+  StoredDocument,
+} from "./_shard_types.ts";
 import { IndexNotFoundError } from "./errors.ts";
 import { compareHits } from "./hit_order.ts";
 import { validateDocId, validateIndexName } from "./names.ts";
@@ -27,6 +34,41 @@ export async function readDocument(
   const header = await state.store.header(index, id);
   if (header === undefined) return undefined;
   return { id, version: header.version, doc: await state.store.body(header) };
+}
+
+/** Most documents one slot page holds. */
+export const MAX_SLOT_PAGE_DOCUMENTS = 1_000;
+
+/**
+ * A page of one slot's documents of `index`, in id order, after `afterId`: a range read of the
+ * `["slot", index, slot]` entries, then each header and body. At most `limit` documents
+ * (at most {@linkcode MAX_SLOT_PAGE_DOCUMENTS}).
+ */
+export async function readSlotPage(
+  state: ShardState,
+  index: string,
+  slot: number,
+  options: { readonly afterId?: string; readonly limit: number },
+): Promise<SlotPage> {
+  validateIndexName(index);
+  const limit = Math.max(1, Math.min(options.limit, MAX_SLOT_PAGE_DOCUMENTS));
+  const ids: string[] = [];
+  for await (const id of state.store.slotIds(index, slot, options.afterId)) {
+    ids.push(id);
+    if (ids.length > limit) break;
+  }
+  const more = ids.length > limit;
+  const pageIds = ids.slice(0, limit);
+  const headers = await state.store.headers(index, pageIds);
+  const documents: SlotDocument[] = [];
+  for (const id of pageIds) {
+    const header = headers.get(id);
+    if (header === undefined) continue;
+    const doc = await state.store.body(header);
+    const placed = header.routingKey === undefined ? {} : { routingKey: header.routingKey };
+    documents.push({ id, version: header.version, doc, ...placed });
+  }
+  return more ? { documents, next: pageIds[pageIds.length - 1]! } : { documents };
 }
 
 /** Runs a plan on one index and returns a page of hits with their documents. */

@@ -44,22 +44,44 @@ export interface MicroshardOptions {
   readonly faults?: MicroshardFaults;
 }
 
-/** One write in a batch. */
+/**
+ * One write in a batch. `slot` is the document's cluster slot, computed by the node where it
+ * places the write (`slotOf(routingKey ?? id)`); without it the shard computes the same.
+ * `routingKey` is stored in the header, so a moving slot's documents can be placed again.
+ * With `version` the write is a copy of another node's (a moving slot's snapshot or dual
+ * write): it is applied with that version only when it is newer than the stored document, and
+ * answered `unchanged` otherwise, so the higher version wins whatever the order of arrival.
+ * The shard keeps no tombstones: a versioned put after a versioned delete of the same document
+ * is applied, so whoever streams a slot must remember its deletes until the move ends.
+ */
 export type WriteRequest =
   | {
     readonly op: "put";
     readonly index: string;
     readonly id: string;
     readonly doc: unknown;
+    readonly slot?: number;
+    readonly routingKey?: string;
+    /** A versioned write (a moving slot's stream): see {@linkcode WriteRequest}. */
+    readonly version?: number;
   }
-  | { readonly op: "delete"; readonly index: string; readonly id: string };
+  | {
+    readonly op: "delete";
+    readonly index: string;
+    readonly id: string;
+    readonly slot?: number;
+    readonly routingKey?: string;
+    /** A versioned delete (a moving slot's stream): see {@linkcode WriteRequest}. */
+    readonly version?: number;
+  };
 
 /** The outcome of one write. */
 export type WriteOutcome =
   | {
     readonly ok: true;
     readonly id: string;
-    readonly result: "created" | "updated" | "deleted" | "not_found";
+    /** `unchanged`: a versioned write not newer than the stored document, left as is. */
+    readonly result: "created" | "updated" | "deleted" | "not_found" | "unchanged";
     readonly version: number;
   }
   | { readonly ok: false; readonly id: string; readonly error: SerializedError };
@@ -94,6 +116,18 @@ export interface StoredDocument {
   readonly doc: Record<string, unknown>;
 }
 
+/** A stored document as a slot's range read returns it: with the routing key it was written with. */
+export interface SlotDocument extends StoredDocument {
+  readonly routingKey?: string;
+}
+
+/** A page of one slot's documents of one index, in id order. */
+export interface SlotPage {
+  readonly documents: readonly SlotDocument[];
+  /** The id to pass as `afterId` for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
 /** A page of search results with their documents. */
 export interface ShardSearchResult {
   readonly total: number;
@@ -123,5 +157,7 @@ export interface RecoveryReport {
   readonly replayedEntries: number;
   readonly rebuiltIndexes: string[];
   readonly removedBlobs: number;
+  /** Headers given their slot when a directory written before slots were stored opened. */
+  readonly migratedDocuments: number;
   readonly durationMs: number;
 }

@@ -30,6 +30,7 @@ import { validateDocId, validateIndexName } from "./names.ts";
 import { EMPTY_SCHEMA, findMisfit, flatten, type IndexedValue, planSchema } from "./schema.ts";
 import type { EngineName } from "./search_index.ts";
 import { garbageMark, NUMBER_VALUE_BYTES } from "./_document_store.ts";
+import { slotOf } from "./slot.ts";
 
 /** Bytes budgeted for a document header beside its inline body. */
 export const HEADER_BASE_BYTES = 64;
@@ -74,9 +75,28 @@ export interface Change {
   readonly garbageBlob?: { readonly id: string; readonly chunks: number };
   /** The document's indexed values (puts only). */
   readonly values?: IndexedValue[];
+  /** Whether a put made the document (there was none before). */
+  readonly created?: boolean;
 }
 
 const encoder = new TextEncoder();
+
+/** Bytes budgeted for a slot entry's value. */
+const SLOT_VALUE_BYTES = 1;
+
+/**
+ * The slot a request writes to: the one it carries, which must be
+ * `slotOf(routingKey ?? id)` (the node computed it where it placed the write).
+ */
+export function slotOfRequest(request: WriteRequest): number {
+  const slot = slotOf(request.routingKey ?? request.id);
+  if (request.slot !== undefined && request.slot !== slot) {
+    throw new InvalidInputError(
+      `Cannot write document "${request.id}": slot ${request.slot} is not its slot (${slot})`,
+    );
+  }
+  return slot;
+}
 
 /** Checks every request's index name, id and size; groups the valid ones per index. */
 export function validateRequests(
@@ -90,6 +110,15 @@ export function validateRequests(
     try {
       validateIndexName(request.index);
       validateDocId(request.id);
+      slotOfRequest(request);
+      if (
+        request.version !== undefined &&
+        !(Number.isSafeInteger(request.version) && request.version >= 1)
+      ) {
+        throw new InvalidInputError(
+          `Cannot write document "${request.id}": version ${request.version} is not a positive integer`,
+        );
+      }
       if (request.op === "put") {
         const body = encoder.encode(JSON.stringify(request.doc));
         if (body.length > options.maxDocumentBytes) {
@@ -255,10 +284,14 @@ export interface StageInput {
   readonly newBlobId?: () => string;
 }
 
-/** The staged changes in request order, and the deletes of documents that do not exist. */
+/**
+ * The staged changes in request order, the deletes of documents that do not exist, and the
+ * versioned writes not newer than the stored document (left as they are).
+ */
 export interface StagedBatch {
   readonly changes: readonly Change[];
   readonly notFound: readonly number[];
+  readonly stale: ReadonlyArray<{ readonly request: number; readonly version: number }>;
 }
 
 /**
@@ -269,6 +302,7 @@ export function stageChanges(input: StageInput): StagedBatch {
   const latest = new Map<string, DocHeader | undefined>(input.headers);
   const changes: Change[] = [];
   const notFound: number[] = [];
+  const stale: Array<{ request: number; version: number }> = [];
   let seq = input.seq;
   for (const i of [...input.groups.values()].flat().sort((a, b) => a - b)) {
     const request = input.requests[i]!;
@@ -278,13 +312,19 @@ export function stageChanges(input: StageInput): StagedBatch {
       notFound.push(i);
       continue;
     }
+    if (
+      request.version !== undefined && previous !== undefined && previous.version >= request.version
+    ) {
+      stale.push({ request: i, version: previous.version });
+      continue;
+    }
     const change = request.op === "delete"
       ? stageDelete(i, request, previous!, ++seq)
       : stagePut(input, i, request, previous, ++seq);
     changes.push(change);
     latest.set(key, change.header);
   }
-  return { changes, notFound };
+  return { changes, notFound, stale };
 }
 
 function stageDelete(
@@ -300,10 +340,11 @@ function stageDelete(
     index,
     id,
     seq,
-    version: previous.version + 1,
+    version: request.version ?? previous.version + 1,
     header: undefined,
     mutations: [
       { type: "delete", key: keys.doc(index, id) },
+      { type: "delete", key: keys.slot(index, previous.slot ?? slotOf(id), id) },
       logMutation(seq, index, id),
       ...garbage.mutations,
     ],
@@ -323,10 +364,11 @@ function stagePut(
   const meta = input.metas.get(index);
   if (meta === undefined) throw new AssertionError(`index "${index}" was not planned`);
   const body = input.bodies.get(i)!;
-  const version = (previous?.version ?? 0) + 1;
+  const version = request.version ?? (previous?.version ?? 0) + 1;
+  const placed = placementOf(request);
   const stored = body.length <= INLINE_MAX_BYTES
-    ? { header: { version, seq, body }, blobWrites: [], mutations: [] }
-    : stageBlob(body, version, seq, input.newBlobId ?? (() => crypto.randomUUID()));
+    ? { header: { version, seq, ...placed, body }, blobWrites: [], mutations: [] }
+    : stageBlob(body, { version, seq, ...placed }, input.newBlobId ?? (() => crypto.randomUUID()));
   const garbage = garbageOf(previous);
   const headerBytes = HEADER_BASE_BYTES + (stored.header.body?.length ?? 0);
   return {
@@ -339,12 +381,14 @@ function stagePut(
     mutations: [
       ...stored.mutations,
       { type: "set", key: keys.doc(index, id), value: stored.header, bytes: headerBytes },
+      ...slotMutations(index, id, placed.slot, previous),
       logMutation(seq, index, id),
       ...garbage.mutations,
     ],
     blobWrites: stored.blobWrites,
     ...(garbage.blob === undefined ? {} : { garbageBlob: garbage.blob }),
     values: flatten(meta.schema, request.doc as Record<string, unknown>),
+    created: previous === undefined,
   };
 }
 
@@ -353,12 +397,15 @@ function stagePut(
  * `pending` until the header's commit (which removes the mark); recovery removes a pending
  * blob, so the document is wholly present or wholly absent.
  */
-function stageBlob(body: Uint8Array, version: number, seq: number, newBlobId: () => string) {
+function stageBlob(
+  body: Uint8Array,
+  head: Omit<DocHeader, "body" | "blob">,
+  newBlobId: () => string,
+) {
   const blobId = newBlobId();
   const chunks = chunk(body);
   const header: DocHeader = {
-    version,
-    seq,
+    ...head,
     blob: { id: blobId, chunks: chunks.length, bytes: body.length },
   };
   const blobWrites: Mutation[][] = [];
@@ -381,6 +428,30 @@ function stageBlob(body: Uint8Array, version: number, seq: number, newBlobId: ()
   }
   const mutations: Mutation[] = [{ type: "delete", key: keys.pending(blobId) }];
   return { header, blobWrites, mutations };
+}
+
+/** Where a put places its document: its slot, and its routing key when it has one. */
+function placementOf(request: WriteRequest): { slot: number; routingKey?: string } {
+  const slot = slotOfRequest(request);
+  return request.routingKey === undefined ? { slot } : { slot, routingKey: request.routingKey };
+}
+
+/** The document's slot entry, and the removal of its old one when its slot changed. */
+function slotMutations(
+  index: string,
+  id: string,
+  slot: number,
+  previous: DocHeader | undefined,
+): Mutation[] {
+  const set: Mutation = {
+    type: "set",
+    key: keys.slot(index, slot, id),
+    value: true,
+    bytes: SLOT_VALUE_BYTES,
+  };
+  const old = previous === undefined ? undefined : previous.slot ?? slotOf(id);
+  if (old === undefined || old === slot) return [set];
+  return [{ type: "delete", key: keys.slot(index, old, id) }, set];
 }
 
 /** The change-log mutation of one change. */
@@ -408,8 +479,13 @@ export function changeOutcome(change: Change): WriteOutcome {
   if (change.header === undefined) {
     return { ok: true, id: change.id, result: "deleted", version: change.version };
   }
-  const result = change.version === 1 ? "created" : "updated";
+  const result = (change.created ?? change.version === 1) ? "created" : "updated";
   return { ok: true, id: change.id, result, version: change.version };
+}
+
+/** The answer to a versioned write not newer than the stored document (`version`). */
+export function unchangedOutcome(id: string, version: number): WriteOutcome {
+  return { ok: true, id, result: "unchanged", version };
 }
 
 /** The answer to a delete of a document that does not exist. */

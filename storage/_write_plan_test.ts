@@ -1,3 +1,4 @@
+import { slotOf } from "./slot.ts";
 import assert from "node:assert/strict";
 import type { WriteRequest } from "./_shard_types.ts";
 import {
@@ -141,8 +142,15 @@ Deno.test("write plan: staging gives sequence numbers and versions in request or
     { ok: true, id: "a", result: "updated", version: 6 },
     { ok: true, id: "a", result: "deleted", version: 7 },
   ]);
+  assert.deepEqual(staged.changes[0]!.mutations.map((m) => [m.type, m.key]), [
+    ["set", keys.doc("books", "a")],
+    ["set", keys.slot("books", slotOf("a"), "a")],
+    ["set", keys.log(11)],
+  ]);
+  assert.equal(staged.changes[0]!.header?.slot, slotOf("a"));
   assert.deepEqual(staged.changes[2]!.mutations.map((m) => [m.type, m.key]), [
     ["delete", keys.doc("books", "a")],
+    ["delete", keys.slot("books", slotOf("a"), "a")],
     ["set", keys.log(13)],
   ]);
 });

@@ -7,7 +7,9 @@
  * | `["meta", "seq"]` | the last sequence number committed |
  * | `["meta", "pruned"]` | change-log entries up to this sequence number were pruned |
  * | `["index", name]` | {@linkcode IndexMeta}: engine, schema, dropping flag |
- * | `["doc", index, id]` | {@linkcode DocHeader}: version, sequence number, the document (inline) or a blob reference |
+ * | `["meta", "layout"]` | the layout version ({@linkcode LAYOUT_VERSION}); absent before slots were stored |
+ * | `["doc", index, id]` | {@linkcode DocHeader}: version, sequence number, slot, routing key, the document (inline) or a blob reference |
+ * | `["slot", index, slot, id]` | `true`: the document `id` of `index` is in cluster slot `slot` (read a slot as a range) |
  * | `["blob", blobId, i]` | chunk `i` of a document over {@linkcode INLINE_MAX_BYTES} |
  * | `["pending", blobId]` | a blob being written and not yet referenced (removed on recovery) |
  * | `["garbage", blobId]` | a blob no longer referenced (removed after the commit or on recovery) |
@@ -18,6 +20,13 @@
 
 import type { Schema } from "./schema.ts";
 import type { EngineName } from "./search_index.ts";
+
+/**
+ * The layout version this code writes. 2: every header carries its slot and a
+ * `["slot", index, slot, id]` entry sits beside it. A directory without the marker was
+ * written before (version 1) and is migrated when it opens (`_slot_migration.ts`).
+ */
+export const LAYOUT_VERSION = 2;
 
 /** Largest document stored inline in its header, in bytes of UTF-8 JSON. */
 export const INLINE_MAX_BYTES = 60_000;
@@ -49,6 +58,13 @@ export interface IndexMeta {
 export interface DocHeader {
   readonly version: number;
   readonly seq: number;
+  /**
+   * The document's cluster slot, `slotOf(routingKey ?? id)`. Absent only in a header written
+   * before layout version 2 (migration adds it, from the id).
+   */
+  readonly slot?: number;
+  /** The routing key the document was written with, when it had one. */
+  readonly routingKey?: string;
   /** UTF-8 JSON of the document, when it is small enough to be inline. */
   readonly body?: Uint8Array;
   /** The blob holding the document otherwise. */
@@ -65,10 +81,14 @@ export interface LogEntry {
 export const keys = {
   seq: ["meta", "seq"] as const,
   pruned: ["meta", "pruned"] as const,
+  layout: ["meta", "layout"] as const,
   index: (name: string): Deno.KvKey => ["index", name],
   indexes: ["index"] as const,
   doc: (index: string, id: string): Deno.KvKey => ["doc", index, id],
   docs: (index: string): Deno.KvKey => ["doc", index],
+  slot: (index: string, slot: number, id: string): Deno.KvKey => ["slot", index, slot, id],
+  slotDocs: (index: string, slot: number): Deno.KvKey => ["slot", index, slot],
+  slots: (index: string): Deno.KvKey => ["slot", index],
   blobChunk: (blobId: string, i: number): Deno.KvKey => ["blob", blobId, i],
   blob: (blobId: string): Deno.KvKey => ["blob", blobId],
   pending: (blobId: string): Deno.KvKey => ["pending", blobId],

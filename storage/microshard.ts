@@ -11,7 +11,8 @@
  * - `_recovery.ts` — `recover` at open, `catchUp` from the change log, `prune`;
  * - `_engines.ts` — opening an engine, applying to it, rebuilding it from KV;
  * - `_index_lifecycle.ts` — `configureIndex`, `adoptMeta`, `dropIndex`;
- * - `_shard_reads.ts` — `readDocument`, `searchShard`, `indexInfos`.
+ * - `_shard_reads.ts` — `readDocument`, `readSlotPage`, `searchShard`, `indexInfos`.
+ * - `_slot_migration.ts` — gives documents written before slots were stored their slot.
  *
  * A write answered `ok` is durable (committed to KV) and searchable (applied to its
  * engine). Recovery ({@linkcode Microshard.open}) brings every engine level with KV.
@@ -27,7 +28,13 @@ import {
   type IndexConfig,
 } from "./_index_lifecycle.ts";
 import { prune, recover } from "./_recovery.ts";
-import { indexInfos, readDocument, searchShard, type ShardSearchOptions } from "./_shard_reads.ts";
+import {
+  indexInfos,
+  readDocument,
+  readSlotPage,
+  searchShard,
+  type ShardSearchOptions,
+} from "./_shard_reads.ts";
 import type { ShardState } from "./_shard_state.ts";
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
@@ -36,6 +43,7 @@ import {
   type MicroshardOptions,
   type RecoveryReport,
   type ShardSearchResult,
+  type SlotPage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
@@ -51,6 +59,7 @@ import {
   planIndexes,
   refuseOverMemory,
   stageChanges,
+  unchangedOutcome,
   validateRequests,
   withoutFailures,
 } from "./_write_plan.ts";
@@ -69,11 +78,16 @@ export {
   type RecoveryReport,
   type ShardHit,
   type ShardSearchResult,
+  type SlotDocument,
+  type SlotPage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
   type WriteRequest,
 } from "./_shard_types.ts";
+
+/** Documents deleted per batch when a slot is dropped. */
+const DROP_SLOT_BATCH_DOCUMENTS = 1_000;
 
 /** The hybrid store of one microshard. */
 export class Microshard {
@@ -87,6 +101,7 @@ export class Microshard {
     replayedEntries: 0,
     rebuiltIndexes: [],
     removedBlobs: 0,
+    migratedDocuments: 0,
     durationMs: 0,
   };
   #writeBatches = 0;
@@ -226,6 +241,9 @@ export class Microshard {
       seq: state.seq,
     });
     for (const i of staged.notFound) outcomes[i] = notFoundOutcome(requests[i]!.id);
+    for (const { request, version } of staged.stale) {
+      outcomes[request] = unchangedOutcome(requests[request]!.id, version);
+    }
     const kv = await commitToKv(state, planned.metas, staged.changes);
     fail(kv.failures);
     fail(await applyToEngines(state, kv.committed));
@@ -254,6 +272,51 @@ export class Microshard {
   /** Reads a document by id; `undefined` when absent. */
   get(index: string, id: string): Promise<StoredDocument | undefined> {
     return this.#read(() => readDocument(this.#state, index, id));
+  }
+
+  /**
+   * A page of one slot's documents of `index` (in id order, after `options.afterId`, at most
+   * `options.limit`): what a moving slot is streamed from. Runs in the write queue, so a page
+   * never sees half a batch.
+   */
+  slotPage(
+    index: string,
+    slot: number,
+    options: { readonly afterId?: string; readonly limit: number },
+  ): Promise<SlotPage> {
+    return this.#exclusive(() => readSlotPage(this.#state, index, slot, options));
+  }
+
+  /**
+   * Deletes every document of one slot of `index` (the old owner's copy, once a moved slot
+   * has flipped), in batches through the write pipeline; returns how many were deleted.
+   */
+  async dropSlot(index: string, slot: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const ids: string[] = [];
+      for await (const id of this.#state.store.slotIds(index, slot)) {
+        ids.push(id);
+        if (ids.length >= DROP_SLOT_BATCH_DOCUMENTS) break;
+      }
+      if (ids.length === 0) return deleted;
+      const outcomes = await this.write(ids.map((id) => ({ op: "delete", index, id })));
+      const failed = outcomes.find((outcome) => !outcome.ok);
+      if (failed !== undefined && !failed.ok) {
+        throw new StorageUnavailableError(
+          `Cannot drop slot ${slot} of index "${index}": ${failed.error.message}`,
+        );
+      }
+      const batch = outcomes.filter((outcome) => outcome.ok && outcome.result === "deleted").length;
+      // A slot entry without its header cannot be: never loop on one.
+      if (batch === 0) return deleted;
+      deleted += batch;
+    }
+  }
+
+  /** Per slot, how many documents of `index` this shard holds (slots holding none are left out). */
+  slotCounts(index: string): Promise<Map<number, number>> {
+    return this.#exclusive(() => this.#state.store.slotCounts(index));
   }
 
   /** Runs a plan on one index and returns a page of hits with their documents. */

@@ -31,6 +31,7 @@ import {
   type MicroshardOptions,
   type RecoveryReport,
   type ShardSearchResult,
+  type SlotPage,
   type StoredDocument,
   type WriteOutcome,
   type WriteRequest,
@@ -76,7 +77,13 @@ export type MicroshardMsg =
   | { type: "checkSchema"; index: string; schema: Schema }
   | { type: "dropIndex"; index: string }
   | { type: "indexes" }
-  | { type: "stats" };
+  | { type: "stats" }
+  /** A page of one slot's documents (see `Microshard.slotPage`). */
+  | { type: "slotPage"; index: string; slot: number; afterId?: string; limit: number }
+  /** Per slot holding documents of `index`, how many: `[slot, count]` pairs. */
+  | { type: "slotCounts"; index: string }
+  /** Deletes one slot's documents of `index` (see `Microshard.dropSlot`). */
+  | { type: "dropSlot"; index: string; slot: number };
 
 /** Replies of the MicroshardActor. */
 export type MicroshardReplies = {
@@ -88,6 +95,9 @@ export type MicroshardReplies = {
   dropIndex: boolean;
   indexes: IndexInfo[];
   stats: { seq: number; writeBatches: number; recovery: RecoveryReport };
+  slotPage: SlotPage;
+  slotCounts: Array<[number, number]>;
+  dropSlot: number;
 };
 
 /** Builds the actor; the worker host calls this with the spawn's `args`. */
@@ -127,6 +137,17 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
           );
         case "configure":
           return ctx.detach(serial.run(() => open().configure(msg.index, msg.config)));
+        case "slotPage":
+          return ctx.detach(
+            open().slotPage(msg.index, msg.slot, {
+              limit: msg.limit,
+              ...(msg.afterId === undefined ? {} : { afterId: msg.afterId }),
+            }),
+          );
+        case "slotCounts":
+          return ctx.detach(open().slotCounts(msg.index).then((counts) => [...counts]));
+        case "dropSlot":
+          return ctx.detach(serial.run(() => open().dropSlot(msg.index, msg.slot)));
         case "checkSchema":
           return ctx.detach(
             serial.run(() => open().checkSchema(msg.index, msg.schema)).then((m) => m ?? null),

@@ -36,6 +36,8 @@ export {
   type RecoveryReport,
   type ShardHit,
   type ShardSearchResult,
+  type SlotDocument,
+  type SlotPage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
