@@ -27,17 +27,30 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   countQuery,
   createFtsSql,
+  docFreqQuery,
   type Fts5SqlContext,
   fuzzyKey,
   fuzzyLeaves,
   insertFtsSql,
+  matchExpression,
+  matchingQuery,
+  postingsQuery,
+  RANKING_VERSION,
   rangeFacetQuery,
-  searchQuery,
   type SqlQuery,
   TABLES_SQL,
+  unscoredPageQuery,
   valuesFacetQuery,
   vocabularyQuery,
 } from "./_fts5_sql.ts";
+import {
+  type CorpusStats,
+  localStats,
+  type RankingSource,
+  scorePlan,
+  scoringLeavesOf,
+} from "./bm25.ts";
+import { topHits } from "./top_hits.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./edit_distance.ts";
@@ -54,7 +67,6 @@ import type {
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
 
-export { MAX_SCORING_LEAVES } from "./_fts5_sql.ts";
 export { MAX_FACET_VALUE_LENGTH } from "./search_index.ts";
 
 /** Bytes in a KiB (SQLite's negative `cache_size` is in KiB). */
@@ -95,6 +107,10 @@ export class Fts5Index implements SearchIndex {
     deleteVals: StatementSync;
     insertVal: StatementSync;
     setMeta: StatementSync;
+    fieldsOfDoc: StatementSync;
+    deletePostings: StatementSync;
+    insertPosting: StatementSync;
+    addFieldStats: StatementSync;
   };
   #insertFts!: StatementSync;
 
@@ -135,6 +151,9 @@ export class Fts5Index implements SearchIndex {
         .map((row) => [row.key, row.value]),
     );
     const columns = meta.get("columns");
+    if (columns !== undefined && meta.get("ranking") !== RANKING_VERSION) {
+      throw new Error("the file predates the ranking postings; it is rebuilt from KV");
+    }
     if (columns === undefined) {
       this.#createFts(INITIAL_COLUMNS);
       this.#columnCount = INITIAL_COLUMNS;
@@ -167,6 +186,17 @@ export class Fts5Index implements SearchIndex {
       deleteVals: db.prepare("DELETE FROM vals WHERE rid = ?"),
       insertVal: db.prepare("INSERT INTO vals(rid, field, num, str) VALUES (?, ?, ?, ?)"),
       setMeta: db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"),
+      fieldsOfDoc: db.prepare(
+        "SELECT col, max(len) AS len FROM postings WHERE rid = ? GROUP BY col",
+      ),
+      deletePostings: db.prepare("DELETE FROM postings WHERE rid = ?"),
+      insertPosting: db.prepare(
+        "INSERT INTO postings(term, col, rid, tf, len) VALUES (?, ?, ?, ?, ?)",
+      ),
+      addFieldStats: db.prepare(
+        "INSERT INTO field_stats(col, docs, tokens) VALUES (?, ?, ?) ON CONFLICT(col) DO " +
+          "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
+      ),
     };
     this.#insertFts = db.prepare(insertFtsSql(this.#columnCount));
   }
@@ -175,6 +205,7 @@ export class Fts5Index implements SearchIndex {
     this.#stmts.setMeta.run("columns", JSON.stringify(Object.fromEntries(this.#columns)));
     this.#stmts.setMeta.run("column_count", String(this.#columnCount));
     this.#stmts.setMeta.run("applied_seq", String(this.#applied));
+    this.#stmts.setMeta.run("ranking", RANKING_VERSION);
   }
 
   appliedSeq(): number {
@@ -202,7 +233,8 @@ export class Fts5Index implements SearchIndex {
     while (columns < textFields.length) columns *= 2;
     this.#db.exec("BEGIN");
     try {
-      this.#db.exec("DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals;");
+      this.#db.exec("DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals; DELETE FROM postings; " +
+          "DELETE FROM field_stats;");
       this.#createFts(columns);
       this.#columnCount = columns;
       this.#columns = new Map(textFields.map((path, i) => [path, i]));
@@ -237,6 +269,7 @@ export class Fts5Index implements SearchIndex {
       for (const op of ops) {
         const existing = ridOf.get(op.id) as { rid: number } | undefined;
         if (existing !== undefined) {
+          this.#unpost(existing.rid);
           deleteFts.run(existing.rid);
           deleteVals.run(existing.rid);
           deleteDoc.run(existing.rid);
@@ -259,6 +292,24 @@ export class Fts5Index implements SearchIndex {
     this.#applied = seq;
   }
 
+  /** Writes a document field's postings (for ranking) and adds to the field's statistics. */
+  #post(rid: number, column: number, tokens: readonly string[]): void {
+    if (tokens.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+    const { insertPosting, addFieldStats } = this.#stmts;
+    for (const [term, tf] of counts) insertPosting.run(term, column, rid, tf, tokens.length);
+    addFieldStats.run(column, 1, tokens.length);
+  }
+
+  /** Removes a document's postings and takes it out of the field statistics. */
+  #unpost(rid: number): void {
+    const { fieldsOfDoc, deletePostings, addFieldStats } = this.#stmts;
+    const fields = fieldsOfDoc.all(rid) as Array<{ col: number; len: number }>;
+    for (const { col, len } of fields) addFieldStats.run(col, -1, -len);
+    deletePostings.run(rid);
+  }
+
   #stage(
     rid: number,
     value: IndexedValue,
@@ -273,7 +324,9 @@ export class Fts5Index implements SearchIndex {
         }
         // Fed pre-tokenized so that both engines agree on terms; elements of an array
         // are separated by a newline.
-        texts[column] = value.values.map((text) => tokenize(String(text)).join(" ")).join("\n");
+        const tokens = value.values.map((text) => tokenize(String(text)));
+        texts[column] = tokens.map((list) => list.join(" ")).join("\n");
+        this.#post(rid, column, tokens.flat());
         // Elements of text arrays (tags) are also kept whole, for facets.
         if (this.#schema.fields[value.path]?.type === "text[]") {
           for (const v of value.values) {
@@ -301,9 +354,31 @@ export class Fts5Index implements SearchIndex {
 
   search(plan: Plan, options: SearchOptions): SearchResult {
     const context = this.#sqlContext(plan);
+    if (scoringLeavesOf(plan).length === 0) return this.#unscored(plan, options, context);
+    if (options.limit <= 0) {
+      return { total: this.#get<{ n: number }>(countQuery(plan, context)).n, hits: [] };
+    }
+    const matching = matchingQuery(plan, options, context);
+    const rows = this.#db.prepare(matching.sql).all(...matching.params) as Array<
+      Record<string, string | number | null>
+    >;
+    if (rows.length === 0) return { total: 0, hits: [] };
+    const source = this.#rankingSource(context);
+    const stats = options.stats ?? localStats(plan, source);
+    const scores = scorePlan(plan, source, { stats });
+    const sort = options.sort ?? [];
+    const hits = rows.map((row) => {
+      const hit = { id: row.id as string, score: scores.get(row.rid as number) ?? 0 };
+      return sort.length === 0 ? hit : { ...hit, sortValues: this.#sortValues(row, options) };
+    });
+    return { total: rows.length, hits: topHits(hits, options) };
+  }
+
+  /** A plan that scores nothing: SQL orders and pages it. */
+  #unscored(plan: Plan, options: SearchOptions, context: Fts5SqlContext): SearchResult {
     const total = this.#get<{ n: number }>(countQuery(plan, context)).n;
     if (options.limit <= 0 || total === 0) return { total, hits: [] };
-    const { sql, params } = searchQuery(plan, options, context);
+    const { sql, params } = unscoredPageQuery(plan, options, context);
     const rows = this.#db.prepare(sql).all(...params) as Array<
       Record<string, string | number | null>
     >;
@@ -311,16 +386,65 @@ export class Fts5Index implements SearchIndex {
     return {
       total,
       hits: rows.map((row) => {
-        const hit = { id: row.id as string, score: row.score as number };
-        if (sort.length === 0) return hit;
-        const sortValues = sort.map((spec, i) => {
-          const value = row[`k${i}`] ?? null;
-          return this.#schema.fields[spec.field]?.type.startsWith("boolean") && value !== null
-            ? value === 1
-            : value;
-        });
-        return { ...hit, sortValues };
+        const hit = { id: row.id as string, score: 0 };
+        return sort.length === 0 ? hit : { ...hit, sortValues: this.#sortValues(row, options) };
       }),
+    };
+  }
+
+  #sortValues(row: Record<string, string | number | null>, options: SearchOptions) {
+    return (options.sort ?? []).map((spec, i) => {
+      const value = row[`k${i}`] ?? null;
+      return this.#schema.fields[spec.field]?.type.startsWith("boolean") && value !== null
+        ? value === 1
+        : value;
+    });
+  }
+
+  stats(plan: Plan): CorpusStats {
+    return localStats(plan, this.#rankingSource(this.#sqlContext(plan)));
+  }
+
+  /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
+  #rankingSource(context: Fts5SqlContext): RankingSource<number> {
+    const columnsOf = (fields: readonly string[]) =>
+      fields.map((field) => this.#columns.get(field)).filter((column) => column !== undefined);
+    return {
+      fieldsOf: (field) =>
+        field === null ? [...this.#columns.keys()] : this.#columns.has(field) ? [field] : [],
+      read: (fields, term, visit) => {
+        const columns = columnsOf(fields);
+        if (columns.length === 0) return;
+        const position = new Map(columns.map((column, i) => [column, i]));
+        const { sql, params } = postingsQuery(term, columns);
+        const rows = this.#db.prepare(sql).all(...params) as Array<
+          { rid: number; col: number; tf: number; len: number }
+        >;
+        for (const row of rows) visit(row.rid, position.get(row.col)!, row.tf, row.len);
+      },
+      docFreq: (fields, term) => {
+        const columns = columnsOf(fields);
+        return columns.length === 0 ? 0 : this.#get<{ n: number }>(docFreqQuery(term, columns)).n;
+      },
+      corpus: () => {
+        const rows = this.#db.prepare("SELECT col, docs, tokens FROM field_stats").all() as Array<
+          { col: number; docs: number; tokens: number }
+        >;
+        const names = new Map([...this.#columns].map(([field, column]) => [column, field]));
+        const fields = rows.filter((row) => names.has(row.col))
+          .map((row) => [names.get(row.col)!, row.docs, row.tokens] as const);
+        return { docCount: this.#count, fields };
+      },
+      expand: (leaf) =>
+        context.fuzzyTerms.get(fuzzyKey(leaf.field, leaf.term, leaf.distance)) ?? [],
+      matches: (leaf) => {
+        const match = matchExpression(leaf, context);
+        if (match === undefined) return new Set();
+        const rows = this.#db.prepare("SELECT rowid AS rid FROM fts WHERE fts MATCH ?").all(
+          match,
+        ) as Array<{ rid: number }>;
+        return new Set(rows.map((row) => row.rid));
+      },
     };
   }
 
