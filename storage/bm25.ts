@@ -126,11 +126,13 @@ export function statTerms(
   expand: (leaf: Extract<Plan, { kind: "fuzzy" }>) => readonly string[],
 ): Array<{ field: string | null; term: string }> {
   const seen = new Map<string, { field: string | null; term: string }>();
-  const add = (field: string | null, term: string) => seen.set(termKey(field, term), { field, term });
+  const add = (field: string | null, term: string) =>
+    seen.set(termKey(field, term), { field, term });
   for (const leaf of scoringLeavesOf(plan)) {
     if (leaf.kind === "term") add(leaf.field, leaf.term);
-    else if (leaf.kind === "phrase") for (const term of leaf.plan.terms) add(leaf.plan.field, term);
-    else if (leaf.kind === "fuzzy") {
+    else if (leaf.kind === "phrase") {
+      for (const term of leaf.plan.terms) add(leaf.plan.field, term);
+    } else if (leaf.kind === "fuzzy") {
       for (const term of expand(leaf.plan)) add(leaf.plan.field, term);
     }
   }
@@ -240,11 +242,16 @@ export function scorePlan<K>(
   for (const leaf of scoringLeavesOf(plan)) {
     switch (leaf.kind) {
       case "term":
-        scorer.addTerm(source.read, {
-          field: leaf.field,
-          term: leaf.term,
-          fields: source.fieldsOf(leaf.field),
-        }, scores, { weight: leaf.weight });
+        scorer.addTerm(
+          source.read,
+          {
+            field: leaf.field,
+            term: leaf.term,
+            fields: source.fieldsOf(leaf.field),
+          },
+          scores,
+          { weight: leaf.weight },
+        );
         break;
       case "phrase": {
         const only = source.matches(leaf.plan);

@@ -35,8 +35,8 @@ import {
   matchExpression,
   matchingQuery,
   postingsQuery,
-  RANKING_VERSION,
   rangeFacetQuery,
+  RANKING_VERSION,
   type SqlQuery,
   TABLES_SQL,
   unscoredPageQuery,
@@ -233,8 +233,10 @@ export class Fts5Index implements SearchIndex {
     while (columns < textFields.length) columns *= 2;
     this.#db.exec("BEGIN");
     try {
-      this.#db.exec("DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals; DELETE FROM postings; " +
-          "DELETE FROM field_stats;");
+      this.#db.exec(
+        "DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals; DELETE FROM postings; " +
+          "DELETE FROM field_stats;",
+      );
       this.#createFts(columns);
       this.#columnCount = columns;
       this.#columns = new Map(textFields.map((path, i) => [path, i]));
