@@ -47,31 +47,17 @@ export const TABLES_SQL =
     rid INTEGER NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL,
     PRIMARY KEY (term, col, rid)) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS postings_doc ON postings(rid);
+  CREATE TABLE IF NOT EXISTS term_stats(term TEXT NOT NULL, col INTEGER NOT NULL,
+    df INTEGER NOT NULL, max_tf INTEGER NOT NULL, min_len INTEGER NOT NULL,
+    PRIMARY KEY (term, col)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS field_stats(col INTEGER PRIMARY KEY, docs INTEGER NOT NULL,
     tokens INTEGER NOT NULL);`;
 
 /**
- * The version of the ranking tables (`postings`, `field_stats`) an index file holds, in
+ * The version of the ranking tables (`postings`, `term_stats`, `field_stats`) an index file holds, in
  * `meta.ranking`; a file without it predates them and is rebuilt from KV.
  */
-export const RANKING_VERSION = "1";
-
-/** The postings of a term over some columns: `(rid, col, tf, len)`. */
-export function postingsQuery(term: string, columns: readonly number[]): SqlQuery {
-  return {
-    sql: `SELECT rid, col, tf, len FROM postings WHERE term = ? AND col IN (${
-      columns.map(() => "?").join(", ")
-    })`,
-    params: [term, ...columns],
-  };
-}
-
-/** The documents holding a term in any of some columns (`n`). */
-export function docFreqQuery(term: string, columns: readonly number[]): SqlQuery {
-  const { sql, params } = postingsQuery(term, columns);
-  const counted = columns.length === 1 ? "count(*)" : "count(DISTINCT rid)";
-  return { sql: sql.replace("rid, col, tf, len", `${counted} AS n`), params };
-}
+export const RANKING_VERSION = "2";
 
 /** The names of `columns` generic text columns. */
 function columnNames(columns: number): string[] {

@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import {
   countQuery,
   createFtsSql,
-  docFreqQuery,
   type Fts5SqlContext,
   fuzzyKey,
   fuzzyLeaves,
   insertFtsSql,
   matchExpression,
   matchingQuery,
-  postingsQuery,
   quote,
   rangeFacetQuery,
   unscoredPageQuery,
@@ -148,21 +146,6 @@ Deno.test("fts5 sql: a scored search lists the matching rows with their sort key
       "SELECT count(*) AS n FROM docs d WHERE d.rid IN (SELECT rowid FROM fts WHERE fts MATCH ?)",
     params: [`{c0} : ("rust")`],
   });
-});
-
-Deno.test("fts5 sql: postings of a term over columns, and its document frequency", () => {
-  assert.deepEqual(postingsQuery("rust", [0, 2]), {
-    sql: "SELECT rid, col, tf, len FROM postings WHERE term = ? AND col IN (?, ?)",
-    params: ["rust", 0, 2],
-  });
-  assert.equal(
-    docFreqQuery("rust", [0, 2]).sql,
-    "SELECT count(DISTINCT rid) AS n FROM postings WHERE term = ? AND col IN (?, ?)",
-  );
-  assert.equal(
-    docFreqQuery("rust", [1]).sql,
-    "SELECT count(*) AS n FROM postings WHERE term = ? AND col IN (?)",
-  );
 });
 
 Deno.test("fts5 sql: facets count values or ranges over the matching documents", () => {

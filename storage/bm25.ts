@@ -175,6 +175,24 @@ export class Bm25Scorer {
   }
 
   /**
+   * The most a term can add to one document (before boosts), given per field the highest
+   * frequency and the shortest length among its postings (`undefined`: not in that field).
+   */
+  bound(
+    term: { readonly field: string | null; readonly term: string; readonly fields: string[] },
+    perField: ReadonlyArray<{ maxTf: number; minLen: number } | undefined>,
+  ): number {
+    const { k1, b } = this.#params;
+    let tf = 0;
+    term.fields.forEach((field, i) => {
+      const stat = perField[i];
+      if (stat === undefined) return;
+      tf += stat.maxTf / (1 - b + b * stat.minLen / (this.#avgLength.get(field) ?? 1));
+    });
+    return this.idf(term.field, term.term) * (k1 + 1) * tf / (tf + k1);
+  }
+
+  /**
    * Adds `weight` × the BM25F score of `term` over `fields` to `scores`, for every document
    * the postings name (and, with `only`, that `only` holds); `combine` says how a document's
    * existing score and the term's meet (added, or the better kept).
@@ -285,4 +303,26 @@ export function scorePlan<K>(
     }
   }
   return scores;
+}
+
+/**
+ * The terms of a plan that is only a disjunction of (boosted) terms — what a natural-language
+ * query compiles to — with their boosts; `undefined` for any other plan.
+ */
+export function disjunctionTerms(
+  plan: Plan,
+  weight = 1,
+): Array<{ field: string | null; term: string; weight: number }> | undefined {
+  switch (plan.kind) {
+    case "term":
+      return weight === 0 ? [] : [{ field: plan.field, term: plan.term, weight }];
+    case "boost":
+      return disjunctionTerms(plan.child, weight * plan.factor);
+    case "or": {
+      const terms = plan.children.map((child) => disjunctionTerms(child, weight));
+      return terms.some((list) => list === undefined) ? undefined : terms.flatMap((t) => t!);
+    }
+    default:
+      return undefined;
+  }
 }

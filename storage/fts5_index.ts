@@ -27,14 +27,12 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import {
   countQuery,
   createFtsSql,
-  docFreqQuery,
   type Fts5SqlContext,
   fuzzyKey,
   fuzzyLeaves,
   insertFtsSql,
   matchExpression,
   matchingQuery,
-  postingsQuery,
   rangeFacetQuery,
   RANKING_VERSION,
   type SqlQuery,
@@ -44,13 +42,17 @@ import {
   vocabularyQuery,
 } from "./_fts5_sql.ts";
 import {
+  Bm25Scorer,
   type CorpusStats,
+  disjunctionTerms,
   localStats,
   type RankingSource,
   scorePlan,
   scoringLeavesOf,
 } from "./bm25.ts";
 import { topHits } from "./top_hits.ts";
+import { maxScoreTopK } from "./max_score.ts";
+import { Fts5Postings } from "./_fts5_postings.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./edit_distance.ts";
@@ -107,12 +109,9 @@ export class Fts5Index implements SearchIndex {
     deleteVals: StatementSync;
     insertVal: StatementSync;
     setMeta: StatementSync;
-    fieldsOfDoc: StatementSync;
-    deletePostings: StatementSync;
-    insertPosting: StatementSync;
-    addFieldStats: StatementSync;
   };
   #insertFts!: StatementSync;
+  #postings!: Fts5Postings;
 
   private constructor(path: string, db: DatabaseSync, schema: Schema) {
     this.#path = path;
@@ -186,18 +185,8 @@ export class Fts5Index implements SearchIndex {
       deleteVals: db.prepare("DELETE FROM vals WHERE rid = ?"),
       insertVal: db.prepare("INSERT INTO vals(rid, field, num, str) VALUES (?, ?, ?, ?)"),
       setMeta: db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"),
-      fieldsOfDoc: db.prepare(
-        "SELECT col, max(len) AS len FROM postings WHERE rid = ? GROUP BY col",
-      ),
-      deletePostings: db.prepare("DELETE FROM postings WHERE rid = ?"),
-      insertPosting: db.prepare(
-        "INSERT INTO postings(term, col, rid, tf, len) VALUES (?, ?, ?, ?, ?)",
-      ),
-      addFieldStats: db.prepare(
-        "INSERT INTO field_stats(col, docs, tokens) VALUES (?, ?, ?) ON CONFLICT(col) DO " +
-          "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
-      ),
     };
+    this.#postings = new Fts5Postings(db);
     this.#insertFts = db.prepare(insertFtsSql(this.#columnCount));
   }
 
@@ -234,9 +223,9 @@ export class Fts5Index implements SearchIndex {
     this.#db.exec("BEGIN");
     try {
       this.#db.exec(
-        "DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals; DELETE FROM postings; " +
-          "DELETE FROM field_stats;",
+        "DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals;",
       );
+      this.#postings.clear();
       this.#createFts(columns);
       this.#columnCount = columns;
       this.#columns = new Map(textFields.map((path, i) => [path, i]));
@@ -271,7 +260,7 @@ export class Fts5Index implements SearchIndex {
       for (const op of ops) {
         const existing = ridOf.get(op.id) as { rid: number } | undefined;
         if (existing !== undefined) {
-          this.#unpost(existing.rid);
+          this.#postings.unpost(existing.rid);
           deleteFts.run(existing.rid);
           deleteVals.run(existing.rid);
           deleteDoc.run(existing.rid);
@@ -281,8 +270,10 @@ export class Fts5Index implements SearchIndex {
         const { rid } = insertDoc.get(op.id) as { rid: number };
         count++;
         const texts: Array<string | null> = new Array(this.#columnCount).fill(null);
-        for (const value of op.values) this.#stage(rid, value, texts, insertVal);
+        const tokens = new Map<number, string[]>();
+        for (const value of op.values) this.#stage(rid, value, { texts, tokens }, insertVal);
         this.#insertFts.run(rid, ...texts);
+        this.#postings.post(rid, tokens);
       }
       setMeta.run("applied_seq", String(seq));
       this.#db.exec("COMMIT");
@@ -294,28 +285,10 @@ export class Fts5Index implements SearchIndex {
     this.#applied = seq;
   }
 
-  /** Writes a document field's postings (for ranking) and adds to the field's statistics. */
-  #post(rid: number, column: number, tokens: readonly string[]): void {
-    if (tokens.length === 0) return;
-    const counts = new Map<string, number>();
-    for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
-    const { insertPosting, addFieldStats } = this.#stmts;
-    for (const [term, tf] of counts) insertPosting.run(term, column, rid, tf, tokens.length);
-    addFieldStats.run(column, 1, tokens.length);
-  }
-
-  /** Removes a document's postings and takes it out of the field statistics. */
-  #unpost(rid: number): void {
-    const { fieldsOfDoc, deletePostings, addFieldStats } = this.#stmts;
-    const fields = fieldsOfDoc.all(rid) as Array<{ col: number; len: number }>;
-    for (const { col, len } of fields) addFieldStats.run(col, -1, -len);
-    deletePostings.run(rid);
-  }
-
   #stage(
     rid: number,
     value: IndexedValue,
-    texts: Array<string | null>,
+    staged: { texts: Array<string | null>; tokens: Map<number, string[]> },
     insertVal: StatementSync,
   ): void {
     switch (value.type) {
@@ -327,8 +300,8 @@ export class Fts5Index implements SearchIndex {
         // Fed pre-tokenized so that both engines agree on terms; elements of an array
         // are separated by a newline.
         const tokens = value.values.map((text) => tokenize(String(text)));
-        texts[column] = tokens.map((list) => list.join(" ")).join("\n");
-        this.#post(rid, column, tokens.flat());
+        staged.texts[column] = tokens.map((list) => list.join(" ")).join("\n");
+        staged.tokens.set(column, tokens.flat());
         // Elements of text arrays (tags) are also kept whole, for facets.
         if (this.#schema.fields[value.path]?.type === "text[]") {
           for (const v of value.values) {
@@ -360,6 +333,10 @@ export class Fts5Index implements SearchIndex {
     if (options.limit <= 0) {
       return { total: this.#get<{ n: number }>(countQuery(plan, context)).n, hits: [] };
     }
+    const terms = disjunctionTerms(plan);
+    if (terms !== undefined && (options.sort ?? []).length === 0) {
+      return this.#searchDisjunction(terms, plan, options, context);
+    }
     const matching = matchingQuery(plan, options, context);
     const rows = this.#db.prepare(matching.sql).all(...matching.params) as Array<
       Record<string, string | number | null>
@@ -374,6 +351,85 @@ export class Fts5Index implements SearchIndex {
       return sort.length === 0 ? hit : { ...hit, sortValues: this.#sortValues(row, options) };
     });
     return { total: rows.length, hits: topHits(hits, options) };
+  }
+
+  /**
+   * A disjunction of terms (no sort): MaxScore over the postings finds the top hits without
+   * scoring every match; the total is counted from the postings when MaxScore did not see
+   * every match.
+   */
+  #searchDisjunction(
+    terms: ReadonlyArray<{ field: string | null; term: string; weight: number }>,
+    plan: Plan,
+    options: SearchOptions,
+    context: Fts5SqlContext,
+  ): SearchResult {
+    const source = this.#rankingSource(context);
+    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const disjuncts = terms.map((term) => ({ ...term, fields: source.fieldsOf(term.field) }));
+    const k = options.offset + options.limit;
+    const { scores, exhaustive } = maxScoreTopK(disjuncts, {
+      read: source.read,
+      readAmong: (fields, term, among, visit) => this.#readPostings(fields, term, visit, among),
+      bound: (term) => {
+        const stats = this.#postings.termStats(term.term);
+        const perField = term.fields.map((field) => {
+          const stat = stats.get(this.#columns.get(field) ?? -2);
+          return stat === undefined ? undefined : { maxTf: stat.maxTf, minLen: stat.minLen };
+        });
+        return scorer.bound(term, perField);
+      },
+    }, { scorer, k });
+    const total = exhaustive ? scores.size : this.#countDisjunction(terms, context);
+    // The best k by score, with every candidate tied with the k-th (the id decides those).
+    const ranked = [...scores].sort((a, b) => b[1] - a[1]);
+    const cut = ranked[Math.min(k, ranked.length) - 1]?.[1] ?? -Infinity;
+    const kept = ranked.filter(([, score], i) => i < k || score === cut);
+    const ids = new Map(
+      (this.#db.prepare("SELECT rid, id FROM docs WHERE rid IN (SELECT value FROM json_each(?))")
+        .all(JSON.stringify(kept.map(([rid]) => rid))) as Array<{ rid: number; id: string }>)
+        .map((row) => [row.rid, row.id]),
+    );
+    const hits = kept.flatMap(([rid, score]) => {
+      const id = ids.get(rid);
+      return id === undefined ? [] : [{ id, score }];
+    });
+    return { total, hits: topHits(hits, options) };
+  }
+
+  /** The documents holding any of the terms (each in its fields), counted by FTS5. */
+  #countDisjunction(
+    terms: ReadonlyArray<{ field: string | null; term: string }>,
+    context: Fts5SqlContext,
+  ): number {
+    const matches = terms.flatMap((term) => {
+      const match = matchExpression({ kind: "term", ...term }, context);
+      return match === undefined ? [] : [match];
+    });
+    if (matches.length === 0) return 0;
+    return this.#get<{ n: number }>({
+      sql: "SELECT count(*) AS n FROM fts WHERE fts MATCH ?",
+      params: [matches.join(" OR ")],
+    }).n;
+  }
+
+  /** Visits a term's postings in some fields (of the documents `among`, when given). */
+  #readPostings(
+    fields: readonly string[],
+    term: string,
+    visit: (doc: number, field: number, tf: number, len: number) => void,
+    among?: readonly number[],
+  ): void {
+    const columns = this.#columnsOf(fields);
+    if (columns.length === 0) return;
+    const position = new Map(columns.map((column, i) => [column, i]));
+    for (const row of this.#postings.read(term, columns, among)) {
+      visit(row.rid, position.get(row.col)!, row.tf, row.len);
+    }
+  }
+
+  #columnsOf(fields: readonly string[]): number[] {
+    return fields.map((field) => this.#columns.get(field)).filter((column) => column !== undefined);
   }
 
   /** A plan that scores nothing: SQL orders and pages it. */
@@ -409,29 +465,17 @@ export class Fts5Index implements SearchIndex {
 
   /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
   #rankingSource(context: Fts5SqlContext): RankingSource<number> {
-    const columnsOf = (fields: readonly string[]) =>
-      fields.map((field) => this.#columns.get(field)).filter((column) => column !== undefined);
+    const columnsOf = (fields: readonly string[]) => this.#columnsOf(fields);
     return {
       fieldsOf: (field) =>
         field === null ? [...this.#columns.keys()] : this.#columns.has(field) ? [field] : [],
-      read: (fields, term, visit) => {
-        const columns = columnsOf(fields);
-        if (columns.length === 0) return;
-        const position = new Map(columns.map((column, i) => [column, i]));
-        const { sql, params } = postingsQuery(term, columns);
-        const rows = this.#db.prepare(sql).all(...params) as Array<
-          { rid: number; col: number; tf: number; len: number }
-        >;
-        for (const row of rows) visit(row.rid, position.get(row.col)!, row.tf, row.len);
-      },
+      read: (fields, term, visit) => this.#readPostings(fields, term, visit),
       docFreq: (fields, term) => {
         const columns = columnsOf(fields);
-        return columns.length === 0 ? 0 : this.#get<{ n: number }>(docFreqQuery(term, columns)).n;
+        return columns.length === 0 ? 0 : this.#postings.docFreq(term, columns, this.#columns.size);
       },
       corpus: () => {
-        const rows = this.#db.prepare("SELECT col, docs, tokens FROM field_stats").all() as Array<
-          { col: number; docs: number; tokens: number }
-        >;
+        const rows = this.#postings.fieldStats();
         const names = new Map([...this.#columns].map(([field, column]) => [column, field]));
         const fields = rows.filter((row) => names.has(row.col))
           .map((row) => [names.get(row.col)!, row.docs, row.tokens] as const);

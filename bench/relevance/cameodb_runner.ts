@@ -64,12 +64,14 @@ async function load(task: Task, shards: readonly Microshard[]): Promise<void> {
   await Promise.all(shards.map(async (shard, i) => {
     const group = groups[i]!;
     for (let at = 0; at < group.length; at += WRITE_BATCH_DOCS) {
-      const outcomes = await shard.write(group.slice(at, at + WRITE_BATCH_DOCS).map((doc) => ({
-        op: "put" as const,
-        index: "docs",
-        id: doc.id,
-        doc: { title: doc.title, text: doc.text },
-      })));
+      const outcomes = await shard.write(
+        group.slice(at, at + WRITE_BATCH_DOCS).map((doc) => ({
+          op: "put" as const,
+          index: "docs",
+          id: doc.id,
+          doc: { title: doc.title, text: doc.text },
+        })),
+      );
       const failed = outcomes.find((outcome) => !outcome.ok);
       if (failed !== undefined) throw new Error(`a write failed: ${JSON.stringify(failed)}`);
     }
