@@ -3,8 +3,8 @@
  * transactions as the FTS5 rows (so recovery keeps them exact): FTS5's `bm25()` can neither
  * take index-wide statistics nor stop early, so scores come from these tables instead.
  *
- * - `postings(term, col, rid, tf, len)` — per term and column, the documents holding it, how
- *   often, and the column's length in that document (primary key `(term, col, rid)`, so a
+ * - `postings(term, col, rid, tf, len)` — per term, the documents holding it (per column), how
+ *   often, and the column's length in that document (primary key `(term, rid, col)`, so a
  *   term's list is one range and a candidate's posting one lookup);
  * - `term_stats(term, col, df, max_tf, min_len)` — per term and column its document
  *   frequency, and the highest frequency and shortest length among its postings (MaxScore's
@@ -12,10 +12,30 @@
  *   counts the documents holding the term in any column;
  * - `field_stats(col, docs, tokens)` — per column, the documents with it and their tokens.
  *
+ * Posting lists read for a search are kept decoded (typed arrays) in a bounded cache of
+ * {@linkcode MAX_CACHED_POSTINGS} postings, least recently used out first: SQLite hands rows
+ * to JavaScript at ~0.5–1 µs each, so the 26k postings of a common word cost ~15 ms a read,
+ * against ~0.2 ms to walk them decoded. A write drops the lists of every term it touches
+ * (before it changes them), so the cache never holds a list SQLite no longer has.
+ *
  * @module
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** Most postings kept decoded per index (20 bytes each: 40 MB at most). */
+export const MAX_CACHED_POSTINGS = 2_000_000;
+
+/** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
+const BYTES_PER_CACHED_POSTING = 20;
+
+/** A term's postings, decoded, in rid order. */
+interface DecodedList {
+  readonly rids: Float64Array;
+  readonly cols: Uint32Array;
+  readonly tfs: Uint32Array;
+  readonly lens: Uint32Array;
+}
 
 /** `term_stats.col` of a term's document frequency over every column. */
 const ANY_COLUMN = -1;
@@ -39,7 +59,8 @@ export class Fts5Postings {
     | "addTerm"
     | "dropTerm"
     | "termStat"
-    | "fields",
+    | "fields"
+    | "list",
     StatementSync
   >;
 
@@ -63,12 +84,61 @@ export class Fts5Postings {
         "SELECT col, df, max_tf, min_len FROM term_stats WHERE term = ? AND df > 0",
       ),
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
+      list: db.prepare("SELECT rid, col, tf, len FROM postings WHERE term = ?"),
     };
+  }
+
+  #cache = new Map<string, DecodedList>();
+  #cached = 0;
+
+  /** Bytes the decoded lists take. */
+  cacheBytes(): number {
+    return this.#cached * BYTES_PER_CACHED_POSTING;
+  }
+
+  #forget(term: string): void {
+    const list = this.#cache.get(term);
+    if (list === undefined) return;
+    this.#cache.delete(term);
+    this.#cached -= list.rids.length;
+  }
+
+  /** A term's decoded list, from the cache or SQLite (then kept, the oldest dropped). */
+  #list(term: string): DecodedList {
+    const hit = this.#cache.get(term);
+    if (hit !== undefined) {
+      this.#cache.delete(term);
+      this.#cache.set(term, hit);
+      return hit;
+    }
+    const rows = this.#stmts.list.all(term) as unknown as PostingRow[];
+    const list: DecodedList = {
+      rids: new Float64Array(rows.length),
+      cols: new Uint32Array(rows.length),
+      tfs: new Uint32Array(rows.length),
+      lens: new Uint32Array(rows.length),
+    };
+    rows.forEach((row, i) => {
+      list.rids[i] = row.rid;
+      list.cols[i] = row.col;
+      list.tfs[i] = row.tf;
+      list.lens[i] = row.len;
+    });
+    if (rows.length > MAX_CACHED_POSTINGS) return list;
+    for (const [old] of this.#cache) {
+      if (this.#cached + rows.length <= MAX_CACHED_POSTINGS) break;
+      this.#forget(old);
+    }
+    this.#cache.set(term, list);
+    this.#cached += rows.length;
+    return list;
   }
 
   /** Empties the tables (with the index's other tables, in the caller's transaction). */
   clear(): void {
     this.#db.exec("DELETE FROM postings; DELETE FROM term_stats; DELETE FROM field_stats;");
+    this.#cache.clear();
+    this.#cached = 0;
   }
 
   /** Writes a document's postings: its tokens per column. */
@@ -80,6 +150,7 @@ export class Fts5Postings {
       const counts = new Map<string, number>();
       for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
       for (const [term, tf] of counts) {
+        this.#forget(term);
         insert.run(term, col, rid, tf, tokens.length);
         addTerm.run(term, col, tf, tokens.length);
         anywhere.add(term);
@@ -96,6 +167,7 @@ export class Fts5Postings {
     const lengths = new Map<number, number>();
     const anywhere = new Set<string>();
     for (const { term, col, len } of rows) {
+      this.#forget(term);
       dropTerm.run(term, col);
       lengths.set(col, len);
       anywhere.add(term);
@@ -105,14 +177,49 @@ export class Fts5Postings {
     remove.run(rid);
   }
 
-  /** A term's postings in some columns (all of them, or those of the documents `among`). */
-  read(term: string, columns: readonly number[], among?: readonly number[]): PostingRow[] {
-    const sql = `SELECT rid, col, tf, len FROM postings WHERE term = ? AND col IN (${
-      columns.map(() => "?").join(", ")
-    })${among === undefined ? "" : " AND rid IN (SELECT value FROM json_each(?))"}`;
-    const params: Array<string | number> = [term, ...columns];
-    if (among !== undefined) params.push(JSON.stringify(among));
-    return this.#db.prepare(sql).all(...params) as unknown as PostingRow[];
+  /**
+   * Visits a term's postings in some columns (all of them, or those of the documents
+   * `among`), in rid order.
+   */
+  read(
+    term: string,
+    columns: readonly number[],
+    visit: (row: PostingRow) => void,
+    among?: ReadonlySet<number>,
+  ): void {
+    const list = this.#list(term);
+    const wanted = new Set(columns);
+    for (let i = 0; i < list.rids.length; i++) {
+      if (!wanted.has(list.cols[i]!)) continue;
+      const rid = list.rids[i]!;
+      if (among !== undefined && !among.has(rid)) continue;
+      visit({ rid, col: list.cols[i]!, tf: list.tfs[i]!, len: list.lens[i]! });
+    }
+  }
+
+  /**
+   * The documents holding any of the terms (each in its columns), without scoring: one
+   * pass over each decoded list, marking rids in a bitmap.
+   */
+  countAny(terms: ReadonlyArray<{ term: string; columns: readonly number[] }>): number {
+    const lists = terms.map(({ term, columns }) => ({ list: this.#list(term), columns }));
+    let maxRid = 0;
+    for (const { list } of lists) {
+      for (const rid of list.rids) if (rid > maxRid) maxRid = rid;
+    }
+    const seen = new Uint8Array(maxRid + 1);
+    let count = 0;
+    for (const { list, columns } of lists) {
+      const wanted = new Set(columns);
+      const { rids, cols } = list;
+      for (let i = 0; i < rids.length; i++) {
+        const rid = rids[i]!;
+        if (seen[rid] === 1 || !wanted.has(cols[i]!)) continue;
+        seen[rid] = 1;
+        count++;
+      }
+    }
+    return count;
   }
 
   /** Per column of a term: documents, highest frequency, shortest length (`-1`: any column). */
@@ -135,7 +242,9 @@ export class Fts5Postings {
     const stats = this.termStats(term);
     if (columns.length === 1) return stats.get(columns[0]!)?.df ?? 0;
     if (columns.length === allColumns) return stats.get(ANY_COLUMN)?.df ?? 0;
-    return new Set(this.read(term, columns).map((row) => row.rid)).size;
+    const docs = new Set<number>();
+    this.read(term, columns, (row) => docs.add(row.rid));
+    return docs.size;
   }
 
   /** Per column: documents with it and their tokens. */

@@ -45,7 +45,7 @@ export const TABLES_SQL =
   CREATE INDEX IF NOT EXISTS vals_doc ON vals(rid, field, num, str);
   CREATE TABLE IF NOT EXISTS postings(term TEXT NOT NULL, col INTEGER NOT NULL,
     rid INTEGER NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL,
-    PRIMARY KEY (term, col, rid)) WITHOUT ROWID;
+    PRIMARY KEY (term, rid, col)) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS postings_doc ON postings(rid);
   CREATE TABLE IF NOT EXISTS term_stats(term TEXT NOT NULL, col INTEGER NOT NULL,
     df INTEGER NOT NULL, max_tf INTEGER NOT NULL, min_len INTEGER NOT NULL,
@@ -57,7 +57,7 @@ export const TABLES_SQL =
  * The version of the ranking tables (`postings`, `term_stats`, `field_stats`) an index file holds, in
  * `meta.ranking`; a file without it predates them and is rebuilt from KV.
  */
-export const RANKING_VERSION = "2";
+export const RANKING_VERSION = "3";
 
 /** The names of `columns` generic text columns. */
 function columnNames(columns: number): string[] {

@@ -139,12 +139,18 @@ export function statTerms(
   return [...seen.values()];
 }
 
-/** Calls `visit(doc, field, tf, len)` for every (document, field) holding `term`. */
-export type PostingsReader<K> = (
-  fields: readonly string[],
-  term: string,
-  visit: (doc: K, field: number, tf: number, len: number) => void,
-) => void;
+/**
+ * Calls `visit(doc, field, tf, len)` for every (document, field) holding `term`. A reader
+ * marked `grouped` visits a document's fields one after another (then no per-term map is
+ * needed to add them up).
+ */
+export type PostingsReader<K> =
+  & ((
+    fields: readonly string[],
+    term: string,
+    visit: (doc: K, field: number, tf: number, len: number) => void,
+  ) => void)
+  & { readonly grouped?: boolean };
 
 /** BM25 over index-wide statistics: the per-term scores of one query. */
 export class Bm25Scorer {
@@ -205,19 +211,37 @@ export class Bm25Scorer {
   ): void {
     const { k1, b } = this.#params;
     const averages = term.fields.map((field) => this.#avgLength.get(field) ?? 1);
-    const normalized = new Map<K, number>();
-    read(term.fields, term.term, (doc, field, tf, len) => {
-      if (options.only !== undefined && !options.only.has(doc)) return;
-      const norm = 1 - b + b * len / averages[field]!;
-      normalized.set(doc, (normalized.get(doc) ?? 0) + tf / norm);
-    });
     const factor = options.weight * this.idf(term.field, term.term) * (k1 + 1);
-    for (const [doc, tf] of normalized) {
+    const max = options.combine === "max";
+    const flush = (doc: K, tf: number) => {
       const score = factor * tf / (tf + k1);
       const before = scores.get(doc);
       if (before === undefined) scores.set(doc, score);
-      else scores.set(doc, options.combine === "max" ? Math.max(before, score) : before + score);
+      else scores.set(doc, max ? Math.max(before, score) : before + score);
+    };
+    const only = options.only;
+    if (read.grouped === true) {
+      let last: K | undefined;
+      let sum = 0;
+      read(term.fields, term.term, (doc, field, tf, len) => {
+        if (only !== undefined && !only.has(doc)) return;
+        if (doc !== last) {
+          if (last !== undefined) flush(last, sum);
+          last = doc;
+          sum = 0;
+        }
+        sum += tf / (1 - b + b * len / averages[field]!);
+      });
+      if (last !== undefined) flush(last, sum);
+      return;
     }
+    const normalized = new Map<K, number>();
+    read(term.fields, term.term, (doc, field, tf, len) => {
+      if (only !== undefined && !only.has(doc)) return;
+      const norm = 1 - b + b * len / averages[field]!;
+      normalized.set(doc, (normalized.get(doc) ?? 0) + tf / norm);
+    });
+    for (const [doc, tf] of normalized) flush(doc, tf);
   }
 }
 

@@ -46,12 +46,13 @@ import {
   type CorpusStats,
   disjunctionTerms,
   localStats,
+  type PostingsReader,
   type RankingSource,
   scorePlan,
   scoringLeavesOf,
 } from "./bm25.ts";
 import { topHits } from "./top_hits.ts";
-import { maxScoreTopK } from "./max_score.ts";
+import { kthScore, maxScoreTopK } from "./max_score.ts";
 import { Fts5Postings } from "./_fts5_postings.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
@@ -380,11 +381,11 @@ export class Fts5Index implements SearchIndex {
         return scorer.bound(term, perField);
       },
     }, { scorer, k });
-    const total = exhaustive ? scores.size : this.#countDisjunction(terms, context);
-    // The best k by score, with every candidate tied with the k-th (the id decides those).
-    const ranked = [...scores].sort((a, b) => b[1] - a[1]);
-    const cut = ranked[Math.min(k, ranked.length) - 1]?.[1] ?? -Infinity;
-    const kept = ranked.filter(([, score], i) => i < k || score === cut);
+    const total = exhaustive ? scores.size : this.#postings.countAny(
+      disjuncts.map((term) => ({ term: term.term, columns: this.#columnsOf(term.fields) })),
+    );
+    const cut = kthScore(scores.values(), k);
+    const kept = [...scores].filter(([, score]) => score >= cut);
     const ids = new Map(
       (this.#db.prepare("SELECT rid, id FROM docs WHERE rid IN (SELECT value FROM json_each(?))")
         .all(JSON.stringify(kept.map(([rid]) => rid))) as Array<{ rid: number; id: string }>)
@@ -397,22 +398,6 @@ export class Fts5Index implements SearchIndex {
     return { total, hits: topHits(hits, options) };
   }
 
-  /** The documents holding any of the terms (each in its fields), counted by FTS5. */
-  #countDisjunction(
-    terms: ReadonlyArray<{ field: string | null; term: string }>,
-    context: Fts5SqlContext,
-  ): number {
-    const matches = terms.flatMap((term) => {
-      const match = matchExpression({ kind: "term", ...term }, context);
-      return match === undefined ? [] : [match];
-    });
-    if (matches.length === 0) return 0;
-    return this.#get<{ n: number }>({
-      sql: "SELECT count(*) AS n FROM fts WHERE fts MATCH ?",
-      params: [matches.join(" OR ")],
-    }).n;
-  }
-
   /** Visits a term's postings in some fields (of the documents `among`, when given). */
   #readPostings(
     fields: readonly string[],
@@ -423,9 +408,10 @@ export class Fts5Index implements SearchIndex {
     const columns = this.#columnsOf(fields);
     if (columns.length === 0) return;
     const position = new Map(columns.map((column, i) => [column, i]));
-    for (const row of this.#postings.read(term, columns, among)) {
+    const only = among === undefined ? undefined : new Set(among);
+    this.#postings.read(term, columns, (row) => {
       visit(row.rid, position.get(row.col)!, row.tf, row.len);
-    }
+    }, only);
   }
 
   #columnsOf(fields: readonly string[]): number[] {
@@ -469,7 +455,12 @@ export class Fts5Index implements SearchIndex {
     return {
       fieldsOf: (field) =>
         field === null ? [...this.#columns.keys()] : this.#columns.has(field) ? [field] : [],
-      read: (fields, term, visit) => this.#readPostings(fields, term, visit),
+      // The postings' key is (term, rid, col): a document's columns come one after another.
+      read: Object.assign(
+        (fields: readonly string[], term: string, visit: Parameters<PostingsReader<number>>[2]) =>
+          this.#readPostings(fields, term, visit),
+        { grouped: true },
+      ),
       docFreq: (fields, term) => {
         const columns = columnsOf(fields);
         return columns.length === 0 ? 0 : this.#postings.docFreq(term, columns, this.#columns.size);
@@ -548,8 +539,9 @@ export class Fts5Index implements SearchIndex {
   }
 
   memoryBytes(): number {
-    // SQLite's page-cache budget for this connection; the index itself lives on disk.
-    return this.#cacheBytes;
+    // SQLite's page-cache budget for this connection and the decoded posting lists; the
+    // index itself lives on disk.
+    return this.#cacheBytes + this.#postings.cacheBytes();
   }
 
   close(): void {

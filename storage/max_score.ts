@@ -93,8 +93,11 @@ export function maxScoreTopK<K>(
     const among = [...scores].filter(([, score]) => score + rest[i]! >= threshold)
       .map(([doc]) => doc);
     if (among.length === 0) break;
-    const reader: PostingsReader<K> = (fields, word, visit) =>
-      source.readAmong(fields, word, among, visit);
+    const reader: PostingsReader<K> = Object.assign(
+      (fields: readonly string[], word: string, visit: Parameters<PostingsReader<K>>[2]) =>
+        source.readAmong(fields, word, among, visit),
+      { grouped: source.read.grouped === true },
+    );
     scorer.addTerm(reader, term, scores, { weight: term.weight });
   }
   return { scores, exhaustive };

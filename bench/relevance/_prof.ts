@@ -1,3 +1,4 @@
+(globalThis as any).PROF = { full: 0, nfull: 0, among: 0, namong: 0, cands: 0 };
 import { debianTask } from "./tasks.ts";
 import { Fts5Index } from "../../storage/fts5_index.ts";
 import { tokenize } from "../../storage/tokenizer.ts";
@@ -32,6 +33,7 @@ time(
   (p) => index.search(p, { limit: 10, offset: 0, stats: stats[i++ % plans.length] }),
 );
 time("search local", (p) => index.search(p, { limit: 10, offset: 0 }));
+console.log((globalThis as any).PROF);
 index.close();
 await Deno.remove(dir, { recursive: true });
 import { DatabaseSync } from "node:sqlite";
