@@ -2,7 +2,8 @@
  * Runs a known-item task on CameoDB in process: `shards` microshards (real Deno KV and
  * engine files in a temporary directory) of one engine, documents placed as the node places
  * them (`fnv1a(id) % shards`), every query through the search pipeline (`searchShards`:
- * the statistics phase, every shard's page, the merge, documents from KV).
+ * the statistics phase, every shard's page, the merge, documents from KV); with `warmup`,
+ * every query runs once untimed first.
  *
  * @module
  */
@@ -26,7 +27,7 @@ export interface CameoRun extends RunResult {
 /** Loads the task's corpus into `shards` microshards of `engine` and runs its queries. */
 export async function runCameo(
   task: Task,
-  options: { readonly engine: EngineName; readonly shards: number },
+  options: { readonly engine: EngineName; readonly shards: number; readonly warmup?: boolean },
 ): Promise<CameoRun> {
   const root = await Deno.makeTempDir({ prefix: "cameodb-relevance-" });
   const shards: Microshard[] = [];
@@ -39,6 +40,11 @@ export async function runCameo(
     const loadMs = performance.now() - loadStarted;
     const rankings: string[][] = [];
     const latenciesMs: number[] = [];
+    if (options.warmup === true) {
+      for (const query of task.queries) {
+        await searchShards(shards, "docs", { query: query.words.join(" "), limit: 10 });
+      }
+    }
     for (const query of task.queries) {
       const started = performance.now();
       const answer = await searchShards(shards, "docs", {
