@@ -37,6 +37,21 @@ interface DecodedList {
   readonly lens: Uint32Array;
 }
 
+/** About the steps of one binary search in a long list, against one step of a walk. */
+const SEARCH_STEPS_PER_LOOKUP = 16;
+
+/** The first index of `rids` (ascending) holding a value ≥ `rid`. */
+export function lowerBound(rids: Float64Array, rid: number): number {
+  let low = 0;
+  let high = rids.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (rids[mid]! < rid) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /** `term_stats.col` of a term's document frequency over every column. */
 const ANY_COLUMN = -1;
 
@@ -84,7 +99,8 @@ export class Fts5Postings {
         "SELECT col, df, max_tf, min_len FROM term_stats WHERE term = ? AND df > 0",
       ),
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
-      list: db.prepare("SELECT rid, col, tf, len FROM postings WHERE term = ?"),
+      // In key order: by rid, a document's columns together.
+      list: db.prepare("SELECT rid, col, tf, len FROM postings WHERE term = ? ORDER BY rid, col"),
     };
   }
 
@@ -179,22 +195,33 @@ export class Fts5Postings {
 
   /**
    * Visits a term's postings in some columns (all of them, or those of the documents
-   * `among`), in rid order.
+   * `among`), in rid order. Few candidates against a long list are found by binary search
+   * (the list is in rid order) rather than by walking the list.
    */
   read(
     term: string,
     columns: readonly number[],
     visit: (row: PostingRow) => void,
-    among?: ReadonlySet<number>,
+    among?: readonly number[],
   ): void {
     const list = this.#list(term);
     const wanted = new Set(columns);
-    for (let i = 0; i < list.rids.length; i++) {
-      if (!wanted.has(list.cols[i]!)) continue;
-      const rid = list.rids[i]!;
-      if (among !== undefined && !among.has(rid)) continue;
-      visit({ rid, col: list.cols[i]!, tf: list.tfs[i]!, len: list.lens[i]! });
+    const { rids, cols, tfs, lens } = list;
+    const at = (i: number) => {
+      if (wanted.has(cols[i]!)) visit({ rid: rids[i]!, col: cols[i]!, tf: tfs[i]!, len: lens[i]! });
+    };
+    if (among === undefined) {
+      for (let i = 0; i < rids.length; i++) at(i);
+      return;
     }
+    if (among.length * SEARCH_STEPS_PER_LOOKUP < rids.length) {
+      for (const rid of [...among].sort((a, b) => a - b)) {
+        for (let i = lowerBound(rids, rid); i < rids.length && rids[i] === rid; i++) at(i);
+      }
+      return;
+    }
+    const only = new Set(among);
+    for (let i = 0; i < rids.length; i++) if (only.has(rids[i]!)) at(i);
   }
 
   /**

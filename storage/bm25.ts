@@ -152,6 +152,12 @@ export type PostingsReader<K> =
   ) => void)
   & { readonly grouped?: boolean };
 
+/** What the scorer adds scores into: a `Map`, or a table of the engine's own. */
+export interface ScoreTable<K> {
+  get(doc: K): number | undefined;
+  set(doc: K, score: number): void;
+}
+
 /** BM25 over index-wide statistics: the per-term scores of one query. */
 export class Bm25Scorer {
   readonly #params: Bm25Params;
@@ -206,7 +212,7 @@ export class Bm25Scorer {
   addTerm<K>(
     read: PostingsReader<K>,
     term: { readonly field: string | null; readonly term: string; readonly fields: string[] },
-    scores: Map<K, number>,
+    scores: ScoreTable<K>,
     options: { weight: number; only?: ReadonlySet<K>; combine?: "add" | "max" },
   ): void {
     const { k1, b } = this.#params;

@@ -52,7 +52,7 @@ import {
   scoringLeavesOf,
 } from "./bm25.ts";
 import { topHits } from "./top_hits.ts";
-import { kthScore, maxScoreTopK } from "./max_score.ts";
+import { DenseScores, kthScore, maxScoreTopK } from "./max_score.ts";
 import { Fts5Postings } from "./_fts5_postings.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
@@ -74,6 +74,9 @@ export { MAX_FACET_VALUE_LENGTH } from "./search_index.ts";
 
 /** Bytes in a KiB (SQLite's negative `cache_size` is in KiB). */
 const BYTES_PER_KIB = 1024;
+
+/** Highest rid whose score is added up in a typed array (8 bytes a rid); past it, a `Map`. */
+const MAX_DENSE_RID = 1 << 20;
 
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
@@ -113,6 +116,7 @@ export class Fts5Index implements SearchIndex {
   };
   #insertFts!: StatementSync;
   #postings!: Fts5Postings;
+  #dense: DenseScores | undefined;
 
   private constructor(path: string, db: DatabaseSync, schema: Schema) {
     this.#path = path;
@@ -369,6 +373,8 @@ export class Fts5Index implements SearchIndex {
     const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
     const disjuncts = terms.map((term) => ({ ...term, fields: source.fieldsOf(term.field) }));
     const k = options.offset + options.limit;
+    const table = this.#scoreTable();
+    table?.reset(); // a search that threw may have left scores behind
     const { scores, exhaustive } = maxScoreTopK(disjuncts, {
       read: source.read,
       readAmong: (fields, term, among, visit) => this.#readPostings(fields, term, visit, among),
@@ -380,12 +386,14 @@ export class Fts5Index implements SearchIndex {
         });
         return scorer.bound(term, perField);
       },
-    }, { scorer, k });
+    }, { scorer, k, ...(table === undefined ? {} : { scores: table }) });
     const total = exhaustive ? scores.size : this.#postings.countAny(
       disjuncts.map((term) => ({ term: term.term, columns: this.#columnsOf(term.fields) })),
     );
     const cut = kthScore(scores.values(), k);
-    const kept = [...scores].filter(([, score]) => score >= cut);
+    const kept: Array<[number, number]> = [];
+    for (const [rid, score] of scores.entries()) if (score >= cut) kept.push([rid, score]);
+    table?.reset();
     const ids = new Map(
       (this.#db.prepare("SELECT rid, id FROM docs WHERE rid IN (SELECT value FROM json_each(?))")
         .all(JSON.stringify(kept.map(([rid]) => rid))) as Array<{ rid: number; id: string }>)
@@ -398,6 +406,18 @@ export class Fts5Index implements SearchIndex {
     return { total, hits: topHits(hits, options) };
   }
 
+  /** The typed-array score table, sized for the highest rid; `undefined` past `MAX_DENSE_RID`. */
+  #scoreTable(): DenseScores | undefined {
+    const { m } = this.#db.prepare("SELECT coalesce(max(rid), 0) AS m FROM docs").get() as {
+      m: number;
+    };
+    if (m >= MAX_DENSE_RID) return undefined;
+    if (this.#dense === undefined || this.#dense.capacity <= m) {
+      this.#dense = new DenseScores(Math.min(MAX_DENSE_RID, Math.max(1024, 2 * (m + 1))));
+    }
+    return this.#dense;
+  }
+
   /** Visits a term's postings in some fields (of the documents `among`, when given). */
   #readPostings(
     fields: readonly string[],
@@ -408,10 +428,9 @@ export class Fts5Index implements SearchIndex {
     const columns = this.#columnsOf(fields);
     if (columns.length === 0) return;
     const position = new Map(columns.map((column, i) => [column, i]));
-    const only = among === undefined ? undefined : new Set(among);
     this.#postings.read(term, columns, (row) => {
       visit(row.rid, position.get(row.col)!, row.tf, row.len);
-    }, only);
+    }, among);
   }
 
   #columnsOf(fields: readonly string[]): number[] {
