@@ -20,7 +20,15 @@
  */
 
 import { create, insertMultiple, type Orama, remove } from "@orama/orama";
-import { type CorpusStats, localStats, type RankingSource, scorePlan } from "./bm25.ts";
+import {
+  Bm25Scorer,
+  type CorpusStats,
+  disjunctionTerms,
+  localStats,
+  type RankingSource,
+  scorePlan,
+} from "./bm25.ts";
+import { maxScoreTopK } from "./max_score.ts";
 import type { Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import type {
@@ -226,6 +234,10 @@ export class OramaIndex implements SearchIndex {
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
+    const terms = disjunctionTerms(plan);
+    if (terms !== undefined && (options.sort ?? []).length === 0 && options.limit > 0) {
+      return this.#searchDisjunction(terms, plan, options);
+    }
     const matched = this.#evaluate(plan);
     if (options.limit <= 0 || matched.size === 0) return { total: matched.size, hits: [] };
     const source = this.#rankingSource();
@@ -245,6 +257,40 @@ export class OramaIndex implements SearchIndex {
       };
     });
     return { total: hits.length, hits: topHits(hits, options) };
+  }
+
+  /** A disjunction of terms (no sort): MaxScore over the postings, as the fts5 engine does. */
+  #searchDisjunction(
+    terms: ReadonlyArray<{ field: string | null; term: string; weight: number }>,
+    plan: Plan,
+    options: SearchOptions,
+  ): SearchResult {
+    const source = this.#rankingSource();
+    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const disjuncts = terms.map((term) => ({ ...term, fields: this.#fieldsOf(term.field) }));
+    const { scores, exhaustive } = maxScoreTopK(disjuncts, {
+      read: source.read,
+      readAmong: (fields, term, among, visit) => {
+        fields.forEach((field, i) => {
+          const docs = this.#postings.get(field)?.get(term);
+          if (docs === undefined) return;
+          for (const id of among) {
+            const tf = docs.get(id);
+            if (tf !== undefined) visit(id, i, tf, this.#docs.get(id)?.lengths.get(field) ?? 1);
+          }
+        });
+      },
+    }, { scorer, k: options.offset + options.limit });
+    let total = scores.size;
+    if (!exhaustive) {
+      const matched = new Set<string>();
+      for (const { fields, term } of disjuncts) {
+        for (const id of this.#termDocs(fields, [term])) matched.add(id);
+      }
+      total = matched.size;
+    }
+    const hits = [...scores.entries()].map(([id, score]) => ({ id, score }));
+    return { total, hits: topHits(hits, options) };
   }
 
   stats(plan: Plan): CorpusStats {
