@@ -6,7 +6,10 @@
  * p50/p99 (after one warm-up pass over the queries, for every system), as a Markdown table
  * and as JSON (`docs/relevance.json`).
  *
- *     deno task bench:relevance [--queries 1000] [--corpora debian,gcide] [--out docs/relevance.json]
+ *     deno task bench:relevance [--queries 1000] [--corpora debian,gcide] [--gcide-docs 50000]
+ *       [--out docs/relevance.json]
+ *
+ * Each row is also written to stderr as JSON as soon as it is measured.
  *
  * Needs `apt-get install dict-gcide liblucene8-java default-jdk-headless python3-xapian`
  * (and `apt-get update` for the package catalogue); a system not installed is skipped.
@@ -35,6 +38,7 @@ const { values } = parseArgs({
   options: {
     queries: { type: "string", default: "1000" },
     corpora: { type: "string", default: "debian,gcide" },
+    "gcide-docs": { type: "string", default: "50000" },
     out: { type: "string", default: "docs/relevance.json" },
   },
 });
@@ -49,9 +53,7 @@ function row(task: Task, system: string, run: RunResult & { loadMs: number }): R
     loadMs: Math.round(run.loadMs),
     ...result,
   };
-  console.error(
-    `${task.name} ${system}: MRR@10 ${result.mrr10.toFixed(3)}, p50 ${result.p50Ms.toFixed(2)} ms`,
-  );
+  console.error(JSON.stringify(line));
   return line;
 }
 
@@ -78,7 +80,9 @@ for (const corpus of values.corpora.split(",")) {
     console.error("gcide: dict-gcide is not installed, skipped");
     continue;
   }
-  const task = corpus === "debian" ? await debianTask(queries) : await gcideTask(queries);
+  const task = corpus === "debian"
+    ? await debianTask(queries)
+    : await gcideTask(queries, Number(values["gcide-docs"]));
   for (const engine of ["fts5", "orama"] as const) {
     for (const shards of [1, 4]) {
       const run = await runCameo(task, { engine, shards, warmup: true });

@@ -7,7 +7,8 @@
  *   summary is the query; the document is its name (`title`) and description (`text`), so
  *   the task is telling apart the packages that share the summary's words (`libfoo-dev`,
  *   `libfoo1`, `foo-doc`, …).
- * - **gcide**: the GCIDE dictionary (Debian's `dict-gcide`); an entry's first sense (`1. …`,
+ * - **gcide**: the GCIDE dictionary (Debian's `dict-gcide`; a spread sample of its entries, by
+ *   default); an entry's first sense (`1. …`,
  *   of entries with a second one) is the query; the document is the headword (`title`) and
  *   the entry without its first sense (`text`), every entry shaped the same way.
  *
@@ -74,9 +75,10 @@ export function splitFirstSense(text: string): { sense: string; rest: string } |
   return { sense: match[2]!, rest };
 }
 
-/** The GCIDE task: first senses against dictionary entries. */
-export async function gcideTask(queries: number): Promise<Task> {
-  const entries = await loadGcide();
+/** The GCIDE task: first senses against `documents` dictionary entries (spread over A–Z). */
+export async function gcideTask(queries: number, documents = Infinity): Promise<Task> {
+  const all = await loadGcide();
+  const entries = Number.isFinite(documents) ? spread(all, documents) : all;
   const docs: TaskDoc[] = [];
   const eligible: TaskQuery[] = [];
   for (const e of entries) {
