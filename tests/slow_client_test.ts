@@ -101,7 +101,8 @@ Deno.test("slow clients: headers sent at 1 byte/s are cut off at the header time
   await withServer({}, async (server) => {
     const slow = await rawConnection(server.port);
     const start = performance.now();
-    const request = "GET /_cluster/health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: " + "a".repeat(100);
+    const request = "GET /_cluster/health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: " +
+      "a".repeat(100);
     let sent = 0;
     const dripping = (async () => {
       for (const char of request) {
@@ -233,7 +234,8 @@ Deno.test("big bodies: whole bodies read at once are bounded by max_body_size_mb
     CAMEODB_NETWORK_HTTP_MAX_CONCURRENT_BODIES: "2",
   }, async (server) => {
     const length = 1_500_000;
-    const head = "PUT /api/big/document HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
+    const head =
+      "PUT /api/big/document HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
       `content-length: ${length}\r\n\r\n`;
     // Two clients start 1.5 MB bodies and hold them: 3 MB of the 4 MB budget.
     const held = await Promise.all([0, 1].map(() => rawConnection(server.port)));
