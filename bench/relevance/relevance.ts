@@ -7,7 +7,7 @@
  * and as JSON (`docs/relevance.json`).
  *
  *     deno task bench:relevance [--queries 1000] [--corpora debian,gcide] [--gcide-docs 50000]
- *       [--out docs/relevance.json]
+ *       [--systems fts5,orama,lucene,xapian] [--out docs/relevance.json]
  *
  * Each row is also written to stderr as JSON as soon as it is measured.
  *
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     queries: { type: "string", default: "1000" },
     corpora: { type: "string", default: "debian,gcide" },
     "gcide-docs": { type: "string", default: "50000" },
+    systems: { type: "string", default: "fts5,orama,lucene,xapian" },
     out: { type: "string", default: "docs/relevance.json" },
   },
 });
@@ -83,13 +84,14 @@ for (const corpus of values.corpora.split(",")) {
   const task = corpus === "debian"
     ? await debianTask(queries)
     : await gcideTask(queries, Number(values["gcide-docs"]));
-  for (const engine of ["fts5", "orama"] as const) {
+  const systems = new Set(values.systems.split(","));
+  for (const engine of (["fts5", "orama"] as const).filter((name) => systems.has(name))) {
     for (const shards of [1, 4]) {
       const run = await runCameo(task, { engine, shards, warmup: true });
       rows.push(row(task, `cameodb ${engine}, ${shards} shard${shards === 1 ? "" : "s"}`, run));
     }
   }
-  for (const system of ["lucene", "xapian"] as const) {
+  for (const system of (["lucene", "xapian"] as const).filter((name) => systems.has(name))) {
     if (!installed[system]) {
       console.error(`${system}: not installed, skipped`);
       continue;

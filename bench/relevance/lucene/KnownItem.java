@@ -56,6 +56,8 @@ public class KnownItem {
     IndexSearcher searcher = new IndexSearcher(reader);
     searcher.setSimilarity(new BM25Similarity(1.2f, 0.75f));
     double loadMs = (System.nanoTime() - loadStarted) / 1e6;
+    // A query is as long as a summary: some dictionary senses have hundreds of words.
+    BooleanQuery.setMaxClauseCount(Integer.MAX_VALUE);
     List<Query> queries = new ArrayList<>();
     for (String line : Files.readAllLines(Paths.get(args[1]), StandardCharsets.UTF_8)) {
       BooleanQuery.Builder builder = new BooleanQuery.Builder();
