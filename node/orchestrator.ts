@@ -452,6 +452,8 @@ export class NodeOrchestrator {
         offset: 0,
         sort: [...query.sort],
         facets: [...query.facets],
+        ...(query.stats === undefined ? {} : { stats: query.stats }),
+        ...(query.phase === "stats" ? { statsOnly: true } : {}),
       }).catch((error) => {
         if (error instanceof Error && error.name === "IndexNotFoundError") {
           return { total: 0, hits: [] };

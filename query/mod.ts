@@ -34,6 +34,7 @@ export { parseSearchRequest, type SearchRequest, type SortInput } from "./reques
 export {
   answerOf,
   gatherPages,
+  gatherStats,
   microshardPort,
   type PageSet,
   type SearchPages,

@@ -6,12 +6,19 @@
  * The search is compiled once, where it enters, against the index's schema there; shards
  * receive the compiled {@linkcode ShardQuery} (plain data), never the raw request.
  *
+ * A search that scores runs in two phases (Elasticsearch's `dfs_query_then_fetch`): first
+ * every shard answers its part of the statistics the plan's terms need (`phase: "stats"`),
+ * which are added up; then every shard scores with the sums, so a document scores the same
+ * on one shard or sixteen, on one node or three, and the merged order is the order of one
+ * index.
+ *
  * @module
  */
 
 import { IndexNotFoundError } from "../storage/errors.ts";
 import type { Microshard, ShardSearchResult } from "../storage/microshard.ts";
 import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
+import { addStats, type CorpusStats, scoringLeavesOf } from "../storage/bm25.ts";
 import type { Schema } from "../storage/schema.ts";
 import { parseSearchRequest, type SearchRequest } from "./request.ts";
 import {
@@ -35,6 +42,10 @@ export interface ShardQuery {
   readonly limit: number;
   readonly sort: readonly SortSpec[];
   readonly facets: readonly FacetSpec[];
+  /** `"stats"`: answer only the shard's part of the statistics (the first phase). */
+  readonly phase?: "stats";
+  /** The index-wide statistics to score with (the first phase's sums). */
+  readonly stats?: CorpusStats;
 }
 
 /** The pages a port gathered, and where they came from. */
@@ -77,7 +88,9 @@ export async function gatherPages(
 ): Promise<SearchPages> {
   const started = performance.now();
   const search = compileSearch(request, options.schema, options.limits ?? {});
-  const set = await port(shardQuery(index, search));
+  const query = shardQuery(index, search);
+  const stats = await gatherStats(port, query);
+  const set = await port(stats === undefined ? query : { ...query, stats });
   return {
     pages: set.pages,
     search,
@@ -89,6 +102,19 @@ export async function gatherPages(
       ...(set.nodesFailed === undefined ? {} : { nodesFailed: set.nodesFailed }),
     },
   };
+}
+
+/**
+ * The first phase: every shard's statistics for the plan, added up; `undefined` when the
+ * search scores nothing or returns no hits (then no shard needs them).
+ */
+export async function gatherStats(
+  port: ShardPort,
+  query: ShardQuery,
+): Promise<CorpusStats | undefined> {
+  if (query.limit === 0 || scoringLeavesOf(query.plan).length === 0) return undefined;
+  const set = await port({ ...query, limit: 0, facets: [], phase: "stats" });
+  return addStats(set.pages.flatMap((page) => page.stats === undefined ? [] : [page.stats]));
 }
 
 /** The merged answer of gathered pages (`POST /api/{index}/search`). */
@@ -113,6 +139,8 @@ export function microshardPort(shards: readonly Microshard[]): ShardPort {
         offset: 0,
         sort: query.sort,
         facets: query.facets,
+        ...(query.stats === undefined ? {} : { stats: query.stats }),
+        ...(query.phase === "stats" ? { statsOnly: true } : {}),
       })
     ));
     return { pages, totalShards: shards.length };

@@ -16,9 +16,6 @@ import {
   type SearchOptions,
 } from "./search_index.ts";
 
-/** Scoring leaves joined for BM25; leaves past this match but do not add to the score. */
-export const MAX_SCORING_LEAVES = 16;
-
 /** Plan kinds answered by the FTS5 table (they drive an AND that holds them). */
 const TEXT_KINDS = new Set(["term", "phrase", "prefix", "fuzzy", "ids"]);
 
@@ -45,7 +42,22 @@ export const TABLES_SQL =
   CREATE INDEX IF NOT EXISTS vals_num ON vals(field, num) WHERE num IS NOT NULL;
   CREATE INDEX IF NOT EXISTS vals_str ON vals(field, str) WHERE str IS NOT NULL;
   DROP INDEX IF EXISTS vals_rid;
-  CREATE INDEX IF NOT EXISTS vals_doc ON vals(rid, field, num, str);`;
+  CREATE INDEX IF NOT EXISTS vals_doc ON vals(rid, field, num, str);
+  CREATE TABLE IF NOT EXISTS postings(term TEXT NOT NULL, col INTEGER NOT NULL,
+    rid INTEGER NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL,
+    PRIMARY KEY (term, rid, col)) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS postings_doc ON postings(rid);
+  CREATE TABLE IF NOT EXISTS term_stats(term TEXT NOT NULL, col INTEGER NOT NULL,
+    df INTEGER NOT NULL, max_tf INTEGER NOT NULL, min_len INTEGER NOT NULL,
+    PRIMARY KEY (term, col)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS field_stats(col INTEGER PRIMARY KEY, docs INTEGER NOT NULL,
+    tokens INTEGER NOT NULL);`;
+
+/**
+ * The version of the ranking tables (`postings`, `term_stats`, `field_stats`) an index file holds, in
+ * `meta.ranking`; a file without it predates them and is rebuilt from KV.
+ */
+export const RANKING_VERSION = "3";
 
 /** The names of `columns` generic text columns. */
 function columnNames(columns: number): string[] {
@@ -137,34 +149,6 @@ export function matchExpression(plan: Plan, context: Fts5SqlContext): string | u
   if (plan.field === null) return context.columns.size === 0 ? undefined : `(${expression})`;
   const column = context.columns.get(plan.field);
   return column === undefined ? undefined : `{c${column}} : (${expression})`;
-}
-
-/** The scoring leaves of a plan (not under a `not`), with the product of their boosts. */
-export function scoringLeaves(
-  plan: Plan,
-  context: Fts5SqlContext,
-  weight = 1,
-): Array<{ match: string; weight: number }> {
-  switch (plan.kind) {
-    case "term":
-    case "phrase":
-    case "prefix":
-    case "fuzzy": {
-      const match = matchExpression(plan, context);
-      return match === undefined || weight === 0 ? [] : [{ match, weight }];
-    }
-    case "and":
-    case "or":
-      return plan.children.flatMap((child) => scoringLeaves(child, context, weight));
-    case "boost":
-      return scoringLeaves(plan.child, context, weight * plan.factor);
-    case "rank":
-      return [plan.match, ...plan.optional].flatMap((child) =>
-        scoringLeaves(child, context, weight)
-      );
-    default:
-      return [];
-  }
 }
 
 /** The column and the SQL value of a plan value (booleans are 0/1 in `num`). */
@@ -268,36 +252,38 @@ export function countQuery(plan: Plan, context: Fts5SqlContext): SqlQuery {
 }
 
 /**
- * One page of the documents matching a plan: `id`, `score` and, with a sort, `k0…` per sort
- * key, ordered by the sort keys (missing values last), then score, then id.
+ * The documents matching a plan, unordered: `rid`, `id` and, with a sort, `k0…` per sort key.
+ * The engine scores them from its postings (`bm25.ts`) and orders them.
  */
-export function searchQuery(plan: Plan, options: SearchOptions, context: Fts5SqlContext): SqlQuery {
-  // Each leaf's BM25 is computed once, in a materialized CTE keyed by rowid; a plain
-  // subquery in the join was re-run per document (10 s for a term in 14k of 63k documents).
-  const leaves = scoringLeaves(plan, context).slice(0, MAX_SCORING_LEAVES);
-  const ctes = leaves.map((_, i) =>
-    `s${i} AS MATERIALIZED (SELECT rowid AS rid, -bm25(fts) AS s FROM fts WHERE fts MATCH ?)`
-  );
-  const joins = leaves.map((_, i) => `LEFT JOIN s${i} ON s${i}.rid = d.rid`);
-  const score = leaves.length === 0
-    ? "0"
-    : leaves.map((leaf, i) => `${leaf.weight} * COALESCE(s${i}.s, 0)`).join(" + ");
+export function matchingQuery(
+  plan: Plan,
+  options: SearchOptions,
+  context: Fts5SqlContext,
+): SqlQuery {
   const sort = sortColumns(options, context.schema);
   const whereParams: Array<string | number> = [];
   const where = whereSql(plan, whereParams, context);
-  const sql = `${ctes.length === 0 ? "" : `WITH ${ctes.join(", ")} `}SELECT d.id AS id, ${score} ` +
-    `AS score${sort.columns.map((c) => `, ${c}`).join("")} FROM docs d ${joins.join(" ")} ` +
-    `WHERE ${where} ORDER BY ${[...sort.order, "score DESC", "d.id"].join(", ")} LIMIT ? OFFSET ?`;
-  // Parameters in the order they appear in the text: the BM25 CTEs, the sort keys (in the
-  // SELECT list), the WHERE clause, the page.
-  const params = [
-    ...leaves.map((leaf) => leaf.match),
-    ...sort.params,
-    ...whereParams,
-    options.limit,
-    options.offset,
-  ];
-  return { sql, params };
+  const sql = `SELECT d.rid AS rid, d.id AS id${sort.columns.map((c) => `, ${c}`).join("")} ` +
+    `FROM docs d WHERE ${where}`;
+  return { sql, params: [...sort.params, ...whereParams] };
+}
+
+/**
+ * One page of the documents matching a plan that scores nothing (filters, `all`): `id`, a
+ * score of 0 and, with a sort, `k0…` per sort key, ordered by the sort keys (missing values
+ * last), then id.
+ */
+export function unscoredPageQuery(
+  plan: Plan,
+  options: SearchOptions,
+  context: Fts5SqlContext,
+): SqlQuery {
+  const sort = sortColumns(options, context.schema);
+  const whereParams: Array<string | number> = [];
+  const where = whereSql(plan, whereParams, context);
+  const sql = `SELECT d.id AS id, 0 AS score${sort.columns.map((c) => `, ${c}`).join("")} ` +
+    `FROM docs d WHERE ${where} ORDER BY ${[...sort.order, "d.id"].join(", ")} LIMIT ? OFFSET ?`;
+  return { sql, params: [...sort.params, ...whereParams, options.limit, options.offset] };
 }
 
 /** Per sort key, a column `k<i>` (the lowest or highest value) and its ORDER BY terms. */

@@ -7,10 +7,10 @@ import {
   fuzzyLeaves,
   insertFtsSql,
   matchExpression,
+  matchingQuery,
   quote,
   rangeFacetQuery,
-  scoringLeaves,
-  searchQuery,
+  unscoredPageQuery,
   valuesFacetQuery,
   vocabularyQuery,
   whereSql,
@@ -123,41 +123,23 @@ Deno.test("fts5 sql: eq, ids, not, empty groups and open ranges", () => {
   );
 });
 
-Deno.test("fts5 sql: scoring leaves carry their boosts and skip what is under a not", () => {
-  const plan: Plan = {
-    kind: "and",
-    children: [
-      { kind: "boost", child: term("title", "rust"), factor: 3 },
-      { kind: "not", child: term("body", "go") },
-      term("body", "fast"),
-    ],
-  };
-  assert.deepEqual(scoringLeaves(plan, context), [
-    { match: `{c0} : ("rust")`, weight: 3 },
-    { match: `{c1} : ("fast")`, weight: 1 },
-  ]);
-});
-
-Deno.test("fts5 sql: a search joins one BM25 CTE per leaf, sorts by keys, then score and id", () => {
+Deno.test("fts5 sql: a scored search lists the matching rows with their sort keys", () => {
   const plan: Plan = { kind: "boost", child: term("title", "rust"), factor: 2 };
-  const query = searchQuery(plan, {
+  const query = matchingQuery(plan, {
     limit: 10,
     offset: 5,
     sort: [{ field: "year", order: "desc" }],
   }, context);
   assert.equal(
     flat(query.sql),
-    "WITH s0 AS MATERIALIZED (SELECT rowid AS rid, -bm25(fts) AS s FROM fts WHERE fts MATCH ?) " +
-      "SELECT d.id AS id, 2 * COALESCE(s0.s, 0) AS score, " +
+    "SELECT d.rid AS rid, d.id AS id, " +
       "(SELECT max(num) FROM vals v WHERE v.rid = d.rid AND v.field = ?) AS k0 " +
-      "FROM docs d LEFT JOIN s0 ON s0.rid = d.rid " +
-      "WHERE d.rid IN (SELECT rowid FROM fts WHERE fts MATCH ?) " +
-      "ORDER BY (k0 IS NULL), k0 DESC, score DESC, d.id LIMIT ? OFFSET ?",
+      "FROM docs d WHERE d.rid IN (SELECT rowid FROM fts WHERE fts MATCH ?)",
   );
-  assert.deepEqual(query.params, [`{c0} : ("rust")`, "year", `{c0} : ("rust")`, 10, 5]);
+  assert.deepEqual(query.params, ["year", `{c0} : ("rust")`]);
   assert.equal(
-    flat(searchQuery({ kind: "all" }, { limit: 1, offset: 0 }, context).sql),
-    "SELECT d.id AS id, 0 AS score FROM docs d WHERE 1 ORDER BY score DESC, d.id LIMIT ? OFFSET ?",
+    flat(unscoredPageQuery({ kind: "all" }, { limit: 1, offset: 0 }, context).sql),
+    "SELECT d.id AS id, 0 AS score FROM docs d WHERE 1 ORDER BY d.id LIMIT ? OFFSET ?",
   );
   assert.deepEqual(countQuery(term("title", "rust"), context), {
     sql:

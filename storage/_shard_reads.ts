@@ -20,8 +20,14 @@ import { compareHits } from "./hit_order.ts";
 import { validateDocId, validateIndexName } from "./names.ts";
 import type { FacetSpec, Plan, SearchOptions } from "./search_index.ts";
 
-/** Options of a shard search: a page, sort keys, facets. */
-export type ShardSearchOptions = SearchOptions & { readonly facets?: readonly FacetSpec[] };
+/**
+ * Options of a shard search: a page, sort keys, facets, the statistics to score with; with
+ * `statsOnly`, the shard only answers its part of the statistics (a search's first phase).
+ */
+export type ShardSearchOptions = SearchOptions & {
+  readonly facets?: readonly FacetSpec[];
+  readonly statsOnly?: boolean;
+};
 
 /** Reads a document by id; `undefined` when absent. */
 export async function readDocument(
@@ -80,6 +86,7 @@ export async function searchShard(
 ): Promise<ShardSearchResult> {
   const open = state.indexes.get(index);
   if (open === undefined) throw new IndexNotFoundError(index);
+  if (options.statsOnly === true) return { total: 0, hits: [], stats: open.engine.stats(plan) };
   const facetSpecs = options.facets ?? [];
   if (plan.kind === "ids" && (options.sort ?? []).length === 0 && facetSpecs.length === 0) {
     return await idsFromKv(state, index, plan.ids, options);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { CorpusStats } from "./bm25.ts";
 import type { SerializedError } from "../actors/errors.ts";
 import type { Schema } from "./schema.ts";
 import type { EngineName, FacetCounts, Hit } from "./search_index.ts";
@@ -134,6 +135,8 @@ export interface ShardSearchResult {
   readonly hits: ReadonlyArray<ShardHit>;
   /** Facet counts, in the order asked, when facets were asked for. */
   readonly facets?: FacetCounts[];
+  /** With `statsOnly`: this shard's part of the statistics scoring the plan needs. */
+  readonly stats?: CorpusStats;
 }
 
 /** A hit with its document. */

@@ -31,13 +31,29 @@ import {
   fuzzyKey,
   fuzzyLeaves,
   insertFtsSql,
+  matchExpression,
+  matchingQuery,
   rangeFacetQuery,
-  searchQuery,
+  RANKING_VERSION,
   type SqlQuery,
   TABLES_SQL,
+  unscoredPageQuery,
   valuesFacetQuery,
   vocabularyQuery,
 } from "./_fts5_sql.ts";
+import {
+  Bm25Scorer,
+  type CorpusStats,
+  disjunctionTerms,
+  localStats,
+  type PostingsReader,
+  type RankingSource,
+  scorePlan,
+  scoringLeavesOf,
+} from "./bm25.ts";
+import { topHits } from "./top_hits.ts";
+import { DenseScores, kthScore, maxScoreTopK } from "./max_score.ts";
+import { Fts5Postings } from "./_fts5_postings.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./edit_distance.ts";
@@ -54,11 +70,13 @@ import type {
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
 
-export { MAX_SCORING_LEAVES } from "./_fts5_sql.ts";
 export { MAX_FACET_VALUE_LENGTH } from "./search_index.ts";
 
 /** Bytes in a KiB (SQLite's negative `cache_size` is in KiB). */
 const BYTES_PER_KIB = 1024;
+
+/** Highest rid whose score is added up in a typed array (8 bytes a rid); past it, a `Map`. */
+const MAX_DENSE_RID = 1 << 20;
 
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
@@ -97,6 +115,8 @@ export class Fts5Index implements SearchIndex {
     setMeta: StatementSync;
   };
   #insertFts!: StatementSync;
+  #postings!: Fts5Postings;
+  #dense: DenseScores | undefined;
 
   private constructor(path: string, db: DatabaseSync, schema: Schema) {
     this.#path = path;
@@ -135,6 +155,9 @@ export class Fts5Index implements SearchIndex {
         .map((row) => [row.key, row.value]),
     );
     const columns = meta.get("columns");
+    if (columns !== undefined && meta.get("ranking") !== RANKING_VERSION) {
+      throw new Error("the file predates the ranking postings; it is rebuilt from KV");
+    }
     if (columns === undefined) {
       this.#createFts(INITIAL_COLUMNS);
       this.#columnCount = INITIAL_COLUMNS;
@@ -168,6 +191,7 @@ export class Fts5Index implements SearchIndex {
       insertVal: db.prepare("INSERT INTO vals(rid, field, num, str) VALUES (?, ?, ?, ?)"),
       setMeta: db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"),
     };
+    this.#postings = new Fts5Postings(db);
     this.#insertFts = db.prepare(insertFtsSql(this.#columnCount));
   }
 
@@ -175,6 +199,7 @@ export class Fts5Index implements SearchIndex {
     this.#stmts.setMeta.run("columns", JSON.stringify(Object.fromEntries(this.#columns)));
     this.#stmts.setMeta.run("column_count", String(this.#columnCount));
     this.#stmts.setMeta.run("applied_seq", String(this.#applied));
+    this.#stmts.setMeta.run("ranking", RANKING_VERSION);
   }
 
   appliedSeq(): number {
@@ -202,7 +227,10 @@ export class Fts5Index implements SearchIndex {
     while (columns < textFields.length) columns *= 2;
     this.#db.exec("BEGIN");
     try {
-      this.#db.exec("DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals;");
+      this.#db.exec(
+        "DROP TABLE IF EXISTS fts; DELETE FROM docs; DELETE FROM vals;",
+      );
+      this.#postings.clear();
       this.#createFts(columns);
       this.#columnCount = columns;
       this.#columns = new Map(textFields.map((path, i) => [path, i]));
@@ -237,6 +265,7 @@ export class Fts5Index implements SearchIndex {
       for (const op of ops) {
         const existing = ridOf.get(op.id) as { rid: number } | undefined;
         if (existing !== undefined) {
+          this.#postings.unpost(existing.rid);
           deleteFts.run(existing.rid);
           deleteVals.run(existing.rid);
           deleteDoc.run(existing.rid);
@@ -246,8 +275,10 @@ export class Fts5Index implements SearchIndex {
         const { rid } = insertDoc.get(op.id) as { rid: number };
         count++;
         const texts: Array<string | null> = new Array(this.#columnCount).fill(null);
-        for (const value of op.values) this.#stage(rid, value, texts, insertVal);
+        const tokens = new Map<number, string[]>();
+        for (const value of op.values) this.#stage(rid, value, { texts, tokens }, insertVal);
         this.#insertFts.run(rid, ...texts);
+        this.#postings.post(rid, tokens);
       }
       setMeta.run("applied_seq", String(seq));
       this.#db.exec("COMMIT");
@@ -262,7 +293,7 @@ export class Fts5Index implements SearchIndex {
   #stage(
     rid: number,
     value: IndexedValue,
-    texts: Array<string | null>,
+    staged: { texts: Array<string | null>; tokens: Map<number, string[]> },
     insertVal: StatementSync,
   ): void {
     switch (value.type) {
@@ -273,7 +304,9 @@ export class Fts5Index implements SearchIndex {
         }
         // Fed pre-tokenized so that both engines agree on terms; elements of an array
         // are separated by a newline.
-        texts[column] = value.values.map((text) => tokenize(String(text)).join(" ")).join("\n");
+        const tokens = value.values.map((text) => tokenize(String(text)));
+        staged.texts[column] = tokens.map((list) => list.join(" ")).join("\n");
+        staged.tokens.set(column, tokens.flat());
         // Elements of text arrays (tags) are also kept whole, for facets.
         if (this.#schema.fields[value.path]?.type === "text[]") {
           for (const v of value.values) {
@@ -301,9 +334,114 @@ export class Fts5Index implements SearchIndex {
 
   search(plan: Plan, options: SearchOptions): SearchResult {
     const context = this.#sqlContext(plan);
+    if (scoringLeavesOf(plan).length === 0) return this.#unscored(plan, options, context);
+    if (options.limit <= 0) {
+      return { total: this.#get<{ n: number }>(countQuery(plan, context)).n, hits: [] };
+    }
+    const terms = disjunctionTerms(plan);
+    if (terms !== undefined && (options.sort ?? []).length === 0) {
+      return this.#searchDisjunction(terms, plan, options, context);
+    }
+    const matching = matchingQuery(plan, options, context);
+    const rows = this.#db.prepare(matching.sql).all(...matching.params) as Array<
+      Record<string, string | number | null>
+    >;
+    if (rows.length === 0) return { total: 0, hits: [] };
+    const source = this.#rankingSource(context);
+    const stats = options.stats ?? localStats(plan, source);
+    const scores = scorePlan(plan, source, { stats });
+    const sort = options.sort ?? [];
+    const hits = rows.map((row) => {
+      const hit = { id: row.id as string, score: scores.get(row.rid as number) ?? 0 };
+      return sort.length === 0 ? hit : { ...hit, sortValues: this.#sortValues(row, options) };
+    });
+    return { total: rows.length, hits: topHits(hits, options) };
+  }
+
+  /**
+   * A disjunction of terms (no sort): MaxScore over the postings finds the top hits without
+   * scoring every match; the total is counted from the postings when MaxScore did not see
+   * every match.
+   */
+  #searchDisjunction(
+    terms: ReadonlyArray<{ field: string | null; term: string; weight: number }>,
+    plan: Plan,
+    options: SearchOptions,
+    context: Fts5SqlContext,
+  ): SearchResult {
+    const source = this.#rankingSource(context);
+    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const disjuncts = terms.map((term) => ({ ...term, fields: source.fieldsOf(term.field) }));
+    const k = options.offset + options.limit;
+    const table = this.#scoreTable();
+    table?.reset(); // a search that threw may have left scores behind
+    const { scores, exhaustive } = maxScoreTopK(disjuncts, {
+      read: source.read,
+      readAmong: (fields, term, among, visit) => this.#readPostings(fields, term, visit, among),
+      bound: (term) => {
+        const stats = this.#postings.termStats(term.term);
+        const perField = term.fields.map((field) => {
+          const stat = stats.get(this.#columns.get(field) ?? -2);
+          return stat === undefined ? undefined : { maxTf: stat.maxTf, minLen: stat.minLen };
+        });
+        return scorer.bound(term, perField);
+      },
+    }, { scorer, k, ...(table === undefined ? {} : { scores: table }) });
+    const total = exhaustive ? scores.size : this.#postings.countAny(
+      disjuncts.map((term) => ({ term: term.term, columns: this.#columnsOf(term.fields) })),
+    );
+    const cut = kthScore(scores.values(), k);
+    const kept: Array<[number, number]> = [];
+    for (const [rid, score] of scores.entries()) if (score >= cut) kept.push([rid, score]);
+    table?.reset();
+    const ids = new Map(
+      (this.#db.prepare("SELECT rid, id FROM docs WHERE rid IN (SELECT value FROM json_each(?))")
+        .all(JSON.stringify(kept.map(([rid]) => rid))) as Array<{ rid: number; id: string }>)
+        .map((row) => [row.rid, row.id]),
+    );
+    const hits = kept.flatMap(([rid, score]) => {
+      const id = ids.get(rid);
+      return id === undefined ? [] : [{ id, score }];
+    });
+    return { total, hits: topHits(hits, options) };
+  }
+
+  /** The typed-array score table, sized for the highest rid; `undefined` past `MAX_DENSE_RID`. */
+  #scoreTable(): DenseScores | undefined {
+    const { m } = this.#db.prepare("SELECT coalesce(max(rid), 0) AS m FROM docs").get() as {
+      m: number;
+    };
+    if (m >= MAX_DENSE_RID) return undefined;
+    if (this.#dense === undefined || this.#dense.capacity <= m) {
+      this.#dense = new DenseScores(Math.min(MAX_DENSE_RID, Math.max(1024, 2 * (m + 1))));
+    }
+    return this.#dense;
+  }
+
+  /** Visits a term's postings in some fields (of the documents `among`, when given). */
+  #readPostings(
+    fields: readonly string[],
+    term: string,
+    visit: (doc: number, field: number, tf: number, len: number) => void,
+    among?: readonly number[],
+  ): void {
+    const columns = this.#columnsOf(fields);
+    if (columns.length === 0) return;
+    const position = new Map(columns.map((column, i) => [column, i]));
+    this.#postings.read(term, columns, (row) => {
+      visit(row.rid, position.get(row.col)!, row.tf, row.len);
+    }, among);
+  }
+
+  #columnsOf(fields: readonly string[]): number[] {
+    return fields.map((field) => this.#columns.get(field)).filter((column) => column !== undefined);
+  }
+
+  /** A plan that scores nothing: SQL orders and pages it. */
+  #unscored(plan: Plan, options: SearchOptions, context: Fts5SqlContext): SearchResult {
     const total = this.#get<{ n: number }>(countQuery(plan, context)).n;
     if (options.limit <= 0 || total === 0) return { total, hits: [] };
-    const { sql, params } = searchQuery(plan, options, context);
+    const { sql, params } = unscoredPageQuery(plan, options, context);
     const rows = this.#db.prepare(sql).all(...params) as Array<
       Record<string, string | number | null>
     >;
@@ -311,16 +449,58 @@ export class Fts5Index implements SearchIndex {
     return {
       total,
       hits: rows.map((row) => {
-        const hit = { id: row.id as string, score: row.score as number };
-        if (sort.length === 0) return hit;
-        const sortValues = sort.map((spec, i) => {
-          const value = row[`k${i}`] ?? null;
-          return this.#schema.fields[spec.field]?.type.startsWith("boolean") && value !== null
-            ? value === 1
-            : value;
-        });
-        return { ...hit, sortValues };
+        const hit = { id: row.id as string, score: 0 };
+        return sort.length === 0 ? hit : { ...hit, sortValues: this.#sortValues(row, options) };
       }),
+    };
+  }
+
+  #sortValues(row: Record<string, string | number | null>, options: SearchOptions) {
+    return (options.sort ?? []).map((spec, i) => {
+      const value = row[`k${i}`] ?? null;
+      return this.#schema.fields[spec.field]?.type.startsWith("boolean") && value !== null
+        ? value === 1
+        : value;
+    });
+  }
+
+  stats(plan: Plan): CorpusStats {
+    return localStats(plan, this.#rankingSource(this.#sqlContext(plan)));
+  }
+
+  /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
+  #rankingSource(context: Fts5SqlContext): RankingSource<number> {
+    const columnsOf = (fields: readonly string[]) => this.#columnsOf(fields);
+    return {
+      fieldsOf: (field) =>
+        field === null ? [...this.#columns.keys()] : this.#columns.has(field) ? [field] : [],
+      // The postings' key is (term, rid, col): a document's columns come one after another.
+      read: Object.assign(
+        (fields: readonly string[], term: string, visit: Parameters<PostingsReader<number>>[2]) =>
+          this.#readPostings(fields, term, visit),
+        { grouped: true },
+      ),
+      docFreq: (fields, term) => {
+        const columns = columnsOf(fields);
+        return columns.length === 0 ? 0 : this.#postings.docFreq(term, columns, this.#columns.size);
+      },
+      corpus: () => {
+        const rows = this.#postings.fieldStats();
+        const names = new Map([...this.#columns].map(([field, column]) => [column, field]));
+        const fields = rows.filter((row) => names.has(row.col))
+          .map((row) => [names.get(row.col)!, row.docs, row.tokens] as const);
+        return { docCount: this.#count, fields };
+      },
+      expand: (leaf) =>
+        context.fuzzyTerms.get(fuzzyKey(leaf.field, leaf.term, leaf.distance)) ?? [],
+      matches: (leaf) => {
+        const match = matchExpression(leaf, context);
+        if (match === undefined) return new Set();
+        const rows = this.#db.prepare("SELECT rowid AS rid FROM fts WHERE fts MATCH ?").all(
+          match,
+        ) as Array<{ rid: number }>;
+        return new Set(rows.map((row) => row.rid));
+      },
     };
   }
 
@@ -378,8 +558,9 @@ export class Fts5Index implements SearchIndex {
   }
 
   memoryBytes(): number {
-    // SQLite's page-cache budget for this connection; the index itself lives on disk.
-    return this.#cacheBytes;
+    // SQLite's page-cache budget for this connection and the decoded posting lists; the
+    // index itself lives on disk.
+    return this.#cacheBytes + this.#postings.cacheBytes();
   }
 
   close(): void {

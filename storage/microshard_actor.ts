@@ -37,6 +37,7 @@ import {
   type WriteRequest,
 } from "./microshard.ts";
 import type { Schema } from "./schema.ts";
+import type { CorpusStats } from "./bm25.ts";
 import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
@@ -61,6 +62,10 @@ export type MicroshardMsg =
     offset: number;
     sort?: SortSpec[];
     facets?: FacetSpec[];
+    /** The index-wide statistics to score with. */
+    stats?: CorpusStats;
+    /** Answer only this shard's part of the statistics. */
+    statsOnly?: boolean;
   }
   | {
     type: "configure";
@@ -133,6 +138,8 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
               offset: msg.offset,
               ...(msg.sort === undefined ? {} : { sort: msg.sort }),
               ...(msg.facets === undefined ? {} : { facets: msg.facets }),
+              ...(msg.stats === undefined ? {} : { stats: msg.stats }),
+              ...(msg.statsOnly === undefined ? {} : { statsOnly: msg.statsOnly }),
             }),
           );
         case "configure":

@@ -64,6 +64,18 @@ export {
   type SearchResult,
   type SortSpec,
 } from "./search_index.ts";
+export {
+  addStats,
+  type Bm25Params,
+  Bm25Scorer,
+  type CorpusStats,
+  DEFAULT_BM25,
+  localStats,
+  type RankingSource,
+  scorePlan,
+  termKey,
+} from "./bm25.ts";
+export { DenseScores, kthScore, maxScoreTopK } from "./max_score.ts";
 export { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
 export { OramaIndex } from "./orama_index.ts";
 export {

@@ -22,7 +22,16 @@
 // A full specifier (not the import map's "@orama/orama"), so that a project importing mod.ts by
 // path, without this repository's deno.json, resolves it (tested by tests/import_test.ts).
 // deno-lint-ignore no-import-prefix
-import { create, insertMultiple, type Orama, remove, search } from "npm:@orama/orama@3.1.18";
+import { create, insertMultiple, type Orama, remove } from "npm:@orama/orama@3.1.18";
+import {
+  Bm25Scorer,
+  type CorpusStats,
+  disjunctionTerms,
+  localStats,
+  type RankingSource,
+  scorePlan,
+} from "./bm25.ts";
+import { maxScoreTopK } from "./max_score.ts";
 import type { Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import type {
@@ -37,7 +46,7 @@ import type {
   SearchResult,
 } from "./search_index.ts";
 import { tokenize } from "./tokenizer.ts";
-import { compareHits } from "./hit_order.ts";
+import { topHits } from "./top_hits.ts";
 import { expandFuzzy } from "./edit_distance.ts";
 import {
   MAX_FACET_VALUE_LENGTH,
@@ -58,6 +67,8 @@ interface StoredDoc {
   readonly terms: Map<string, Set<string>>;
   /** Tokenized text per text field, repetitions kept (they count in BM25). */
   readonly texts: Map<string, string>;
+  /** Tokens per text field (BM25's field length). */
+  readonly lengths: Map<string, number>;
   /** Exact values per non-text field (numbers, dates as ms, booleans, strings). */
   readonly values: Map<string, PlanValue[]>;
   /** Approximate bytes held for this document. */
@@ -75,6 +86,10 @@ export class OramaIndex implements SearchIndex {
   #properties = new Map<string, string>();
   #textArrays = new Set<string>();
   #db: AnyOrama;
+  /** Per text field, per term: the documents holding it and how often (for BM25). */
+  #postings = new Map<string, Map<string, Map<string, number>>>();
+  /** Per text field: documents with it, tokens in it. */
+  #fieldStats = new Map<string, { docs: number; tokens: number }>();
   #applied = 0;
   #bytes = 0;
 
@@ -132,6 +147,8 @@ export class OramaIndex implements SearchIndex {
 
   reset(schema: Schema, seq: number): void {
     this.#docs.clear();
+    this.#postings.clear();
+    this.#fieldStats.clear();
     this.#bytes = 0;
     this.#setProperties(schema);
     this.#db = this.#createDb();
@@ -148,11 +165,13 @@ export class OramaIndex implements SearchIndex {
         if (pending >= 0) inserts.splice(pending, 1);
         else remove(this.#db, op.id);
         this.#docs.delete(op.id);
+        this.#unpost(op.id, existing);
         this.#bytes -= existing.bytes;
       }
       if (op.op === "delete") continue;
       const terms = new Map<string, Set<string>>();
       const texts = new Map<string, string>();
+      const lengths = new Map<string, number>();
       const values = new Map<string, PlanValue[]>();
       let bytes = ESTIMATED_BYTES.docBase + op.id.length * ESTIMATED_BYTES.perIdUnit;
       for (const value of op.values) {
@@ -161,6 +180,7 @@ export class OramaIndex implements SearchIndex {
           const text = tokens.join(" ");
           terms.set(value.path, new Set(tokens));
           texts.set(value.path, text);
+          lengths.set(value.path, tokens.length);
           // Elements of text arrays (tags) are also kept whole, for facets.
           const whole = value.values.map(String).filter((v) => v.length <= MAX_FACET_VALUE_LENGTH);
           if (this.#textArrays.has(value.path) && whole.length > 0) values.set(value.path, whole);
@@ -171,8 +191,9 @@ export class OramaIndex implements SearchIndex {
           bytes += ESTIMATED_BYTES.perValue * value.values.length;
         }
       }
-      const doc: StoredDoc = { terms, texts, values, bytes };
+      const doc: StoredDoc = { terms, texts, lengths, values, bytes };
       this.#docs.set(op.id, doc);
+      this.#post(op.id, doc);
       this.#bytes += bytes;
       inserts.push(this.#oramaDoc(op.id, doc));
     }
@@ -180,9 +201,50 @@ export class OramaIndex implements SearchIndex {
     this.#applied = seq;
   }
 
+  /** Adds a document's terms to the postings and its field lengths to the statistics. */
+  #post(id: string, doc: StoredDoc): void {
+    for (const [path, text] of doc.texts) {
+      const length = doc.lengths.get(path) ?? 0;
+      if (length === 0) continue;
+      let byTerm = this.#postings.get(path);
+      if (byTerm === undefined) this.#postings.set(path, byTerm = new Map());
+      for (const term of text.split(" ")) {
+        let docs = byTerm.get(term);
+        if (docs === undefined) byTerm.set(term, docs = new Map());
+        docs.set(id, (docs.get(id) ?? 0) + 1);
+      }
+      const stats = this.#fieldStats.get(path) ?? { docs: 0, tokens: 0 };
+      this.#fieldStats.set(path, { docs: stats.docs + 1, tokens: stats.tokens + length });
+    }
+  }
+
+  /** Takes a document out of the postings and the statistics. */
+  #unpost(id: string, doc: StoredDoc): void {
+    for (const [path, terms] of doc.terms) {
+      const length = doc.lengths.get(path) ?? 0;
+      if (length === 0) continue;
+      const byTerm = this.#postings.get(path);
+      for (const term of terms) {
+        const docs = byTerm?.get(term);
+        docs?.delete(id);
+        if (docs?.size === 0) byTerm!.delete(term);
+      }
+      const stats = this.#fieldStats.get(path);
+      if (stats !== undefined) {
+        this.#fieldStats.set(path, { docs: stats.docs - 1, tokens: stats.tokens - length });
+      }
+    }
+  }
+
   search(plan: Plan, options: SearchOptions): SearchResult {
-    const scores = new Map<string, number>();
-    const matched = this.#evaluate(plan, scores, 1);
+    const terms = disjunctionTerms(plan);
+    if (terms !== undefined && (options.sort ?? []).length === 0 && options.limit > 0) {
+      return this.#searchDisjunction(terms, plan, options);
+    }
+    const matched = this.#evaluate(plan);
+    if (options.limit <= 0 || matched.size === 0) return { total: matched.size, hits: [] };
+    const source = this.#rankingSource();
+    const scores = scorePlan(plan, source, { stats: options.stats ?? localStats(plan, source) });
     const sort = options.sort ?? [];
     const hits = [...matched].map((id) => {
       const hit = { id, score: scores.get(id) ?? 0 };
@@ -197,39 +259,102 @@ export class OramaIndex implements SearchIndex {
         }),
       };
     });
-    hits.sort((a, b) => compareHits(a, b, sort));
+    return { total: hits.length, hits: topHits(hits, options) };
+  }
+
+  /** A disjunction of terms (no sort): MaxScore over the postings, as the fts5 engine does. */
+  #searchDisjunction(
+    terms: ReadonlyArray<{ field: string | null; term: string; weight: number }>,
+    plan: Plan,
+    options: SearchOptions,
+  ): SearchResult {
+    const source = this.#rankingSource();
+    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const disjuncts = terms.map((term) => ({ ...term, fields: this.#fieldsOf(term.field) }));
+    const { scores, exhaustive } = maxScoreTopK(disjuncts, {
+      read: source.read,
+      readAmong: (fields, term, among, visit) => {
+        fields.forEach((field, i) => {
+          const docs = this.#postings.get(field)?.get(term);
+          if (docs === undefined) return;
+          for (const id of among) {
+            const tf = docs.get(id);
+            if (tf !== undefined) visit(id, i, tf, this.#docs.get(id)?.lengths.get(field) ?? 1);
+          }
+        });
+      },
+    }, { scorer, k: options.offset + options.limit });
+    let total = scores.size;
+    if (!exhaustive) {
+      const matched = new Set<string>();
+      for (const { fields, term } of disjuncts) {
+        for (const id of this.#termDocs(fields, [term])) matched.add(id);
+      }
+      total = matched.size;
+    }
+    const hits = [...scores.entries()].map(([id, score]) => ({ id, score }));
+    return { total, hits: topHits(hits, options) };
+  }
+
+  stats(plan: Plan): CorpusStats {
+    return localStats(plan, this.#rankingSource());
+  }
+
+  /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
+  #rankingSource(): RankingSource<string> {
     return {
-      total: hits.length,
-      hits: options.limit <= 0 ? [] : hits.slice(options.offset, options.offset + options.limit),
+      fieldsOf: (field) => this.#fieldsOf(field),
+      read: (fields, term, visit) => {
+        fields.forEach((field, i) => {
+          for (const [id, tf] of this.#postings.get(field)?.get(term) ?? []) {
+            visit(id, i, tf, this.#docs.get(id)?.lengths.get(field) ?? 1);
+          }
+        });
+      },
+      docFreq: (fields, term) => this.#termDocs(fields, [term]).size,
+      corpus: () => ({
+        docCount: this.#docs.size,
+        fields: [...this.#fieldStats].map(([field, { docs, tokens }]) =>
+          [field, docs, tokens] as const
+        ),
+      }),
+      expand: (leaf) => this.#expand(leaf),
+      matches: (leaf) => this.#evaluate(leaf),
     };
   }
 
-  /** The ids matching `plan`; scoring leaves add `weight` × their score to `scores`. */
-  #evaluate(plan: Plan, scores: Map<string, number>, weight: number): Set<string> {
+  /** The fields a leaf searches: its own, or every text field. */
+  #fieldsOf(field: string | null): string[] {
+    if (field === null) return [...this.#properties.keys()];
+    return this.#properties.has(field) ? [field] : [];
+  }
+
+  /** The documents holding any of `terms` in any of `fields`. */
+  #termDocs(fields: readonly string[], terms: readonly string[]): Set<string> {
+    const matched = new Set<string>();
+    for (const field of fields) {
+      const byTerm = this.#postings.get(field);
+      if (byTerm === undefined) continue;
+      for (const term of terms) for (const id of byTerm.get(term)?.keys() ?? []) matched.add(id);
+    }
+    return matched;
+  }
+
+  /** The ids matching `plan`. */
+  #evaluate(plan: Plan): Set<string> {
     switch (plan.kind) {
       case "all":
         return new Set(this.#docs.keys());
       case "none":
         return new Set();
       case "term":
-        return this.#text(plan.field, [plan.term], scores, weight, (terms) => terms.has(plan.term));
+        return this.#termDocs(this.#fieldsOf(plan.field), [plan.term]);
       case "phrase":
-        return this.#text(
-          plan.field,
-          plan.terms,
-          scores,
-          weight,
-          (terms, text) =>
-            plan.terms.every((t) => terms.has(t)) &&
-            phraseMatches(text.split(" "), plan.terms, plan.slop),
-        );
+        return this.#phrase(plan);
       case "prefix":
-        return this.#text(plan.field, [plan.prefix], scores, weight, (terms) => {
-          for (const term of terms) if (term.startsWith(plan.prefix)) return true;
-          return false;
-        });
+        return this.#prefix(plan);
       case "fuzzy":
-        return this.#fuzzy(plan, scores, weight);
+        return this.#termDocs(this.#fieldsOf(plan.field), this.#expand(plan));
       case "ids":
         return new Set(plan.ids.filter((id) => this.#docs.has(id)));
       case "eq":
@@ -239,92 +364,61 @@ export class OramaIndex implements SearchIndex {
       case "and": {
         let result: Set<string> | undefined;
         for (const child of plan.children) {
-          const ids = this.#evaluate(child, scores, weight);
+          const ids = this.#evaluate(child);
           result = result === undefined ? ids : result.intersection(ids);
         }
         return result ?? new Set(this.#docs.keys());
       }
       case "or": {
         let result = new Set<string>();
-        for (const child of plan.children) {
-          result = result.union(this.#evaluate(child, scores, weight));
-        }
+        for (const child of plan.children) result = result.union(this.#evaluate(child));
         return result;
       }
-      case "not": {
-        const excluded = this.#evaluate(plan.child, new Map(), 0);
-        return new Set(this.#docs.keys()).difference(excluded);
-      }
+      case "not":
+        return new Set(this.#docs.keys()).difference(this.#evaluate(plan.child));
       case "boost":
-        return this.#evaluate(plan.child, scores, weight * plan.factor);
-      case "rank": {
-        const matched = this.#evaluate(plan.match, scores, weight);
-        for (const optional of plan.optional) this.#evaluate(optional, scores, weight);
-        return matched;
-      }
+        return this.#evaluate(plan.child);
+      case "rank":
+        return this.#evaluate(plan.match);
     }
   }
 
-  /** A fuzzy leaf: its expansions against the vocabulary, matched as terms. */
-  #fuzzy(
-    plan: Extract<Plan, { kind: "fuzzy" }>,
-    scores: Map<string, number>,
-    weight: number,
-  ): Set<string> {
-    const vocabulary = this.#vocabulary(plan.field);
-    const expansions = expandFuzzy(plan.term, plan.distance, vocabulary, MAX_FUZZY_EXPANSIONS);
-    if (expansions.length === 0) return new Set();
-    const accept = (terms: Set<string>) => expansions.some((t) => terms.has(t));
-    return this.#text(plan.field, expansions, scores, weight, accept);
-  }
-
-  /** Terms of the index, in one field or in every text field. */
-  #vocabulary(field: string | null): Set<string> {
-    const vocabulary = new Set<string>();
-    for (const doc of this.#docs.values()) {
-      for (const [path, terms] of doc.terms) {
-        if (field === null || path === field) { for (const term of terms) vocabulary.add(term); }
-      }
-    }
-    return vocabulary;
-  }
-
-  /**
-   * A text leaf: Orama finds and scores candidates for `terms` (its prefix matching makes
-   * them a superset); `accept` keeps the documents whose own terms (and text) match exactly.
-   */
-  #text(
-    field: string | null,
-    terms: readonly string[],
-    scores: Map<string, number>,
-    weight: number,
-    accept: (terms: Set<string>, text: string) => boolean,
-  ): Set<string> {
-    const paths = field === null ? [...this.#properties.keys()] : [field];
-    const properties = paths.map((path) => this.#properties.get(path))
-      .filter((property) => property !== undefined);
-    if (properties.length === 0 || this.#docs.size === 0 || terms.length === 0) return new Set();
+  /** The documents holding a phrase in one of the leaf's fields. */
+  #phrase(plan: Extract<Plan, { kind: "phrase" }>): Set<string> {
     const matched = new Set<string>();
-    const result = search(this.#db, {
-      term: terms.join(" "),
-      properties,
-      limit: this.#docs.size,
-      // Every document holding any of the terms; `accept` decides.
-      threshold: 1,
-      tolerance: 0,
-    }) as { hits: Array<{ id: string; score: number }> };
-    for (const hit of result.hits) {
-      const doc = this.#docs.get(hit.id);
-      if (doc === undefined) continue;
-      const ok = paths.some((path) => {
-        const docTerms = doc.terms.get(path);
-        return docTerms !== undefined && accept(docTerms, doc.texts.get(path) ?? "");
-      });
-      if (!ok) continue;
-      matched.add(hit.id);
-      if (weight !== 0) scores.set(hit.id, (scores.get(hit.id) ?? 0) + weight * hit.score);
+    for (const field of this.#fieldsOf(plan.field)) {
+      const byTerm = this.#postings.get(field);
+      const lists = plan.terms.map((term) => byTerm?.get(term));
+      if (lists.some((list) => list === undefined)) continue;
+      const rarest = lists.reduce((a, b) => (a!.size <= b!.size ? a : b))!;
+      for (const id of rarest.keys()) {
+        if (!lists.every((list) => list!.has(id))) continue;
+        const text = this.#docs.get(id)?.texts.get(field) ?? "";
+        if (phraseMatches(text.split(" "), plan.terms, plan.slop)) matched.add(id);
+      }
     }
     return matched;
+  }
+
+  /** The documents holding a term that starts with the prefix. */
+  #prefix(plan: Extract<Plan, { kind: "prefix" }>): Set<string> {
+    const fields = this.#fieldsOf(plan.field);
+    const terms = new Set<string>();
+    for (const field of fields) {
+      for (const term of this.#postings.get(field)?.keys() ?? []) {
+        if (term.startsWith(plan.prefix)) terms.add(term);
+      }
+    }
+    return this.#termDocs(fields, [...terms]);
+  }
+
+  /** A fuzzy leaf's expansions against the vocabulary of its fields, closest first. */
+  #expand(plan: Extract<Plan, { kind: "fuzzy" }>): string[] {
+    const vocabulary = new Set<string>();
+    for (const field of this.#fieldsOf(plan.field)) {
+      for (const term of this.#postings.get(field)?.keys() ?? []) vocabulary.add(term);
+    }
+    return expandFuzzy(plan.term, plan.distance, vocabulary, MAX_FUZZY_EXPANSIONS);
   }
 
   #filter(field: string, accept: (value: PlanValue) => boolean): Set<string> {
@@ -336,7 +430,7 @@ export class OramaIndex implements SearchIndex {
   }
 
   facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[] {
-    const matched = this.#evaluate(plan, new Map(), 0);
+    const matched = this.#evaluate(plan);
     return specs.map((spec) => {
       if (spec.kind === "values") {
         const counts = new Map<PlanValue, number>();
@@ -379,6 +473,8 @@ export class OramaIndex implements SearchIndex {
 
   close(): void {
     this.#docs.clear();
+    this.#postings.clear();
+    this.#fieldStats.clear();
     this.#db = this.#createDb();
   }
 

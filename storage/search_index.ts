@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CorpusStats } from "./bm25.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 
 /** Search engines. */
@@ -29,7 +30,8 @@ export type PlanValue = string | number | boolean;
  *   scores of the `optional` plans (Lucene's SHOULD clauses beside MUST clauses).
  *
  * A document's score is the sum, over the scoring leaves it matches that are not under a
- * `not`, of the leaf's score times the boosts above it.
+ * `not`, of the leaf's score times the boosts above it; a leaf scores by BM25 over the
+ * index-wide statistics of `SearchOptions.stats` (see `bm25.ts`).
  */
 export type Plan =
   | { readonly kind: "all" }
@@ -97,6 +99,11 @@ export interface SearchOptions {
   readonly limit: number;
   readonly offset: number;
   readonly sort?: readonly SortSpec[];
+  /**
+   * The index-wide statistics to score with (every shard's {@linkcode SearchIndex.stats}
+   * added up); without them the index scores with its own.
+   */
+  readonly stats?: CorpusStats;
 }
 
 /**
@@ -154,6 +161,8 @@ export interface SearchIndex {
   reset(schema: Schema, seq: number): void;
   /** Runs a plan: matching documents ranked by score (then id), one page of them. */
   search(plan: Plan, options: SearchOptions): SearchResult;
+  /** This index's part of the statistics that scoring `plan` needs (added up by the caller). */
+  stats(plan: Plan): CorpusStats;
   /** Counts facets over the documents matching `plan`. */
   facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[];
   /** Documents indexed. */

@@ -131,8 +131,6 @@ const CASES: readonly ConformanceCase[] = [
   {
     title: "ranking puts the document with more occurrences first",
     run: (h) => {
-      // Equal lengths: engines normalize term frequency differently (Orama divides it by
-      // the document's length), so only this comparison is engine-neutral.
       const docs = [
         { id: "once", doc: { body: "rust alpha beta gamma delta" } },
         { id: "thrice", doc: { body: "rust rust rust gamma delta" } },
@@ -144,6 +142,89 @@ const CASES: readonly ConformanceCase[] = [
       const { hits } = index.search(term("body", "rust"), { limit: 10, offset: 0 });
       assert.deepEqual(hits.map((hit) => hit.id), ["thrice", "once"]);
       assert.ok(hits[0]!.score > hits[1]!.score && hits[1]!.score > 0);
+      index.close();
+    },
+  },
+  {
+    title: "every engine gives the same BM25 score (Lucene's idf, k1 = 1.2, b = 0.75)",
+    run: (h) => {
+      const docs = [
+        { id: "a", doc: { title: "The Rust Programming Language" } },
+        { id: "b", doc: { title: "Programming Rust" } },
+        { id: "c", doc: { title: "Rust" } },
+      ];
+      const schema = schemaFor(docs);
+      const index = h.create(schema);
+      index.apply(puts(schema, docs), 3);
+      const { hits } = index.search(term("title", "rust"), { limit: 10, offset: 0 });
+      // The shortest title first; the scores worked out by hand: idf = ln(1 + 0.5 / 3.5),
+      // average length 7 / 3, tf~ = 1 / (0.25 + 0.75 · len / avg), score = idf · 2.2 tf~ / (tf~ + 1.2).
+      assert.deepEqual(hits.map((hit) => hit.id), ["c", "b", "a"]);
+      const idf = Math.log(1 + 0.5 / 3.5);
+      const expected = [1, 2, 4].map((len) => {
+        const tf = 1 / (0.25 + 0.75 * len / (7 / 3));
+        return idf * 2.2 * tf / (tf + 1.2);
+      });
+      hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!) < 1e-12));
+      index.close();
+    },
+  },
+  {
+    title: "a bare word is one BM25F score over every text field, from outside statistics too",
+    run: (h) => {
+      const index = loaded(h);
+      const plan = term(null, "rust");
+      const local = index.search(plan, { limit: 10, offset: 0 });
+      // The same statistics handed in give the same scores; other statistics, others.
+      const same = index.search(plan, { limit: 10, offset: 0, stats: index.stats(plan) });
+      assert.deepEqual(same.hits, local.hits);
+      const stats = index.stats(plan);
+      const bigger = { ...stats, docCount: stats.docCount * 10 };
+      const other = index.search(plan, { limit: 10, offset: 0, stats: bigger });
+      assert.deepEqual(other.hits.map((hit) => hit.id), local.hits.map((hit) => hit.id));
+      assert.ok(other.hits[0]!.score > local.hits[0]!.score);
+      // b3 holds "rust" three times in its body; b1 in its title and once in its body.
+      assert.deepEqual(local.hits.map((hit) => hit.id).sort(), ["b1", "b3"]);
+    },
+  },
+  {
+    title: "a word matches exactly: a prefix of a longer word neither matches nor scores",
+    run: (h) => {
+      const docs = [
+        { id: "format", doc: { body: "format formatting formats" } },
+        { id: "for", doc: { body: "made for you" } },
+      ];
+      const schema = schemaFor(docs);
+      const index = h.create(schema);
+      index.apply(puts(schema, docs), 2);
+      const result = index.search(
+        { kind: "or", children: [term(null, "for"), term(null, "you")] },
+        { limit: 10, offset: 0 },
+      );
+      assert.deepEqual(result.hits.map((hit) => hit.id), ["for"]);
+      assert.equal(result.total, 1);
+      index.close();
+    },
+  },
+  {
+    title: "every positive term of a long disjunction scores, and the total stays exact",
+    run: (h) => {
+      const words = Array.from({ length: 24 }, (_, i) => `w${i}`);
+      const docs = words.map((word, i) => ({ id: `d${i}`, doc: { body: `${word} filler` } }));
+      const schema = schemaFor(docs);
+      const index = h.create(schema);
+      index.apply(puts(schema, docs), docs.length);
+      // The 24th term scores like the first (there is no cap on scoring leaves).
+      const plan: Plan = {
+        kind: "or",
+        children: words.map((word, i) =>
+          i === 23 ? { kind: "boost", child: term(null, word), factor: 2 } : term(null, word)
+        ),
+      };
+      const result = index.search(plan, { limit: 3, offset: 0 });
+      assert.equal(result.total, 24);
+      assert.equal(result.hits[0]!.id, "d23");
+      assert.ok(result.hits[0]!.score > result.hits[1]!.score);
       index.close();
     },
   },

@@ -1,0 +1,281 @@
+/**
+ * The `fts5` engine's postings for ranking, in the same SQLite file and the same
+ * transactions as the FTS5 rows (so recovery keeps them exact): FTS5's `bm25()` can neither
+ * take index-wide statistics nor stop early, so scores come from these tables instead.
+ *
+ * - `postings(term, col, rid, tf, len)` — per term, the documents holding it (per column), how
+ *   often, and the column's length in that document (primary key `(term, rid, col)`, so a
+ *   term's list is one range and a candidate's posting one lookup);
+ * - `term_stats(term, col, df, max_tf, min_len)` — per term and column its document
+ *   frequency, and the highest frequency and shortest length among its postings (MaxScore's
+ *   bounds: after deletes they may be looser than the postings, never tighter); `col = -1`
+ *   counts the documents holding the term in any column;
+ * - `field_stats(col, docs, tokens)` — per column, the documents with it and their tokens.
+ *
+ * Posting lists read for a search are kept decoded (typed arrays) in a bounded cache of
+ * {@linkcode MAX_CACHED_POSTINGS} postings, least recently used out first: SQLite hands rows
+ * to JavaScript at ~0.5–1 µs each, so the 26k postings of a common word cost ~15 ms a read,
+ * against ~0.2 ms to walk them decoded. A write drops the lists of every term it touches
+ * (before it changes them), so the cache never holds a list SQLite no longer has.
+ *
+ * @module
+ */
+
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+
+/** Most postings kept decoded per index (20 bytes each: 40 MB at most). */
+export const MAX_CACHED_POSTINGS = 2_000_000;
+
+/** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
+const BYTES_PER_CACHED_POSTING = 20;
+
+/** A term's postings, decoded, in rid order. */
+interface DecodedList {
+  readonly rids: Float64Array;
+  readonly cols: Uint32Array;
+  readonly tfs: Uint32Array;
+  readonly lens: Uint32Array;
+}
+
+/** About the steps of one binary search in a long list, against one step of a walk. */
+const SEARCH_STEPS_PER_LOOKUP = 16;
+
+/** The first index of `rids` (ascending) holding a value ≥ `rid`. */
+export function lowerBound(rids: Float64Array, rid: number): number {
+  let low = 0;
+  let high = rids.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (rids[mid]! < rid) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** `term_stats.col` of a term's document frequency over every column. */
+const ANY_COLUMN = -1;
+
+/** A posting as read: document, column, frequency, the column's length there. */
+export interface PostingRow {
+  readonly rid: number;
+  readonly col: number;
+  readonly tf: number;
+  readonly len: number;
+}
+
+/** The postings tables of one index database. */
+export class Fts5Postings {
+  #db: DatabaseSync;
+  #stmts: Record<
+    | "ofDoc"
+    | "remove"
+    | "insert"
+    | "addField"
+    | "addTerm"
+    | "dropTerm"
+    | "termStat"
+    | "fields"
+    | "list",
+    StatementSync
+  >;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#stmts = {
+      ofDoc: db.prepare("SELECT term, col, len FROM postings WHERE rid = ?"),
+      remove: db.prepare("DELETE FROM postings WHERE rid = ?"),
+      insert: db.prepare("INSERT INTO postings(term, col, rid, tf, len) VALUES (?, ?, ?, ?, ?)"),
+      addField: db.prepare(
+        "INSERT INTO field_stats(col, docs, tokens) VALUES (?, ?, ?) ON CONFLICT(col) DO " +
+          "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
+      ),
+      addTerm: db.prepare(
+        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, 1, ?, ?) " +
+          "ON CONFLICT(term, col) DO UPDATE SET df = df + 1, " +
+          "max_tf = max(max_tf, excluded.max_tf), min_len = min(min_len, excluded.min_len)",
+      ),
+      dropTerm: db.prepare("UPDATE term_stats SET df = df - 1 WHERE term = ? AND col = ?"),
+      termStat: db.prepare(
+        "SELECT col, df, max_tf, min_len FROM term_stats WHERE term = ? AND df > 0",
+      ),
+      fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
+      // In key order: by rid, a document's columns together.
+      list: db.prepare("SELECT rid, col, tf, len FROM postings WHERE term = ? ORDER BY rid, col"),
+    };
+  }
+
+  #cache = new Map<string, DecodedList>();
+  #cached = 0;
+
+  /** Bytes the decoded lists take. */
+  cacheBytes(): number {
+    return this.#cached * BYTES_PER_CACHED_POSTING;
+  }
+
+  #forget(term: string): void {
+    const list = this.#cache.get(term);
+    if (list === undefined) return;
+    this.#cache.delete(term);
+    this.#cached -= list.rids.length;
+  }
+
+  /** A term's decoded list, from the cache or SQLite (then kept, the oldest dropped). */
+  #list(term: string): DecodedList {
+    const hit = this.#cache.get(term);
+    if (hit !== undefined) {
+      this.#cache.delete(term);
+      this.#cache.set(term, hit);
+      return hit;
+    }
+    const rows = this.#stmts.list.all(term) as unknown as PostingRow[];
+    const list: DecodedList = {
+      rids: new Float64Array(rows.length),
+      cols: new Uint32Array(rows.length),
+      tfs: new Uint32Array(rows.length),
+      lens: new Uint32Array(rows.length),
+    };
+    rows.forEach((row, i) => {
+      list.rids[i] = row.rid;
+      list.cols[i] = row.col;
+      list.tfs[i] = row.tf;
+      list.lens[i] = row.len;
+    });
+    if (rows.length > MAX_CACHED_POSTINGS) return list;
+    for (const [old] of this.#cache) {
+      if (this.#cached + rows.length <= MAX_CACHED_POSTINGS) break;
+      this.#forget(old);
+    }
+    this.#cache.set(term, list);
+    this.#cached += rows.length;
+    return list;
+  }
+
+  /** Empties the tables (with the index's other tables, in the caller's transaction). */
+  clear(): void {
+    this.#db.exec("DELETE FROM postings; DELETE FROM term_stats; DELETE FROM field_stats;");
+    this.#cache.clear();
+    this.#cached = 0;
+  }
+
+  /** Writes a document's postings: its tokens per column. */
+  post(rid: number, tokensByColumn: ReadonlyMap<number, readonly string[]>): void {
+    const { insert, addField, addTerm } = this.#stmts;
+    const anywhere = new Set<string>();
+    for (const [col, tokens] of tokensByColumn) {
+      if (tokens.length === 0) continue;
+      const counts = new Map<string, number>();
+      for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+      for (const [term, tf] of counts) {
+        this.#forget(term);
+        insert.run(term, col, rid, tf, tokens.length);
+        addTerm.run(term, col, tf, tokens.length);
+        anywhere.add(term);
+      }
+      addField.run(col, 1, tokens.length);
+    }
+    for (const term of anywhere) addTerm.run(term, ANY_COLUMN, 0, 0);
+  }
+
+  /** Removes a document's postings and takes it out of the statistics. */
+  unpost(rid: number): void {
+    const { ofDoc, remove, addField, dropTerm } = this.#stmts;
+    const rows = ofDoc.all(rid) as Array<{ term: string; col: number; len: number }>;
+    const lengths = new Map<number, number>();
+    const anywhere = new Set<string>();
+    for (const { term, col, len } of rows) {
+      this.#forget(term);
+      dropTerm.run(term, col);
+      lengths.set(col, len);
+      anywhere.add(term);
+    }
+    for (const term of anywhere) dropTerm.run(term, ANY_COLUMN);
+    for (const [col, len] of lengths) addField.run(col, -1, -len);
+    remove.run(rid);
+  }
+
+  /**
+   * Visits a term's postings in some columns (all of them, or those of the documents
+   * `among`), in rid order. Few candidates against a long list are found by binary search
+   * (the list is in rid order) rather than by walking the list.
+   */
+  read(
+    term: string,
+    columns: readonly number[],
+    visit: (row: PostingRow) => void,
+    among?: readonly number[],
+  ): void {
+    const list = this.#list(term);
+    const wanted = new Set(columns);
+    const { rids, cols, tfs, lens } = list;
+    const at = (i: number) => {
+      if (wanted.has(cols[i]!)) visit({ rid: rids[i]!, col: cols[i]!, tf: tfs[i]!, len: lens[i]! });
+    };
+    if (among === undefined) {
+      for (let i = 0; i < rids.length; i++) at(i);
+      return;
+    }
+    if (among.length * SEARCH_STEPS_PER_LOOKUP < rids.length) {
+      for (const rid of [...among].sort((a, b) => a - b)) {
+        for (let i = lowerBound(rids, rid); i < rids.length && rids[i] === rid; i++) at(i);
+      }
+      return;
+    }
+    const only = new Set(among);
+    for (let i = 0; i < rids.length; i++) if (only.has(rids[i]!)) at(i);
+  }
+
+  /**
+   * The documents holding any of the terms (each in its columns), without scoring: one
+   * pass over each decoded list, marking rids in a bitmap.
+   */
+  countAny(terms: ReadonlyArray<{ term: string; columns: readonly number[] }>): number {
+    const lists = terms.map(({ term, columns }) => ({ list: this.#list(term), columns }));
+    let maxRid = 0;
+    for (const { list } of lists) {
+      for (const rid of list.rids) if (rid > maxRid) maxRid = rid;
+    }
+    const seen = new Uint8Array(maxRid + 1);
+    let count = 0;
+    for (const { list, columns } of lists) {
+      const wanted = new Set(columns);
+      const { rids, cols } = list;
+      for (let i = 0; i < rids.length; i++) {
+        const rid = rids[i]!;
+        if (seen[rid] === 1 || !wanted.has(cols[i]!)) continue;
+        seen[rid] = 1;
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Per column of a term: documents, highest frequency, shortest length (`-1`: any column). */
+  termStats(term: string): Map<number, { df: number; maxTf: number; minLen: number }> {
+    const rows = this.#stmts.termStat.all(term) as Array<
+      { col: number; df: number; max_tf: number; min_len: number }
+    >;
+    return new Map(rows.map((row) => [row.col, {
+      df: row.df,
+      maxTf: row.max_tf,
+      minLen: row.min_len,
+    }]));
+  }
+
+  /**
+   * The documents holding a term in any of `columns` (every column in use: the kept count;
+   * one column: its count; another set: counted from the postings).
+   */
+  docFreq(term: string, columns: readonly number[], allColumns: number): number {
+    const stats = this.termStats(term);
+    if (columns.length === 1) return stats.get(columns[0]!)?.df ?? 0;
+    if (columns.length === allColumns) return stats.get(ANY_COLUMN)?.df ?? 0;
+    const docs = new Set<number>();
+    this.read(term, columns, (row) => docs.add(row.rid));
+    return docs.size;
+  }
+
+  /** Per column: documents with it and their tokens. */
+  fieldStats(): Array<{ col: number; docs: number; tokens: number }> {
+    return this.#stmts.fields.all() as Array<{ col: number; docs: number; tokens: number }>;
+  }
+}
