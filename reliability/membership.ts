@@ -101,6 +101,9 @@ async function missing(node: ServerProcess, docs: number): Promise<number> {
   return count;
 }
 
+/** Writes the writer makes before the node is killed (so the removal happens under load). */
+const WRITES_BEFORE_KILL = 20;
+
 /** Writes one document at a time through `node` until `stop` resolves; counts failures. */
 function writer(node: ServerProcess, stop: Promise<void>) {
   const counts = { ok: 0, failed: 0, failedSince: 0, mark: false };
@@ -148,6 +151,12 @@ export async function runMembership(
 
     const stop = Promise.withResolvers<void>();
     const live = writer(a, stop.promise);
+    // Under load means the writer is writing: wait for its first writes before the kill.
+    await waitUntil(
+      () => Promise.resolve(live.counts.ok >= WRITES_BEFORE_KILL),
+      WAIT_MS,
+      "the writer's first writes",
+    );
     const idC = await nodeId(c);
     const killedAt = performance.now();
     await c.stop("SIGKILL");
