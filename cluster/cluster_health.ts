@@ -34,16 +34,33 @@ export interface ClusterHealth {
   nodes: MemberHealth[];
   /** Differences between the member list kept on disk and the peers that answered at boot. */
   snapshot: { checked: boolean; missing: string[]; unexpected: string[] };
-  telemetry: {
-    peers_connected: number;
-    peers_disconnected: number;
-    peers_discovered: number;
-    hellos_sent: number;
-    hellos_received: number;
-    hello_failures: number;
-    dial_failures: number;
-    view_changes: number;
-  } & TrustCounters;
+  telemetry: MeetingCounters & TrustCounters;
+}
+
+/** What the coordinator counts of its meetings: connections, hellos, dials, view changes. */
+export type MeetingCounters = {
+  peers_connected: number;
+  peers_disconnected: number;
+  peers_discovered: number;
+  hellos_sent: number;
+  hellos_received: number;
+  hello_failures: number;
+  dial_failures: number;
+  view_changes: number;
+};
+
+/** Fresh meeting counters, all zero. */
+export function meetingCounters(): MeetingCounters {
+  return {
+    peers_connected: 0,
+    peers_disconnected: 0,
+    peers_discovered: 0,
+    hellos_sent: 0,
+    hellos_received: 0,
+    hello_failures: 0,
+    dial_failures: 0,
+    view_changes: 0,
+  };
 }
 
 /** The coordinator's state health is computed from. */

@@ -29,179 +29,47 @@
  */
 
 import type { Actor } from "../actors/types.ts";
-import { PeerRefusedError } from "./errors.ts";
-import { parseHello } from "./frame_schema.ts";
+import { writeClusterFile } from "./cluster_file.ts";
+import type {
+  CoordinatorDeps,
+  CoordinatorMsg,
+  CoordinatorReplies,
+  NodeListing,
+  RemovalResult,
+} from "./coordinator_protocol.ts";
+import { admissionRefusal } from "./admission.ts";
+import { checkedHello, checkedRecords } from "./peer_input.ts";
 import { ACTOR_PROTOCOL } from "./remote_protocol.ts";
-import { type ClusterHealth, clusterHealth } from "./cluster_health.ts";
+import { clusterHealth, meetingCounters } from "./cluster_health.ts";
 import { FailureDetector } from "./failure_detector.ts";
 import { HashRing } from "./ring.ts";
 import { SeedTracker } from "./seed_tracker.ts";
 import type { TransportEvent } from "./transport.ts";
-import type { TrustCounters } from "./trust_counters.ts";
-import type { ClusterView, Hello, MemberView, NodeInfo, SchemaInfo } from "./view.ts";
+import type { ClusterView, Hello, MemberView, NodeInfo } from "./view.ts";
 import {
   compareVersions,
   type MemberRecord,
-  type MembershipState,
   mergeRecords,
+  nodeListing,
   ownRecord,
   ownsSlots,
-  parseRecords,
   removalRecord,
 } from "./membership.ts";
-import { MembershipRefusedError, UnknownNodeError } from "./errors.ts";
+import { MembershipRefusedError, PeerRefusedError, UnknownNodeError } from "./errors.ts";
 
-/** Messages of the ClusterCoordinator. */
-export type CoordinatorMsg =
-  | { type: "transport"; event: TransportEvent }
-  | { type: "hello"; hello: Hello; /** The connection's peer, stamped by the host. */ peer: string }
-  | { type: "welcomed"; peer: string; hello: Hello }
-  | { type: "helloFailed"; peer: string; reason: string }
-  | { type: "bootCheck" }
-  | { type: "dialSeed"; seed: string }
-  | { type: "adopted"; from: string }
-  | { type: "tick" }
-  | {
-    type: "heartbeat";
-    /** The connection's peer, stamped by the host. */ peer: string;
-    /** The sender's membership records (unchecked until parsed). */ records?: unknown;
-  }
-  | { type: "heartbeatAnswered"; node: string; ok: boolean; records?: unknown }
-  | { type: "nodes" }
-  | { type: "remove"; nodeId: string }
-  | { type: "seedDialed"; seed: string; error?: string }
-  | { type: "view" }
-  | { type: "health" };
-
-/** Replies of the ClusterCoordinator. */
-export type CoordinatorReplies = {
-  transport: void;
-  hello: Hello;
-  welcomed: void;
-  helloFailed: void;
-  bootCheck: void;
-  dialSeed: void;
-  adopted: void;
-  tick: void;
-  heartbeat: { nodeId: string; records: MemberRecord[] };
-  heartbeatAnswered: void;
-  nodes: NodeListing;
-  remove: RemovalResult;
-  seedDialed: void;
-  view: ClusterView;
-  health: ClusterHealth;
-};
-
+export type {
+  CoordinatorDeps,
+  CoordinatorMsg,
+  CoordinatorReplies,
+  NodeEntry,
+  NodeListing,
+  RemovalResult,
+} from "./coordinator_protocol.ts";
 export type { ClusterHealth } from "./cluster_health.ts";
-
-/** One member as `GET /_cluster/nodes` lists it. */
-export interface NodeEntry {
-  node_id: string;
-  name: string;
-  peer_id: string;
-  http: string;
-  /** Its membership state (`joining`, `up`, `leaving`, `left`, `removed`). */
-  state: MembershipState;
-  /** What the failure detector says of it: `up`, `suspect` or `down`. */
-  health: "up" | "suspect" | "down";
-  /** Its record's version, `[epoch, origin]`. */
-  version: readonly [number, string];
-  /** Slots it owns on the ring. */
-  slots: number;
-}
-
-/** What `GET /_cluster/nodes` answers. */
-export interface NodeListing {
-  nodes: NodeEntry[];
-}
-
-/** What `DELETE /_cluster/nodes/{node_id}` answers. */
-export interface RemovalResult {
-  node_id: string;
-  state: "removed";
-  /** Whether it was removed before this request (the request changed nothing). */
-  already_removed: boolean;
-  /** Slots it owned, now owned by others: without replication their documents are gone. */
-  slots_lost: number;
-}
-
-/** What the coordinator needs from the node around it. */
-export interface CoordinatorDeps {
-  readonly self: NodeInfo;
-  readonly dataDir: string;
-  readonly seeds: readonly string[];
-  /** Peer ids behind node ids: written by the coordinator only, read by the peer pool. */
-  readonly peers: Map<string, string>;
-  /** Asks a peer's coordinator `hello` over a fresh link. */
-  readonly sendHello: (peer: string, hello: Hello) => Promise<Hello>;
-  readonly dial: (address: string) => Promise<string>;
-  readonly keepAlive: (peer: string, addrs: readonly string[]) => Promise<void>;
-  /** Whether libp2p has a connection to `peer` now. */
-  readonly isConnected: (peer: string) => boolean;
-  readonly pool: {
-    addNode(node: string): void;
-    dropNode(node: string, reason: string): Promise<void>;
-  };
-  readonly schemas: () => SchemaInfo[];
-  /** What peers sent that this node refused (counted by the links, host and coordinator). */
-  readonly counters: TrustCounters;
-  readonly adoptSchemas: (schemas: readonly SchemaInfo[]) => Promise<void>;
-  /** Delivers a message to this coordinator (answers of its own requests, the boot check). */
-  readonly tellSelf: (msg: CoordinatorMsg) => void;
-  /** Told every new view. */
-  readonly onView: (view: ClusterView) => void;
-  /** When the boot check compares the kept member list with the peers that answered. */
-  readonly bootCheckAfterMs: number;
-  /**
-   * Asks `node`'s coordinator for a heartbeat, carrying this node's membership records;
-   * resolves with the records it answers with (unchecked).
-   */
-  readonly sendHeartbeat: (node: string, records: readonly MemberRecord[]) => Promise<unknown>;
-  /** How often heartbeats go out to every connected member, in ms. */
-  readonly heartbeatIntervalMs: number;
-  /** Silence after which a member is suspect, in ms. */
-  readonly suspectAfterMs: number;
-  /** Silence after which a member is down, in ms. */
-  readonly downAfterMs: number;
-  readonly log: {
-    info(message: string): void;
-    warn(message: string): void;
-    error(message: string): void;
-  };
-}
 
 interface Member {
   info: NodeInfo;
   connected: boolean;
-}
-
-interface Snapshot {
-  cluster_name: string;
-  members: NodeInfo[];
-  /** The membership records (absent in files written before records existed). */
-  records?: MemberRecord[];
-}
-
-/** Reads the member list kept on disk. */
-export async function loadSnapshot(dataDir: string): Promise<NodeInfo[]> {
-  try {
-    const snapshot = JSON.parse(await Deno.readTextFile(`${dataDir}/cluster.json`)) as Snapshot;
-    return snapshot.members ?? [];
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-}
-
-/** Reads the membership records kept on disk (none in a file written before records). */
-export async function loadRecords(dataDir: string): Promise<MemberRecord[]> {
-  try {
-    const snapshot = JSON.parse(await Deno.readTextFile(`${dataDir}/cluster.json`)) as Snapshot;
-    return parseRecords(snapshot.records);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
 }
 
 /**
@@ -228,16 +96,7 @@ export function createCoordinator(
     return state === "removed" || state === "left";
   };
   const boot = { checked: false, missing: [] as string[], unexpected: [] as string[] };
-  const telemetry = {
-    peers_connected: 0,
-    peers_disconnected: 0,
-    peers_discovered: 0,
-    hellos_sent: 0,
-    hellos_received: 0,
-    hello_failures: 0,
-    dial_failures: 0,
-    view_changes: 0,
-  };
+  const telemetry = meetingCounters();
   let bootTimer: ReturnType<typeof setTimeout> | undefined;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const later = (ms: number, msg: CoordinatorMsg) => {
@@ -347,16 +206,12 @@ export function createCoordinator(
     deps.onView(view());
   };
 
-  const persist = async () => {
-    const data: Snapshot = {
+  const persist = () =>
+    writeClusterFile(deps.dataDir, {
       cluster_name: self.clusterName,
       members: [...members.values()].map((m) => m.info),
       records: [...records.values()],
-    };
-    const path = `${deps.dataDir}/cluster.json`;
-    await Deno.writeTextFile(`${path}.tmp`, JSON.stringify(data, null, 2));
-    await Deno.rename(`${path}.tmp`, path);
-  };
+    });
 
   const dial = (address: string) => {
     deps.dial(address).catch((error) => {
@@ -381,25 +236,13 @@ export function createCoordinator(
    * authenticated by Noise, so a node cannot answer for another (as CockroachDB binds a
    * node to its certificate, and Elasticsearch 8 admits a node by its enrolment).
    */
-  const refusal = (info: NodeInfo, peer: string): string | undefined => {
-    if (info.clusterName !== self.clusterName) {
-      return `it is in cluster "${info.clusterName}", not "${self.clusterName}"`;
-    }
-    if (info.peerId !== peer) {
-      return `it claims peer id ${info.peerId} over a connection from ${peer}`;
-    }
-    if (info.nodeId === self.nodeId) return "it claims this node's id";
-    if (records.get(info.nodeId)?.state === "removed") {
-      return `node ${info.nodeId} was removed from the cluster (a replacement joins under a new id)`;
-    }
-    const bound = members.get(info.nodeId)?.info.peerId;
-    if (bound !== undefined && bound !== peer) {
-      return `node id ${info.nodeId} is bound to peer ${bound}`;
-    }
-    const node = byPeer.get(peer);
-    if (node !== undefined && node !== info.nodeId) return `peer ${peer} is bound to node ${node}`;
-    return undefined;
-  };
+  const refusal = (info: NodeInfo, peer: string): string | undefined =>
+    admissionRefusal(info, peer, {
+      self,
+      isRemoved: (node) => records.get(node)?.state === "removed",
+      peerOf: (node) => members.get(node)?.info.peerId,
+      nodeOf: (peer) => byPeer.get(peer),
+    });
 
   /**
    * A peer introduced itself over its own connection `peer` (its hello, or the answer to
@@ -595,28 +438,13 @@ export function createCoordinator(
   };
 
   /** `GET /_cluster/nodes`: every member with its state and the slots it owns. */
-  const listNodes = (): NodeListing => {
-    const spread = ring.spread();
-    return {
-      nodes: [...members.values()].map(({ info }) => {
-        const record = records.get(info.nodeId);
-        return {
-          node_id: info.nodeId,
-          name: info.name,
-          peer_id: info.peerId,
-          http: info.http,
-          state: record?.state ?? "up",
-          health: info.nodeId === self.nodeId
-            ? "up"
-            : isDown(info.nodeId)
-            ? "down"
-            : detector.state(info.nodeId),
-          version: record?.version ?? [0, info.nodeId],
-          slots: spread.get(info.nodeId) ?? 0,
-        };
-      }),
-    };
-  };
+  const listNodes = (): NodeListing =>
+    nodeListing([...members.values()].map((m) => m.info), {
+      recordOf: (node) => records.get(node),
+      healthOf: (node) =>
+        node === self.nodeId ? "up" : isDown(node) ? "down" : detector.state(node),
+      slots: ring.spread(),
+    });
 
   const hello = (): Hello => ({
     info: self,
@@ -768,24 +596,4 @@ export function createCoordinator(
       }
     },
   };
-}
-
-/** A hello from the network, checked against its schema; a bad one is refused. */
-function checkedHello(raw: unknown, peer: string, counters: TrustCounters): Hello {
-  try {
-    return parseHello(raw);
-  } catch (error) {
-    counters.refused_hellos++;
-    throw new PeerRefusedError(peer, (error as Error).message);
-  }
-}
-
-/** Membership records from the network, checked; bad ones are refused (and counted). */
-function checkedRecords(raw: unknown, peer: string, counters: TrustCounters): MemberRecord[] {
-  try {
-    return parseRecords(raw);
-  } catch (error) {
-    counters.refused_requests++;
-    throw new PeerRefusedError(peer, (error as Error).message);
-  }
 }

@@ -20,6 +20,8 @@
  */
 
 import { MalformedFrameError } from "./errors.ts";
+import type { NodeListing } from "./coordinator_protocol.ts";
+import type { NodeInfo } from "./view.ts";
 
 /** A member's place in the cluster's life cycle. */
 export type MembershipState = "joining" | "up" | "leaving" | "left" | "removed";
@@ -180,4 +182,30 @@ export function parseRecords(raw: unknown): MemberRecord[] {
     fail(`the records are not a list of at most ${MAX_RECORDS}`);
   }
   return raw.map(parseRecord);
+}
+
+/** What `GET /_cluster/nodes` answers, built from the members and what is known of each. */
+export function nodeListing(
+  members: readonly NodeInfo[],
+  known: {
+    recordOf(node: string): MemberRecord | undefined;
+    healthOf(node: string): "up" | "suspect" | "down";
+    readonly slots: ReadonlyMap<string, number>;
+  },
+): NodeListing {
+  return {
+    nodes: members.map((info) => {
+      const record = known.recordOf(info.nodeId);
+      return {
+        node_id: info.nodeId,
+        name: info.name,
+        peer_id: info.peerId,
+        http: info.http,
+        state: record?.state ?? "up",
+        health: known.healthOf(info.nodeId),
+        version: record?.version ?? [0, info.nodeId],
+        slots: known.slots.get(info.nodeId) ?? 0,
+      };
+    }),
+  };
 }

@@ -14,8 +14,6 @@ import {
   type CoordinatorMsg,
   type CoordinatorReplies,
   createCoordinator,
-  loadRecords,
-  loadSnapshot,
   type NodeListing,
   type RemovalResult,
 } from "./coordinator.ts";
@@ -31,6 +29,7 @@ import { RemoteClient } from "./remote_client.ts";
 import { RemotePeerPool } from "./remote_peer_pool.ts";
 import { ClusterTransport, loadClusterKey, type TransportEvent } from "./transport.ts";
 import type { KeyStore } from "../security/key_store.ts";
+import { readClusterFile } from "./cluster_file.ts";
 import { type TrustCounters, trustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
@@ -168,8 +167,7 @@ export async function startCluster(
     http: options.http,
     shardCount: node.shardCount,
   };
-  const snapshot = await loadSnapshot(options.dataDir);
-  const kept = await loadRecords(options.dataDir);
+  const { members: snapshot, records: kept } = await readClusterFile(options.dataDir);
   const coordinator = system.spawn<CoordinatorMsg, CoordinatorReplies>(
     () =>
       createCoordinator(

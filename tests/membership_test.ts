@@ -13,6 +13,7 @@ import type { ServerProcess } from "../testing/server_process.ts";
 import { allGreen, clusterAddress, startClusterNode } from "../testing/cluster.ts";
 import { waitUntil } from "../testing/wait.ts";
 import { runCommand } from "../client/commands.ts";
+import { withMachineLock } from "../testing/machine_lock.ts";
 
 /** Runs a client command against `node`; its exit code and printed lines. */
 async function client(node: ServerProcess, line: string[]) {
@@ -72,100 +73,102 @@ Deno.test({
     "membership: a dead node is removed through one member, all converge, health is green again",
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const root = await Deno.makeTempDir({ prefix: "cameodb-membership-" });
-    const running: ServerProcess[] = [];
-    try {
-      const a = await startNode(`${root}/a`, "a", []);
-      running.push(a);
-      const seed = clusterAddress(a);
-      const [b, c] = await Promise.all([
-        startNode(`${root}/b`, "b", [seed]),
-        startNode(`${root}/c`, "c", [seed]),
-      ]);
-      running.push(b!, c!);
-      await allGreen([a, b!, c!], 3, "formed");
-      const [idA, idC] = [await nodeId(a), await nodeId(c!)];
-      const listed = await nodes(b!);
-      assert.deepEqual(listed.map((n) => n.state), ["up", "up", "up"]);
-      assert.equal(listed.reduce((sum, n) => sum + n.slots, 0), 1_024);
+  // Several server processes, and latencies measured: never beside another such test.
+  fn: () =>
+    withMachineLock("cluster", async () => {
+      const root = await Deno.makeTempDir({ prefix: "cameodb-membership-" });
+      const running: ServerProcess[] = [];
+      try {
+        const a = await startNode(`${root}/a`, "a", []);
+        running.push(a);
+        const seed = clusterAddress(a);
+        const [b, c] = await Promise.all([
+          startNode(`${root}/b`, "b", [seed]),
+          startNode(`${root}/c`, "c", [seed]),
+        ]);
+        running.push(b!, c!);
+        await allGreen([a, b!, c!], 3, "formed");
+        const [idA, idC] = [await nodeId(a), await nodeId(c!)];
+        const listed = await nodes(b!);
+        assert.deepEqual(listed.map((n) => n.state), ["up", "up", "up"]);
+        assert.equal(listed.reduce((sum, n) => sum + n.slots, 0), 1_024);
 
-      // A live node is not removed; an unknown id is 404.
-      const live = await call(b!.url, "DELETE", `/_cluster/nodes/${idA}`);
-      assert.equal(live.status, 409, JSON.stringify(live.body));
-      assert.match((live.body as { details: string }).details, /not down/);
-      assert.equal((await call(b!.url, "DELETE", "/_cluster/nodes/nobody")).status, 404);
-      const leave = await call(b!.url, "POST", `/_cluster/nodes/${idA}/_leave`);
-      assert.equal(leave.status, 409, "leave is refused with a reason until slots can move");
+        // A live node is not removed; an unknown id is 404.
+        const live = await call(b!.url, "DELETE", `/_cluster/nodes/${idA}`);
+        assert.equal(live.status, 409, JSON.stringify(live.body));
+        assert.match((live.body as { details: string }).details, /not down/);
+        assert.equal((await call(b!.url, "DELETE", "/_cluster/nodes/nobody")).status, 404);
+        const leave = await call(b!.url, "POST", `/_cluster/nodes/${idA}/_leave`);
+        assert.equal(leave.status, 409, "leave is refused with a reason until slots can move");
 
-      await c!.stop("SIGKILL");
-      running.splice(running.indexOf(c!), 1);
-      await waitUntil(
-        async () => (await nodes(b!)).find((n) => n.node_id === idC)?.health === "down",
-        30_000,
-        "C is down as B sees it",
-      );
-      const slotsOfC = (await nodes(b!)).find((n) => n.node_id === idC)!.slots;
-      const removed = await call(b!.url, "DELETE", `/_cluster/nodes/${idC}`);
-      assert.equal(removed.status, 200, JSON.stringify(removed.body));
-      assert.deepEqual(removed.body, {
-        node_id: idC,
-        state: "removed",
-        already_removed: false,
-        slots_lost: slotsOfC,
-      });
-      // A learns it by heartbeat; both are green with two nodes; the ring has two owners.
-      await allGreen([a, b!], 2, "after the removal");
-      for (const node of [a, b!]) {
+        await c!.stop("SIGKILL");
+        running.splice(running.indexOf(c!), 1);
         await waitUntil(
-          async () => (await nodes(node)).find((n) => n.node_id === idC)?.state === "removed",
+          async () => (await nodes(b!)).find((n) => n.node_id === idC)?.health === "down",
           30_000,
-          `${node.url} knows C is removed`,
+          "C is down as B sees it",
         );
-        const owners = (await nodes(node)).filter((n) => n.slots > 0);
-        assert.equal(owners.reduce((sum, n) => sum + n.slots, 0), 1_024);
-        assert.equal(owners.length, 2);
+        const slotsOfC = (await nodes(b!)).find((n) => n.node_id === idC)!.slots;
+        const removed = await call(b!.url, "DELETE", `/_cluster/nodes/${idC}`);
+        assert.equal(removed.status, 200, JSON.stringify(removed.body));
+        assert.deepEqual(removed.body, {
+          node_id: idC,
+          state: "removed",
+          already_removed: false,
+          slots_lost: slotsOfC,
+        });
+        // A learns it by heartbeat; both are green with two nodes; the ring has two owners.
+        await allGreen([a, b!], 2, "after the removal");
+        for (const node of [a, b!]) {
+          await waitUntil(
+            async () => (await nodes(node)).find((n) => n.node_id === idC)?.state === "removed",
+            30_000,
+            `${node.url} knows C is removed`,
+          );
+          const owners = (await nodes(node)).filter((n) => n.slots > 0);
+          assert.equal(owners.reduce((sum, n) => sum + n.slots, 0), 1_024);
+          assert.equal(owners.length, 2);
+        }
+        const again = await client(a, ["cluster", "remove", idC]);
+        assert.deepEqual([again.code, again.out], [0, [`node ${idC} was already removed`]]);
+        const listing = await client(a, ["cluster", "nodes"]);
+        assert.equal(listing.code, 0);
+        assert.ok(listing.out.some((line) => line.includes(idC) && line.includes("removed")));
+        const refused = await client(a, ["cluster", "leave", idA]);
+        assert.equal(refused.code, 1);
+        assert.match(refused.err.join("\n"), /cannot leave yet/);
+        // Writes to any id succeed: no slot is left on the removed node.
+        const bulk = Array.from({ length: 200 }, (_, i) => ({ id: `d${i}`, doc: { n: i } }));
+        const written = await call(a.url, "POST", "/api/books/_bulk", bulk);
+        assert.equal(written.status, 200, JSON.stringify(written.body));
+        assert.equal((written.body as { items_failed?: number }).items_failed ?? 0, 0);
+
+        // The removed node, back on its data directory, is refused; the others stay green.
+        const refusedBefore = await refusedHellos(a);
+        const c2 = await startNode(`${root}/c`, "c", [seed]);
+        running.push(c2);
+        await waitUntil(
+          async () => await refusedHellos(a) > refusedBefore,
+          30_000,
+          "the removed node's hello is refused",
+        );
+        await allGreen([a, b!], 2, "with the removed node back");
+        await c2.stop("SIGKILL");
+        running.splice(running.indexOf(c2), 1);
+
+        // A replacement (a new node id) joins and takes slots.
+        const d = await startNode(`${root}/d`, "d", [seed]);
+        running.push(d);
+        await allGreen([a, b!, d], 3, "with the replacement");
+        const idD = await nodeId(d);
+        await waitUntil(
+          async () => ((await nodes(a)).find((n) => n.node_id === idD)?.slots ?? 0) > 0,
+          30_000,
+          "the replacement owns slots",
+        );
+      } finally {
+        await Promise.all(running.map((node) => node.stop("SIGKILL")));
+        await Deno.remove(root, { recursive: true });
       }
-      const again = await client(a, ["cluster", "remove", idC]);
-      assert.deepEqual([again.code, again.out], [0, [`node ${idC} was already removed`]]);
-      const listing = await client(a, ["cluster", "nodes"]);
-      assert.equal(listing.code, 0);
-      assert.ok(listing.out.some((line) => line.includes(idC) && line.includes("removed")));
-      const refused = await client(a, ["cluster", "leave", idA]);
-      assert.equal(refused.code, 1);
-      assert.match(refused.err.join("\n"), /cannot leave yet/);
-      // Writes to any id succeed: no slot is left on the removed node.
-      const bulk = Array.from({ length: 200 }, (_, i) => ({ id: `d${i}`, doc: { n: i } }));
-      const written = await call(a.url, "POST", "/api/books/_bulk", bulk);
-      assert.equal(written.status, 200, JSON.stringify(written.body));
-      assert.equal((written.body as { items_failed?: number }).items_failed ?? 0, 0);
-
-      // The removed node, back on its data directory, is refused; the others stay green.
-      const refusedBefore = await refusedHellos(a);
-      const c2 = await startNode(`${root}/c`, "c", [seed]);
-      running.push(c2);
-      await waitUntil(
-        async () => await refusedHellos(a) > refusedBefore,
-        30_000,
-        "the removed node's hello is refused",
-      );
-      await allGreen([a, b!], 2, "with the removed node back");
-      await c2.stop("SIGKILL");
-      running.splice(running.indexOf(c2), 1);
-
-      // A replacement (a new node id) joins and takes slots.
-      const d = await startNode(`${root}/d`, "d", [seed]);
-      running.push(d);
-      await allGreen([a, b!, d], 3, "with the replacement");
-      const idD = await nodeId(d);
-      await waitUntil(
-        async () => ((await nodes(a)).find((n) => n.node_id === idD)?.slots ?? 0) > 0,
-        30_000,
-        "the replacement owns slots",
-      );
-    } finally {
-      await Promise.all(running.map((node) => node.stop("SIGKILL")));
-      await Deno.remove(root, { recursive: true });
-    }
-  },
+    }),
 });
