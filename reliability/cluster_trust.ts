@@ -30,6 +30,25 @@ import { ClusterAttacker } from "./cluster_attacker.ts";
 export const TRUST_PSK = "cluster-trust-suite-key";
 /** p99 of reads owned by healthy nodes while one node hangs, at most, in ms. */
 export const HEALTHY_P99_BOUND_MS = 50;
+/**
+ * What a healthy read may take at most while one node hangs, in ms, whatever else the machine
+ * runs: a read that waited behind the hung node would take the remote timeout or more.
+ */
+export const HEALTHY_SLOWEST_BOUND_MS = 1_000;
+
+/**
+ * The p99 rule: `"absolute"` is the 50 ms bound; `"machine"` (for a shared machine, where other
+ * test files run beside the suite) allows four times what the same reads took before the hang,
+ * when that is larger.
+ */
+export type P99Rule = "absolute" | "machine";
+
+/** The p99 bound, in ms, for a rule and the p99 measured before the hang. */
+export function healthyP99BoundMs(rule: P99Rule, baselineP99Ms: number): number {
+  return rule === "absolute"
+    ? HEALTHY_P99_BOUND_MS
+    : Math.max(HEALTHY_P99_BOUND_MS, 4 * baselineP99Ms);
+}
 /** The remote timeout the suite's nodes run with, in ms (the default). */
 export const TRUST_REMOTE_TIMEOUT_MS = 2_000;
 
@@ -80,9 +99,10 @@ function idOf(i: number): string {
 
 /** Runs the suite; `hammer` is how many reads target the hung node's documents. */
 export async function runClusterTrust(
-  options: { docs?: number; hammer?: number; log?: (line: string) => void } = {},
+  options: { docs?: number; hammer?: number; p99?: P99Rule; log?: (line: string) => void } = {},
 ): Promise<ClusterTrustReport> {
   const docs = options.docs ?? 300;
+  const p99 = options.p99 ?? "absolute";
   const hammer = options.hammer ?? 300;
   const log = options.log ?? (() => {});
   const root = await Deno.makeTempDir({ prefix: "cameodb-cluster-trust-" });
@@ -138,7 +158,7 @@ export async function runClusterTrust(
     await checkUnchanged(nodes, before, docs, report);
     report.refusedCounted = pick((await health(a)).telemetry);
 
-    await hangOne(nodes, docs, hammer, report, log);
+    await hangOne(nodes, { docs, hammer, p99 }, report, log);
   } finally {
     await Promise.all(attackers.map((attacker) => attacker.stop().catch(() => {})));
     await Promise.all(nodes.map((node) => node.stop("SIGKILL").catch(() => {})));
@@ -421,8 +441,7 @@ async function timedReads(
 
 async function hangOne(
   nodes: readonly ServerProcess[],
-  docs: number,
-  hammer: number,
+  { docs, hammer, p99 }: { docs: number; hammer: number; p99: P99Rule },
   report: ClusterTrustReport,
   log: (line: string) => void,
 ) {
@@ -467,7 +486,7 @@ async function hangOne(
   const sorted = healthyResults.map((r) => r.ms).sort((x, y) => x - y);
   report.hang.healthyP50Ms = Math.round(percentile(sorted, 0.5) * 10) / 10;
   report.hang.healthyP99Ms = Math.round(percentile(sorted, 0.99) * 10) / 10;
-  checkHang(report, hungResults, healthyResults);
+  checkHang(report, p99, hungResults, healthyResults);
   const slowest = [...healthyResults].sort((x, y) => y.ms - x.ms).slice(0, 5);
   log(
     `slowest healthy reads (ms after SIGSTOP: took): ${
@@ -492,6 +511,7 @@ async function hangOne(
 
 function checkHang(
   report: ClusterTrustReport,
+  rule: P99Rule,
   hung: Array<{ status: number; ms: number }>,
   healthy: Array<{ status: number; ms: number }>,
 ) {
@@ -499,14 +519,16 @@ function checkHang(
   if (!(hang.yellowAfterMs <= 5_000)) {
     report.problems.push(`health turned yellow after ${hang.yellowAfterMs} ms (over 5 s)`);
   }
-  // The bound is 50 ms; on a machine whose own p99 (the same reads before the hang) is above
-  // that, the hang may not make it more than twice as bad.
-  const boundMs = Math.max(HEALTHY_P99_BOUND_MS, 2 * hang.baselineP99Ms);
+  const boundMs = healthyP99BoundMs(rule, hang.baselineP99Ms);
   if (hang.healthyP99Ms >= boundMs) {
     report.problems.push(
       `healthy reads p99 ${hang.healthyP99Ms} ms during the hang (bound ${boundMs} ms; ` +
         `${hang.baselineP99Ms} ms before it)`,
     );
+  }
+  const slowestMs = Math.max(...healthy.map((r) => r.ms));
+  if (slowestMs >= HEALTHY_SLOWEST_BOUND_MS) {
+    report.problems.push(`a healthy read took ${Math.round(slowestMs)} ms during the hang`);
   }
   const healthyFailed = healthy.filter((r) => r.status !== 200).length;
   if (healthyFailed > 0) report.problems.push(`${healthyFailed} healthy reads failed`);
@@ -523,6 +545,7 @@ if (import.meta.main) {
   const report = await runClusterTrust({
     docs: Number(arg("docs") ?? 300),
     hammer: Number(arg("hammer") ?? 300),
+    p99: arg("p99") === "machine" ? "machine" : "absolute",
     log: (line) => console.log(line),
   });
   console.log(JSON.stringify(report, null, 2));
