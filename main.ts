@@ -158,6 +158,7 @@ async function serve(args: string[]): Promise<number> {
     nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
+    readerWorkers: config.storage.reader_workers,
     memoryLimitBytes: Math.floor(
       config.search.total_memory_limit_mb * 1024 * 1024 / config.storage.num_shards_init,
     ),

@@ -52,6 +52,7 @@ export interface Config {
     wal_sync: boolean;
     default_batch_size: number;
     num_shards_init: number;
+    reader_workers: number;
     max_shards_per_node: number;
   };
   search: {

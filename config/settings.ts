@@ -259,6 +259,15 @@ export const SETTINGS: readonly Setting[] = [
     doc: "microshards of a new node (fixed once the node has data)",
   },
   {
+    path: ["storage", "reader_workers"],
+    type: "integer",
+    default: 2,
+    min: 0,
+    max: 1_024,
+    doc: "workers answering point reads from their own KV handles, never behind a write " +
+      "(at most one per shard; 0: the shard workers answer them)",
+  },
+  {
     path: ["storage", "max_shards_per_node"],
     type: "integer",
     default: 256,

@@ -105,8 +105,21 @@ export type MicroshardReplies = {
   dropSlot: number;
 };
 
+/**
+ * Arguments of a shard worker: the microshard's options (without `faults`, which cannot
+ * cross into a worker) and, for tests, a gate in shared memory that holds the worker's
+ * thread at every engine apply while `applyGate[0]` is 1 — as a long synchronous FTS5
+ * apply would (it sets `applyGate[1]` to 1 when it holds).
+ */
+export type MicroshardActorArgs = MicroshardOptions & { readonly applyGate?: Int32Array };
+
 /** Builds the actor; the worker host calls this with the spawn's `args`. */
-export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, MicroshardReplies> {
+export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, MicroshardReplies> {
+  const { applyGate, ...rest } = args;
+  const options: MicroshardOptions = applyGate === undefined ? rest : {
+    ...rest,
+    faults: { ...rest.faults, beforeIndexApply: () => holdAt(applyGate) },
+  };
   let shard: Microshard | undefined;
   const open = () => {
     if (shard === undefined) throw new Error("the microshard is not open");
@@ -170,6 +183,14 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
       }
     },
   };
+}
+
+/** Blocks the worker's thread while `gate[0]` is 1 (see {@linkcode MicroshardActorArgs}). */
+function holdAt(gate: Int32Array): void {
+  if (Atomics.load(gate, 0) !== 1) return;
+  Atomics.store(gate, 1, 1);
+  Atomics.notify(gate, 1);
+  Atomics.wait(gate, 0, 1);
 }
 
 type WriteMsg = Extract<MicroshardMsg, { type: "write" }>;
