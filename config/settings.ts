@@ -17,6 +17,8 @@ export interface Setting {
   readonly default: string | number | boolean | readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** For a `string`: the values it may take (any string when absent). */
+  readonly choices?: readonly string[];
   readonly doc: string;
 }
 
@@ -241,7 +243,24 @@ export const SETTINGS: readonly Setting[] = [
     default: ["./data/cameodb"],
     doc: "data directories (the first holds the node's data)",
   },
-  { path: ["storage", "wal_sync"], type: "boolean", default: true, doc: "durable commits (fsync)" },
+  {
+    path: ["storage", "wal_sync"],
+    type: "string",
+    default: "always",
+    choices: ["always", "batch"],
+    doc: "when a shard commits writes, every commit durable (fsynced) before its writes are " +
+      "acknowledged: always = as soon as it holds a write (writes arriving meanwhile join the " +
+      "next commit); batch = after a window of wal_batch_window_ms, so more writers share one " +
+      "fsync at the cost of that much latency",
+  },
+  {
+    path: ["storage", "wal_batch_window_ms"],
+    type: "integer",
+    default: 2,
+    min: 1,
+    max: 1_000,
+    doc: "with wal_sync = batch, how long a shard holding a write waits for more before it commits",
+  },
   {
     path: ["storage", "default_batch_size"],
     type: "integer",

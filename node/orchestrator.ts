@@ -95,6 +95,11 @@ export interface OrchestratorOptions {
    * {@linkcode DEFAULT_READER_WORKERS}.
    */
   readonly readerWorkers?: number;
+  /**
+   * `storage.wal_sync = "batch"`: each shard's write batch waits this long, in ms, for more
+   * writes to share its commit (0 or absent: `always`, it starts at once).
+   */
+  readonly commitWindowMs?: number;
   /** Tests: holds every shard worker's thread at its engine applies (`MicroshardActorArgs`). */
   readonly shardApplyGate?: Int32Array;
 }
@@ -140,6 +145,9 @@ export class NodeOrchestrator {
               ...(options.maxDocumentBytes === undefined
                 ? {}
                 : { maxDocumentBytes: options.maxDocumentBytes }),
+              ...(options.commitWindowMs === undefined
+                ? {}
+                : { commitWindowMs: options.commitWindowMs }),
               ...(options.shardApplyGate === undefined
                 ? {}
                 : { applyGate: options.shardApplyGate }),

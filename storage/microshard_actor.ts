@@ -7,7 +7,9 @@
  * takes every `write` queued right behind it (up to {@linkcode MAX_GROUP_COMMIT_REQUESTS}
  * requests) and runs them as one store batch — one pass of validation, as few KV atomic operations as fit, one index
  * transaction — then answers each sender with its own outcomes. Under load the batches
- * grow by themselves; alone, a write is committed at once (adaptive batching). The schemas
+ * grow by themselves; alone, a write is committed at once (adaptive batching) — or, with a
+ * commit window (`storage.wal_sync = "batch"`), after the window, joined by the writes that
+ * arrived during it; either way a write is answered only once its commit is durable. The schemas
  * the messages carry (planned by the node) are merged: per index the highest version, which
  * holds every older one because the node serializes schema changes.
  *
@@ -111,11 +113,19 @@ export type MicroshardReplies = {
  * thread at every engine apply while `applyGate[0]` is 1 — as a long synchronous FTS5
  * apply would (it sets `applyGate[1]` to 1 when it holds).
  */
-export type MicroshardActorArgs = MicroshardOptions & { readonly applyGate?: Int32Array };
+export type MicroshardActorArgs = MicroshardOptions & {
+  readonly applyGate?: Int32Array;
+  /**
+   * `storage.wal_sync = "batch"`: how long, in ms, a write batch waits before it starts, so
+   * that writes arriving meanwhile share its commit (0 or absent: it starts at once, and
+   * writes arriving meanwhile join the next batch).
+   */
+  readonly commitWindowMs?: number;
+};
 
 /** Builds the actor; the worker host calls this with the spawn's `args`. */
 export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, MicroshardReplies> {
-  const { applyGate, ...rest } = args;
+  const { applyGate, commitWindowMs, ...rest } = args;
   const options: MicroshardOptions = applyGate === undefined ? rest : {
     ...rest,
     faults: { ...rest.faults, beforeIndexApply: () => holdAt(applyGate) },
@@ -125,7 +135,7 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
     if (shard === undefined) throw new Error("the microshard is not open");
     return shard;
   };
-  const serial = new SerialQueue(() => open());
+  const serial = new SerialQueue(() => open(), commitWindowMs ?? 0);
   return {
     async onStart() {
       shard = await Microshard.open(options);
@@ -217,12 +227,14 @@ type Job =
 class SerialQueue {
   readonly #jobs: Job[] = [];
   readonly #shard: () => Microshard;
+  readonly #commitWindowMs: number;
   #draining = false;
   /** Takes write messages still in the actor's mailbox, to join the batch that starts. */
   takeQueued: (max: number) => Array<Taken<MicroshardMsg>> = () => [];
 
-  constructor(shard: () => Microshard) {
+  constructor(shard: () => Microshard, commitWindowMs: number) {
     this.#shard = shard;
+    this.#commitWindowMs = commitWindowMs;
   }
 
   /** Queues a write message; answers its outcomes. */
@@ -257,6 +269,10 @@ class SerialQueue {
       this.#jobs.shift();
       await head.run().then(head.settle.resolve, head.settle.reject);
       return;
+    }
+    if (this.#commitWindowMs > 0) {
+      // The commit window: writes received meanwhile queue behind the head and join it.
+      await new Promise((resolve) => setTimeout(resolve, this.#commitWindowMs));
     }
     let count = 0;
     while (
