@@ -37,8 +37,8 @@ for (let at = 0; at < DOCUMENTS; at += BATCH) {
   await shard.write(Array.from({ length: BATCH }, (_, i) => ({
     op: "put" as const,
     index: "p",
-    id: corpus?.[at + i]!.id ?? `d${at + i}`,
-    doc: corpus?.[at + i]!.doc ?? { title: text(3), text: text(30), size: at + i },
+    id: corpus?.[at + i]?.id ?? `d${at + i}`,
+    doc: corpus?.[at + i]?.doc ?? { title: text(3), text: text(30), size: at + i },
   })));
 }
 const seconds = (performance.now() - started) / 1000;
