@@ -2,8 +2,10 @@
  * Point reads during a bulk ingest, against the real server process: prints the idle and
  * the during-ingest point-read latencies (p50/p99) and the ingest's documents/s. The shape of
  * `tests/read_during_ingest_test.ts`, with bulks of 5,000 documents of ~40 words and the figure
- * printed rather than bounded. `--reader-workers N` sets `storage.reader_workers` (0: point
- * reads go to the shard workers, as before the reader workers).
+ * printed rather than bounded; the reads during the ingest are paced (one every
+ * `--read-interval-ms`, 5 by default, or back to back when they are slower). `--reader-workers
+ * N` sets `storage.reader_workers` (0: point reads go to the shard workers, as before the
+ * reader workers), `--niceness N` `storage.shard_worker_niceness`.
  *
  * ```sh
  * deno run -A bench/read_during_ingest.ts --reader-workers 2 --docs 40000
@@ -20,6 +22,8 @@ const { values } = parseArgs({
   options: {
     "reader-workers": { type: "string", default: "2" },
     "docs": { type: "string", default: "40000" },
+    "niceness": { type: "string", default: "10" },
+    "read-interval-ms": { type: "string", default: "5" },
   },
 });
 const DOCUMENTS = Number(values.docs);
@@ -61,6 +65,7 @@ const server = await startServerProcess({
   dataDir,
   env: {
     CAMEODB_STORAGE_READER_WORKERS: values["reader-workers"],
+    CAMEODB_STORAGE_SHARD_WORKER_NICENESS: values.niceness,
   },
 });
 try {
@@ -75,15 +80,22 @@ try {
     }
   })().finally(() => (done = true));
   ingest.catch(() => {});
+  // Paced, not a closed loop: as many reads whatever their speed, so the ingest figures of
+  // two settings compare (a closed loop of fast reads takes cores from the ingest).
+  const intervalMs = Number(values["read-interval-ms"]);
   const during: number[] = [];
-  while (!done) during.push(await read(server.url, `d${(during.length * 13) % 2_000}`));
+  for (let next = performance.now(); !done; next += intervalMs) {
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    during.push(await read(server.url, `d${(during.length * 13) % 2_000}`));
+  }
   await ingest;
   const seconds = (performance.now() - started) / 1000;
   idle.sort((a, b) => a - b);
   during.sort((a, b) => a - b);
   const f = (xs: number[], q: number) => percentile(xs, q).toFixed(2);
   console.log(
-    `reader_workers=${values["reader-workers"]}: ` +
+    `reader_workers=${values["reader-workers"]} shard_worker_niceness=${values.niceness}: ` +
       `idle p50/p99 ${f(idle, 0.5)}/${f(idle, 0.99)} ms; ` +
       `during ingest p50/p99 ${f(during, 0.5)}/${f(during, 0.99)} ms max ${
         during[during.length - 1]!.toFixed(1)

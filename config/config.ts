@@ -54,6 +54,7 @@ export interface Config {
     default_batch_size: number;
     num_shards_init: number;
     reader_workers: number;
+    shard_worker_niceness: number;
     max_shards_per_node: number;
   };
   search: {

@@ -287,6 +287,15 @@ export const SETTINGS: readonly Setting[] = [
       "(at most one per shard; 0: the shard workers answer them)",
   },
   {
+    path: ["storage", "shard_worker_niceness"],
+    type: "integer",
+    default: 10,
+    min: 0,
+    max: 19,
+    doc: "the scheduling niceness of the shard worker threads (Linux): above 0, HTTP and " +
+      "point reads get a core before a bulk's indexing does (0: equal)",
+  },
+  {
     path: ["storage", "max_shards_per_node"],
     type: "integer",
     default: 256,

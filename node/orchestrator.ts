@@ -60,6 +60,8 @@ const SHARD_MODULE = new URL("../storage/microshard_actor.ts", import.meta.url);
 const READER_MODULE = new URL("../storage/shard_reader_actor.ts", import.meta.url);
 /** Reader workers of a node whose options name none (see `OrchestratorOptions.readerWorkers`). */
 export const DEFAULT_READER_WORKERS = 2;
+/** The niceness of shard worker threads of a node whose options name none. */
+export const DEFAULT_SHARD_NICENESS = 10;
 /** Messages a reader worker's mailbox holds. */
 const READER_MAILBOX_CAPACITY = 4_096;
 /** Messages a shard worker's mailbox holds. */
@@ -100,6 +102,12 @@ export interface OrchestratorOptions {
    * writes to share its commit (0 or absent: `always`, it starts at once).
    */
   readonly commitWindowMs?: number;
+  /**
+   * The niceness of the shard workers' threads (Linux; 0 leaves them as they are): above 0,
+   * the main isolate and the reader workers get a core first when a bulk keeps the shards
+   * busy. Default {@linkcode DEFAULT_SHARD_NICENESS}.
+   */
+  readonly shardNiceness?: number;
   /** Tests: holds every shard worker's thread at its engine applies (`MicroshardActorArgs`). */
   readonly shardApplyGate?: Int32Array;
 }
@@ -145,6 +153,7 @@ export class NodeOrchestrator {
               ...(options.maxDocumentBytes === undefined
                 ? {}
                 : { maxDocumentBytes: options.maxDocumentBytes }),
+              niceness: options.shardNiceness ?? DEFAULT_SHARD_NICENESS,
               ...(options.commitWindowMs === undefined
                 ? {}
                 : { commitWindowMs: options.commitWindowMs }),

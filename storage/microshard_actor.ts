@@ -25,6 +25,7 @@
  * @module
  */
 
+import { lowerThreadPriority } from "../actors/thread_priority.ts";
 import type { Actor, Taken } from "../actors/types.ts";
 import {
   type CarriedSchemas,
@@ -121,11 +122,16 @@ export type MicroshardActorArgs = MicroshardOptions & {
    * writes arriving meanwhile join the next batch).
    */
   readonly commitWindowMs?: number;
+  /**
+   * The niceness the worker's thread takes at start (`storage.shard_worker_niceness`): above
+   * 0, the threads answering requests get a core before a shard's bulk apply does.
+   */
+  readonly niceness?: number;
 };
 
 /** Builds the actor; the worker host calls this with the spawn's `args`. */
 export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, MicroshardReplies> {
-  const { applyGate, commitWindowMs, ...rest } = args;
+  const { applyGate, commitWindowMs, niceness, ...rest } = args;
   const options: MicroshardOptions = applyGate === undefined ? rest : {
     ...rest,
     faults: { ...rest.faults, beforeIndexApply: () => holdAt(applyGate) },
@@ -138,6 +144,7 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
   const serial = new SerialQueue(() => open(), commitWindowMs ?? 0);
   return {
     async onStart() {
+      if (niceness !== undefined && niceness > 0) lowerThreadPriority(niceness);
       shard = await Microshard.open(options);
     },
     async onStop() {
