@@ -248,10 +248,9 @@ export const SETTINGS: readonly Setting[] = [
     type: "string",
     default: "always",
     choices: ["always", "batch"],
-    doc: "when a shard commits writes, every commit durable (fsynced) before its writes are " +
-      "acknowledged: always = as soon as it holds a write (writes arriving meanwhile join the " +
-      "next commit); batch = after a window of wal_batch_window_ms, so more writers share one " +
-      "fsync at the cost of that much latency",
+    doc: "a write is acknowledged once its commit is durable (fsynced); always: a shard " +
+      "commits as soon as it holds a write; batch: it first waits wal_batch_window_ms for " +
+      "more writers to share the fsync",
   },
   {
     path: ["storage", "wal_batch_window_ms"],
