@@ -158,6 +158,9 @@ async function serve(args: string[]): Promise<number> {
     nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
+    readerWorkers: config.storage.reader_workers,
+    shardNiceness: config.storage.shard_worker_niceness,
+    commitWindowMs: config.storage.wal_sync === "batch" ? config.storage.wal_batch_window_ms : 0,
     memoryLimitBytes: Math.floor(
       config.search.total_memory_limit_mb * 1024 * 1024 / config.storage.num_shards_init,
     ),

@@ -26,7 +26,12 @@ import {
   type StoredDocument,
   type WriteRequest,
 } from "../storage/microshard.ts";
-import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
+import type {
+  MicroshardActorArgs,
+  MicroshardMsg,
+  MicroshardReplies,
+} from "../storage/microshard_actor.ts";
+import type { ShardReaderMsg, ShardReaderReplies } from "../storage/shard_reader_actor.ts";
 import { validateIndexName } from "../storage/names.ts";
 import {
   declareFields,
@@ -52,6 +57,13 @@ import { placementKey, type WriteCommand } from "./write_command.ts";
 export { fnv1a } from "./hash.ts";
 
 const SHARD_MODULE = new URL("../storage/microshard_actor.ts", import.meta.url);
+const READER_MODULE = new URL("../storage/shard_reader_actor.ts", import.meta.url);
+/** Reader workers of a node whose options name none (see `OrchestratorOptions.readerWorkers`). */
+export const DEFAULT_READER_WORKERS = 2;
+/** The niceness of shard worker threads of a node whose options name none. */
+export const DEFAULT_SHARD_NICENESS = 10;
+/** Messages a reader worker's mailbox holds. */
+const READER_MAILBOX_CAPACITY = 4_096;
 /** Messages a shard worker's mailbox holds. */
 const SHARD_MAILBOX_CAPACITY = 4_096;
 /** Time a shard may take to open (recovery, rebuilding in-memory indexes from KV), in ms. */
@@ -63,6 +75,7 @@ const ENCODER = new TextEncoder();
 const DEFAULT_ENGINE: EngineName = "fts5";
 
 type ShardRef = ActorRef<MicroshardMsg, MicroshardReplies>;
+type ReaderRef = ActorRef<ShardReaderMsg, ShardReaderReplies>;
 
 /** Options of {@linkcode NodeOrchestrator.start}. */
 export interface OrchestratorOptions {
@@ -77,6 +90,26 @@ export interface OrchestratorOptions {
   readonly defaultEngine?: EngineName;
   /** Largest document the shards accept, in bytes (their default: 16 MiB). */
   readonly maxDocumentBytes?: number;
+  /**
+   * Workers that answer point reads from KV handles of their own, so a read never waits
+   * behind a shard worker's write batch (shard `i` is read by reader `i % readerWorkers`;
+   * at most one per shard); 0 sends point reads to the shard workers. Default
+   * {@linkcode DEFAULT_READER_WORKERS}.
+   */
+  readonly readerWorkers?: number;
+  /**
+   * `storage.wal_sync = "batch"`: each shard's write batch waits this long, in ms, for more
+   * writes to share its commit (0 or absent: `always`, it starts at once).
+   */
+  readonly commitWindowMs?: number;
+  /**
+   * The niceness of the shard workers' threads (Linux; 0 leaves them as they are): above 0,
+   * the main isolate and the reader workers get a core first when a bulk keeps the shards
+   * busy. Default {@linkcode DEFAULT_SHARD_NICENESS}.
+   */
+  readonly shardNiceness?: number;
+  /** Tests: holds every shard worker's thread at its engine applies (`MicroshardActorArgs`). */
+  readonly shardApplyGate?: Int32Array;
 }
 
 /** A batch's writes for one shard, with the schemas they were planned against. */
@@ -90,6 +123,7 @@ interface ShardBatch {
 export class NodeOrchestrator {
   readonly shardCount: number;
   #shards: ShardRef[];
+  #readers: ReaderRef[] = [];
   #schemas = new Map<string, IndexSchema>();
   #dropping = new Set<string>();
   #reindexing = new Set<string>();
@@ -112,14 +146,21 @@ export class NodeOrchestrator {
           system.spawnWorker<MicroshardMsg, MicroshardReplies>(SHARD_MODULE, {
             name: `shard-${i}`,
             args: {
-              dir: `${options.dataDir}/shards/shard-${String(i).padStart(3, "0")}`,
+              dir: shardDir(options.dataDir, i),
               ...(options.memoryLimitBytes === undefined
                 ? {}
                 : { memoryLimitBytes: options.memoryLimitBytes }),
               ...(options.maxDocumentBytes === undefined
                 ? {}
                 : { maxDocumentBytes: options.maxDocumentBytes }),
-            },
+              niceness: options.shardNiceness ?? DEFAULT_SHARD_NICENESS,
+              ...(options.commitWindowMs === undefined
+                ? {}
+                : { commitWindowMs: options.commitWindowMs }),
+              ...(options.shardApplyGate === undefined
+                ? {}
+                : { applyGate: options.shardApplyGate }),
+            } satisfies MicroshardActorArgs,
             mailboxCapacity: SHARD_MAILBOX_CAPACITY,
             supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },
           }),
@@ -127,6 +168,8 @@ export class NodeOrchestrator {
     );
     const node = new NodeOrchestrator(shards, options);
     await node.#loadSchemas();
+    // After the shards answered: their recovery (which may rewrite KV) is done.
+    node.#readers = await spawnReaders(system, options, count);
     return node;
   }
 
@@ -437,7 +480,12 @@ export class NodeOrchestrator {
   async get(index: string, id: string, routingKey?: string): Promise<StoredDocument | null> {
     if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
     const shard = this.shardOf(routingKey ?? id);
-    return await this.#ask(this.#shards[shard]!, { type: "get", index, id });
+    const readers = this.#readers.length;
+    if (readers === 0) return await this.#ask(this.#shards[shard]!, { type: "get", index, id });
+    return await this.#readers[shard % readers]!.ask(
+      { type: "get", shard: Math.floor(shard / readers), index, id },
+      { timeoutMs: this.#options.shardTimeoutMs ?? DEFAULT_SHARD_TIMEOUT_MS },
+    );
   }
 
   /** Every shard's page of a compiled query (a shard that has no such index yet has none). */
@@ -558,6 +606,30 @@ function beingDropped(index: string): IndexNotFoundError {
 }
 
 /** The shard count kept in `shards.json`, written with `requested` on a new node. */
+/** The directory of shard `i`. */
+function shardDir(dataDir: string, i: number): string {
+  return `${dataDir}/shards/shard-${String(i).padStart(3, "0")}`;
+}
+
+/** Spawns the point-read workers: reader `r` holds shards `r`, `r + n`, `r + 2n`, …. */
+function spawnReaders(
+  system: ActorSystem,
+  options: OrchestratorOptions,
+  shardCount: number,
+): Promise<ReaderRef[]> {
+  const count = Math.min(shardCount, options.readerWorkers ?? DEFAULT_READER_WORKERS);
+  return Promise.all(Array.from({ length: count }, (_, r) => {
+    const dirs: string[] = [];
+    for (let i = r; i < shardCount; i += count) dirs.push(shardDir(options.dataDir, i));
+    return system.spawnWorker<ShardReaderMsg, ShardReaderReplies>(READER_MODULE, {
+      name: `reader-${r}`,
+      args: { dirs },
+      mailboxCapacity: READER_MAILBOX_CAPACITY,
+      supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },
+    });
+  }));
+}
+
 async function shardCountOf(dataDir: string, requested: number): Promise<number> {
   const layoutPath = `${dataDir}/shards.json`;
   try {

@@ -63,6 +63,45 @@ export interface PostingRow {
   readonly len: number;
 }
 
+/** A term's statistics in one column, summed over the documents staged. */
+interface TermStat {
+  df: number;
+  maxTf: number;
+  minLen: number;
+}
+
+/** What {@linkcode Fts5Postings.post} staged for the next flush. */
+interface Staged {
+  readonly postings: Array<PostingRow & { readonly term: string }>;
+  /** Per term, per column. */
+  readonly terms: Map<string, Map<number, TermStat>>;
+  /** Per column, the documents with it and their tokens. */
+  readonly fields: Map<number, { docs: number; tokens: number }>;
+}
+
+function emptyStaged(): Staged {
+  return { postings: [], terms: new Map(), fields: new Map() };
+}
+
+/** Adds one document's posting of `term` in `col` to the staged statistics. */
+function addTermStat(
+  terms: Map<string, Map<number, TermStat>>,
+  term: string,
+  col: number,
+  tf: number,
+  len: number,
+): void {
+  let byCol = terms.get(term);
+  if (byCol === undefined) terms.set(term, byCol = new Map());
+  const stat = byCol.get(col);
+  if (stat === undefined) byCol.set(col, { df: 1, maxTf: tf, minLen: len });
+  else {
+    stat.df++;
+    stat.maxTf = Math.max(stat.maxTf, tf);
+    stat.minLen = Math.min(stat.minLen, len);
+  }
+}
+
 /** The postings tables of one index database. */
 export class Fts5Postings {
   #db: DatabaseSync;
@@ -90,8 +129,8 @@ export class Fts5Postings {
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
       ),
       addTerm: db.prepare(
-        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, 1, ?, ?) " +
-          "ON CONFLICT(term, col) DO UPDATE SET df = df + 1, " +
+        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT(term, col) DO UPDATE SET df = df + excluded.df, " +
           "max_tf = max(max_tf, excluded.max_tf), min_len = min(min_len, excluded.min_len)",
       ),
       dropTerm: db.prepare("UPDATE term_stats SET df = df - 1 WHERE term = ? AND col = ?"),
@@ -106,6 +145,7 @@ export class Fts5Postings {
 
   #cache = new Map<string, DecodedList>();
   #cached = 0;
+  #staged: Staged = emptyStaged();
 
   /** Bytes the decoded lists take. */
   cacheBytes(): number {
@@ -155,11 +195,17 @@ export class Fts5Postings {
     this.#db.exec("DELETE FROM postings; DELETE FROM term_stats; DELETE FROM field_stats;");
     this.#cache.clear();
     this.#cached = 0;
+    this.discard();
   }
 
-  /** Writes a document's postings: its tokens per column. */
+  /**
+   * A document's postings: its tokens per column. They are staged, not written: the
+   * caller's transaction writes every staged document at once ({@linkcode flush}), each
+   * term's statistics summed over the documents (one upsert per term and column instead of
+   * one per document) and the postings in term order (neighbours in the primary key).
+   */
   post(rid: number, tokensByColumn: ReadonlyMap<number, readonly string[]>): void {
-    const { insert, addField, addTerm } = this.#stmts;
+    const staged = this.#staged;
     const anywhere = new Set<string>();
     for (const [col, tokens] of tokensByColumn) {
       if (tokens.length === 0) continue;
@@ -167,17 +213,38 @@ export class Fts5Postings {
       for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
       for (const [term, tf] of counts) {
         this.#forget(term);
-        insert.run(term, col, rid, tf, tokens.length);
-        addTerm.run(term, col, tf, tokens.length);
+        staged.postings.push({ term, col, rid, tf, len: tokens.length });
+        addTermStat(staged.terms, term, col, tf, tokens.length);
         anywhere.add(term);
       }
-      addField.run(col, 1, tokens.length);
+      const field = staged.fields.get(col);
+      if (field === undefined) staged.fields.set(col, { docs: 1, tokens: tokens.length });
+      else (field.docs++, field.tokens += tokens.length);
     }
-    for (const term of anywhere) addTerm.run(term, ANY_COLUMN, 0, 0);
+    for (const term of anywhere) addTermStat(staged.terms, term, ANY_COLUMN, 0, 0);
+  }
+
+  /** Writes the staged postings and statistics (inside the caller's transaction). */
+  flush(): void {
+    const { postings, terms, fields } = this.#staged;
+    this.discard();
+    const { insert, addTerm, addField } = this.#stmts;
+    postings.sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : a.rid - b.rid));
+    for (const { term, col, rid, tf, len } of postings) insert.run(term, col, rid, tf, len);
+    for (const [term, byCol] of [...terms].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      for (const [col, stat] of byCol) addTerm.run(term, col, stat.df, stat.maxTf, stat.minLen);
+    }
+    for (const [col, field] of fields) addField.run(col, field.docs, field.tokens);
+  }
+
+  /** Drops what is staged (the caller's transaction failed). */
+  discard(): void {
+    this.#staged = emptyStaged();
   }
 
   /** Removes a document's postings and takes it out of the statistics. */
   unpost(rid: number): void {
+    this.flush(); // a document staged in this transaction is in the tables first
     const { ofDoc, remove, addField, dropTerm } = this.#stmts;
     const rows = ofDoc.all(rid) as Array<{ term: string; col: number; len: number }>;
     const lengths = new Map<number, number>();

@@ -29,9 +29,12 @@ export type ShardSearchOptions = SearchOptions & {
   readonly statsOnly?: boolean;
 };
 
-/** Reads a document by id; `undefined` when absent. */
+/**
+ * Reads a document by id; `undefined` when absent. It needs only the store, so a reader
+ * isolate holding its own KV handle runs it too (`shard_reader_actor.ts`).
+ */
 export async function readDocument(
-  state: ShardState,
+  state: Pick<ShardState, "store">,
   index: string,
   id: string,
 ): Promise<StoredDocument | undefined> {

@@ -250,6 +250,7 @@ export class Fts5Index implements SearchIndex {
    * a failing ROLLBACK is ignored: the caller rethrows the error that matters.
    */
   #rollback(): void {
+    this.#postings.discard();
     try {
       this.#db.exec("ROLLBACK");
     } catch {
@@ -280,6 +281,7 @@ export class Fts5Index implements SearchIndex {
         this.#insertFts.run(rid, ...texts);
         this.#postings.post(rid, tokens);
       }
+      this.#postings.flush();
       setMeta.run("applied_seq", String(seq));
       this.#db.exec("COMMIT");
     } catch (error) {
