@@ -31,10 +31,15 @@ import {
   fuzzyKey,
   fuzzyLeaves,
   insertFtsSql,
+  INSTANCES_SQL,
+  isSloppy,
   matchExpression,
   matchingQuery,
+  phraseKey,
+  positionsQuery,
   rangeFacetQuery,
   RANKING_VERSION,
+  sloppyPhraseLeaves,
   type SqlQuery,
   TABLES_SQL,
   unscoredPageQuery,
@@ -57,6 +62,7 @@ import { Fts5Postings } from "./_fts5_postings.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./edit_distance.ts";
+import { sloppyPhraseMatches } from "./phrase_slop.ts";
 import { MAX_FACET_VALUE_LENGTH, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
   FacetCounts,
@@ -494,6 +500,9 @@ export class Fts5Index implements SearchIndex {
       expand: (leaf) =>
         context.fuzzyTerms.get(fuzzyKey(leaf.field, leaf.term, leaf.distance)) ?? [],
       matches: (leaf) => {
+        if (leaf.kind === "phrase" && isSloppy(leaf)) {
+          return new Set(context.sloppyPhrases.get(phraseKey(leaf)) ?? []);
+        }
         const match = matchExpression(leaf, context);
         if (match === undefined) return new Set();
         const rows = this.#db.prepare("SELECT rowid AS rid FROM fts WHERE fts MATCH ?").all(
@@ -504,7 +513,10 @@ export class Fts5Index implements SearchIndex {
     };
   }
 
-  /** What the SQL compiler needs: the columns, the schema, the plan's fuzzy expansions. */
+  /**
+   * What the SQL compiler needs: the columns, the schema, the plan's fuzzy expansions and the
+   * documents holding its sloppy phrases.
+   */
   #sqlContext(plan: Plan): Fts5SqlContext {
     const fuzzyTerms = new Map<string, readonly string[]>();
     for (const leaf of fuzzyLeaves(plan)) {
@@ -513,7 +525,58 @@ export class Fts5Index implements SearchIndex {
         fuzzyTerms.set(key, this.#expandFuzzy(leaf.field, leaf.term, leaf.distance));
       }
     }
-    return { columns: this.#columns, schema: this.#schema, fuzzyTerms };
+    const sloppyPhrases = new Map<string, readonly number[]>();
+    for (const leaf of sloppyPhraseLeaves(plan)) {
+      const key = phraseKey(leaf);
+      if (!sloppyPhrases.has(key)) sloppyPhrases.set(key, this.#sloppyPhrase(leaf, fuzzyTerms));
+    }
+    return { columns: this.#columns, schema: this.#schema, fuzzyTerms, sloppyPhrases };
+  }
+
+  /**
+   * The documents holding a phrase within its slop (Lucene's rule, `phrase_slop.ts`): FTS5's
+   * NEAR names the candidates, whose positions (`fts5vocab` instances) are then checked per
+   * column.
+   */
+  #sloppyPhrase(
+    leaf: Extract<Plan, { kind: "phrase" }>,
+    fuzzyTerms: ReadonlyMap<string, readonly string[]>,
+  ): number[] {
+    const near = matchExpression(leaf, { columns: this.#columns, fuzzyTerms });
+    if (near === undefined) return [];
+    const candidates = (this.#db.prepare("SELECT rowid AS rid FROM fts WHERE fts MATCH ?")
+      .all(near) as Array<{ rid: number }>).map((row) => row.rid);
+    if (candidates.length === 0) return [];
+    this.#db.exec(INSTANCES_SQL);
+    const column = leaf.field === null ? undefined : this.#columns.get(leaf.field);
+    // Per document and column, per term: its positions.
+    const positions = new Map<number, Map<string, Map<string, number[]>>>();
+    for (const term of new Set(leaf.terms)) {
+      const { sql, params } = positionsQuery(term, candidates, column);
+      const rows = this.#db.prepare(sql).all(...params) as Array<
+        { doc: number; col: string; offset: number }
+      >;
+      for (const { doc, col, offset } of rows) {
+        let byColumn = positions.get(doc);
+        if (byColumn === undefined) positions.set(doc, byColumn = new Map());
+        let byTerm = byColumn.get(col);
+        if (byTerm === undefined) byColumn.set(col, byTerm = new Map());
+        const list = byTerm.get(term);
+        if (list === undefined) byTerm.set(term, [offset]);
+        else list.push(offset);
+      }
+    }
+    const matched: number[] = [];
+    for (const [rid, byColumn] of positions) {
+      for (const byTerm of byColumn.values()) {
+        const positionsOf = (term: string) => (byTerm.get(term) ?? []).sort((a, b) => a - b);
+        if (sloppyPhraseMatches(leaf.terms, positionsOf, leaf.slop)) {
+          matched.push(rid);
+          break;
+        }
+      }
+    }
+    return matched;
   }
 
   /** The vocabulary terms (of one field, or all) within `distance` of `term`, closest first. */

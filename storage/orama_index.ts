@@ -48,6 +48,7 @@ import type {
 import { tokenize } from "./tokenizer.ts";
 import { topHits } from "./top_hits.ts";
 import { expandFuzzy } from "./edit_distance.ts";
+import { phraseInTokens } from "./phrase_slop.ts";
 import {
   MAX_FACET_VALUE_LENGTH,
   MAX_FACET_VALUES_PER_SHARD,
@@ -394,7 +395,7 @@ export class OramaIndex implements SearchIndex {
       for (const id of rarest.keys()) {
         if (!lists.every((list) => list!.has(id))) continue;
         const text = this.#docs.get(id)?.texts.get(field) ?? "";
-        if (phraseMatches(text.split(" "), plan.terms, plan.slop)) matched.add(id);
+        if (phraseInTokens(text.split(" "), plan.terms, plan.slop)) matched.add(id);
       }
     }
     return matched;
@@ -481,38 +482,6 @@ export class OramaIndex implements SearchIndex {
   destroy(): void {
     this.close();
   }
-}
-
-/**
- * Whether `tokens` hold the phrase: with `slop` 0 the terms consecutive and in order; else
- * one occurrence of each distinct term within a span whose first and last positions have at
- * most `slop` tokens between them, in any order (SQLite FTS5's NEAR).
- */
-export function phraseMatches(
-  tokens: readonly string[],
-  terms: readonly string[],
-  slop: number,
-): boolean {
-  if (terms.length === 0) return false;
-  if (slop === 0 || terms.length === 1) {
-    outer: for (let i = 0; i + terms.length <= tokens.length; i++) {
-      for (let k = 0; k < terms.length; k++) if (tokens[i + k] !== terms[k]) continue outer;
-      return true;
-    }
-    return false;
-  }
-  const wanted = [...new Set(terms)];
-  const last = new Map<string, number>();
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (!wanted.includes(token)) continue;
-    last.set(token, i);
-    if (last.size === wanted.length) {
-      const first = Math.min(...last.values());
-      if (i - first - 1 <= slop) return true;
-    }
-  }
-  return false;
 }
 
 /** Whether a value lies in a range's bounds (of the same type as the bounds). */

@@ -22,9 +22,10 @@ export type PlanValue = string | number | boolean;
  * An engine-neutral query plan. Text terms are already normalized single tokens;
  * `field: null` searches every text field.
  *
- * - `term`, `phrase` (with `slop`: the terms within that many other tokens, in any order,
- *   as FTS5's NEAR), `prefix`, `fuzzy` (terms within a Levenshtein distance, expanded
- *   against the index's vocabulary) match text and score (BM25);
+ * - `term`, `phrase` (with `slop`: Lucene's sloppy phrase, the terms' positions, each taken
+ *   back by its place in the phrase, within `slop` of each other — order-aware, see
+ *   `phrase_slop.ts`), `prefix`, `fuzzy` (terms within a Damerau–Levenshtein distance,
+ *   expanded against the index's vocabulary) match text and score (BM25);
  * - `eq`, `range`, `ids`, `all`, `none` filter and score nothing;
  * - `boost` multiplies the score of what it wraps; `rank` matches like `match` and adds the
  *   scores of the `optional` plans (Lucene's SHOULD clauses beside MUST clauses).
