@@ -454,6 +454,7 @@ export class NodeOrchestrator {
         facets: [...query.facets],
         ...(query.stats === undefined ? {} : { stats: query.stats }),
         ...(query.phase === "stats" ? { statsOnly: true } : {}),
+        ...(query.deadlineAtMs === undefined ? {} : { deadlineAtMs: query.deadlineAtMs }),
       }).catch((error) => {
         if (error instanceof Error && error.name === "IndexNotFoundError") {
           return { total: 0, hits: [] };

@@ -46,6 +46,11 @@ export interface ShardQuery {
   readonly phase?: "stats";
   /** The index-wide statistics to score with (the first phase's sums). */
   readonly stats?: CorpusStats;
+  /**
+   * When every shard stops working on the search (epoch ms, `Date.now()`): the search's
+   * entry time plus `SearchLimits.timeoutMs`; past it a shard throws `SearchTimeoutError`.
+   */
+  readonly deadlineAtMs?: number;
 }
 
 /** The pages a port gathered, and where they came from. */
@@ -87,8 +92,10 @@ export async function gatherPages(
   options: { readonly schema: Schema; readonly limits?: SearchLimits },
 ): Promise<SearchPages> {
   const started = performance.now();
+  const timeoutMs = options.limits?.timeoutMs;
+  const deadline = timeoutMs === undefined ? {} : { deadlineAtMs: Date.now() + timeoutMs };
   const search = compileSearch(request, options.schema, options.limits ?? {});
-  const query = shardQuery(index, search);
+  const query = { ...shardQuery(index, search), ...deadline };
   const stats = await gatherStats(port, query);
   const set = await port(stats === undefined ? query : { ...query, stats });
   return {
@@ -141,6 +148,7 @@ export function microshardPort(shards: readonly Microshard[]): ShardPort {
         facets: query.facets,
         ...(query.stats === undefined ? {} : { stats: query.stats }),
         ...(query.phase === "stats" ? { statsOnly: true } : {}),
+        ...(query.deadlineAtMs === undefined ? {} : { deadlineAtMs: query.deadlineAtMs }),
       })
     ));
     return { pages, totalShards: shards.length };

@@ -24,6 +24,7 @@
  */
 
 import type { Plan } from "./search_index.ts";
+import { type DeadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 
 /** BM25's parameters: term-frequency saturation `k1`, length normalization `b`. */
 export interface Bm25Params {
@@ -267,27 +268,42 @@ export interface RankingSource<K> {
   matches(leaf: Extract<Plan, { kind: "phrase" | "prefix" }>): ReadonlySet<K>;
 }
 
-/** This index's own statistics for a plan's terms (one shard's part of the whole). */
-export function localStats<K>(plan: Plan, source: RankingSource<K>): CorpusStats {
+/**
+ * This index's own statistics for a plan's terms (one shard's part of the whole), checking
+ * the deadline between terms.
+ */
+export function localStats<K>(
+  plan: Plan,
+  source: RankingSource<K>,
+  check: DeadlineCheck = NO_DEADLINE,
+): CorpusStats {
   const corpus = source.corpus();
-  const docFreqs = statTerms(plan, (leaf) => source.expand(leaf)).map(({ field, term }) =>
-    [termKey(field, term), source.docFreq(source.fieldsOf(field), term)] as const
-  );
+  const docFreqs = statTerms(plan, (leaf) => source.expand(leaf)).map(({ field, term }) => {
+    check();
+    return [termKey(field, term), source.docFreq(source.fieldsOf(field), term)] as const;
+  });
   return { docCount: corpus.docCount, fields: corpus.fields, docFreqs };
 }
 
 /**
  * The score of every document matching any scoring leaf of `plan` (the caller keeps those
- * that match the whole plan), over `stats` — the index-wide statistics, or this index's own.
+ * that match the whole plan), over `stats` — the index-wide statistics, or this index's own;
+ * the deadline is checked between leaves and a fuzzy leaf's expansions.
  */
 export function scorePlan<K>(
   plan: Plan,
   source: RankingSource<K>,
-  options: { readonly stats: CorpusStats; readonly params?: Bm25Params },
+  options: {
+    readonly stats: CorpusStats;
+    readonly params?: Bm25Params;
+    readonly check?: DeadlineCheck;
+  },
 ): Map<K, number> {
   const scorer = new Bm25Scorer(options.stats, options.params ?? DEFAULT_BM25);
+  const check = options.check ?? NO_DEADLINE;
   const scores = new Map<K, number>();
   for (const leaf of scoringLeavesOf(plan)) {
+    check();
     switch (leaf.kind) {
       case "term":
         scorer.addTerm(
@@ -322,6 +338,7 @@ export function scorePlan<K>(
         const best = new Map<K, number>();
         const fields = source.fieldsOf(leaf.plan.field);
         for (const term of source.expand(leaf.plan)) {
+          check();
           scorer.addTerm(source.read, { field: leaf.plan.field, term, fields }, best, {
             weight: leaf.weight,
             combine: "max",

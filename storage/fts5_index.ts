@@ -63,6 +63,7 @@ import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./edit_distance.ts";
 import { sloppyPhraseMatches } from "./phrase_slop.ts";
+import { type DeadlineCheck, deadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 import { MAX_FACET_VALUE_LENGTH, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
   FacetCounts,
@@ -339,23 +340,26 @@ export class Fts5Index implements SearchIndex {
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
-    const context = this.#sqlContext(plan);
+    const check = deadlineCheck(options.deadlineAtMs);
+    check();
+    const context = this.#sqlContext(plan, check);
     if (scoringLeavesOf(plan).length === 0) return this.#unscored(plan, options, context);
     if (options.limit <= 0) {
       return { total: this.#get<{ n: number }>(countQuery(plan, context)).n, hits: [] };
     }
     const terms = disjunctionTerms(plan);
     if (terms !== undefined && (options.sort ?? []).length === 0) {
-      return this.#searchDisjunction(terms, plan, options, context);
+      return this.#searchDisjunction(terms, plan, options, { context, check });
     }
     const matching = matchingQuery(plan, options, context);
     const rows = this.#db.prepare(matching.sql).all(...matching.params) as Array<
       Record<string, string | number | null>
     >;
     if (rows.length === 0) return { total: 0, hits: [] };
+    check();
     const source = this.#rankingSource(context);
-    const stats = options.stats ?? localStats(plan, source);
-    const scores = scorePlan(plan, source, { stats });
+    const stats = options.stats ?? localStats(plan, source, check);
+    const scores = scorePlan(plan, source, { stats, check });
     const sort = options.sort ?? [];
     const hits = rows.map((row) => {
       const hit = { id: row.id as string, score: scores.get(row.rid as number) ?? 0 };
@@ -373,10 +377,10 @@ export class Fts5Index implements SearchIndex {
     terms: ReadonlyArray<{ field: string | null; term: string; weight: number }>,
     plan: Plan,
     options: SearchOptions,
-    context: Fts5SqlContext,
+    { context, check }: { context: Fts5SqlContext; check: DeadlineCheck },
   ): SearchResult {
     const source = this.#rankingSource(context);
-    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source, check));
     const disjuncts = terms.map((term) => ({ ...term, fields: source.fieldsOf(term.field) }));
     const k = options.offset + options.limit;
     const table = this.#scoreTable();
@@ -392,7 +396,7 @@ export class Fts5Index implements SearchIndex {
         });
         return scorer.bound(term, perField);
       },
-    }, { scorer, k, ...(table === undefined ? {} : { scores: table }) });
+    }, { scorer, k, check, ...(table === undefined ? {} : { scores: table }) });
     const total = exhaustive ? scores.size : this.#postings.countAny(
       disjuncts.map((term) => ({ term: term.term, columns: this.#columnsOf(term.fields) })),
     );
@@ -470,8 +474,12 @@ export class Fts5Index implements SearchIndex {
     });
   }
 
-  stats(plan: Plan): CorpusStats {
-    return localStats(plan, this.#rankingSource(this.#sqlContext(plan)));
+  stats(plan: Plan, options: { readonly deadlineAtMs?: number } = {}): CorpusStats {
+    const check = deadlineCheck(options.deadlineAtMs);
+    check();
+    // The statistics need the fuzzy expansions, not which documents hold the phrases.
+    const context = this.#sqlContext(plan, check, { phrases: false });
+    return localStats(plan, this.#rankingSource(context), check);
   }
 
   /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
@@ -517,18 +525,26 @@ export class Fts5Index implements SearchIndex {
    * What the SQL compiler needs: the columns, the schema, the plan's fuzzy expansions and the
    * documents holding its sloppy phrases.
    */
-  #sqlContext(plan: Plan): Fts5SqlContext {
+  #sqlContext(
+    plan: Plan,
+    check: DeadlineCheck = NO_DEADLINE,
+    { phrases = true }: { readonly phrases?: boolean } = {},
+  ): Fts5SqlContext {
     const fuzzyTerms = new Map<string, readonly string[]>();
     for (const leaf of fuzzyLeaves(plan)) {
       const key = fuzzyKey(leaf.field, leaf.term, leaf.distance);
+      check();
       if (!fuzzyTerms.has(key)) {
         fuzzyTerms.set(key, this.#expandFuzzy(leaf.field, leaf.term, leaf.distance));
       }
     }
     const sloppyPhrases = new Map<string, readonly number[]>();
-    for (const leaf of sloppyPhraseLeaves(plan)) {
+    for (const leaf of phrases ? sloppyPhraseLeaves(plan) : []) {
       const key = phraseKey(leaf);
-      if (!sloppyPhrases.has(key)) sloppyPhrases.set(key, this.#sloppyPhrase(leaf, fuzzyTerms));
+      check();
+      if (!sloppyPhrases.has(key)) {
+        sloppyPhrases.set(key, this.#sloppyPhrase(leaf, { fuzzyTerms, check }));
+      }
     }
     return { columns: this.#columns, schema: this.#schema, fuzzyTerms, sloppyPhrases };
   }
@@ -540,7 +556,10 @@ export class Fts5Index implements SearchIndex {
    */
   #sloppyPhrase(
     leaf: Extract<Plan, { kind: "phrase" }>,
-    fuzzyTerms: ReadonlyMap<string, readonly string[]>,
+    { fuzzyTerms, check }: {
+      fuzzyTerms: ReadonlyMap<string, readonly string[]>;
+      check: DeadlineCheck;
+    },
   ): number[] {
     const near = matchExpression(leaf, { columns: this.#columns, fuzzyTerms });
     if (near === undefined) return [];
@@ -552,6 +571,7 @@ export class Fts5Index implements SearchIndex {
     // Per document and column, per term: its positions.
     const positions = new Map<number, Map<string, Map<string, number[]>>>();
     for (const term of new Set(leaf.terms)) {
+      check();
       const { sql, params } = positionsQuery(term, candidates, column);
       const rows = this.#db.prepare(sql).all(...params) as Array<
         { doc: number; col: string; offset: number }

@@ -15,6 +15,7 @@
  */
 
 import type { Bm25Scorer, PostingsReader, ScoreTable } from "./bm25.ts";
+import { type DeadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 
 /** One term of the disjunction: its field (`null`: every text field) and boost. */
 export interface DisjunctTerm {
@@ -72,7 +73,10 @@ export function kthScore(scores: Iterable<number>, k: number): number {
   return top.length < k ? -Infinity : top[0]!;
 }
 
-/** Scores the disjunction of `terms` for its top `k`, pruning as MaxScore does. */
+/**
+ * Scores the disjunction of `terms` for its top `k`, pruning as MaxScore does; `check` (the
+ * search's deadline) runs before each term.
+ */
 export function maxScoreTopK<K>(
   terms: readonly DisjunctTerm[],
   source: PrunableSource<K>,
@@ -80,9 +84,11 @@ export function maxScoreTopK<K>(
     readonly scorer: Bm25Scorer;
     readonly k: number;
     readonly scores?: ScoreAccumulator<K>;
+    readonly check?: DeadlineCheck;
   },
 ): DisjunctScores<K> {
   const { scorer, k } = options;
+  const check = options.check ?? NO_DEADLINE;
   // Rarest first, by the index-wide idf (then by term): every shard then adds a document's
   // term scores in the same order, so equal documents get bit-equal scores on any shard.
   const bounded = terms.map((term) => ({
@@ -99,6 +105,7 @@ export function maxScoreTopK<K>(
   const scores: ScoreAccumulator<K> = options.scores ?? new Map<K, number>();
   let exhaustive = true;
   for (let i = 0; i < bounded.length; i++) {
+    check();
     const { term } = bounded[i]!;
     const threshold = kthScore(scores.values(), k);
     if (threshold <= rest[i]!) {

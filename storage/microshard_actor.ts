@@ -66,6 +66,8 @@ export type MicroshardMsg =
     stats?: CorpusStats;
     /** Answer only this shard's part of the statistics. */
     statsOnly?: boolean;
+    /** When the search must stop (epoch ms). */
+    deadlineAtMs?: number;
   }
   | {
     type: "configure";
@@ -140,6 +142,7 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
               ...(msg.facets === undefined ? {} : { facets: msg.facets }),
               ...(msg.stats === undefined ? {} : { stats: msg.stats }),
               ...(msg.statsOnly === undefined ? {} : { statsOnly: msg.statsOnly }),
+              ...(msg.deadlineAtMs === undefined ? {} : { deadlineAtMs: msg.deadlineAtMs }),
             }),
           );
         case "configure":

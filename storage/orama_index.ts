@@ -49,6 +49,7 @@ import { tokenize } from "./tokenizer.ts";
 import { topHits } from "./top_hits.ts";
 import { expandFuzzy } from "./edit_distance.ts";
 import { phraseInTokens } from "./phrase_slop.ts";
+import { type DeadlineCheck, deadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 import {
   MAX_FACET_VALUE_LENGTH,
   MAX_FACET_VALUES_PER_SHARD,
@@ -93,6 +94,8 @@ export class OramaIndex implements SearchIndex {
   #fieldStats = new Map<string, { docs: number; tokens: number }>();
   #applied = 0;
   #bytes = 0;
+  /** The running search's deadline, checked at every plan node (`#evaluate`). */
+  #check: DeadlineCheck = NO_DEADLINE;
 
   /** Creates an empty index for `schema`. */
   constructor(schema: Schema) {
@@ -238,6 +241,17 @@ export class OramaIndex implements SearchIndex {
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
+    this.#check = deadlineCheck(options.deadlineAtMs);
+    try {
+      this.#check();
+      return this.#search(plan, options);
+    } finally {
+      this.#check = NO_DEADLINE;
+    }
+  }
+
+  #search(plan: Plan, options: SearchOptions): SearchResult {
+    const check = this.#check;
     const terms = disjunctionTerms(plan);
     if (terms !== undefined && (options.sort ?? []).length === 0 && options.limit > 0) {
       return this.#searchDisjunction(terms, plan, options);
@@ -245,7 +259,8 @@ export class OramaIndex implements SearchIndex {
     const matched = this.#evaluate(plan);
     if (options.limit <= 0 || matched.size === 0) return { total: matched.size, hits: [] };
     const source = this.#rankingSource();
-    const scores = scorePlan(plan, source, { stats: options.stats ?? localStats(plan, source) });
+    const stats = options.stats ?? localStats(plan, source, check);
+    const scores = scorePlan(plan, source, { stats, check });
     const sort = options.sort ?? [];
     const hits = [...matched].map((id) => {
       const hit = { id, score: scores.get(id) ?? 0 };
@@ -270,7 +285,8 @@ export class OramaIndex implements SearchIndex {
     options: SearchOptions,
   ): SearchResult {
     const source = this.#rankingSource();
-    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const check = this.#check;
+    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source, check));
     const disjuncts = terms.map((term) => ({ ...term, fields: this.#fieldsOf(term.field) }));
     const { scores, exhaustive } = maxScoreTopK(disjuncts, {
       read: source.read,
@@ -284,7 +300,7 @@ export class OramaIndex implements SearchIndex {
           }
         });
       },
-    }, { scorer, k: options.offset + options.limit });
+    }, { scorer, k: options.offset + options.limit, check });
     let total = scores.size;
     if (!exhaustive) {
       const matched = new Set<string>();
@@ -297,8 +313,10 @@ export class OramaIndex implements SearchIndex {
     return { total, hits: topHits(hits, options) };
   }
 
-  stats(plan: Plan): CorpusStats {
-    return localStats(plan, this.#rankingSource());
+  stats(plan: Plan, options: { readonly deadlineAtMs?: number } = {}): CorpusStats {
+    const check = deadlineCheck(options.deadlineAtMs);
+    check();
+    return localStats(plan, this.#rankingSource(), check);
   }
 
   /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
@@ -341,8 +359,9 @@ export class OramaIndex implements SearchIndex {
     return matched;
   }
 
-  /** The ids matching `plan`. */
+  /** The ids matching `plan` (the running search's deadline checked first). */
   #evaluate(plan: Plan): Set<string> {
+    this.#check();
     switch (plan.kind) {
       case "all":
         return new Set(this.#docs.keys());

@@ -105,6 +105,11 @@ export interface SearchOptions {
    * added up); without them the index scores with its own.
    */
   readonly stats?: CorpusStats;
+  /**
+   * When the search must stop (epoch ms, `Date.now()`): past it the engine throws
+   * `SearchTimeoutError` between units of work (`search_deadline.ts`).
+   */
+  readonly deadlineAtMs?: number;
 }
 
 /**
@@ -162,8 +167,11 @@ export interface SearchIndex {
   reset(schema: Schema, seq: number): void;
   /** Runs a plan: matching documents ranked by score (then id), one page of them. */
   search(plan: Plan, options: SearchOptions): SearchResult;
-  /** This index's part of the statistics that scoring `plan` needs (added up by the caller). */
-  stats(plan: Plan): CorpusStats;
+  /**
+   * This index's part of the statistics that scoring `plan` needs (added up by the caller),
+   * stopping past `deadlineAtMs` as `search` does.
+   */
+  stats(plan: Plan, options?: { readonly deadlineAtMs?: number }): CorpusStats;
   /** Counts facets over the documents matching `plan`. */
   facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[];
   /** Documents indexed. */

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { declareFields, EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
 import type { IndexOp, Plan, SearchIndex } from "./search_index.ts";
+import { SearchTimeoutError } from "./errors.ts";
 
 /** Builds an engine for a schema; `reopen` (durable engines) opens the same files again. */
 export interface EngineHarness {
@@ -403,6 +404,28 @@ const CASES: readonly ConformanceCase[] = [
           "b2",
         ],
       );
+      index.close();
+    },
+  },
+  {
+    title: "a search or its statistics past the deadline stop with SearchTimeoutError",
+    run: (h) => {
+      const index = loaded(h);
+      const past = { deadlineAtMs: Date.now() - 1 };
+      const plans: Plan[] = [
+        { kind: "term", field: null, term: "rust" },
+        { kind: "phrase", field: "body", terms: ["small", "ride"], slop: 1 },
+        { kind: "and", children: [{ kind: "fuzzy", field: null, term: "rusd", distance: 1 }] },
+      ];
+      for (const plan of plans) {
+        assert.throws(
+          () => index.search(plan, { limit: 10, offset: 0, ...past }),
+          SearchTimeoutError,
+        );
+        assert.throws(() => index.stats(plan, past), SearchTimeoutError);
+        const later = { limit: 10, offset: 0, deadlineAtMs: Date.now() + 60_000 };
+        assert.ok(index.search(plan, later).total > 0, "a later deadline does not stop it");
+      }
       index.close();
     },
   },

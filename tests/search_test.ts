@@ -58,3 +58,67 @@ Deno.test({
     }
   },
 });
+
+/** One-letter words (a query holds at most 10,000 characters). */
+const WORDS = "abcdefghijklmnopqrst".split("");
+
+/** A random text of `length` words out of the first `vocabulary` of `WORDS` (seeded). */
+function randomTexts(count: number, length: number, vocabulary: number): string[] {
+  let seed = 5;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  return Array.from(
+    { length: count },
+    () => Array.from({ length }, () => WORDS[Math.floor(random() * vocabulary)]).join(" "),
+  );
+}
+
+Deno.test({
+  name: "search over HTTP: a shard stops working on a search once its deadline has passed",
+  sanitizeResources: false,
+  async fn() {
+    const dataDir = await Deno.makeTempDir();
+    const server = await startServerProcess({
+      dataDir,
+      env: {
+        CAMEODB_STORAGE_NUM_SHARDS_INIT: "1",
+        CAMEODB_NETWORK_HTTP_REQUEST_TIMEOUT_SECS: "1",
+      },
+    });
+    try {
+      const texts = randomTexts(3_000, 30, 20);
+      for (let i = 0; i < texts.length; i += 500) {
+        const batch = texts.slice(i, i + 500).map((body, k) => ({
+          id: `d${i + k}`,
+          doc: { body },
+        }));
+        const bulk = await call(server.url, "POST", "/api/slow/_bulk", batch);
+        assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
+      }
+      // 1,000 sloppy phrases of common words: each checks the positions of most documents
+      // (~10 ms each, seconds in all), well inside the clause budget.
+      const phrases: string[] = [];
+      for (let slop = 1; phrases.length < 1_000; slop++) {
+        for (let a = 0; a < 20; a++) {
+          for (let b = 0; b < 20; b++) {
+            if (a !== b) phrases.push(`"${WORDS[a]} ${WORDS[b]}"~${slop}`);
+          }
+        }
+      }
+      const slow = await call(server.url, "POST", "/api/slow/search", {
+        query: phrases.slice(0, 1_000).join(" "),
+      });
+      assert.equal(slow.status, 408, JSON.stringify(slow.body).slice(0, 300));
+      // The shard is free again soon after the deadline: the next search is answered at
+      // once, not after the rest of the slow one.
+      const answered = performance.now();
+      const quick = await call(server.url, "POST", "/api/slow/search", { query: "b" });
+      const waitedMs = performance.now() - answered;
+      assert.equal(quick.status, 200, JSON.stringify(quick.body));
+      assert.equal((quick.body as Answer).total_hits > 0, true);
+      assert.ok(waitedMs < 2_000, `the next search waited ${Math.round(waitedMs)} ms`);
+    } finally {
+      await server.stop();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
