@@ -321,6 +321,7 @@ export class ClusterExecutor implements Executor {
     return gatherPages((query) => this.#pagesEverywhere(view, query), index, request, {
       schema: entry.schema,
       limits: this.#settings.limits ?? {},
+      ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
     });
   }
 
@@ -362,7 +363,14 @@ export class ClusterExecutor implements Executor {
       this.unicast(view, node, {
         type: "configure",
         index,
-        config: { fields, engine: result.engine, ...description },
+        config: {
+          fields,
+          engine: result.engine,
+          ...description,
+          ...(config.ranking === undefined || result.ranking === undefined
+            ? {}
+            : { ranking: result.ranking }),
+        },
       }, this.#settings.broadcastTimeoutMs), { local: false });
     return result;
   }

@@ -18,7 +18,7 @@
 import { IndexNotFoundError } from "../storage/errors.ts";
 import type { Microshard, ShardSearchResult } from "../storage/microshard.ts";
 import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
-import { addStats, type CorpusStats, scoringLeavesOf } from "../storage/bm25.ts";
+import { addStats, type Bm25Params, type CorpusStats, scoringLeavesOf } from "../storage/bm25.ts";
 import type { Schema } from "../storage/schema.ts";
 import { parseSearchRequest, type SearchRequest } from "./request.ts";
 import {
@@ -51,6 +51,8 @@ export interface ShardQuery {
    * entry time plus `SearchLimits.timeoutMs`; past it a shard throws `SearchTimeoutError`.
    */
   readonly deadlineAtMs?: number;
+  /** BM25's `k1`, `b` and field boosts: the index's ranking settings where it was compiled. */
+  readonly ranking?: Bm25Params;
 }
 
 /** The pages a port gathered, and where they came from. */
@@ -89,13 +91,19 @@ export async function gatherPages(
   port: ShardPort,
   index: string,
   request: SearchRequest,
-  options: { readonly schema: Schema; readonly limits?: SearchLimits },
+  options: {
+    readonly schema: Schema;
+    readonly limits?: SearchLimits;
+    /** The index's ranking settings (Lucene's BM25 defaults without them). */
+    readonly ranking?: Bm25Params;
+  },
 ): Promise<SearchPages> {
   const started = performance.now();
   const timeoutMs = options.limits?.timeoutMs;
   const deadline = timeoutMs === undefined ? {} : { deadlineAtMs: Date.now() + timeoutMs };
+  const ranking = options.ranking === undefined ? {} : { ranking: options.ranking };
   const search = compileSearch(request, options.schema, options.limits ?? {});
-  const query = { ...shardQuery(index, search), ...deadline };
+  const query = { ...shardQuery(index, search), ...deadline, ...ranking };
   const stats = await gatherStats(port, query);
   const set = await port(stats === undefined ? query : { ...query, stats });
   return {
@@ -149,6 +157,7 @@ export function microshardPort(shards: readonly Microshard[]): ShardPort {
         ...(query.stats === undefined ? {} : { stats: query.stats }),
         ...(query.phase === "stats" ? { statsOnly: true } : {}),
         ...(query.deadlineAtMs === undefined ? {} : { deadlineAtMs: query.deadlineAtMs }),
+        ...(query.ranking === undefined ? {} : { ranking: query.ranking }),
       })
     ));
     return { pages, totalShards: shards.length };
@@ -166,12 +175,13 @@ export async function searchShards(
   limits: SearchLimits = {},
 ): Promise<SearchAnswer> {
   const request = parseSearchRequest(body);
-  const schemas = shards.flatMap((shard) => shard.indexes().filter((info) => info.name === index))
-    .map((info) => info.schema);
-  if (schemas.length === 0) throw new IndexNotFoundError(index);
+  const infos = shards.flatMap((shard) => shard.indexes().filter((info) => info.name === index));
+  if (infos.length === 0) throw new IndexNotFoundError(index);
+  const ranking = infos.find((info) => info.ranking !== undefined)?.ranking;
   const gathered = await gatherPages(microshardPort(shards), index, request, {
-    schema: mergedSchema(schemas),
+    schema: mergedSchema(infos.map((info) => info.schema)),
     limits,
+    ...(ranking === undefined ? {} : { ranking }),
   });
   return answerOf(gathered);
 }

@@ -139,6 +139,7 @@ export function indexInfos(state: ShardState): IndexInfo[] {
     engine: meta.engine,
     schema: meta.schema,
     ...(meta.description === undefined ? {} : { description: meta.description }),
+    ...(meta.ranking === undefined ? {} : { ranking: meta.ranking }),
     documentCount: engine.count(),
     memoryBytes: engine.memoryBytes(),
   }));

@@ -359,7 +359,11 @@ export class Fts5Index implements SearchIndex {
     check();
     const source = this.#rankingSource(context);
     const stats = options.stats ?? localStats(plan, source, check);
-    const scores = scorePlan(plan, source, { stats, check });
+    const scores = scorePlan(plan, source, {
+      stats,
+      check,
+      ...(options.ranking === undefined ? {} : { params: options.ranking }),
+    });
     const sort = options.sort ?? [];
     const hits = rows.map((row) => {
       const hit = { id: row.id as string, score: scores.get(row.rid as number) ?? 0 };
@@ -380,7 +384,10 @@ export class Fts5Index implements SearchIndex {
     { context, check }: { context: Fts5SqlContext; check: DeadlineCheck },
   ): SearchResult {
     const source = this.#rankingSource(context);
-    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source, check));
+    const scorer = new Bm25Scorer(
+      options.stats ?? localStats(plan, source, check),
+      options.ranking,
+    );
     const disjuncts = terms.map((term) => ({ ...term, fields: source.fieldsOf(term.field) }));
     const k = options.offset + options.limit;
     const table = this.#scoreTable();

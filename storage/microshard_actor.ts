@@ -37,7 +37,7 @@ import {
   type WriteRequest,
 } from "./microshard.ts";
 import type { Schema } from "./schema.ts";
-import type { CorpusStats } from "./bm25.ts";
+import type { Bm25Params, CorpusStats } from "./bm25.ts";
 import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
@@ -68,6 +68,8 @@ export type MicroshardMsg =
     statsOnly?: boolean;
     /** When the search must stop (epoch ms). */
     deadlineAtMs?: number;
+    /** BM25's `k1`, `b` and field boosts to score with. */
+    ranking?: Bm25Params;
   }
   | {
     type: "configure";
@@ -76,6 +78,8 @@ export type MicroshardMsg =
       fields?: Array<{ name: string; type: string }>;
       engine?: string;
       description?: string;
+      /** BM25's `k1`, `b` and field boosts. */
+      ranking?: Bm25Params;
       /** Declared fields may change type; the engine is rebuilt from KV. */
       retype?: boolean;
     };
@@ -143,6 +147,7 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
               ...(msg.stats === undefined ? {} : { stats: msg.stats }),
               ...(msg.statsOnly === undefined ? {} : { statsOnly: msg.statsOnly }),
               ...(msg.deadlineAtMs === undefined ? {} : { deadlineAtMs: msg.deadlineAtMs }),
+              ...(msg.ranking === undefined ? {} : { ranking: msg.ranking }),
             }),
           );
         case "configure":

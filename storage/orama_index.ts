@@ -260,7 +260,11 @@ export class OramaIndex implements SearchIndex {
     if (options.limit <= 0 || matched.size === 0) return { total: matched.size, hits: [] };
     const source = this.#rankingSource();
     const stats = options.stats ?? localStats(plan, source, check);
-    const scores = scorePlan(plan, source, { stats, check });
+    const scores = scorePlan(plan, source, {
+      stats,
+      check,
+      ...(options.ranking === undefined ? {} : { params: options.ranking }),
+    });
     const sort = options.sort ?? [];
     const hits = [...matched].map((id) => {
       const hit = { id, score: scores.get(id) ?? 0 };
@@ -286,7 +290,10 @@ export class OramaIndex implements SearchIndex {
   ): SearchResult {
     const source = this.#rankingSource();
     const check = this.#check;
-    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source, check));
+    const scorer = new Bm25Scorer(
+      options.stats ?? localStats(plan, source, check),
+      options.ranking,
+    );
     const disjuncts = terms.map((term) => ({ ...term, fields: this.#fieldsOf(term.field) }));
     const { scores, exhaustive } = maxScoreTopK(disjuncts, {
       read: source.read,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CorpusStats } from "./bm25.ts";
+import type { Bm25Params, CorpusStats } from "./bm25.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 
 /** Search engines. */
@@ -110,6 +110,8 @@ export interface SearchOptions {
    * `SearchTimeoutError` between units of work (`search_deadline.ts`).
    */
   readonly deadlineAtMs?: number;
+  /** BM25's `k1`, `b` and field boosts (the index's ranking settings); Lucene's by default. */
+  readonly ranking?: Bm25Params;
 }
 
 /**

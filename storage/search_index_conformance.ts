@@ -171,6 +171,54 @@ const CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    title: "the index's ranking settings: k1, b and field boosts change the scores as BM25F says",
+    run: (h) => {
+      const docs = [
+        { id: "a", doc: { title: "The Rust Programming Language", body: "a book" } },
+        { id: "b", doc: { title: "Programming Rust", body: "another book" } },
+        { id: "c", doc: { title: "Rust", body: "rust again" } },
+      ];
+      const schema = schemaFor(docs);
+      const index = h.create(schema);
+      index.apply(puts(schema, docs), 3);
+      const page = { limit: 10, offset: 0 };
+      const idf = Math.log(1 + 0.5 / 3.5);
+      // Both paths: a disjunction of terms (MaxScore) and a plan scored leaf by leaf.
+      for (
+        const plan of [term("title", "rust"), { kind: "and", children: [term("title", "rust")] }]
+      ) {
+        const ranking = { k1: 2, b: 0.5 };
+        const { hits } = index.search(plan as Plan, { ...page, ranking });
+        const expected = [1, 2, 4].map((len) => {
+          const tf = 1 / (0.5 + 0.5 * len / (7 / 3));
+          return idf * 3 * tf / (tf + 2);
+        });
+        assert.deepEqual(hits.map((hit) => hit.id), ["c", "b", "a"]);
+        hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!) < 1e-12));
+        // b = 0: lengths do not count, every score is the same (then by id).
+        const flat = index.search(plan as Plan, { ...page, ranking: { k1: 1.2, b: 0 } }).hits;
+        assert.deepEqual(flat.map((hit) => hit.id), ["a", "b", "c"]);
+        assert.ok(flat.every((hit) => Math.abs(hit.score - flat[0]!.score) < 1e-12));
+      }
+      // A bare word over both fields: "c" holds rust in both; a body boost lifts a body match.
+      const both = term(null, "rust");
+      const plain = index.search(both, page).hits;
+      const boosted = index.search(both, {
+        ...page,
+        ranking: { k1: 1.2, b: 0.75, boosts: [["body", 5]] },
+      }).hits;
+      assert.equal(plain[0]!.id, "c");
+      assert.ok(boosted[0]!.score > plain[0]!.score, "the boosted field adds more");
+      const titleOnly = index.search(both, {
+        ...page,
+        ranking: { k1: 1.2, b: 0.75, boosts: [["title", 0.001]] },
+      }).hits;
+      assert.deepEqual(titleOnly.map((hit) => hit.id), ["c", "b", "a"]);
+      assert.ok(titleOnly[1]!.score < 0.01, "a title match barely counts at boost 0.001");
+      index.close();
+    },
+  },
+  {
     title: "a bare word is one BM25F score over every text field, from outside statistics too",
     run: (h) => {
       const index = loaded(h);

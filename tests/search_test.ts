@@ -122,3 +122,68 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "search over HTTP: per-index k1, b and field boosts in _config, checked, shown, used by both engines, kept over a restart",
+  sanitizeResources: false,
+  async fn() {
+    const dataDir = await Deno.makeTempDir();
+    const env = { CAMEODB_STORAGE_NUM_SHARDS_INIT: "2" };
+    let server = await startServerProcess({ dataDir, env });
+    const docs = [
+      { id: "t", doc: { title: "rust", body: "a book about a language", year: 2020 } },
+      { id: "b", doc: { title: "a book", body: "rust and more rust in the body", year: 2021 } },
+    ];
+    const order = async (index: string) => {
+      const answer = await call(server.url, "POST", `/api/${index}/search`, { query: "rust" });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return (answer.body as Answer).hits.map((hit) => hit.id);
+    };
+    const rankingOf = async (index: string) =>
+      ((await call(server.url, "GET", `/api/${index}/_config`)).body as { ranking: unknown })
+        .ranking;
+    try {
+      for (const engine of ["fts5", "orama"]) {
+        const index = `ranked_${engine}`;
+        const put = await call(server.url, "PUT", `/api/${index}/_config`, {
+          engine,
+          fields: [{ name: "title", type: "text" }, { name: "body", type: "text" }],
+          ranking: { boosts: { title: 20 } },
+        });
+        assert.equal(put.status, 200, JSON.stringify(put.body));
+        assert.deepEqual(await rankingOf(index), { k1: 1.2, b: 0.75, boosts: { title: 20 } });
+        assert.equal((await call(server.url, "POST", `/api/${index}/_bulk`, docs)).status, 200);
+        assert.deepEqual(await order(index), ["t", "b"], `${engine}: the title boost counts`);
+        const body = { ranking: { k1: 0.5, b: 0.3, boosts: { body: 20 } } };
+        assert.equal((await call(server.url, "PUT", `/api/${index}/_config`, body)).status, 200);
+        assert.deepEqual(await order(index), ["b", "t"], `${engine}: the body boost counts`);
+        for (
+          const [ranking, message] of [
+            [{ k1: -1 }, /"k1" must be from 0 to 10/],
+            [{ b: 2 }, /"b" must be from 0 to 1/],
+            [{ boosts: { nope: 2 } }, /"nope" does not exist/],
+            [{ boosts: { year: 2 } }, /only text fields/],
+            [{ boosts: { body: -3 } }, /from 0 to 1000/],
+            ["fast", /not an object/],
+          ] as const
+        ) {
+          const refused = await call(server.url, "PUT", `/api/${index}/_config`, { ranking });
+          assert.equal(refused.status, 400, JSON.stringify(refused.body));
+          assert.match((refused.body as { details: string }).details, message);
+        }
+        assert.deepEqual(await rankingOf(index), { k1: 0.5, b: 0.3, boosts: { body: 20 } });
+      }
+      await server.stop();
+      server = await startServerProcess({ dataDir, env });
+      for (const engine of ["fts5", "orama"]) {
+        const index = `ranked_${engine}`;
+        assert.deepEqual(await rankingOf(index), { k1: 0.5, b: 0.3, boosts: { body: 20 } });
+        assert.deepEqual(await order(index), ["b", "t"], `${engine}: after a restart`);
+      }
+    } finally {
+      await server.stop();
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
+});
