@@ -10,7 +10,8 @@
  * every shard answers its part of the statistics the plan's terms need (`phase: "stats"`),
  * which are added up; then every shard scores with the sums, so a document scores the same
  * on one shard or sixteen, on one node or three, and the merged order is the order of one
- * index.
+ * index. A port over one shard skips the first phase: that shard's statistics
+ * are the index's.
  *
  * @module
  */
@@ -96,6 +97,11 @@ export async function gatherPages(
     readonly limits?: SearchLimits;
     /** The index's ranking settings (Lucene's BM25 defaults without them). */
     readonly ranking?: Bm25Params;
+    /**
+     * The port asks exactly one shard: its own statistics are the index's, so the first
+     * phase is skipped (one round trip to the shard instead of two).
+     */
+    readonly oneShard?: boolean;
   },
 ): Promise<SearchPages> {
   const started = performance.now();
@@ -104,7 +110,7 @@ export async function gatherPages(
   const ranking = options.ranking === undefined ? {} : { ranking: options.ranking };
   const search = compileSearch(request, options.schema, options.limits ?? {});
   const query = { ...shardQuery(index, search), ...deadline, ...ranking };
-  const stats = await gatherStats(port, query);
+  const stats = options.oneShard === true ? undefined : await gatherStats(port, query);
   const set = await port(stats === undefined ? query : { ...query, stats });
   return {
     pages: set.pages,
@@ -181,6 +187,7 @@ export async function searchShards(
   const gathered = await gatherPages(microshardPort(shards), index, request, {
     schema: mergedSchema(infos.map((info) => info.schema)),
     limits,
+    oneShard: shards.length === 1,
     ...(ranking === undefined ? {} : { ranking }),
   });
   return answerOf(gathered);
