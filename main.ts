@@ -167,6 +167,8 @@ async function serve(args: string[]): Promise<number> {
     searchLimits: {
       defaultLimit: config.search.default_search_limit,
       maxLimit: config.search.max_search_limit,
+      // Shards stop working on a search once its client has been answered 408.
+      timeoutMs: config.network.http.request_timeout_secs * 1000,
     },
     ...(wiring === undefined ? {} : {
       executor: (node: NodeOrchestrator, limits: SearchLimits) =>

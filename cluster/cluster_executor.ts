@@ -23,10 +23,12 @@ import type {
   RoutingDecision,
   WriteResult,
 } from "../node/executor.ts";
+import { MalformedFrameError } from "./errors.ts";
 import { NodeUnavailableError } from "../node/errors.ts";
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
 import type { WriteCommand } from "../node/write_command.ts";
 import { gatherPages, type PageSet, type SearchPages, type ShardQuery } from "../query/pipeline.ts";
+import { checkedStatsPages } from "./stats_schema.ts";
 import type { SearchRequest } from "../query/request.ts";
 import type { SearchLimits } from "../query/search.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
@@ -63,6 +65,8 @@ export type ClusterExecutorStats = {
   remote_failures: number;
   broadcasts: number;
   broadcast_node_failures: number;
+  /** First-phase statistics from other nodes refused (`stats_schema.ts`). */
+  refused_peer_stats: number;
 };
 
 /** Finds the node service of a node (a cached remote ref). */
@@ -127,6 +131,7 @@ export class ClusterExecutor implements Executor {
     remote_failures: 0,
     broadcasts: 0,
     broadcast_node_failures: 0,
+    refused_peer_stats: 0,
   };
   readonly #lookup: ServiceLookup;
   readonly #settings: ClusterExecutorSettings;
@@ -318,23 +323,33 @@ export class ClusterExecutor implements Executor {
     const entry = this.#node.schema(index);
     if (entry === undefined) return Promise.reject(new IndexNotFoundError(index));
     const view = this.#view;
-    return gatherPages((query) => this.#pagesEverywhere(view, query), index, request, {
+    // Nodes whose statistics this search refused: not asked to score with sums they are not in.
+    const refused = new Set<string>();
+    return gatherPages((query) => this.#pagesEverywhere(view, query, refused), index, request, {
       schema: entry.schema,
       limits: this.#settings.limits ?? {},
+      ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
     });
   }
 
-  async #pagesEverywhere(view: ClusterView, query: ShardQuery): Promise<PageSet> {
-    const gathered = await this.gather(
-      view,
-      (node) =>
-        node === view.self ? this.#node.shardPages(query) : this.unicast(
-          view,
-          node,
-          { type: "shardPages", query },
-          this.#settings.broadcastTimeoutMs,
-        ),
-    );
+  async #pagesEverywhere(
+    view: ClusterView,
+    query: ShardQuery,
+    refused: Set<string>,
+  ): Promise<PageSet> {
+    const gathered = await this.gather(view, (node) => {
+      if (node === view.self) return this.#node.shardPages(query);
+      if (refused.has(node)) {
+        return Promise.reject(new MalformedFrameError(`node ${node} sent nonsense statistics`));
+      }
+      return this.unicast(
+        view,
+        node,
+        { type: "shardPages", query },
+        this.#settings.broadcastTimeoutMs,
+      )
+        .then((set) => query.phase === "stats" ? this.#checkedStats(set, node, refused) : set);
+    });
     const pages = gathered.results.flatMap(({ value }) => value.pages);
     let totalShards = gathered.results.reduce((sum, { value }) => sum + value.totalShards, 0);
     let failedShards = 0;
@@ -352,6 +367,21 @@ export class ClusterExecutor implements Executor {
     };
   }
 
+  /**
+   * Another node's statistics, checked before they are added up: nonsense is refused and
+   * counted, never summed into the scores; the node is not asked to score (its shards count
+   * as failed in the answer).
+   */
+  #checkedStats(set: PageSet, node: string, refused: Set<string>): PageSet {
+    try {
+      return checkedStatsPages(set, node);
+    } catch (error) {
+      this.counters.refused_peer_stats++;
+      refused.add(node);
+      throw error;
+    }
+  }
+
   /** Declares or extends a schema here (which validates it), then on every other node. */
   async configure(index: string, config: IndexConfig): Promise<IndexSchema> {
     const view = this.#view;
@@ -362,7 +392,14 @@ export class ClusterExecutor implements Executor {
       this.unicast(view, node, {
         type: "configure",
         index,
-        config: { fields, engine: result.engine, ...description },
+        config: {
+          fields,
+          engine: result.engine,
+          ...description,
+          ...(config.ranking === undefined || result.ranking === undefined
+            ? {}
+            : { ranking: result.ranking }),
+        },
       }, this.#settings.broadcastTimeoutMs), { local: false });
     return result;
   }

@@ -32,12 +32,15 @@ import type {
   MicroshardReplies,
 } from "../storage/microshard_actor.ts";
 import type { ShardReaderMsg, ShardReaderReplies } from "../storage/shard_reader_actor.ts";
+import type { Bm25Params } from "../storage/bm25.ts";
+import { checkRanking } from "../storage/ranking_config.ts";
 import { validateIndexName } from "../storage/names.ts";
 import {
   declareFields,
   EMPTY_SCHEMA,
   fieldDeclarations,
   planSchema,
+  type Schema,
   typeChanges,
 } from "../storage/schema.ts";
 import { type EngineName, ENGINES } from "../storage/search_index.ts";
@@ -182,7 +185,10 @@ export class NodeOrchestrator {
   }
 
   async #loadSchemas(): Promise<void> {
-    const byIndex = new Map<string, { schemas: IndexSchema["schema"][]; engine: EngineName }>();
+    const byIndex = new Map<
+      string,
+      { schemas: IndexSchema["schema"][]; engine: EngineName; ranking?: Bm25Params }
+    >();
     // The first answer of each shard comes after its recovery (an Orama index is rebuilt from
     // KV: a minute or more for a large one on a busy machine), not within the usual timeout.
     const perShard = await Promise.all(
@@ -193,10 +199,12 @@ export class NodeOrchestrator {
     for (const info of perShard.flat()) {
       const entry = byIndex.get(info.name) ?? { schemas: [], engine: info.engine };
       entry.schemas.push(info.schema);
+      if (info.ranking !== undefined) entry.ranking ??= info.ranking;
       byIndex.set(info.name, entry);
     }
-    for (const [name, { schemas, engine }] of byIndex) {
-      this.#schemas.set(name, { schema: mergedSchema(schemas), engine });
+    for (const [name, { schemas, engine, ranking }] of byIndex) {
+      const settings = ranking === undefined ? {} : { ranking };
+      this.#schemas.set(name, { schema: mergedSchema(schemas), engine, ...settings });
     }
   }
 
@@ -236,10 +244,13 @@ export class NodeOrchestrator {
     const entry = this.#declare(index, config);
     const fields = fieldDeclarations(entry.schema);
     const description = config.description === undefined ? {} : { description: config.description };
+    const ranking = config.ranking === undefined || entry.ranking === undefined
+      ? {}
+      : { ranking: entry.ranking };
     await this.#everyShard({
       type: "configure",
       index,
-      config: { fields, engine: entry.engine, ...description },
+      config: { fields, engine: entry.engine, ...description, ...ranking },
     });
     return entry;
   }
@@ -280,9 +291,11 @@ export class NodeOrchestrator {
           engine: current.engine,
           retype: true,
           ...description,
+          ...checkedRanking(config, schema, current),
         },
       });
-      const entry = { schema, engine: current.engine };
+      const ranking = checkedRanking(config, schema, current);
+      const entry = { schema, engine: current.engine, ...ranking };
       this.#schemas.set(index, entry);
       return entry;
     } finally {
@@ -310,7 +323,7 @@ export class NodeOrchestrator {
     } catch (error) {
       throw new InvalidInputError((error as Error).message);
     }
-    const entry = { schema, engine };
+    const entry = { schema, engine, ...checkedRanking(config, schema, current) };
     this.#schemas.set(index, entry);
     return entry;
   }
@@ -438,7 +451,7 @@ export class NodeOrchestrator {
     const valid = positions.some((i) => outcomes[i] === undefined);
     if (valid && (current === undefined || plan.schema !== current.schema)) {
       const engine = current?.engine ?? this.#options.defaultEngine ?? DEFAULT_ENGINE;
-      this.#schemas.set(index, { schema: plan.schema, engine });
+      this.#schemas.set(index, { ...current, schema: plan.schema, engine });
     }
   }
 
@@ -502,6 +515,8 @@ export class NodeOrchestrator {
         facets: [...query.facets],
         ...(query.stats === undefined ? {} : { stats: query.stats }),
         ...(query.phase === "stats" ? { statsOnly: true } : {}),
+        ...(query.deadlineAtMs === undefined ? {} : { deadlineAtMs: query.deadlineAtMs }),
+        ...(query.ranking === undefined ? {} : { ranking: query.ranking }),
       }).catch((error) => {
         if (error instanceof Error && error.name === "IndexNotFoundError") {
           return { total: 0, hits: [] };
@@ -667,4 +682,17 @@ function shardRequest(command: WriteCommand): WriteRequest {
   return command.op === "put"
     ? { op: "put", index, id, doc: command.doc, ...placed }
     : { op: "delete", index, id, ...placed };
+}
+
+/**
+ * The ranking an index has after `config`: the one it sets, checked against `schema` (400 on
+ * nonsense, before anything changes), or the index's own.
+ */
+function checkedRanking(
+  config: IndexConfig,
+  schema: Schema,
+  current: IndexSchema | undefined,
+): { ranking?: Bm25Params } {
+  if (config.ranking !== undefined) return { ranking: checkRanking(config.ranking, schema) };
+  return current?.ranking === undefined ? {} : { ranking: current.ranking };
 }

@@ -26,6 +26,9 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 /** Most postings kept decoded per index (20 bytes each: 40 MB at most). */
 export const MAX_CACHED_POSTINGS = 2_000_000;
 
+/** Most terms whose `term_stats` rows are kept read. */
+export const MAX_CACHED_TERM_STATS = 100_000;
+
 /** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
 const BYTES_PER_CACHED_POSTING = 20;
 
@@ -146,6 +149,12 @@ export class Fts5Postings {
   #cache = new Map<string, DecodedList>();
   #cached = 0;
   #staged: Staged = emptyStaged();
+  /**
+   * `term_stats` rows read for searches, per term (MaxScore's bounds and the document
+   * frequencies are asked for every query term: one statement each cost ~0.5 ms a query,
+   * profiled). Dropped with the term's list by every write that touches the term.
+   */
+  #termStats = new Map<string, Map<number, { df: number; maxTf: number; minLen: number }>>();
 
   /** Bytes the decoded lists take. */
   cacheBytes(): number {
@@ -153,6 +162,7 @@ export class Fts5Postings {
   }
 
   #forget(term: string): void {
+    this.#termStats.delete(term);
     const list = this.#cache.get(term);
     if (list === undefined) return;
     this.#cache.delete(term);
@@ -196,6 +206,7 @@ export class Fts5Postings {
     this.#cache.clear();
     this.#cached = 0;
     this.discard();
+    this.#termStats.clear();
   }
 
   /**
@@ -232,6 +243,9 @@ export class Fts5Postings {
     postings.sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : a.rid - b.rid));
     for (const { term, col, rid, tf, len } of postings) insert.run(term, col, rid, tf, len);
     for (const [term, byCol] of [...terms].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      // Forgotten again here, not only when staged: a search between the two (if an apply
+      // ever yields) would have cached the term's list and statistics from before this write.
+      this.#forget(term);
       for (const [col, stat] of byCol) addTerm.run(term, col, stat.df, stat.maxTf, stat.minLen);
     }
     for (const [col, field] of fields) addField.run(col, field.docs, field.tokens);
@@ -268,14 +282,17 @@ export class Fts5Postings {
   read(
     term: string,
     columns: readonly number[],
-    visit: (row: PostingRow) => void,
+    visit: (rid: number, col: number, tf: number, len: number) => void,
     among?: readonly number[],
   ): void {
     const list = this.#list(term);
-    const wanted = new Set(columns);
+    // A lookup by column number (no object or Set per posting: this runs for every posting).
+    const wanted = new Uint8Array(Math.max(0, ...columns) + 1);
+    for (const column of columns) wanted[column] = 1;
     const { rids, cols, tfs, lens } = list;
     const at = (i: number) => {
-      if (wanted.has(cols[i]!)) visit({ rid: rids[i]!, col: cols[i]!, tf: tfs[i]!, len: lens[i]! });
+      const col = cols[i]!;
+      if (wanted[col] === 1) visit(rids[i]!, col, tfs[i]!, lens[i]!);
     };
     if (among === undefined) {
       for (let i = 0; i < rids.length; i++) at(i);
@@ -297,18 +314,18 @@ export class Fts5Postings {
    */
   countAny(terms: ReadonlyArray<{ term: string; columns: readonly number[] }>): number {
     const lists = terms.map(({ term, columns }) => ({ list: this.#list(term), columns }));
+    // Each list is in rid order: its last rid is its highest.
     let maxRid = 0;
-    for (const { list } of lists) {
-      for (const rid of list.rids) if (rid > maxRid) maxRid = rid;
-    }
+    for (const { list } of lists) maxRid = Math.max(maxRid, list.rids[list.rids.length - 1] ?? 0);
     const seen = new Uint8Array(maxRid + 1);
     let count = 0;
     for (const { list, columns } of lists) {
-      const wanted = new Set(columns);
+      const wanted = new Uint8Array(Math.max(0, ...columns) + 1);
+      for (const column of columns) wanted[column] = 1;
       const { rids, cols } = list;
       for (let i = 0; i < rids.length; i++) {
         const rid = rids[i]!;
-        if (seen[rid] === 1 || !wanted.has(cols[i]!)) continue;
+        if (seen[rid] === 1 || wanted[cols[i]!] !== 1) continue;
         seen[rid] = 1;
         count++;
       }
@@ -318,14 +335,22 @@ export class Fts5Postings {
 
   /** Per column of a term: documents, highest frequency, shortest length (`-1`: any column). */
   termStats(term: string): Map<number, { df: number; maxTf: number; minLen: number }> {
+    const cached = this.#termStats.get(term);
+    if (cached !== undefined) return cached;
     const rows = this.#stmts.termStat.all(term) as Array<
       { col: number; df: number; max_tf: number; min_len: number }
     >;
-    return new Map(rows.map((row) => [row.col, {
+    const stats = new Map(rows.map((row) => [row.col, {
       df: row.df,
       maxTf: row.max_tf,
       minLen: row.min_len,
     }]));
+    if (this.#termStats.size >= MAX_CACHED_TERM_STATS) {
+      // The oldest entry out (a Map iterates in insertion order).
+      this.#termStats.delete(this.#termStats.keys().next().value!);
+    }
+    this.#termStats.set(term, stats);
+    return stats;
   }
 
   /**
@@ -337,7 +362,7 @@ export class Fts5Postings {
     if (columns.length === 1) return stats.get(columns[0]!)?.df ?? 0;
     if (columns.length === allColumns) return stats.get(ANY_COLUMN)?.df ?? 0;
     const docs = new Set<number>();
-    this.read(term, columns, (row) => docs.add(row.rid));
+    this.read(term, columns, (rid) => docs.add(rid));
     return docs.size;
   }
 

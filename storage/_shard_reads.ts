@@ -17,6 +17,7 @@ import type {
 } from "./_shard_types.ts";
 import { IndexNotFoundError } from "./errors.ts";
 import { compareHits } from "./hit_order.ts";
+import { deadlineCheck } from "./search_deadline.ts";
 import { validateDocId, validateIndexName } from "./names.ts";
 import type { FacetSpec, Plan, SearchOptions } from "./search_index.ts";
 
@@ -89,7 +90,14 @@ export async function searchShard(
 ): Promise<ShardSearchResult> {
   const open = state.indexes.get(index);
   if (open === undefined) throw new IndexNotFoundError(index);
-  if (options.statsOnly === true) return { total: 0, hits: [], stats: open.engine.stats(plan) };
+  // A search whose deadline passed while it waited is not started.
+  deadlineCheck(options.deadlineAtMs)();
+  if (options.statsOnly === true) {
+    const deadline = options.deadlineAtMs === undefined
+      ? {}
+      : { deadlineAtMs: options.deadlineAtMs };
+    return { total: 0, hits: [], stats: open.engine.stats(plan, deadline) };
+  }
   const facetSpecs = options.facets ?? [];
   if (plan.kind === "ids" && (options.sort ?? []).length === 0 && facetSpecs.length === 0) {
     return await idsFromKv(state, index, plan.ids, options);
@@ -134,6 +142,7 @@ export function indexInfos(state: ShardState): IndexInfo[] {
     engine: meta.engine,
     schema: meta.schema,
     ...(meta.description === undefined ? {} : { description: meta.description }),
+    ...(meta.ranking === undefined ? {} : { ranking: meta.ranking }),
     documentCount: engine.count(),
     memoryBytes: engine.memoryBytes(),
   }));

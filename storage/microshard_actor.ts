@@ -40,7 +40,7 @@ import {
   type WriteRequest,
 } from "./microshard.ts";
 import type { Schema } from "./schema.ts";
-import type { CorpusStats } from "./bm25.ts";
+import type { Bm25Params, CorpusStats } from "./bm25.ts";
 import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
@@ -69,6 +69,10 @@ export type MicroshardMsg =
     stats?: CorpusStats;
     /** Answer only this shard's part of the statistics. */
     statsOnly?: boolean;
+    /** When the search must stop (epoch ms). */
+    deadlineAtMs?: number;
+    /** BM25's `k1`, `b` and field boosts to score with. */
+    ranking?: Bm25Params;
   }
   | {
     type: "configure";
@@ -77,6 +81,8 @@ export type MicroshardMsg =
       fields?: Array<{ name: string; type: string }>;
       engine?: string;
       description?: string;
+      /** BM25's `k1`, `b` and field boosts. */
+      ranking?: Bm25Params;
       /** Declared fields may change type; the engine is rebuilt from KV. */
       retype?: boolean;
     };
@@ -170,6 +176,8 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
               ...(msg.facets === undefined ? {} : { facets: msg.facets }),
               ...(msg.stats === undefined ? {} : { stats: msg.stats }),
               ...(msg.statsOnly === undefined ? {} : { statsOnly: msg.statsOnly }),
+              ...(msg.deadlineAtMs === undefined ? {} : { deadlineAtMs: msg.deadlineAtMs }),
+              ...(msg.ranking === undefined ? {} : { ranking: msg.ranking }),
             }),
           );
         case "configure":

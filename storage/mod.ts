@@ -103,7 +103,9 @@ export {
   IndexNotFoundError,
   InvalidInputError,
   MemoryLimitError,
+  SearchTimeoutError,
   StorageUnavailableError,
 } from "./errors.ts";
+export { type DeadlineCheck, deadlineCheck } from "./search_deadline.ts";
 export { MAX_ID_BYTES, validateDocId, validateIndexName } from "./names.ts";
 export { MAX_TERM_LENGTH, tokenize } from "./tokenizer.ts";
