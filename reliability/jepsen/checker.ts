@@ -27,6 +27,13 @@
  * between a scan's total and the hits it paged). A wrong state that the point read and the
  * scan share is counted once, by the point read.
  *
+ * And during the run, **unexplained reads**: an `ok` point read whose value no write
+ * explains at that moment — the value of a write invoked before the read completed and
+ * not superseded by an acknowledged write that completed before the read began (or
+ * absent, when no acknowledged write had completed or a delete explains it). A necessary
+ * condition of linearizability per id, cheap to check: it catches a stale replica read, a
+ * read of a write answered `fail`, a 404 for a document acknowledged before the read.
+ *
  * @module
  */
 
@@ -89,6 +96,8 @@ export interface CheckResult {
   mismatched: number;
   disagreed: number;
   unreadable: number;
+  /** `ok` reads during the run that no write explains at their moment. */
+  unexplainedReads: number;
   /** Ids the final read covered. */
   ids: number;
   /** Ids the model says must be present / may be present (the scan total must lie between). */
@@ -112,6 +121,7 @@ export const ANOMALIES = [
   "mismatched",
   "disagreed",
   "unreadable",
+  "unexplainedReads",
 ] as const;
 
 /** Every id's writes, in invocation order. */
@@ -182,6 +192,7 @@ export function check(
     mismatched: 0,
     disagreed: 0,
     unreadable: 0,
+    unexplainedReads: 0,
     ids: 0,
     model: { mustExist: 0, mayExist: 0 },
     examples: {},
@@ -199,7 +210,31 @@ export function check(
   }
   checkReads(byId, final, result, note);
   checkScans(byId, final, result, note);
+  for (const op of operations) {
+    if (op.f !== "get" || op.type !== "ok" || op.complete === undefined) continue;
+    const id = op.items[0]!.id;
+    const value = op.outcomes?.[0]?.value ?? null;
+    if (!explains(byId.get(id) ?? [], value, op.invoke.monoMs, op.complete.monoMs)) {
+      result.unexplainedReads++;
+      note("unexplainedReads", `${id}: read ${value ?? "absent"} by operation ${op.index}`);
+    }
+  }
   return result;
+}
+
+/** Whether a read of `value` during [startMs, endMs] is explained (see the module doc). */
+export function explains(
+  writes: readonly Write[],
+  value: string | null,
+  startMs: number,
+  endMs: number,
+): boolean {
+  const before = (w: Write) => w.type === "ok" && w.completeMs < startMs;
+  const superseded = (w: Write) => writes.some((y) => before(y) && y.invokeMs > w.completeMs);
+  if (value === null && !writes.some(before)) return true;
+  return writes.some((w) =>
+    w.type !== "fail" && w.value === value && w.invokeMs < endMs && !superseded(w)
+  );
 }
 
 function describe(writes: readonly Write[]): string {

@@ -205,3 +205,35 @@ Deno.test("check() reports availability overall, during faults and outside them"
   assert.deepEqual(availability.outsideFaults.reads, { ok: 2, fail: 0, info: 0, percent: 100 });
   assert.deepEqual(availability.outsideFaults.writes, { ok: 1, fail: 0, info: 0, percent: 100 });
 });
+
+Deno.test("check() counts reads during the run that no write explains at their moment", () => {
+  const get = (value: string | null, at: [number, number]) => {
+    const read = op("get", [["a", null]], at, "ok");
+    return { ...read, outcomes: [{ id: "a", value, type: "ok" as const }] };
+  };
+  const writes = [
+    put("a", "a1", [0, 1]),
+    put("a", "a2", [10, 11]),
+    put("a", "a3", [20, 21], "fail"),
+    put("a", "a4", [30, 31], "info"),
+  ];
+  const finalState = final({ a: "a2" });
+  // Explained: absent before anything was acknowledged, a1 while a2 was in flight, a2
+  // after it, an indeterminate write seen after its invocation.
+  const explained = [
+    get(null, [0, 0.5]),
+    get("a1", [9, 12]),
+    get("a2", [12, 13]),
+    get("a4", [32, 33]),
+  ];
+  only(check([...writes, ...explained], finalState), {});
+  // A stale read (a1 after a2 was acknowledged), a failed write read, a 404 after an
+  // acknowledged put, a value read before its write was invoked.
+  const unexplained = [
+    get("a1", [12, 13]),
+    get("a3", [22, 23]),
+    get(null, [2, 3]),
+    get("a4", [5, 6]),
+  ];
+  only(check([...writes, ...unexplained], finalState), { unexplainedReads: 4 });
+});

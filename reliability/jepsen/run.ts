@@ -14,6 +14,7 @@
  */
 
 import { call } from "../../testing/http.ts";
+import { withMachineLock } from "../../testing/machine_lock.ts";
 import { ANOMALIES, check, type CheckResult } from "./checker.ts";
 import { JEPSEN_INDEX, type OperationMix, runClients, type Target } from "./clients.ts";
 import { ClusterUnderTest } from "./cluster_under_test.ts";
@@ -195,7 +196,11 @@ export function parseArgs(args: readonly string[]): JepsenOptions {
 
 if (import.meta.main) {
   const options = parseArgs(Deno.args);
-  const report = await runJepsen({ ...options, log: (line) => console.error(line) });
+  // Several server processes: never beside a cluster test or another suite's cluster.
+  const report = await withMachineLock(
+    "cluster",
+    () => runJepsen({ ...options, log: (line) => console.error(line) }),
+  );
   console.log(JSON.stringify(report, null, 2));
   console.log(summaryLine(report));
   if (failed(report)) Deno.exit(1);
