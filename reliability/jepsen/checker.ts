@@ -109,6 +109,8 @@ export interface CheckResult {
     /** Operations invoked while a fault was in force (one node down, hung or changing). */
     duringFaults: AvailabilityReport;
     outsideFaults: AvailabilityReport;
+    /** During each kind of fault (`kill`, `pause`, …). */
+    byFault: Record<string, AvailabilityReport>;
   };
 }
 
@@ -356,24 +358,26 @@ export function availability(
   const overall = emptyReport();
   const during = emptyReport();
   const outside = emptyReport();
+  const byFault: Record<string, AvailabilityReport> = {};
   for (const op of operations) {
     const at = op.invoke.monoMs;
-    const inFault = faults.some((f) => at >= f.startMs && at <= f.endMs);
-    const target = inFault ? during : outside;
+    const fault = faults.find((f) => at >= f.startMs && at <= f.endMs);
+    const reports = [overall, fault === undefined ? outside : during];
+    if (fault !== undefined) reports.push(byFault[fault.fault] ??= emptyReport());
     if (op.f === "get") {
-      for (const report of [overall, target]) report.reads[op.type ?? "info"]++;
+      for (const report of reports) report.reads[op.type ?? "info"]++;
       continue;
     }
     for (const [k] of op.items.entries()) {
       const type = op.outcomes?.[k]?.type ?? op.type ?? "info";
-      for (const report of [overall, target]) report.writes[type]++;
+      for (const report of reports) report.writes[type]++;
     }
   }
-  for (const report of [overall, during, outside]) {
+  for (const report of [overall, during, outside, ...Object.values(byFault)]) {
     report.reads.percent = percent(report.reads);
     report.writes.percent = percent(report.writes);
   }
-  return { overall, duringFaults: during, outsideFaults: outside };
+  return { overall, duringFaults: during, outsideFaults: outside, byFault };
 }
 
 function emptyReport(): AvailabilityReport {

@@ -204,6 +204,8 @@ Deno.test("check() reports availability overall, during faults and outside them"
   assert.deepEqual(availability.duringFaults.writes, { ok: 1, fail: 0, info: 1, percent: 50 });
   assert.deepEqual(availability.outsideFaults.reads, { ok: 2, fail: 0, info: 0, percent: 100 });
   assert.deepEqual(availability.outsideFaults.writes, { ok: 1, fail: 0, info: 0, percent: 100 });
+  assert.deepEqual(Object.keys(availability.byFault), ["kill"]);
+  assert.deepEqual(availability.byFault.kill, availability.duringFaults);
 });
 
 Deno.test("check() counts reads during the run that no write explains at their moment", () => {
