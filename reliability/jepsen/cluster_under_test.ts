@@ -77,9 +77,14 @@ export class ClusterUnderTest {
     return this.nodes.filter((node) => node.state !== "gone");
   }
 
+  /** The label the next node {@linkcode ClusterUnderTest.add} starts will have. */
+  nextLabel(): string {
+    return `n${this.nodes.length + 1}`;
+  }
+
   /** Starts a new node (a new data directory, a new node id) seeded with the live ones. */
   async add(): Promise<TestNode> {
-    const label = `n${this.nodes.length + 1}`;
+    const label = this.nextLabel();
     const node: TestNode = { label, dataDir: `${this.root}/${label}`, state: "killed" };
     this.nodes.push(node);
     await this.restart(node);

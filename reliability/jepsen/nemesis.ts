@@ -88,8 +88,11 @@ async function inject(
   const { cluster, history } = options;
   const log = options.log ?? (() => {});
   const victim = random.pick(cluster.live());
-  history.nemesis("start", fault, victim.label, `held ${holdMs} ms`);
-  log(`nemesis: ${fault} ${victim.label} for ${holdMs} ms`);
+  // A join acts on the node it starts; the others on their victim.
+  const subject = fault === "join" ? cluster.nextLabel() : victim.label;
+  const held = HELD.has(fault) ? `held ${holdMs} ms` : undefined;
+  history.nemesis("start", fault, subject, held);
+  log(`nemesis: ${fault} ${subject}${held === undefined ? "" : ` ${held}`}`);
   let detail: string | undefined;
   switch (fault) {
     case "kill":
@@ -108,11 +111,9 @@ async function inject(
       await delay(holdMs);
       await cluster.restart(victim);
       break;
-    case "join": {
-      const joined = await cluster.add();
-      detail = `${joined.label} joined`;
+    case "join":
+      await cluster.add();
       break;
-    }
     case "leave":
       detail = await leave(cluster, victim, random);
       break;
@@ -121,9 +122,12 @@ async function inject(
       break;
   }
   await cluster.green();
-  history.nemesis("end", fault, victim.label, detail);
-  log(`nemesis: ${fault} ${victim.label} healed${detail === undefined ? "" : ` (${detail})`}`);
+  history.nemesis("end", fault, subject, detail);
+  log(`nemesis: ${fault} ${subject} healed${detail === undefined ? "" : ` (${detail})`}`);
 }
+
+/** The faults that are held for a while before they are healed. */
+const HELD: ReadonlySet<Fault> = new Set(["kill", "pause", "wipe"]);
 
 function other(cluster: ClusterUnderTest, node: TestNode, random: SeededRandom): TestNode {
   return random.pick(cluster.live().filter((n) => n !== node));

@@ -8,7 +8,9 @@
  * deno task reliability:jepsen --seed=7 --nodes=3 --clients=8 --duration-s=60 --faults=kill,pause,wipe
  * ```
  *
- * Exit status 1 when any anomaly count is non-zero. `jepsen_test.ts` runs a short version.
+ * `--hold-ms=MIN-MAX` and `--quiet-ms=MIN-MAX` set how long a fault is held and the quiet
+ * spell before each (2000-5000 and 1000-3000 by default); `--history=FILE` writes the
+ * history as JSON. Exit status 1 when any anomaly count is non-zero. `jepsen_test.ts` runs a short version.
  *
  * @module
  */
@@ -188,6 +190,15 @@ export function parseArgs(args: readonly string[]): JepsenOptions {
       }
     }
     options.faults = list as Fault[];
+  }
+  for (const [flag, key] of [["hold-ms", "holdMs"], ["quiet-ms", "quietMs"]] as const) {
+    const value = arg(flag);
+    if (value === undefined) continue;
+    const range = value.split("-").map(Number);
+    if (range.length !== 2 || !range.every(Number.isFinite) || range[0]! > range[1]!) {
+      throw new Error(`--${flag} is MIN-MAX in ms, got "${value}"`);
+    }
+    options[key] = [range[0]!, range[1]!];
   }
   const historyFile = arg("history");
   if (historyFile !== undefined) options.historyFile = historyFile;
