@@ -21,7 +21,7 @@ import { ANOMALIES, check, type CheckResult } from "./checker.ts";
 import { JEPSEN_INDEX, type OperationMix, runClients, type Target } from "./clients.ts";
 import { ClusterUnderTest } from "./cluster_under_test.ts";
 import { converge, finalRead } from "./final_read.ts";
-import { type FaultWindow, History } from "./history.ts";
+import { type FaultWindow, History, type Operation } from "./history.ts";
 import { type Fault, FAULTS, type NemesisReport, runNemesis } from "./nemesis.ts";
 
 /** Options of {@linkcode runJepsen}. */
@@ -68,11 +68,7 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
   const log = options.log ?? (() => {});
   const cluster = await ClusterUnderTest.start({ nodes });
   try {
-    const first = cluster.live()[0]!.process!;
-    const config = await call(first.url, "PUT", `/api/${JEPSEN_INDEX}/_config`, {
-      fields: [{ name: "key", type: "string" }, { name: "token", type: "string" }],
-    });
-    if (config.status !== 200) throw new Error(`_config: ${JSON.stringify(config.body)}`);
+    await createIndex(cluster);
     log(`seed ${seed}: ${nodes} nodes green, ${clients} clients for ${durationMs} ms`);
     const history = new History();
     const stop = Promise.withResolvers<void>();
@@ -115,11 +111,6 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
         JSON.stringify({ operations, faults: history.faultEvents(), events: history.events() }),
       );
     }
-    const byKind: Record<string, number> = {};
-    for (const op of operations) {
-      const key = `${op.f}.${op.type ?? "pending"}`;
-      byKind[key] = (byKind[key] ?? 0) + 1;
-    }
     return {
       seed,
       nodes,
@@ -128,13 +119,32 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
       faultKinds,
       nemesis,
       faults,
-      ops: { total: operations.length, byKind },
+      ops: { total: operations.length, byKind: countByKind(operations) },
       convergedMs,
       check: check(operations, final, faults),
     };
   } finally {
     await cluster.close();
   }
+}
+
+/** The index the clients write: `key` sortable (the scan pages by it), `token` a string. */
+async function createIndex(cluster: ClusterUnderTest): Promise<void> {
+  const first = cluster.live()[0]!.process!;
+  const config = await call(first.url, "PUT", `/api/${JEPSEN_INDEX}/_config`, {
+    fields: [{ name: "key", type: "string" }, { name: "token", type: "string" }],
+  });
+  if (config.status !== 200) throw new Error(`_config: ${JSON.stringify(config.body)}`);
+}
+
+/** Operations counted by function and outcome (`put.ok`, `bulk.info`, …). */
+function countByKind(operations: readonly Operation[]): Record<string, number> {
+  const byKind: Record<string, number> = {};
+  for (const op of operations) {
+    const key = `${op.f}.${op.type ?? "pending"}`;
+    byKind[key] = (byKind[key] ?? 0) + 1;
+  }
+  return byKind;
 }
 
 /** Whether the run found anything that must not happen. */
