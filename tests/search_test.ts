@@ -77,13 +77,10 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const dataDir = await Deno.makeTempDir();
-    const server = await startServerProcess({
-      dataDir,
-      env: {
-        CAMEODB_STORAGE_NUM_SHARDS_INIT: "1",
-        CAMEODB_NETWORK_HTTP_REQUEST_TIMEOUT_SECS: "1",
-      },
-    });
+    const env = { CAMEODB_STORAGE_NUM_SHARDS_INIT: "1" };
+    // Loaded under the default request timeout (a bulk on a busy machine may take over 1 s),
+    // searched after a restart with a 1 s one.
+    let server = await startServerProcess({ dataDir, env });
     try {
       const texts = randomTexts(3_000, 30, 20);
       for (let i = 0; i < texts.length; i += 500) {
@@ -94,6 +91,11 @@ Deno.test({
         const bulk = await call(server.url, "POST", "/api/slow/_bulk", batch);
         assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
       }
+      await server.stop();
+      server = await startServerProcess({
+        dataDir,
+        env: { ...env, CAMEODB_NETWORK_HTTP_REQUEST_TIMEOUT_SECS: "1" },
+      });
       // 1,000 sloppy phrases of common words: each checks the positions of most documents
       // (~10 ms each, seconds in all), well inside the clause budget.
       const phrases: string[] = [];
@@ -115,7 +117,9 @@ Deno.test({
       const waitedMs = performance.now() - answered;
       assert.equal(quick.status, 200, JSON.stringify(quick.body));
       assert.equal((quick.body as Answer).total_hits > 0, true);
-      assert.ok(waitedMs < 2_000, `the next search waited ${Math.round(waitedMs)} ms`);
+      // The slow search alone takes seconds more (~10 ms a phrase); the bound leaves room
+      // for a busy machine.
+      assert.ok(waitedMs < 4_000, `the next search waited ${Math.round(waitedMs)} ms`);
     } finally {
       await server.stop();
       await Deno.remove(dataDir, { recursive: true });
