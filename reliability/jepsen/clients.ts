@@ -81,8 +81,19 @@ export function outcomeOf(status: number, details?: string): Outcome {
 
 /** The outcome of a request that got no answer. */
 export function outcomeOfError(error: unknown): Outcome {
-  const text = `${(error as Error)?.name}: ${(error as Error)?.message}`;
-  return /Connection refused|os error 111|ECONNREFUSED/.test(text) ? "fail" : "info";
+  return /Connection refused|os error 111|ECONNREFUSED/.test(describeError(error))
+    ? "fail"
+    : "info";
+}
+
+/** An error and its causes as one line (`fetch` puts what happened in `cause`). */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(" <- ");
 }
 
 /** Runs the clients until `stop`; resolves when every operation has completed. */
@@ -202,7 +213,7 @@ class Client {
         ...(type === "ok" || details === undefined ? {} : { error: details }),
       });
     } catch (error) {
-      history.complete(op, outcomeOfError(error), { error: String(error) });
+      history.complete(op, outcomeOfError(error), { error: describeError(error) });
     }
   }
 
@@ -249,7 +260,7 @@ class Client {
       const type = types.size === 1 ? outcomes[0]!.type : "info";
       history.complete(op, type, { outcomes, status: answer.status });
     } catch (error) {
-      history.complete(op, outcomeOfError(error), { error: String(error) });
+      history.complete(op, outcomeOfError(error), { error: describeError(error) });
     }
   }
 

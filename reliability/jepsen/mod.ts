@@ -43,6 +43,7 @@ export {
 export {
   type ClientOptions,
   DEFAULT_MIX,
+  describeError,
   document,
   JEPSEN_INDEX,
   type OperationMix,
