@@ -76,3 +76,4 @@ export {
   runJepsen,
   summaryLine,
 } from "./run.ts";
+export { runWipedRejoin, type WipedRejoinReport } from "./wiped_rejoin.ts";
