@@ -91,11 +91,11 @@ export class ClusterUnderTest {
     return node;
   }
 
-  /** Starts `node`'s process on its data directory, seeded with every live node. */
-  async restart(node: TestNode): Promise<void> {
-    const seeds = this.live().filter((other) => other !== node).map((other) =>
-      clusterAddress(other.process!)
-    );
+  /** Starts `node`'s process on its data directory, seeded with every live node (or `seeds`). */
+  async restart(node: TestNode, options: { seeds?: readonly TestNode[] } = {}): Promise<void> {
+    const seeds = (options.seeds ?? this.live()).filter((other) => other !== node).map((
+      other,
+    ) => clusterAddress(other.process!));
     node.process = await startClusterNode({
       dataDir: node.dataDir,
       label: node.label,

@@ -9,7 +9,7 @@
  */
 
 import { call } from "../../testing/http.ts";
-import { JEPSEN_INDEX, type Target, tokenOf } from "./clients.ts";
+import { describeError, JEPSEN_INDEX, type Target, tokenOf } from "./clients.ts";
 import type { FinalRead, FinalValue, Scan } from "./checker.ts";
 
 /** Point reads in flight at once during the final read. */
@@ -47,17 +47,29 @@ async function readOne(node: Target, id: string): Promise<FinalValue> {
     if (answer.status === 200) return tokenOf(answer.body);
     return { unreadable: `${answer.status} ${JSON.stringify(answer.body)}` };
   } catch (error) {
-    return { unreadable: String(error) };
+    return { unreadable: describeError(error) };
   }
 }
 
-interface Page {
+/** The part of a search answer the scan reads. */
+export interface Page {
   hits: Array<{ id: string; key?: string; token?: string }>;
   total_hits: number;
   failed_shards: number;
 }
 
-async function search(node: Target, body: unknown): Promise<Page> {
+/** The part of a search body the scan sends. */
+export interface PageRequest {
+  query: string;
+  limit: number;
+  sort?: { field: string; order: "asc" | "desc" };
+  fields?: string[];
+}
+
+/** Runs one search (over HTTP through a node, or in a test). */
+export type SearchFn = (body: PageRequest) => Promise<Page>;
+
+async function search(node: Target, body: PageRequest): Promise<Page> {
   const answer = await call(node.url, "POST", `/api/${JEPSEN_INDEX}/search`, body);
   if (answer.status === 404) return { hits: [], total_hits: 0, failed_shards: 0 };
   if (answer.status !== 200) {
@@ -68,20 +80,28 @@ async function search(node: Target, body: unknown): Promise<Page> {
   return answer.body as Page;
 }
 
-/** Pages the whole index through `node` by key (see the module doc). */
-export async function scan(node: Target): Promise<Scan> {
-  const total = await search(node, { query: "*", limit: 0 });
+/**
+ * Pages the whole index through `node` by key (see the module doc); `search` and
+ * `pageHits` (500) may be replaced, so a test can page duplicates across page boundaries.
+ */
+export async function scan(
+  node: Target,
+  options: { search?: SearchFn; pageHits?: number } = {},
+): Promise<Scan> {
+  const run = options.search ?? ((body: PageRequest) => search(node, body));
+  const pageHits = options.pageHits ?? PAGE_HITS;
+  const total = await run({ query: "*", limit: 0 });
   let failedShards = total.failed_shards;
   const hits: Array<{ id: string; value: string | null }> = [];
   let lastKey: string | undefined;
   /** Hits already taken whose key is `lastKey`. */
   let takenAtLastKey = 0;
   for (;;) {
-    const page = await search(node, {
+    const page = await run({
       query: lastKey === undefined ? "*" : `key:[${lastKey} TO *]`,
       sort: { field: "key", order: "asc" },
       fields: ["key", "token"],
-      limit: PAGE_HITS + takenAtLastKey,
+      limit: pageHits + takenAtLastKey,
     });
     failedShards += page.failed_shards;
     let skip = takenAtLastKey;

@@ -43,6 +43,7 @@ export {
 export {
   type ClientOptions,
   DEFAULT_MIX,
+  describeError,
   document,
   JEPSEN_INDEX,
   type OperationMix,
@@ -75,3 +76,4 @@ export {
   runJepsen,
   summaryLine,
 } from "./run.ts";
+export { runWipedRejoin, type WipedRejoinReport } from "./wiped_rejoin.ts";
