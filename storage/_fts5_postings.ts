@@ -75,7 +75,6 @@ export class Fts5Postings {
     | "insert"
     | "addField"
     | "addTerm"
-    | "dropTerm"
     | "termStat"
     | "fields"
     | "list",
@@ -93,11 +92,10 @@ export class Fts5Postings {
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
       ),
       addTerm: db.prepare(
-        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, 1, ?, ?) " +
-          "ON CONFLICT(term, col) DO UPDATE SET df = df + 1, " +
+        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT(term, col) DO UPDATE SET df = df + excluded.df, " +
           "max_tf = max(max_tf, excluded.max_tf), min_len = min(min_len, excluded.min_len)",
       ),
-      dropTerm: db.prepare("UPDATE term_stats SET df = df - 1 WHERE term = ? AND col = ?"),
       termStat: db.prepare(
         "SELECT col, df, max_tf, min_len FROM term_stats WHERE term = ? AND df > 0",
       ),
@@ -115,6 +113,58 @@ export class Fts5Postings {
    * profiled). Dropped with the term's list by every write that touches the term.
    */
   #termStats = new Map<string, Map<number, { df: number; maxTf: number; minLen: number }>>();
+  /**
+   * The statistics' changes of the batch being applied, written once per term and column by
+   * {@linkcode flush} (one upsert per document and term cost ingest ~2.3× its speed without
+   * postings; a common term of a batch of 1,000 documents is now one upsert, not 1,000).
+   */
+  #pendingTerms = new Map<string, Map<number, { df: number; maxTf: number; minLen: number }>>();
+  #pendingFields = new Map<number, { docs: number; tokens: number }>();
+
+  #pendTerm(term: string, col: number, df: number, maxTf: number, minLen: number): void {
+    let byColumn = this.#pendingTerms.get(term);
+    if (byColumn === undefined) this.#pendingTerms.set(term, byColumn = new Map());
+    const pending = byColumn.get(col);
+    if (pending === undefined) byColumn.set(col, { df, maxTf, minLen });
+    else {
+      pending.df += df;
+      pending.maxTf = Math.max(pending.maxTf, maxTf);
+      pending.minLen = Math.min(pending.minLen, minLen);
+    }
+  }
+
+  #pendField(col: number, docs: number, tokens: number): void {
+    const pending = this.#pendingFields.get(col);
+    if (pending === undefined) this.#pendingFields.set(col, { docs, tokens });
+    else {
+      pending.docs += docs;
+      pending.tokens += tokens;
+    }
+  }
+
+  /**
+   * Writes the statistics' changes of what was posted and unposted since the last flush (in
+   * the caller's transaction, before it commits).
+   */
+  flush(): void {
+    const { addTerm, addField } = this.#stmts;
+    for (const [term, byColumn] of this.#pendingTerms) {
+      for (const [col, { df, maxTf, minLen }] of byColumn) {
+        // A removal alone leaves the bounds as they are (they may be looser, never tighter).
+        addTerm.run(term, col, df, maxTf, minLen);
+      }
+    }
+    for (const [col, { docs, tokens }] of this.#pendingFields) addField.run(col, docs, tokens);
+    this.#pendingTerms.clear();
+    this.#pendingFields.clear();
+  }
+
+  /** Forgets the changes not flushed (their transaction was rolled back). */
+  discard(): void {
+    for (const term of this.#pendingTerms.keys()) this.#forget(term);
+    this.#pendingTerms.clear();
+    this.#pendingFields.clear();
+  }
 
   /** Bytes the decoded lists take. */
   cacheBytes(): number {
@@ -166,11 +216,13 @@ export class Fts5Postings {
     this.#cache.clear();
     this.#cached = 0;
     this.#termStats.clear();
+    this.#pendingTerms.clear();
+    this.#pendingFields.clear();
   }
 
-  /** Writes a document's postings: its tokens per column. */
+  /** Writes a document's postings: its tokens per column (the statistics at the next flush). */
   post(rid: number, tokensByColumn: ReadonlyMap<number, readonly string[]>): void {
-    const { insert, addField, addTerm } = this.#stmts;
+    const { insert } = this.#stmts;
     const anywhere = new Set<string>();
     for (const [col, tokens] of tokensByColumn) {
       if (tokens.length === 0) continue;
@@ -179,28 +231,31 @@ export class Fts5Postings {
       for (const [term, tf] of counts) {
         this.#forget(term);
         insert.run(term, col, rid, tf, tokens.length);
-        addTerm.run(term, col, tf, tokens.length);
+        this.#pendTerm(term, col, 1, tf, tokens.length);
         anywhere.add(term);
       }
-      addField.run(col, 1, tokens.length);
+      this.#pendField(col, 1, tokens.length);
     }
-    for (const term of anywhere) addTerm.run(term, ANY_COLUMN, 0, 0);
+    for (const term of anywhere) this.#pendTerm(term, ANY_COLUMN, 1, 0, 0);
   }
 
-  /** Removes a document's postings and takes it out of the statistics. */
+  /**
+   * Removes a document's postings and takes it out of the statistics (at the next flush;
+   * its own postings are gone at once).
+   */
   unpost(rid: number): void {
-    const { ofDoc, remove, addField, dropTerm } = this.#stmts;
+    const { ofDoc, remove } = this.#stmts;
     const rows = ofDoc.all(rid) as Array<{ term: string; col: number; len: number }>;
     const lengths = new Map<number, number>();
     const anywhere = new Set<string>();
     for (const { term, col, len } of rows) {
       this.#forget(term);
-      dropTerm.run(term, col);
+      this.#pendTerm(term, col, -1, 0, Number.MAX_SAFE_INTEGER);
       lengths.set(col, len);
       anywhere.add(term);
     }
-    for (const term of anywhere) dropTerm.run(term, ANY_COLUMN);
-    for (const [col, len] of lengths) addField.run(col, -1, -len);
+    for (const term of anywhere) this.#pendTerm(term, ANY_COLUMN, -1, 0, Number.MAX_SAFE_INTEGER);
+    for (const [col, len] of lengths) this.#pendField(col, -1, -len);
     remove.run(rid);
   }
 

@@ -292,10 +292,12 @@ export class Fts5Index implements SearchIndex {
         this.#insertFts.run(rid, ...texts);
         this.#postings.post(rid, tokens);
       }
+      this.#postings.flush();
       setMeta.run("applied_seq", String(seq));
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#rollback();
+      this.#postings.discard();
       throw error;
     }
     this.#count = count;
