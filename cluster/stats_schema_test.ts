@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { MalformedFrameError } from "./errors.ts";
 import { checkedStatsPages, parseCorpusStats } from "./stats_schema.ts";
 import type { CorpusStats } from "../storage/bm25.ts";
-import type { PageSet } from "../query/pipeline.ts";
 
 const GOOD: CorpusStats = {
   docCount: 10,
