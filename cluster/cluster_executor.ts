@@ -323,9 +323,10 @@ export class ClusterExecutor implements Executor {
     const entry = this.#node.schema(index);
     if (entry === undefined) return Promise.reject(new IndexNotFoundError(index));
     const view = this.#view;
-    // Nodes whose statistics this search refused: not asked to score with sums they are not in.
-    const refused = new Set<string>();
-    return gatherPages((query) => this.#pagesEverywhere(view, query, refused), index, request, {
+    // Nodes whose statistics are not in this search's sums (refused, or not answered): not
+    // asked to score with them, so no node's scores are skewed; the answer counts them failed.
+    const excluded = new Map<string, Error>();
+    return gatherPages((query) => this.#pagesEverywhere(view, query, excluded), index, request, {
       schema: entry.schema,
       limits: this.#settings.limits ?? {},
       ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
@@ -335,21 +336,30 @@ export class ClusterExecutor implements Executor {
   async #pagesEverywhere(
     view: ClusterView,
     query: ShardQuery,
-    refused: Set<string>,
+    excluded: Map<string, Error>,
   ): Promise<PageSet> {
     const gathered = await this.gather(view, (node) => {
+      const reason = excluded.get(node);
+      if (reason !== undefined) return Promise.reject(reason);
       if (node === view.self) return this.#node.shardPages(query);
-      if (refused.has(node)) {
-        return Promise.reject(new MalformedFrameError(`node ${node} sent nonsense statistics`));
-      }
       return this.unicast(
         view,
         node,
         { type: "shardPages", query },
         this.#settings.broadcastTimeoutMs,
       )
-        .then((set) => query.phase === "stats" ? this.#checkedStats(set, node, refused) : set);
+        .then((set) => query.phase === "stats" ? this.#checkedStats(set, node) : set);
     });
+    if (query.phase === "stats") {
+      for (const { node, error } of gathered.failed) {
+        excluded.set(
+          node,
+          error instanceof MalformedFrameError
+            ? error
+            : new NodeUnavailableError(node, "its statistics are not in this search's sums"),
+        );
+      }
+    }
     const pages = gathered.results.flatMap(({ value }) => value.pages);
     let totalShards = gathered.results.reduce((sum, { value }) => sum + value.totalShards, 0);
     let failedShards = 0;
@@ -372,12 +382,11 @@ export class ClusterExecutor implements Executor {
    * counted, never summed into the scores; the node is not asked to score (its shards count
    * as failed in the answer).
    */
-  #checkedStats(set: PageSet, node: string, refused: Set<string>): PageSet {
+  #checkedStats(set: PageSet, node: string): PageSet {
     try {
       return checkedStatsPages(set, node);
     } catch (error) {
       this.counters.refused_peer_stats++;
-      refused.add(node);
       throw error;
     }
   }

@@ -298,6 +298,7 @@ export class Fts5Index implements SearchIndex {
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#rollback();
+      this.#postings.discard();
       throw error;
     }
     this.#count = count;
