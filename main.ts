@@ -158,6 +158,7 @@ async function serve(args: string[]): Promise<number> {
     nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
+    tombstoneGraceMs: config.storage.tombstone_grace_ms,
     memoryLimitBytes: Math.floor(
       config.search.total_memory_limit_mb * 1024 * 1024 / config.storage.num_shards_init,
     ),

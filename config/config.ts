@@ -53,6 +53,7 @@ export interface Config {
     default_batch_size: number;
     num_shards_init: number;
     max_shards_per_node: number;
+    tombstone_grace_ms: number;
   };
   search: {
     indexer_memory_min_mb: number;

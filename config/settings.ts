@@ -267,6 +267,14 @@ export const SETTINGS: readonly Setting[] = [
     doc: "most microshards one node hosts",
   },
   {
+    path: ["storage", "tombstone_grace_ms"],
+    type: "integer",
+    default: 10 * 24 * 60 * 60 * 1_000,
+    min: 0,
+    max: 365 * 24 * 60 * 60 * 1_000,
+    doc: "a delete's tombstone is kept this long (10 days), never while its slot moves",
+  },
+  {
     path: ["search", "indexer_memory_min_mb"],
     type: "integer",
     default: 16,

@@ -77,6 +77,10 @@ export interface OrchestratorOptions {
   readonly defaultEngine?: EngineName;
   /** Largest document the shards accept, in bytes (their default: 16 MiB). */
   readonly maxDocumentBytes?: number;
+  /** The tag of the shards' write stamps (the node id; `local` by default). */
+  readonly stampTag?: string;
+  /** Tombstones are kept this long after a delete, in ms (the shards' default: 10 days). */
+  readonly tombstoneGraceMs?: number;
 }
 
 /** A batch's writes for one shard, with the schemas they were planned against. */
@@ -119,6 +123,10 @@ export class NodeOrchestrator {
               ...(options.maxDocumentBytes === undefined
                 ? {}
                 : { maxDocumentBytes: options.maxDocumentBytes }),
+              ...(options.stampTag === undefined ? {} : { stampTag: options.stampTag }),
+              ...(options.tombstoneGraceMs === undefined
+                ? {}
+                : { tombstoneGraceMs: options.tombstoneGraceMs }),
             },
             mailboxCapacity: SHARD_MAILBOX_CAPACITY,
             supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },

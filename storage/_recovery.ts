@@ -55,6 +55,23 @@ export async function recover(state: ShardState): Promise<RecoveryStats> {
   return stats;
 }
 
+/** Tombstones are collected at most this often by pruning, in ms (an hour). */
+export const TOMBSTONE_COLLECT_EVERY_MS = 60 * 60 * 1_000;
+
+/**
+ * Collects the tombstones older than the grace period, except those of held slots (a slot
+ * being moved keeps its deletes until the move ends); returns how many.
+ */
+export async function collectTombstones(state: ShardState): Promise<number> {
+  const nowMs = state.nowMs();
+  state.tombstonesCollectedAtMs = nowMs;
+  const held = state.heldSlots;
+  return await state.store.collectTombstones({
+    beforeMs: nowMs - state.tombstoneGraceMs,
+    keep: (slot) => held.has(slot),
+  });
+}
+
 /** Opens an index's engine; rebuilds it when the change log cannot bring it level. */
 async function openForRecovery(state: ShardState, meta: IndexMeta): Promise<"opened" | "rebuilt"> {
   const engine = openEngine(state.dir, meta);
@@ -130,6 +147,9 @@ export async function prune(state: ShardState): Promise<void> {
     .filter((open) => open.engine.durable || state.behind.has(open.meta.name))
     .filter((open) => open.engine.appliedSeq() < (state.lastTouch.get(open.meta.name) ?? 0))
     .map((open) => open.engine.appliedSeq());
+  if (state.nowMs() - state.tombstonesCollectedAtMs >= TOMBSTONE_COLLECT_EVERY_MS) {
+    await collectTombstones(state);
+  }
   const through = Math.min(state.seq, ...applied);
   if (through <= state.pruned) return;
   await state.store.pruneLog(state.pruned, through);

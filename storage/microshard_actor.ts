@@ -32,6 +32,7 @@ import {
   type RecoveryReport,
   type ShardSearchResult,
   type SlotPage,
+  type SlotTombstonePage,
   type StoredDocument,
   type WriteOutcome,
   type WriteRequest,
@@ -88,7 +89,13 @@ export type MicroshardMsg =
   /** Per slot holding documents of `index`, how many: `[slot, count]` pairs. */
   | { type: "slotCounts"; index: string }
   /** Deletes one slot's documents of `index` (see `Microshard.dropSlot`). */
-  | { type: "dropSlot"; index: string; slot: number };
+  | { type: "dropSlot"; index: string; slot: number }
+  /** A page of one slot's tombstones (see `Microshard.slotTombstones`). */
+  | { type: "slotTombstones"; index: string; slot: number; afterId?: string; limit: number }
+  /** Keeps these slots' tombstones whatever their age (see `Microshard.holdSlots`). */
+  | { type: "holdSlots"; slots: number[] }
+  /** Collects the tombstones past their grace (see `Microshard.collectTombstones`). */
+  | { type: "collectTombstones" };
 
 /** Replies of the MicroshardActor. */
 export type MicroshardReplies = {
@@ -103,6 +110,9 @@ export type MicroshardReplies = {
   slotPage: SlotPage;
   slotCounts: Array<[number, number]>;
   dropSlot: number;
+  slotTombstones: SlotTombstonePage;
+  holdSlots: true;
+  collectTombstones: number;
 };
 
 /** Builds the actor; the worker host calls this with the spawn's `args`. */
@@ -155,6 +165,18 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
           return ctx.detach(open().slotCounts(msg.index).then((counts) => [...counts]));
         case "dropSlot":
           return ctx.detach(serial.run(() => open().dropSlot(msg.index, msg.slot)));
+        case "slotTombstones":
+          return ctx.detach(
+            open().slotTombstones(msg.index, msg.slot, {
+              limit: msg.limit,
+              ...(msg.afterId === undefined ? {} : { afterId: msg.afterId }),
+            }),
+          );
+        case "holdSlots":
+          open().holdSlots(msg.slots);
+          return true;
+        case "collectTombstones":
+          return ctx.detach(serial.run(() => open().collectTombstones()));
         case "checkSchema":
           return ctx.detach(
             serial.run(() => open().checkSchema(msg.index, msg.schema)).then((m) => m ?? null),
