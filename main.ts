@@ -182,6 +182,7 @@ async function serve(args: string[]): Promise<number> {
             breaker: new NodeBreaker({
               maxInFlightPerNode: config.network.cluster.max_in_flight_per_node,
             }),
+            movePageDocs: config.network.cluster.move_page_docs,
           },
         ),
     }),
@@ -214,6 +215,7 @@ async function serve(args: string[]): Promise<number> {
       connected_nodes: view.connected_nodes,
       nodes: view.nodes,
       snapshot: view.snapshot,
+      rebalancing: view.rebalancing,
       telemetry: view.telemetry,
     };
   };
@@ -311,6 +313,9 @@ async function serve(args: string[]): Promise<number> {
       heartbeatIntervalMs: clusterConfig.heartbeat_interval_ms,
       suspectAfterMs: clusterConfig.suspect_after_ms,
       downAfterMs: clusterConfig.down_after_ms,
+      maxSlotsMoving: clusterConfig.max_slots_moving,
+      // A request routed by the old table has been answered or has failed by then.
+      dropGraceMs: config.search.broadcast_timeout_secs * 1000,
       log: {
         info: (message) => log.info(message),
         warn: (message) => log.warn(message),

@@ -17,6 +17,24 @@ import type { PageSet, ShardQuery } from "../query/pipeline.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
 import type { StoredDocument } from "../storage/microshard.ts";
 import type { KeyChange, KeySnapshot, KeyStore } from "../security/key_store.ts";
+import type { LeaveResult } from "./coordinator_protocol.ts";
+import { MembershipRefusedError } from "./errors.ts";
+
+/** How the service routes what reaches it (the cluster executor, in a running cluster). */
+export interface ServiceRouting {
+  serveWrite(commands: readonly WriteCommand[], hops: number): Promise<WriteResult[]>;
+  serveGet(
+    read: { readonly index: string; readonly id: string; readonly routingKey?: string },
+    hops: number,
+  ): Promise<StoredDocument | null>;
+  /** This node's `_leave`. */
+  leave(): Promise<LeaveResult>;
+}
+
+/** A peer's hop count, read defensively: 0 unless it is a positive number. */
+function hopsOf(raw: unknown): number {
+  return typeof raw === "number" && raw >= 1 ? 1 : 0;
+}
 
 /** The name the node service is exposed under. */
 export const NODE_SERVICE = "node";
@@ -30,8 +48,13 @@ export interface SchemaChange {
 
 /** Messages of the node service. */
 export type NodeServiceMsg =
-  | { type: "write"; commands: readonly WriteCommand[] }
-  | { type: "get"; index: string; id: string; routingKey?: string }
+  /** Writes for slots this node serves (`hops`: forwarded that often already; 0 when absent). */
+  | { type: "write"; commands: readonly WriteCommand[]; hops?: number }
+  | { type: "get"; index: string; id: string; routingKey?: string; hops?: number }
+  /** Copies of another node's writes (a moving slot's stream or dual writes): applied here. */
+  | { type: "copy"; commands: readonly WriteCommand[] }
+  /** `POST /_cluster/nodes/{this node}/_leave`, sent through another node. */
+  | { type: "leave" }
   | { type: "shardPages"; query: ShardQuery }
   | { type: "configure"; index: string; config: IndexConfig }
   | { type: "adoptSchemas"; schemas: readonly SchemaChange[] }
@@ -46,6 +69,8 @@ export type NodeServiceMsg =
 export type NodeServiceReplies = {
   write: WriteResult[];
   get: StoredDocument | null;
+  copy: WriteResult[];
+  leave: LeaveResult;
   /** No pages (but the shard count) when the index has no schema on this node yet. */
   shardPages: PageSet;
   configure: { index: string };
@@ -68,9 +93,16 @@ function none(): Promise<{ applied: boolean }> {
 /** Builds the node service over the local orchestrator (and the node's API keys). */
 export function createNodeService(
   node: NodeOrchestrator,
-  options: { readonly keys?: KeyStore } = {},
+  options: { readonly keys?: KeyStore; readonly routing?: () => ServiceRouting | undefined } = {},
 ): Actor<NodeServiceMsg, NodeServiceReplies> {
   const keys = options.keys;
+  const routing = options.routing ?? (() => undefined);
+  const serializable = (results: WriteResult[]) =>
+    results.map((result) =>
+      result.ok
+        ? result
+        : { ...result, error: { name: result.error.name, message: result.error.message } }
+    );
   const missing = <T>(fallback: T) => (error: unknown): T => {
     if (error instanceof IndexNotFoundError) return fallback;
     throw error;
@@ -79,15 +111,24 @@ export function createNodeService(
     // Outcomes cross to another node: an error keeps its name and message, never its stack.
     write: (msg, ctx) =>
       ctx.detach(
-        node.write(msg.commands).then((results) =>
-          results.map((result) =>
-            result.ok
-              ? result
-              : { ...result, error: { name: result.error.name, message: result.error.message } }
-          )
-        ),
+        (routing()?.serveWrite(msg.commands, hopsOf(msg.hops)) ?? node.write(msg.commands))
+          .then(serializable),
       ),
-    get: (msg, ctx) => ctx.detach(node.get(msg.index, msg.id, msg.routingKey)),
+    get: (msg, ctx) => {
+      const read = {
+        index: msg.index,
+        id: msg.id,
+        ...(msg.routingKey === undefined ? {} : { routingKey: msg.routingKey }),
+      };
+      const served = routing()?.serveGet(read, hopsOf(msg.hops));
+      return ctx.detach(served ?? node.get(msg.index, msg.id, msg.routingKey));
+    },
+    copy: (msg, ctx) => ctx.detach(node.write(msg.commands).then(serializable)),
+    leave: (_msg, ctx) =>
+      ctx.detach(
+        routing()?.leave() ??
+          Promise.reject(new MembershipRefusedError("this node is not in a cluster")),
+      ),
     shardPages: (msg, ctx) =>
       ctx.detach(
         node.shardPages(msg.query).catch(missing({ pages: [], totalShards: node.shardCount })),

@@ -45,6 +45,8 @@ export interface Config {
       down_after_ms: number;
       remote_timeout_ms: number;
       max_in_flight_per_node: number;
+      max_slots_moving: number;
+      move_page_docs: number;
     };
   };
   storage: {

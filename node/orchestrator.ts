@@ -23,6 +23,7 @@ import { DocumentTooLargeError, IndexNotFoundError, InvalidInputError } from "..
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   type SlotPage,
+  type SlotTombstonePage,
   type StoredDocument,
   type WriteRequest,
 } from "../storage/microshard.ts";
@@ -326,7 +327,10 @@ export class NodeOrchestrator {
    * that do not fit fail alone), the valid writes go to their shards in parallel with the
    * schemas they were planned against. Outcomes come back in command order.
    */
-  async write(commands: readonly WriteCommand[]): Promise<WriteResult[]> {
+  async write(
+    commands: readonly WriteCommand[],
+    options: { readonly withStamps?: boolean } = {},
+  ): Promise<WriteResult[]> {
     const outcomes: Array<WriteResult | undefined> = new Array(commands.length);
     const fail = (i: number, error: unknown) => {
       outcomes[i] = { ok: false, id: commands[i]!.id, error: serializeError(error) };
@@ -341,6 +345,7 @@ export class NodeOrchestrator {
           type: "write",
           requests: batch.requests,
           schemas: batch.schemas,
+          ...(options.withStamps === true ? { withStamps: true } : {}),
         });
         batch.positions.forEach((i, k) => (outcomes[i] = { ...results[k]!, shard_id: shard }));
       } catch (error) {
@@ -494,6 +499,29 @@ export class NodeOrchestrator {
     });
   }
 
+  /** A page of one cluster slot's tombstones of `index` from one local shard (see `slotPage`). */
+  async slotTombstones(
+    index: string,
+    slot: number,
+    options: { readonly shard: number; readonly afterId?: string; readonly limit: number },
+  ): Promise<SlotTombstonePage> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const shard = this.#shards[options.shard];
+    if (shard === undefined) throw new RangeError(`no local shard ${options.shard}`);
+    return await this.#ask(shard, {
+      type: "slotTombstones",
+      index,
+      slot,
+      limit: options.limit,
+      ...(options.afterId === undefined ? {} : { afterId: options.afterId }),
+    });
+  }
+
+  /** Keeps these cluster slots' tombstones on every shard whatever their age (slots moving). */
+  async holdSlots(slots: readonly number[]): Promise<void> {
+    await this.#everyShard({ type: "holdSlots", slots: [...slots] });
+  }
+
   /** Per cluster slot, how many documents of `index` this node holds (slots with none left out). */
   async slotCounts(index: string): Promise<Map<number, number>> {
     if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
@@ -597,9 +625,12 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 function shardRequest(command: WriteCommand): WriteRequest {
   const { index, id } = command;
   const slot = slotOf(placementKey(command));
-  const placed = command.routingKey === undefined
-    ? { slot }
-    : { slot, routingKey: command.routingKey };
+  const placed = {
+    slot,
+    ...(command.routingKey === undefined ? {} : { routingKey: command.routingKey }),
+    ...(command.stamp === undefined ? {} : { stamp: command.stamp }),
+    ...(command.version === undefined ? {} : { version: command.version }),
+  };
   return command.op === "put"
     ? { op: "put", index, id, doc: command.doc, ...placed }
     : { op: "delete", index, id, ...placed };

@@ -103,6 +103,8 @@ export type WriteOutcome =
     /** `unchanged`: a versioned write not newer than the stored document, left as is. */
     readonly result: "created" | "updated" | "deleted" | "not_found" | "unchanged";
     readonly version: number;
+    /** The stamp of the change, with `WriteOptions.withStamps` (what a copy of it carries). */
+    readonly stamp?: string;
   }
   | { readonly ok: false; readonly id: string; readonly error: SerializedError };
 
@@ -117,6 +119,8 @@ export type CarriedSchemas = Readonly<Record<string, CarriedSchema>>;
 
 /** Options of `Microshard.write`. */
 export interface WriteOptions {
+  /** Each change's outcome carries its stamp (the owner forwards copies of it). */
+  readonly withStamps?: boolean;
   /**
    * The schemas the node planned for this batch, per index. For an index named here the
    * shard does not plan or evolve: it adopts the carried schema when it is newer than its

@@ -266,7 +266,12 @@ export class Microshard {
     const kv = await commitToKv(state, planned.metas, staged.changes);
     fail(kv.failures);
     fail(await applyToEngines(state, kv.committed));
-    for (const change of kv.committed) outcomes[change.request] ??= changeOutcome(change);
+    for (const change of kv.committed) {
+      const outcome = changeOutcome(change);
+      outcomes[change.request] ??= options.withStamps === true && outcome.ok
+        ? { ...outcome, stamp: change.stamp }
+        : outcome;
+    }
     await housekeep(state, kv.committed);
     return outcomes.map((outcome) => outcome!);
   }

@@ -53,6 +53,8 @@ export type MicroshardMsg =
     requests: WriteRequest[];
     /** Per index, the schema the node planned for these requests (see `WriteOptions`). */
     schemas?: Record<string, { schema: Schema; engine: EngineName }>;
+    /** The outcomes carry each change's stamp (see `WriteOptions.withStamps`). */
+    withStamps?: boolean;
   }
   | { type: "get"; index: string; id: string }
   | {
@@ -279,11 +281,22 @@ class SerialQueue {
         group.map((job) => job.msg.requests),
         { schemas: mergeSchemas(group.map((job) => job.msg.schemas)) },
       );
-      group.forEach((job, i) => job.settle.resolve(outcomes[i]!));
+      group.forEach((job, i) =>
+        job.settle.resolve(job.msg.withStamps === true ? outcomes[i]! : withoutStamps(outcomes[i]!))
+      );
     } catch (error) {
       for (const job of group) job.settle.reject(error);
     }
   }
+}
+
+/** Outcomes without their stamps (for the messages that did not ask for them). */
+function withoutStamps(outcomes: WriteOutcome[]): WriteOutcome[] {
+  return outcomes.map((outcome) => {
+    if (!outcome.ok || outcome.stamp === undefined) return outcome;
+    const { stamp: _stamp, ...rest } = outcome;
+    return rest;
+  });
 }
 
 /** The carried schemas of several messages: per index, the one of the highest version. */
@@ -314,7 +327,10 @@ async function writeInGroups(
   batches: readonly WriteRequest[][],
   options: { readonly schemas: CarriedSchemas | undefined },
 ): Promise<WriteOutcome[][]> {
-  const writeOptions = options.schemas === undefined ? {} : { schemas: options.schemas };
+  const writeOptions = {
+    withStamps: true,
+    ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
+  };
   const results: WriteOutcome[][] = [];
   let group: WriteRequest[][] = [];
   let size = 0;
