@@ -42,7 +42,7 @@ import type {
 import { admissionRefusal } from "./admission.ts";
 import { checkedHello, checkedRecords, checkedSlotNews } from "./peer_input.ts";
 import { DEFAULT_MAX_SLOTS_MOVING, SlotMoves } from "./slot_moves.ts";
-import { SlotTable, writeSlotFile } from "./slot_table.ts";
+import { SlotTable, type WireEntry, writeSlotFile } from "./slot_table.ts";
 import { ACTOR_PROTOCOL } from "./remote_protocol.ts";
 import { clusterHealth, meetingCounters } from "./cluster_health.ts";
 import { FailureDetector } from "./failure_detector.ts";
@@ -186,7 +186,7 @@ export function createCoordinator(
       if (node === self.nodeId || !member.connected || awaiting.has(node)) continue;
       if (isRemoved(node)) continue;
       awaiting.add(node);
-      deps.sendHeartbeat(node, [...records.values()], slotNews(node)).then(
+      deps.sendHeartbeat(node, [...records.values()], slotNews(node, true)).then(
         (answer) =>
           deps.tellSelf({
             type: "heartbeatAnswered",
@@ -277,20 +277,36 @@ export function createCoordinator(
     );
   };
 
-  /** What this node tells a member of its slot table (the whole table when it differs). */
-  const slotNews = (node: string | undefined, force = false): SlotNews => {
+  /**
+   * What this node tells a member of its slot table: its digest, and the whole table on a
+   * regular heartbeat when the member last told a different digest (`withTable`).
+   */
+  const slotNews = (node: string, withTable: boolean): SlotNews => {
     const digest = table.digest();
-    const differs = force || node === undefined || heardSlots.get(node)?.digest !== digest;
+    const differs = withTable && heardSlots.get(node)?.digest !== digest;
     return { digest, draining: moves.moving, ...(differs ? { table: table.toWire() } : {}) };
+  };
+
+  /** `slots.json` is written once for all the merges of this turn. */
+  let persistScheduled = false;
+  const persistSoon = () => {
+    if (persistScheduled) return;
+    persistScheduled = true;
+    later(0, { type: "slotsPersist" });
   };
 
   /**
    * The members that are up (by record; a lost member stays one until removed): where slots
    * should be. A leaving member is not one of them, so its slots move off it.
    */
+  let desired: { key: string; ring: HashRing | undefined } = { key: "", ring: undefined };
   const desiredRing = () => {
     const up = [...members.keys()].filter((id) => (records.get(id)?.state ?? "up") === "up");
-    return up.length === 0 ? undefined : new HashRing(up);
+    const key = up.sort().join(",");
+    if (desired.key !== key) {
+      desired = { key, ring: up.length === 0 ? undefined : new HashRing(up) };
+    }
+    return desired.ring;
   };
 
   /** Claims and starts moves as the members now stand; tells everyone when the table changed. */
@@ -322,26 +338,20 @@ export function createCoordinator(
   };
   const flushSlots = () => {
     flushScheduled = false;
+    const entries = table.takeChanged();
     persistSlots();
     deps.holdSlots?.(moves.heldSlots());
-    slotWrite.then(() => deps.tellSelf({ type: "slotsPush" }));
+    if (entries.length > 0) slotWrite.then(() => deps.tellSelf({ type: "slotsPush", entries }));
   };
 
-  /** Sends the table to every connected member now; their answers acknowledge it. */
-  const pushSlots = () => {
-    const news = slotNews(undefined, true);
+  /** Sends the changed entries to every connected member now; their answers acknowledge them. */
+  const pushSlots = (entries: Array<[number, WireEntry]>) => {
+    const news: SlotNews = { digest: table.digest(), draining: moves.moving, entries };
     const recordList = [...records.values()];
     for (const [node, member] of members) {
       if (node === self.nodeId || !member.connected || isRemoved(node)) continue;
       deps.sendHeartbeat(node, recordList, news).then(
-        (answer) =>
-          deps.tellSelf({
-            type: "heartbeatAnswered",
-            node,
-            ok: true,
-            records: (answer as { records?: unknown } | undefined)?.records,
-            slots: (answer as { slots?: unknown } | undefined)?.slots,
-          }),
+        (answer) => deps.tellSelf({ type: "slotsPushed", node, entries, answer }),
         () => {},
       );
     }
@@ -357,11 +367,12 @@ export function createCoordinator(
       changed = table.merge(news.table);
       moves.onMemberTable(node, news.table);
     }
+    if (news.entries !== undefined) changed.push(...table.mergeEntries(news.entries));
     heardSlots.set(node, { digest: news.digest, draining: news.draining });
     if (news.digest === table.digest()) moves.onMemberTable(node, "same");
     moves.checkDrains(liveMembers());
     if (changed.length > 0) {
-      persistSlots();
+      persistSoon();
       publish();
       planSlots();
     }
@@ -386,7 +397,18 @@ export function createCoordinator(
     if (own.state !== "leaving" || moves.moving > 0) return;
     if ((table.spread().get(self.nodeId) ?? 0) > 0) return;
     deps.log.info("every slot is handed off: this node has left the cluster");
-    takeRecords([ownRecord(own, self, "left")], self.nodeId);
+    setOwnState("left");
+  };
+
+  /** This node changes its own state: a new epoch of its record, told to every member. */
+  const setOwnState = (state: "leaving" | "left") => {
+    const record = ownRecord(records.get(self.nodeId), self, state);
+    records.set(self.nodeId, record);
+    deps.log.info(`membership: this node is ${state} (version ${record.version.join("/")})`);
+    ring = new HashRing(ringMembers());
+    persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
+    publish();
+    pushRecords();
   };
 
   /** `POST /_cluster/nodes/{this node}/_leave`: hand every slot off, then leave. */
@@ -394,7 +416,7 @@ export function createCoordinator(
     const own = records.get(self.nodeId)!;
     if (own.state === "up") {
       deps.log.info("leaving the cluster: handing every slot off");
-      takeRecords([ownRecord(own, self, "leaving")], self.nodeId);
+      setOwnState("leaving");
       planSlots();
     }
     const state = records.get(self.nodeId)!.state;
@@ -531,7 +553,7 @@ export function createCoordinator(
     refreshStates();
     takeRecords(checkedRecords(raw, peer, deps.counters), node);
     takeSlots(node, rawSlots);
-    return { nodeId: self.nodeId, records: [...records.values()], slots: slotNews(node) };
+    return { nodeId: self.nodeId, records: [...records.values()], slots: slotNews(node, false) };
   };
 
   /** Whether `node` is down here: not connected, or silent past `down_after_ms`. */
@@ -789,7 +811,22 @@ export function createCoordinator(
           flushSlots();
           return;
         case "slotsPush":
-          pushSlots();
+          pushSlots(msg.entries);
+          return;
+        case "slotsPushed": {
+          moves.onPushAcked(msg.node, msg.entries);
+          const answer = msg.answer as { slots?: unknown } | undefined;
+          try {
+            if (members.get(msg.node)?.connected === true) takeSlots(msg.node, answer?.slots);
+          } catch (error) {
+            deps.log.warn(`refused the slot news of ${msg.node}: ${(error as Error).message}`);
+          }
+          moves.checkDrains(liveMembers());
+          return;
+        }
+        case "slotsPersist":
+          persistScheduled = false;
+          persistSlots();
           return;
         case "nodes":
           return listNodes();

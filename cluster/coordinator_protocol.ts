@@ -38,8 +38,12 @@ export type CoordinatorMsg =
   | { type: "leave" }
   /** Keeps the slot table changed this turn (then `slotsPush`). */
   | { type: "slotsFlush" }
-  /** Sends the kept slot table to every member. */
-  | { type: "slotsPush" }
+  /** Sends the entries changed (and now kept) to every member. */
+  | { type: "slotsPush"; entries: Array<[number, WireEntry]> }
+  /** A member answered a push. */
+  | { type: "slotsPushed"; node: string; entries: Array<[number, WireEntry]>; answer: unknown }
+  /** Keeps the slot table merged this turn. */
+  | { type: "slotsPersist" }
   | { type: "nodes" }
   | { type: "remove"; nodeId: string }
   | { type: "seedDialed"; seed: string; error?: string }
@@ -64,6 +68,8 @@ export type CoordinatorReplies = {
   leave: LeaveResult;
   slotsFlush: void;
   slotsPush: void;
+  slotsPushed: void;
+  slotsPersist: void;
   nodes: NodeListing;
   remove: RemovalResult;
   seedDialed: void;
@@ -110,6 +116,8 @@ export interface RemovalResult {
 export interface SlotNews {
   digest: string;
   table?: WireEntry[];
+  /** The entries changed since the last push (a push carries these instead of the table). */
+  entries?: Array<[number, WireEntry]>;
   draining: number;
 }
 

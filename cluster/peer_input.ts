@@ -10,7 +10,7 @@ import { parseHello } from "./frame_schema.ts";
 import { type MemberRecord, parseRecords } from "./membership.ts";
 import type { TrustCounters } from "./trust_counters.ts";
 import type { Hello } from "./view.ts";
-import { SlotTable } from "./slot_table.ts";
+import { parseWireEntries, type SlotEntry, SlotTable } from "./slot_table.ts";
 
 /** A hello from the network, checked against its schema; a bad one is refused. */
 export function checkedHello(raw: unknown, peer: string, counters: TrustCounters): Hello {
@@ -41,7 +41,12 @@ export function checkedSlotNews(
   raw: unknown,
   peer: string,
   counters: TrustCounters,
-): { digest: string; table?: SlotTable; draining: number } | undefined {
+): {
+  digest: string;
+  table?: SlotTable;
+  entries?: Array<[number, SlotEntry]>;
+  draining: number;
+} | undefined {
   if (raw === undefined) return undefined;
   try {
     if (typeof raw !== "object" || raw === null) throw new Error("slot news are not a map");
@@ -57,6 +62,7 @@ export function checkedSlotNews(
       digest: news.digest,
       draining,
       ...(news.table === undefined ? {} : { table: SlotTable.fromWire(news.table) }),
+      ...(news.entries === undefined ? {} : { entries: parseWireEntries(news.entries) }),
     };
   } catch (error) {
     counters.refused_requests++;

@@ -59,6 +59,8 @@ export class RemoteClient {
       this.#link.send({ ...request, id });
     } catch (error) {
       this.#pending.delete(id);
+      // A failed send closes the link, which rejects every pending request, this one too.
+      pending.promise.catch(() => {});
       return Promise.reject(new NodeUnavailableError(this.node, (error as Error).message));
     }
     return pending.promise;

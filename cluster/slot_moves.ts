@@ -222,6 +222,11 @@ export class SlotMoves {
     }
   }
 
+  /** A member answered a push of these entries: it holds each of them (or newer) now. */
+  onPushAcked(node: string, entries: ReadonlyArray<readonly [number, unknown]>): void {
+    for (const [slot] of entries) this.#draining.get(slot)?.acked.add(node);
+  }
+
   /** Schedules the drop of every flipped slot every member in `members` has acknowledged. */
   checkDrains(members: readonly string[]): void {
     for (const [slot, draining] of this.#draining) {

@@ -42,6 +42,8 @@ const MAX_OWNERS = 16;
 export class SlotTable {
   readonly #entries: SlotEntry[];
   #digest: string | undefined;
+  /** Slots changed here (by `set`) since the last `takeChanged`. */
+  readonly #changed = new Set<number>();
 
   private constructor(entries: SlotEntry[]) {
     this.#entries = entries;
@@ -93,6 +95,29 @@ export class SlotTable {
   set(slot: number, entry: SlotEntry): void {
     this.#entries[slot] = entry;
     this.#digest = undefined;
+    this.#changed.add(slot);
+  }
+
+  /** The entries changed here since the last call, in wire form (what a push carries). */
+  takeChanged(): Array<[number, WireEntry]> {
+    const changed = [...this.#changed].map((
+      slot,
+    ): [number, WireEntry] => [slot, toWire(this.#entries[slot]!)]);
+    this.#changed.clear();
+    return changed;
+  }
+
+  /** Takes the incoming entries newer than the ones held; returns the slots that changed. */
+  mergeEntries(incoming: ReadonlyArray<readonly [number, SlotEntry]>): number[] {
+    const changed: number[] = [];
+    for (const [slot, theirs] of incoming) {
+      if (compareVersions(theirs.version, this.#entries[slot]!.version) > 0) {
+        this.#entries[slot] = theirs;
+        changed.push(slot);
+      }
+    }
+    if (changed.length > 0) this.#digest = undefined;
+    return changed;
   }
 
   /** Takes every incoming entry newer than the one held; returns the slots that changed. */
@@ -117,7 +142,7 @@ export class SlotTable {
 
   /** The wire form. */
   toWire(): WireEntry[] {
-    return this.#entries.map((e) => [[...e.owners], e.pending ?? "", e.version[0], e.version[1]]);
+    return this.#entries.map(toWire);
   }
 
   /** A copy (handed to the router, which must not see later changes half-made). */
@@ -146,6 +171,10 @@ export class SlotTable {
   }
 }
 
+function toWire(e: SlotEntry): WireEntry {
+  return [[...e.owners], e.pending ?? "", e.version[0], e.version[1]];
+}
+
 function fail(what: string): never {
   throw new MalformedFrameError(`a slot table: ${what}`);
 }
@@ -162,22 +191,39 @@ export function parseWireTable(raw: unknown): SlotEntry[] {
   if (!Array.isArray(raw) || raw.length !== CLUSTER_SLOTS) {
     fail(`not a list of ${CLUSTER_SLOTS} entries`);
   }
-  return raw.map((item): SlotEntry => {
-    if (!Array.isArray(item) || item.length !== 4) fail("an entry is not a 4-tuple");
-    const [owners, pending, epoch, origin] = item as unknown[];
-    if (!Array.isArray(owners) || owners.length > MAX_OWNERS) {
-      fail(`an entry's owners are not a list of at most ${MAX_OWNERS}`);
+  return raw.map(parseWireEntry);
+}
+
+/** Checks changed entries as a push carries them: `[slot, entry]` pairs. */
+export function parseWireEntries(raw: unknown): Array<[number, SlotEntry]> {
+  if (!Array.isArray(raw) || raw.length > CLUSTER_SLOTS) {
+    fail(`the changed entries are not a list of at most ${CLUSTER_SLOTS}`);
+  }
+  return raw.map((pair): [number, SlotEntry] => {
+    if (!Array.isArray(pair) || pair.length !== 2) fail("a changed entry is not a pair");
+    const slot = pair[0];
+    if (!Number.isInteger(slot) || slot < 0 || slot >= CLUSTER_SLOTS) {
+      fail("a slot is out of range");
     }
-    if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) {
-      fail("an entry's epoch is not a non-negative integer");
-    }
-    const receiver = nodeId(pending, "an entry's pending node");
-    return {
-      owners: owners.map((owner) => nodeId(owner, "an owner")).filter((o) => o !== ""),
-      ...(receiver === "" ? {} : { pending: receiver }),
-      version: [epoch, nodeId(origin, "an entry's origin")],
-    };
+    return [slot as number, parseWireEntry(pair[1])];
   });
+}
+
+function parseWireEntry(item: unknown): SlotEntry {
+  if (!Array.isArray(item) || item.length !== 4) fail("an entry is not a 4-tuple");
+  const [owners, pending, epoch, origin] = item as unknown[];
+  if (!Array.isArray(owners) || owners.length > MAX_OWNERS) {
+    fail(`an entry's owners are not a list of at most ${MAX_OWNERS}`);
+  }
+  if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) {
+    fail("an entry's epoch is not a non-negative integer");
+  }
+  const receiver = nodeId(pending, "an entry's pending node");
+  return {
+    owners: owners.map((owner) => nodeId(owner, "an owner")).filter((o) => o !== ""),
+    ...(receiver === "" ? {} : { pending: receiver }),
+    version: [epoch, nodeId(origin, "an entry's origin")],
+  };
 }
 
 /** The entry a node writes when it changes a slot: one epoch above what it replaces. */

@@ -349,8 +349,9 @@ export function clusterAdmin(started: () => StartedCluster | undefined): {
       const listing = await cluster.coordinator.ask({ type: "nodes" });
       const entry = listing.nodes.find((n) => n.node_id === nodeId);
       if (entry === undefined) throw new UnknownNodeError(nodeId);
-      if (entry.state === "left" || entry.state === "removed") {
-        return { node_id: nodeId, state: "left", slots: 0 };
+      if (entry.state === "left") return { node_id: nodeId, state: "left", slots: 0 };
+      if (entry.state === "removed") {
+        throw new MembershipRefusedError(`node ${nodeId} was removed: it cannot leave`);
       }
       if (entry.health !== "up") {
         throw new MembershipRefusedError(

@@ -14,7 +14,7 @@ import { waitUntil } from "../testing/wait.ts";
 import { withMachineLock } from "../testing/machine_lock.ts";
 
 const PSK = "slot-move-test-secret";
-const DOCS = 1_500;
+const DOCS = Number(Deno.env.get("SLOT_MOVE_DOCS") ?? 1_500);
 
 function startNode(dataDir: string, label: string, seeds: string[]): Promise<ServerProcess> {
   return startClusterNode({
@@ -24,7 +24,7 @@ function startNode(dataDir: string, label: string, seeds: string[]): Promise<Ser
     env: {
       CAMEODB_NETWORK_CLUSTER_PSK: PSK,
       CAMEODB_STORAGE_NUM_SHARDS_INIT: "2",
-      CAMEODB_LOG: "warn",
+      CAMEODB_LOG: Deno.env.get("SLOT_MOVE_LOG") ?? "warn",
       CAMEODB_NETWORK_CLUSTER_MAX_SLOTS_MOVING: "8",
       CAMEODB_SEARCH_BROADCAST_TIMEOUT_SECS: "1",
     },
@@ -155,7 +155,21 @@ Deno.test({
           },
           90_000,
           "b has left",
-        );
+        ).catch(async (error) => {
+          for (const node of [a, b, c]) {
+            console.log(
+              node.url,
+              JSON.stringify((await call(node.url, "GET", "/_cluster/nodes")).body),
+            );
+            const h = (await call(node.url, "GET", "/_cluster/health")).body as Record<
+              string,
+              unknown
+            >;
+            console.log(JSON.stringify(h.rebalancing), JSON.stringify(h.telemetry));
+          }
+          console.log(b.output().slice(-3000));
+          throw error;
+        });
         await settled([a, c], 2, "after b left");
         await b.stop("SIGTERM");
         running.splice(running.indexOf(b), 1);
