@@ -37,7 +37,8 @@ import type { NodeBreaker } from "./node_breaker.ts";
 import { HashRing } from "./ring.ts";
 import { type ClusterView, ownerOfSlot, reachable } from "./view.ts";
 import { placementKey } from "../node/write_command.ts";
-import { slotOf } from "../storage/slot.ts";
+import { CLUSTER_SLOTS, SLOT_FIELD, slotOf } from "../storage/slot.ts";
+import type { Plan } from "../storage/search_index.ts";
 import { encodeStamp } from "../storage/hlc.ts";
 import { within } from "./within.ts";
 
@@ -59,6 +60,15 @@ export interface ClusterExecutorSettings {
   readonly breaker?: NodeBreaker;
   /** Documents (and tombstones) per page of a moving slot's stream; 500 by default. */
   readonly movePageDocs?: number;
+}
+
+/**
+ * Which node answers each slot in one search: `owners[slot]` indexes `nodes` (about 1 KiB on
+ * the wire, sent with every shard-pages request of a cluster search).
+ */
+export interface SlotAssignment {
+  readonly nodes: readonly string[];
+  readonly owners: readonly number[];
 }
 
 /** Default documents per page of a moving slot's stream. */
@@ -154,6 +164,10 @@ export class ClusterExecutor implements Executor {
   /** Slots whose stream has ended: their requests go to the receiver (see `fenceSlot`). */
   readonly #fenced = new Map<number, string>();
   readonly #dual = new Map<number, DualWrites>();
+  /** Slots streamed away from here whose copy is not dropped yet (searches leave them out). */
+  readonly #movedAway = new Set<number>();
+  /** Slots another node copied documents of to here (a move to here, maybe not finished). */
+  readonly #received = new Set<number>();
 
   constructor(
     node: NodeOrchestrator,
@@ -467,6 +481,7 @@ export class ClusterExecutor implements Executor {
     if (!await this.fenceSlot(slot, to)) {
       throw new Error(`a write to slot ${slot} could not be copied to ${to}`);
     }
+    this.#movedAway.add(slot);
     return documents;
   }
 
@@ -481,10 +496,19 @@ export class ClusterExecutor implements Executor {
     return !dual.failed;
   }
 
+  /**
+   * Copies of another node's writes arrived (a slot moving here): their slots are left out
+   * of searches until the coordinator of a search assigns them here.
+   */
+  noteCopies(commands: readonly WriteCommand[]): void {
+    for (const command of commands) this.#received.add(slotOf(placementKey(command)));
+  }
+
   /** An aborted move: the slot's requests are served here again. */
   abortMove(slot: number): void {
     this.#fenced.delete(slot);
     this.#dual.delete(slot);
+    this.#movedAway.delete(slot);
   }
 
   /** Drops this node's copy of a slot that moved away (every index, every shard). */
@@ -494,6 +518,7 @@ export class ClusterExecutor implements Executor {
         if (!(error instanceof IndexNotFoundError)) throw error;
       });
     }
+    this.#movedAway.delete(slot);
   }
 
   /** Reads a document from its owner. */
@@ -539,13 +564,14 @@ export class ClusterExecutor implements Executor {
   }
 
   async #pagesEverywhere(view: ClusterView, query: ShardQuery): Promise<PageSet> {
+    const assignment = this.#assignmentOf(view);
     const gathered = await this.gather(
       view,
       (node) =>
-        node === view.self ? this.#node.shardPages(query) : this.unicast(
+        node === view.self ? this.servePages(query, assignment) : this.unicast(
           view,
           node,
-          { type: "shardPages", query },
+          { type: "shardPages", query, assignment },
           this.#settings.broadcastTimeoutMs,
         ),
     );
@@ -564,6 +590,55 @@ export class ClusterExecutor implements Executor {
       nodesContacted: gathered.contacted,
       nodesFailed: gathered.failed.length,
     };
+  }
+
+  /**
+   * Which node answers each slot in a search coordinated here: the slot's owner by this
+   * node's table (fences included), so every slot is answered by exactly one node.
+   */
+  #assignmentOf(view: ClusterView): SlotAssignment {
+    const nodes: string[] = [];
+    const index = new Map<string, number>();
+    const owners = Array.from({ length: CLUSTER_SLOTS }, (_, slot) => {
+      const owner = this.#ownerFor(view, slot, 0);
+      let at = index.get(owner);
+      if (at === undefined) index.set(owner, at = nodes.push(owner) - 1);
+      return at;
+    });
+    return { nodes, owners };
+  }
+
+  /**
+   * This node's shard pages of a search another node coordinates (or this one): the slots
+   * this node holds but the coordinator assigned to another node (a slot it is receiving, or
+   * one it moved away and has not dropped yet) are left out in the engines, by the internal
+   * `_slot` value every document is indexed with (`SLOT_FIELD`), so a moving slot is counted
+   * once.
+   */
+  async servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet> {
+    const excluded = assignment === undefined ? [] : this.#excludedSlots(assignment);
+    if (excluded.length === 0) return await this.#node.shardPages(query);
+    const left: Plan = {
+      kind: "or",
+      children: excluded.map((slot): Plan => ({ kind: "eq", field: SLOT_FIELD, value: slot })),
+    };
+    const plan: Plan = { kind: "and", children: [query.plan, { kind: "not", child: left }] };
+    return await this.#node.shardPages({ ...query, plan });
+  }
+
+  /** The slots this node may hold documents of that `assignment` gives to another node. */
+  #excludedSlots(assignment: SlotAssignment): number[] {
+    const view = this.#view;
+    const excluded: number[] = [];
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      const assigned = assignment.nodes[assignment.owners[slot] ?? -1];
+      if (assigned === view.self) continue;
+      const entry = view.slots?.entry(slot);
+      const held = this.#movedAway.has(slot) || this.#received.has(slot) ||
+        entry?.pending === view.self || ownerOfSlot(view, slot) === view.self;
+      if (held) excluded.push(slot);
+    }
+    return excluded;
   }
 
   /** Declares or extends a schema here (which validates it), then on every other node. */

@@ -19,6 +19,8 @@ import type { StoredDocument } from "../storage/microshard.ts";
 import type { KeyChange, KeySnapshot, KeyStore } from "../security/key_store.ts";
 import type { LeaveResult } from "./coordinator_protocol.ts";
 import { MembershipRefusedError } from "./errors.ts";
+import type { SlotAssignment } from "./cluster_executor.ts";
+import { CLUSTER_SLOTS } from "../storage/slot.ts";
 
 /** How the service routes what reaches it (the cluster executor, in a running cluster). */
 export interface ServiceRouting {
@@ -27,8 +29,26 @@ export interface ServiceRouting {
     read: { readonly index: string; readonly id: string; readonly routingKey?: string },
     hops: number,
   ): Promise<StoredDocument | null>;
+  /** Copies of another node's writes are about to be applied here (see the executor). */
+  noteCopies(commands: readonly WriteCommand[]): void;
+  /** This node's pages of a search, leaving out the slots assigned to other nodes. */
+  servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet>;
   /** This node's `_leave`. */
   leave(): Promise<LeaveResult>;
+}
+
+/** A peer's slot assignment, checked: anything malformed is ignored (no slot left out). */
+function checkedAssignment(raw: unknown): SlotAssignment | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const { nodes, owners } = raw as { nodes?: unknown; owners?: unknown };
+  if (!Array.isArray(nodes) || !Array.isArray(owners) || owners.length !== CLUSTER_SLOTS) {
+    return undefined;
+  }
+  if (!nodes.every((node) => typeof node === "string")) return undefined;
+  if (!owners.every((at) => Number.isInteger(at) && at >= 0 && at < nodes.length)) {
+    return undefined;
+  }
+  return { nodes: nodes as string[], owners: owners as number[] };
 }
 
 /** A peer's hop count, read defensively: 0 unless it is a positive number. */
@@ -55,7 +75,8 @@ export type NodeServiceMsg =
   | { type: "copy"; commands: readonly WriteCommand[] }
   /** `POST /_cluster/nodes/{this node}/_leave`, sent through another node. */
   | { type: "leave" }
-  | { type: "shardPages"; query: ShardQuery }
+  /** This node's pages of a search; `assignment`: which node answers each slot (see `SlotAssignment`). */
+  | { type: "shardPages"; query: ShardQuery; assignment?: SlotAssignment }
   | { type: "configure"; index: string; config: IndexConfig }
   | { type: "adoptSchemas"; schemas: readonly SchemaChange[] }
   | { type: "dropIndex"; index: string }
@@ -123,7 +144,11 @@ export function createNodeService(
       const served = routing()?.serveGet(read, hopsOf(msg.hops));
       return ctx.detach(served ?? node.get(msg.index, msg.id, msg.routingKey));
     },
-    copy: (msg, ctx) => ctx.detach(node.write(msg.commands).then(serializable)),
+    copy: (msg, ctx) => {
+      // Noted before the write: a search must not count a slot's partial copy.
+      routing()?.noteCopies(msg.commands);
+      return ctx.detach(node.write(msg.commands).then(serializable));
+    },
     leave: (_msg, ctx) =>
       ctx.detach(
         routing()?.leave() ??
@@ -131,7 +156,8 @@ export function createNodeService(
       ),
     shardPages: (msg, ctx) =>
       ctx.detach(
-        node.shardPages(msg.query).catch(missing({ pages: [], totalShards: node.shardCount })),
+        (routing()?.servePages(msg.query, checkedAssignment(msg.assignment)) ??
+          node.shardPages(msg.query)).catch(missing({ pages: [], totalShards: node.shardCount })),
       ),
     configure: (msg, ctx) =>
       ctx.detach(node.configure(msg.index, msg.config).then(() => ({ index: msg.index }))),

@@ -133,19 +133,26 @@ export async function startCluster(
     dropSlot?(slot: number): Promise<void>;
     serveWrite?: ServiceRouting["serveWrite"];
     serveGet?: ServiceRouting["serveGet"];
+    servePages?: ServiceRouting["servePages"];
+    noteCopies?: ServiceRouting["noteCopies"];
   },
   wiring: ClusterWiring,
   options: ClusterStartOptions,
 ): Promise<StartedCluster> {
   const routing = (): ServiceRouting | undefined => {
-    const { serveWrite, serveGet } = executor;
+    const { serveWrite, serveGet, servePages } = executor;
     const coordinator = spawned.coordinator;
-    if (serveWrite === undefined || serveGet === undefined || coordinator === undefined) {
+    if (
+      serveWrite === undefined || serveGet === undefined || servePages === undefined ||
+      coordinator === undefined
+    ) {
       return undefined;
     }
     return {
       serveWrite: (commands, hops) => serveWrite.call(executor, commands, hops),
       serveGet: (read, hops) => serveGet.call(executor, read, hops),
+      servePages: (query, assignment) => servePages.call(executor, query, assignment),
+      noteCopies: (commands) => executor.noteCopies?.(commands),
       leave: () => coordinator.ask({ type: "leave" }),
     };
   };

@@ -3,8 +3,9 @@
  *
  * 1. **Join under load** — two nodes hold `docs` documents; a writer keeps writing single
  *    documents through A, point reads and searches run through B, and a third node joins.
- *    Slots stream to it before they flip (`cluster/slot_moves.ts`): once `slots_moving` is 0
- *    every acknowledged id must answer 200 through every node with its latest content. The
+ *    Slots stream to it before they flip (`cluster/slot_moves.ts`): every search during the
+ *    move must count each loaded document once, and once `slots_moving` is 0 every
+ *    acknowledged id must answer 200 through every node with its latest content. The
  *    suite measures how long the move took, its rate (documents moved per second) and the
  *    point-read and search latency while it ran.
  * 2. **Update and delete** — every loaded document is updated, 1,000 are deleted: `*` must
@@ -62,6 +63,8 @@ export interface MembershipReport {
     searches: Latency;
     /** Reads and searches that failed while slots moved. */
     failedDuringMove: number;
+    /** Searches while slots moved whose total was not the number of loaded documents. */
+    wrongSearchTotals: number;
     writesDuringMove: number;
     writesFailedDuringMove: number;
   };
@@ -199,6 +202,8 @@ function sampler(node: ServerProcess, docs: number, stop: Promise<void>) {
   const reads: number[] = [];
   const searches: number[] = [];
   let failed = 0;
+  /** Searches whose total was not `docs` (every loaded document counted exactly once). */
+  let wrongTotals = 0;
   let stopped = false;
   stop.then(() => stopped = true);
   const done = (async () => {
@@ -210,9 +215,11 @@ function sampler(node: ServerProcess, docs: number, stop: Promise<void>) {
       const ms = performance.now() - started;
       if (answer.status !== 200) failed++;
       else (i % 10 === 9 ? searches : reads).push(ms);
+      const body = answer.body as { total_hits?: number; failed_shards?: number } | undefined;
+      if (i % 10 === 9 && answer.status === 200 && body?.total_hits !== docs) wrongTotals++;
     }
   })();
-  return { reads, searches, failed: () => failed, done };
+  return { reads, searches, failed: () => failed, wrongTotals: () => wrongTotals, done };
 }
 
 function latency(samples: number[]): Latency {
@@ -310,6 +317,7 @@ async function joinAndRewrite(
     pointReads: latency(sampling.reads),
     searches: latency(sampling.searches),
     failedDuringMove: sampling.failed(),
+    wrongSearchTotals: sampling.wrongTotals(),
     writesDuringMove: live.counts.ok,
     writesFailedDuringMove: live.counts.failed,
   };
@@ -348,6 +356,9 @@ export async function runMembership(
       model,
       log,
     );
+    if (join.wrongSearchTotals > 0) {
+      problems.push(`${join.wrongSearchTotals} searches during the move counted wrong`);
+    }
     if (join.wrongPerNode.some((n) => n > 0)) {
       problems.push(`after the join, ids wrong per node: ${join.wrongPerNode}`);
     }

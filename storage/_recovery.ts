@@ -11,6 +11,7 @@ import { finishDrop } from "./_index_lifecycle.ts";
 import type { OpenIndex, ShardState } from "./_shard_state.ts";
 import type { IndexMeta } from "./kv_layout.ts";
 import { flatten } from "./schema.ts";
+import { slotOf, slotValue } from "./slot.ts";
 import { migrateSlots } from "./_slot_migration.ts";
 import type { IndexOp } from "./search_index.ts";
 
@@ -131,7 +132,8 @@ async function currentOps(
       ops.push({ op: "delete", id });
     } else {
       const doc = await state.store.body(header);
-      ops.push({ op: "put", id, values: flatten(meta.schema, doc) });
+      const slot = slotValue(header.slot ?? slotOf(id));
+      ops.push({ op: "put", id, values: [...flatten(meta.schema, doc), slot] });
     }
   }
   return ops;

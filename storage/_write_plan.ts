@@ -32,7 +32,7 @@ import { validateDocId, validateIndexName } from "./names.ts";
 import { EMPTY_SCHEMA, findMisfit, flatten, type IndexedValue, planSchema } from "./schema.ts";
 import type { EngineName } from "./search_index.ts";
 import { garbageMark, NUMBER_VALUE_BYTES, tombstoneRemoval } from "./_document_store.ts";
-import { slotOf } from "./slot.ts";
+import { slotOf, slotValue } from "./slot.ts";
 
 /** Bytes budgeted for a document header beside its inline body. */
 export const HEADER_BASE_BYTES = 64;
@@ -476,7 +476,10 @@ function stagePut(
     ],
     blobWrites: stored.blobWrites,
     ...(garbage.blob === undefined ? {} : { garbageBlob: garbage.blob }),
-    values: flatten(meta.schema, request.doc as Record<string, unknown>),
+    values: [
+      ...flatten(meta.schema, request.doc as Record<string, unknown>),
+      slotValue(placed.slot),
+    ],
     created: previous === undefined,
   };
 }
