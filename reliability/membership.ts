@@ -23,7 +23,7 @@
 
 import { call } from "../testing/http.ts";
 import type { ServerProcess } from "../testing/server_process.ts";
-import { allGreen, clusterAddress, startClusterNode } from "../testing/cluster.ts";
+import { clusterAddress, startClusterNode } from "../testing/cluster.ts";
 import { waitUntil } from "../testing/wait.ts";
 import { percentile } from "../testing/stats.ts";
 
