@@ -31,7 +31,7 @@
 import { CLUSTER_SLOTS } from "../storage/slot.ts";
 import { compareVersions } from "./membership.ts";
 import type { HashRing } from "./ring.ts";
-import { nextEntry, type SlotTable } from "./slot_table.ts";
+import { nextEntry, type SlotTable, type WireEntry } from "./slot_table.ts";
 
 /** Default moves one node runs at once. */
 export const DEFAULT_MAX_SLOTS_MOVING = 4;
@@ -222,9 +222,17 @@ export class SlotMoves {
     }
   }
 
-  /** A member answered a push of these entries: it holds each of them (or newer) now. */
-  onPushAcked(node: string, entries: ReadonlyArray<readonly [number, unknown]>): void {
-    for (const [slot] of entries) this.#draining.get(slot)?.acked.add(node);
+  /**
+   * A member answered a push of these entries: it holds each of them (or newer) now. A flip
+   * is acknowledged only by a push that carried it (or a later version): the answer to a push
+   * sent before the flip says nothing of it.
+   */
+  onPushAcked(node: string, entries: ReadonlyArray<readonly [number, WireEntry]>): void {
+    for (const [slot, entry] of entries) {
+      const draining = this.#draining.get(slot);
+      if (draining === undefined) continue;
+      if (compareVersions([entry[2], entry[3]], draining.version) >= 0) draining.acked.add(node);
+    }
   }
 
   /** Schedules the drop of every flipped slot every member in `members` has acknowledged. */

@@ -67,8 +67,12 @@ Deno.test("SlotMoves: a finished stream flips the slot; its copy drops once ever
   assert.equal(moves.moving, 1, "draining until dropped");
   moves.checkDrains(["a", "b", "c"]);
   assert.equal(later.length, 0, "c has not acknowledged");
-  moves.onPushAcked("b", [[slot, null]]);
+  // The answer to a push sent before the flip (the pending mark) acknowledges nothing.
+  moves.onPushAcked("b", [[slot, [["a"], "b", 2, "a"]]]);
   moves.onMemberTable("c", "same");
+  moves.checkDrains(["a", "b", "c"]);
+  assert.equal(later.length, 0, "b has not acknowledged the flip");
+  moves.onPushAcked("b", [[slot, [["b"], "", 3, "a"]]]);
   moves.checkDrains(["a", "b", "c"]);
   assert.deepEqual(later, [{ type: "slotDrop", slot }]);
   moves.onDrop(slot);
