@@ -164,6 +164,8 @@ export class ClusterExecutor implements Executor {
   /** Slots whose stream has ended: their requests go to the receiver (see `fenceSlot`). */
   readonly #fenced = new Map<number, string>();
   readonly #dual = new Map<number, DualWrites>();
+  /** Local writes not yet answered, per slot (see `#writeOwned`). */
+  readonly #localWrites = new Map<number, Set<Promise<unknown>>>();
   /** Slots streamed away from here whose copy is not dropped yet (searches leave them out). */
   readonly #movedAway = new Set<number>();
   /** Slots another node copied documents of to here (a move to here, maybe not finished). */
@@ -311,9 +313,9 @@ export class ClusterExecutor implements Executor {
 
   /** Writes a batch: new fields reach every node first, then each owner gets its writes. */
   async write(commands: readonly WriteCommand[]): Promise<WriteResult[]> {
-    const view = this.#view;
-    await this.#spreadSchemas(view, this.#node.planSchemas(commands));
-    return await this.#route(view, commands, { hops: 0, ingress: true });
+    await this.#spreadSchemas(this.#view, this.#node.planSchemas(commands));
+    // The view after the schemas spread: a move may have started meanwhile.
+    return await this.#route(this.#view, commands, { hops: 0, ingress: true });
   }
 
   /**
@@ -377,6 +379,24 @@ export class ClusterExecutor implements Executor {
    * copy that fails makes the move start again (see `fenceSlot`).
    */
   #writeOwned(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
+    const run = this.#writeOwnedNow(view, batch);
+    // Every local write is in flight for its slots until it is answered: a move that starts
+    // meanwhile waits for it before its snapshot (it was decided without the dual write).
+    for (const slot of new Set(batch.map((command) => slotOf(placementKey(command))))) {
+      let writes = this.#localWrites.get(slot);
+      if (writes === undefined) this.#localWrites.set(slot, writes = new Set());
+      writes.add(run);
+      run.finally(() => {
+        writes.delete(run);
+        if (writes.size === 0 && this.#localWrites.get(slot) === writes) {
+          this.#localWrites.delete(slot);
+        }
+      }).catch(() => {});
+    }
+    return run;
+  }
+
+  #writeOwnedNow(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
     const receivers = new Map<string, number[]>();
     const slots = new Set<number>();
     batch.forEach((command, k) => {
@@ -424,6 +444,8 @@ export class ClusterExecutor implements Executor {
    */
   async streamSlot(slot: number, to: string): Promise<number> {
     this.#dual.set(slot, { inFlight: new Set(), failed: false });
+    // Writes decided before the slot was pending (no dual write) land before the snapshot.
+    await Promise.allSettled([...this.#localWrites.get(slot) ?? []]);
     const pageDocs = this.#settings.movePageDocs ?? DEFAULT_MOVE_PAGE_DOCS;
     let documents = 0;
     const send = async (commands: WriteCommand[]) => {
