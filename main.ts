@@ -161,6 +161,7 @@ async function serve(args: string[]): Promise<number> {
     readerWorkers: config.storage.reader_workers,
     shardNiceness: config.storage.shard_worker_niceness,
     commitWindowMs: config.storage.wal_sync === "batch" ? config.storage.wal_batch_window_ms : 0,
+    tombstoneGraceMs: config.storage.tombstone_grace_ms,
     memoryLimitBytes: Math.floor(
       config.search.total_memory_limit_mb * 1024 * 1024 / config.storage.num_shards_init,
     ),
@@ -186,6 +187,7 @@ async function serve(args: string[]): Promise<number> {
             breaker: new NodeBreaker({
               maxInFlightPerNode: config.network.cluster.max_in_flight_per_node,
             }),
+            movePageDocs: config.network.cluster.move_page_docs,
           },
         ),
     }),
@@ -218,6 +220,7 @@ async function serve(args: string[]): Promise<number> {
       connected_nodes: view.connected_nodes,
       nodes: view.nodes,
       snapshot: view.snapshot,
+      rebalancing: view.rebalancing,
       telemetry: view.telemetry,
     };
   };
@@ -315,6 +318,9 @@ async function serve(args: string[]): Promise<number> {
       heartbeatIntervalMs: clusterConfig.heartbeat_interval_ms,
       suspectAfterMs: clusterConfig.suspect_after_ms,
       downAfterMs: clusterConfig.down_after_ms,
+      maxSlotsMoving: clusterConfig.max_slots_moving,
+      // A request routed by the old table has been answered or has failed by then.
+      dropGraceMs: config.search.broadcast_timeout_secs * 1000,
       log: {
         info: (message) => log.info(message),
         warn: (message) => log.warn(message),

@@ -437,7 +437,11 @@ async function clusterCommand(
       if (id === undefined) throw new UsageError(CLUSTER_USAGE);
       const left = (await request("POST", `/_cluster/nodes/${encodeURIComponent(id)}/_leave`))
         .body;
-      io.out(`node ${left.node_id} is ${left.state}`);
+      io.out(
+        left.state === "left"
+          ? `node ${left.node_id} has left`
+          : `node ${left.node_id} is leaving: ${left.slots} slots to hand off (see cluster nodes)`,
+      );
       return { code: 0 };
     }
     case "remove": {

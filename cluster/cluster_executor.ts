@@ -37,7 +37,11 @@ import { fieldDeclarations } from "../storage/schema.ts";
 import type { NodeServiceMsg, NodeServiceReplies } from "./node_service.ts";
 import type { NodeBreaker } from "./node_breaker.ts";
 import { HashRing } from "./ring.ts";
-import { type ClusterView, ownerOfWrite, reachable } from "./view.ts";
+import { type ClusterView, ownerOfSlot, reachable } from "./view.ts";
+import { placementKey } from "../node/write_command.ts";
+import { CLUSTER_SLOTS, SLOT_FIELD, slotOf } from "../storage/slot.ts";
+import type { Plan } from "../storage/search_index.ts";
+import { encodeStamp } from "../storage/hlc.ts";
 import { within } from "./within.ts";
 
 /** Settings of remote execution (from `[search]` and `[network]`). */
@@ -56,6 +60,29 @@ export interface ClusterExecutorSettings {
   readonly bulkTimeoutMs?: number;
   /** Refuses calls to suspect or down nodes and caps calls in flight per node. */
   readonly breaker?: NodeBreaker;
+  /** Documents (and tombstones) per page of a moving slot's stream; 500 by default. */
+  readonly movePageDocs?: number;
+}
+
+/**
+ * Which node answers each slot in one search: `owners[slot]` indexes `nodes` (about 1 KiB on
+ * the wire, sent with every shard-pages request of a cluster search).
+ */
+export interface SlotAssignment {
+  readonly nodes: readonly string[];
+  readonly owners: readonly number[];
+}
+
+/** Default documents per page of a moving slot's stream. */
+export const DEFAULT_MOVE_PAGE_DOCS = 500;
+
+/** The stamp of a document stored before stamps were: older than every stamped write. */
+const UNSTAMPED = encodeStamp({ ms: 0, counter: 0, tag: "" });
+
+/** The dual writes of one moving slot: those in flight, and whether one failed. */
+interface DualWrites {
+  readonly inFlight: Set<Promise<unknown>>;
+  failed: boolean;
 }
 
 /** Counters for `/_metrics`. */
@@ -104,12 +131,14 @@ export function soloView(self: string, shardCount: number): ClusterView {
 export function decideInView(op: Operation, view: ClusterView): RoutingDecision {
   switch (op.type) {
     case "write": {
-      const owners = new Set(op.commands.map((command) => ownerOfWrite(view, command)));
+      const owners = new Set(
+        op.commands.map((command) => ownerOfSlot(view, slotOf(placementKey(command)))),
+      );
       owners.delete(view.self);
       return owners.size === 0 ? { kind: "local" } : { kind: "remote", nodes: [...owners] };
     }
     case "get": {
-      const owner = view.ring.ownerOf(op.routingKey ?? op.id);
+      const owner = ownerOfSlot(view, slotOf(op.routingKey ?? op.id));
       return owner === view.self ? { kind: "local" } : { kind: "remote", nodes: [owner] };
     }
     case "indexes":
@@ -137,6 +166,15 @@ export class ClusterExecutor implements Executor {
   readonly #settings: ClusterExecutorSettings;
   readonly #node: NodeOrchestrator;
   #view: ClusterView;
+  /** Slots whose stream has ended: their requests go to the receiver (see `fenceSlot`). */
+  readonly #fenced = new Map<number, string>();
+  readonly #dual = new Map<number, DualWrites>();
+  /** Local writes not yet answered, per slot (see `#writeOwned`). */
+  readonly #localWrites = new Map<number, Set<Promise<unknown>>>();
+  /** Slots streamed away from here whose copy is not dropped yet (searches leave them out). */
+  readonly #movedAway = new Set<number>();
+  /** Slots another node copied documents of to here (a move to here, maybe not finished). */
+  readonly #received = new Set<number>();
 
   constructor(
     node: NodeOrchestrator,
@@ -156,6 +194,12 @@ export class ClusterExecutor implements Executor {
   setView(view: ClusterView): void {
     const before = this.#view;
     this.#view = view;
+    for (const [slot, to] of this.#fenced) {
+      if (view.slots?.ownerOf(slot) === to) {
+        this.#fenced.delete(slot);
+        this.#dual.delete(slot);
+      }
+    }
     for (const [node, member] of view.members) {
       if (node === view.self || !member.connected) continue;
       if (before.members.get(node)?.connected !== true) this.onMemberConnected(node);
@@ -274,11 +318,37 @@ export class ClusterExecutor implements Executor {
 
   /** Writes a batch: new fields reach every node first, then each owner gets its writes. */
   async write(commands: readonly WriteCommand[]): Promise<WriteResult[]> {
-    const view = this.#view;
-    await this.#spreadSchemas(view, this.#node.planSchemas(commands));
+    await this.#spreadSchemas(this.#view, this.#node.planSchemas(commands));
+    // The view after the schemas spread: a move may have started meanwhile.
+    return await this.#route(this.#view, commands, { hops: 0, ingress: true });
+  }
+
+  /**
+   * Writes another node sent here (`hops`: how often they were forwarded already): those of
+   * slots served here run here; the others go to their owner once (a stale caller's), and a
+   * second forward fails with 503 (the table is changing: retry), so nothing loops.
+   */
+  serveWrite(commands: readonly WriteCommand[], hops: number): Promise<WriteResult[]> {
+    return this.#route(this.#view, commands, { hops, ingress: false });
+  }
+
+  /** The node that serves a slot here, for a request forwarded `hops` times. */
+  #ownerFor(view: ClusterView, slot: number, hops: number): string {
+    const fenced = this.#fenced.get(slot);
+    if (fenced !== undefined) return fenced;
+    // Forwarded by the owner to its slot's receiver: the owner has fenced it (it flips next).
+    if (hops > 0 && view.slots?.entry(slot).pending === view.self) return view.self;
+    return ownerOfSlot(view, slot);
+  }
+
+  async #route(
+    view: ClusterView,
+    commands: readonly WriteCommand[],
+    how: { readonly hops: number; readonly ingress: boolean },
+  ): Promise<WriteResult[]> {
     const groups = new Map<string, number[]>();
     commands.forEach((command, i) => {
-      const owner = ownerOfWrite(view, command);
+      const owner = this.#ownerFor(view, slotOf(placementKey(command)), how.hops);
       const list = groups.get(owner);
       if (list === undefined) groups.set(owner, [i]);
       else list.push(i);
@@ -287,13 +357,17 @@ export class ClusterExecutor implements Executor {
     await Promise.all([...groups].map(async ([owner, positions]) => {
       const batch = positions.map((i) => commands[i]!);
       try {
-        const results = owner === view.self ? await this.#node.write(batch) : await this.unicast(
-          view,
-          owner,
-          { type: "write", commands: batch },
-          // A bulk gets the bulk deadline, a single write the point one.
-          batch.length > 1 ? this.#settings.bulkTimeoutMs : undefined,
-        );
+        if (owner !== view.self && !how.ingress && how.hops > 0) {
+          throw new NodeUnavailableError(owner, "its slots are changing owner; retry");
+        }
+        const results = owner === view.self ? await this.#writeOwned(view, batch) : await this
+          .unicast(
+            view,
+            owner,
+            { type: "write", commands: batch, hops: how.ingress ? 0 : how.hops + 1 },
+            // A bulk gets the bulk deadline, a single write the point one.
+            batch.length > 1 ? this.#settings.bulkTimeoutMs : undefined,
+          );
         positions.forEach((i, k) => (outcomes[i] = results[k]!));
       } catch (error) {
         for (const i of positions) {
@@ -304,18 +378,205 @@ export class ClusterExecutor implements Executor {
     return outcomes;
   }
 
+  /**
+   * Writes commands of slots served here. A slot being moved gets a dual write: applied here,
+   * then copied (with this node's stamp and version) to its receiver before the answer; a
+   * copy that fails makes the move start again (see `fenceSlot`).
+   */
+  #writeOwned(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
+    const run = this.#writeOwnedNow(view, batch);
+    // Every local write is in flight for its slots until it is answered: a move that starts
+    // meanwhile waits for it before its snapshot (it was decided without the dual write).
+    for (const slot of new Set(batch.map((command) => slotOf(placementKey(command))))) {
+      let writes = this.#localWrites.get(slot);
+      if (writes === undefined) this.#localWrites.set(slot, writes = new Set());
+      writes.add(run);
+      run.finally(() => {
+        writes.delete(run);
+        if (writes.size === 0 && this.#localWrites.get(slot) === writes) {
+          this.#localWrites.delete(slot);
+        }
+      }).catch(() => {});
+    }
+    return run;
+  }
+
+  #writeOwnedNow(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
+    const receivers = new Map<string, number[]>();
+    const slots = new Set<number>();
+    batch.forEach((command, k) => {
+      const slot = slotOf(placementKey(command));
+      const to = view.slots?.entry(slot).pending;
+      if (to === undefined || to === view.self || this.#fenced.has(slot)) return;
+      slots.add(slot);
+      const list = receivers.get(to);
+      if (list === undefined) receivers.set(to, [k]);
+      else list.push(k);
+    });
+    if (receivers.size === 0) return this.#node.write(batch);
+    const duals = [...slots].map((slot) => this.#dualOf(slot));
+    const run = this.#node.write(batch, { withStamps: true }).then(async (results) => {
+      await Promise.all([...receivers].map(async ([to, positions]) => {
+        const copies = positions.flatMap((k) => copyOf(batch[k]!, results[k]!));
+        if (copies.length === 0) return;
+        try {
+          const answers = await this.unicast(view, to, { type: "copy", commands: copies });
+          if (answers.some((answer) => !answer.ok)) throw new Error("a copy was refused");
+        } catch {
+          for (const dual of duals) dual.failed = true;
+        }
+      }));
+      return results.map(withoutStamp);
+    });
+    for (const dual of duals) {
+      dual.inFlight.add(run);
+      run.finally(() => dual.inFlight.delete(run)).catch(() => {});
+    }
+    return run;
+  }
+
+  #dualOf(slot: number): DualWrites {
+    let dual = this.#dual.get(slot);
+    if (dual === undefined) this.#dual.set(slot, dual = { inFlight: new Set(), failed: false });
+    return dual;
+  }
+
+  /**
+   * Streams one slot to its receiver `to` (its tombstones, then its documents, page by page
+   * from every local shard; the receiver applies each put-if-newer), then fences it: new
+   * requests for it go to `to`, and the dual writes in flight are awaited. Resolves with the
+   * documents streamed; rejects when the stream or a dual write failed (the caller aborts).
+   */
+  async streamSlot(slot: number, to: string): Promise<number> {
+    this.#dual.set(slot, { inFlight: new Set(), failed: false });
+    // Writes decided before the slot was pending (no dual write) land before the snapshot.
+    await Promise.allSettled([...this.#localWrites.get(slot) ?? []]);
+    const pageDocs = this.#settings.movePageDocs ?? DEFAULT_MOVE_PAGE_DOCS;
+    let documents = 0;
+    const send = async (commands: WriteCommand[]) => {
+      if (commands.length === 0) return;
+      const answers = await this.unicast(
+        this.#view,
+        to,
+        { type: "copy", commands },
+        this.#settings.bulkTimeoutMs,
+      );
+      const refused = answers.find((answer) => !answer.ok);
+      if (refused !== undefined && !refused.ok) {
+        throw new Error(`${to} refused a copy of "${refused.id}": ${refused.error.message}`);
+      }
+    };
+    for (const { index } of this.#node.schemaList()) {
+      for (let shard = 0; shard < this.#node.shardCount; shard++) {
+        let after: string | undefined;
+        do {
+          const page = await this.#node.slotTombstones(index, slot, {
+            shard,
+            limit: pageDocs,
+            ...(after === undefined ? {} : { afterId: after }),
+          });
+          await send(page.tombstones.map((t) => ({
+            op: "delete",
+            index,
+            id: t.id,
+            stamp: t.stamp,
+            version: t.version,
+            ...(t.routingKey === undefined ? {} : { routingKey: t.routingKey }),
+          })));
+          after = page.next;
+        } while (after !== undefined);
+        do {
+          const page = await this.#node.slotPage(index, slot, {
+            shard,
+            limit: pageDocs,
+            ...(after === undefined ? {} : { afterId: after }),
+          });
+          await send(page.documents.map((d) => ({
+            op: "put",
+            index,
+            id: d.id,
+            doc: d.doc,
+            stamp: d.stamp ?? UNSTAMPED,
+            version: d.version,
+            ...(d.routingKey === undefined ? {} : { routingKey: d.routingKey }),
+          })));
+          documents += page.documents.length;
+          after = page.next;
+        } while (after !== undefined);
+      }
+    }
+    if (!await this.fenceSlot(slot, to)) {
+      throw new Error(`a write to slot ${slot} could not be copied to ${to}`);
+    }
+    this.#movedAway.add(slot);
+    return documents;
+  }
+
+  /**
+   * Routes a slot's requests to its receiver from now on and waits for the dual writes in
+   * flight; resolves with whether every dual write since the move began reached it.
+   */
+  async fenceSlot(slot: number, to: string): Promise<boolean> {
+    this.#fenced.set(slot, to);
+    const dual = this.#dualOf(slot);
+    await Promise.allSettled([...dual.inFlight]);
+    return !dual.failed;
+  }
+
+  /**
+   * Copies of another node's writes arrived (a slot moving here): their slots are left out
+   * of searches until the coordinator of a search assigns them here.
+   */
+  noteCopies(commands: readonly WriteCommand[]): void {
+    for (const command of commands) this.#received.add(slotOf(placementKey(command)));
+  }
+
+  /** An aborted move: the slot's requests are served here again. */
+  abortMove(slot: number): void {
+    this.#fenced.delete(slot);
+    this.#dual.delete(slot);
+    this.#movedAway.delete(slot);
+  }
+
+  /** Drops this node's copy of a slot that moved away (every index, every shard). */
+  async dropSlot(slot: number): Promise<void> {
+    for (const { index } of this.#node.schemaList()) {
+      await this.#node.dropSlot(index, slot).catch((error) => {
+        if (!(error instanceof IndexNotFoundError)) throw error;
+      });
+    }
+    this.#movedAway.delete(slot);
+  }
+
   /** Reads a document from its owner. */
   get(index: string, id: string, routingKey?: string): Promise<StoredDocument | null> {
+    return this.serveGet({ index, id, ...(routingKey === undefined ? {} : { routingKey }) }, -1);
+  }
+
+  /**
+   * A point read: here when the slot is served here, else from its owner (`hops` -1 at the
+   * ingress; a read forwarded once already fails with 503 rather than loop).
+   */
+  serveGet(
+    read: { readonly index: string; readonly id: string; readonly routingKey?: string },
+    hops: number,
+  ): Promise<StoredDocument | null> {
     const view = this.#view;
-    const owner = view.ring.ownerOf(routingKey ?? id);
+    const { index, id, routingKey } = read;
+    const owner = this.#ownerFor(view, slotOf(routingKey ?? id), Math.max(hops, 0));
     if (owner === view.self) return this.#node.get(index, id, routingKey);
-    return this.unicast(
-      view,
-      owner,
-      routingKey === undefined
-        ? { type: "get", index, id }
-        : { type: "get", index, id, routingKey },
-    );
+    if (hops >= 1) {
+      return Promise.reject(
+        new NodeUnavailableError(owner, "its slots are changing owner; retry"),
+      );
+    }
+    return this.unicast(view, owner, {
+      type: "get",
+      index,
+      id,
+      hops: hops + 1,
+      ...(routingKey === undefined ? {} : { routingKey }),
+    });
   }
 
   /** Compiles here (the index must be known here), then gathers every node's shard pages. */
@@ -338,14 +599,15 @@ export class ClusterExecutor implements Executor {
     query: ShardQuery,
     excluded: Map<string, Error>,
   ): Promise<PageSet> {
+    const assignment = this.#assignmentOf(view);
     const gathered = await this.gather(view, (node) => {
       const reason = excluded.get(node);
       if (reason !== undefined) return Promise.reject(reason);
-      if (node === view.self) return this.#node.shardPages(query);
+      if (node === view.self) return this.servePages(query, assignment);
       return this.unicast(
         view,
         node,
-        { type: "shardPages", query },
+        { type: "shardPages", query, assignment },
         this.#settings.broadcastTimeoutMs,
       )
         .then((set) => query.phase === "stats" ? this.#checkedStats(set, node) : set);
@@ -389,6 +651,55 @@ export class ClusterExecutor implements Executor {
       this.counters.refused_peer_stats++;
       throw error;
     }
+  }
+
+  /**
+   * Which node answers each slot in a search coordinated here: the slot's owner by this
+   * node's table (fences included), so every slot is answered by exactly one node.
+   */
+  #assignmentOf(view: ClusterView): SlotAssignment {
+    const nodes: string[] = [];
+    const index = new Map<string, number>();
+    const owners = Array.from({ length: CLUSTER_SLOTS }, (_, slot) => {
+      const owner = this.#ownerFor(view, slot, 0);
+      let at = index.get(owner);
+      if (at === undefined) index.set(owner, at = nodes.push(owner) - 1);
+      return at;
+    });
+    return { nodes, owners };
+  }
+
+  /**
+   * This node's shard pages of a search another node coordinates (or this one): the slots
+   * this node holds but the coordinator assigned to another node (a slot it is receiving, or
+   * one it moved away and has not dropped yet) are left out in the engines, by the internal
+   * `_slot` value every document is indexed with (`SLOT_FIELD`), so a moving slot is counted
+   * once.
+   */
+  async servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet> {
+    const excluded = assignment === undefined ? [] : this.#excludedSlots(assignment);
+    if (excluded.length === 0) return await this.#node.shardPages(query);
+    const left: Plan = {
+      kind: "or",
+      children: excluded.map((slot): Plan => ({ kind: "eq", field: SLOT_FIELD, value: slot })),
+    };
+    const plan: Plan = { kind: "and", children: [query.plan, { kind: "not", child: left }] };
+    return await this.#node.shardPages({ ...query, plan });
+  }
+
+  /** The slots this node may hold documents of that `assignment` gives to another node. */
+  #excludedSlots(assignment: SlotAssignment): number[] {
+    const view = this.#view;
+    const excluded: number[] = [];
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      const assigned = assignment.nodes[assignment.owners[slot] ?? -1];
+      if (assigned === view.self) continue;
+      const entry = view.slots?.entry(slot);
+      const held = this.#movedAway.has(slot) || this.#received.has(slot) ||
+        entry?.pending === view.self || ownerOfSlot(view, slot) === view.self;
+      if (held) excluded.push(slot);
+    }
+    return excluded;
   }
 
   /** Declares or extends a schema here (which validates it), then on every other node. */
@@ -462,6 +773,24 @@ export class ClusterExecutor implements Executor {
       failed_nodes: gathered.failed.map((f) => f.node),
     };
   }
+}
+
+/** The copy of a write applied here, as its slot's receiver applies it (none for no change). */
+function copyOf(command: WriteCommand, result: WriteResult): WriteCommand[] {
+  if (!result.ok || result.stamp === undefined || result.result === "unchanged") return [];
+  const { index, id } = command;
+  const placed = command.routingKey === undefined ? {} : { routingKey: command.routingKey };
+  const stamped = { stamp: result.stamp, version: result.version };
+  return command.op === "put"
+    ? [{ op: "put", index, id, doc: command.doc, ...placed, ...stamped }]
+    : [{ op: "delete", index, id, ...placed, ...stamped }];
+}
+
+/** A result without the stamp it carried for the dual write. */
+function withoutStamp(result: WriteResult): WriteResult {
+  if (!result.ok || result.stamp === undefined) return result;
+  const { stamp: _stamp, ...rest } = result;
+  return rest;
 }
 
 /** Members known but not connected: failed at once, nothing waits for them. */

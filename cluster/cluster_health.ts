@@ -10,6 +10,7 @@
 import type { MemberState } from "./failure_detector.ts";
 import type { TrustCounters } from "./trust_counters.ts";
 import type { NodeInfo } from "./view.ts";
+import { CLUSTER_SLOTS } from "../storage/slot.ts";
 
 /** One member as health lists it. */
 export interface MemberHealth {
@@ -34,7 +35,9 @@ export interface ClusterHealth {
   nodes: MemberHealth[];
   /** Differences between the member list kept on disk and the peers that answered at boot. */
   snapshot: { checked: boolean; missing: string[]; unexpected: string[] };
-  telemetry: MeetingCounters & TrustCounters;
+  /** Slots moving between nodes (pending, or flipped with the old copy not yet dropped). */
+  rebalancing: { slots_moving: number; slots_total: number };
+  telemetry: MeetingCounters & TrustCounters & Record<string, number>;
 }
 
 /** What the coordinator counts of its meetings: connections, hellos, dials, view changes. */
@@ -70,6 +73,8 @@ export interface HealthInput {
   readonly problem: string | undefined;
   readonly snapshot: ClusterHealth["snapshot"];
   readonly telemetry: ClusterHealth["telemetry"];
+  /** Slots moving, as far as this node knows (0 when absent). */
+  readonly slotsMoving?: number;
 }
 
 /** The health of the cluster as this node sees it. */
@@ -79,7 +84,7 @@ export function clusterHealth(input: HealthInput): ClusterHealth {
   const up = input.members.filter((m) => m.connected && m.state === "up").length;
   const status = (input.joining && input.problem !== undefined) || up < Math.floor(total / 2) + 1
     ? "red"
-    : up === total && !input.joining
+    : up === total && !input.joining && (input.slotsMoving ?? 0) === 0
     ? "green"
     : "yellow";
   return {
@@ -97,6 +102,7 @@ export function clusterHealth(input: HealthInput): ClusterHealth {
       peer_id: m.info.peerId,
     })),
     snapshot: input.snapshot,
+    rebalancing: { slots_moving: input.slotsMoving ?? 0, slots_total: CLUSTER_SLOTS },
     telemetry: input.telemetry,
   };
 }

@@ -34,11 +34,15 @@ import type {
   CoordinatorDeps,
   CoordinatorMsg,
   CoordinatorReplies,
+  LeaveResult,
   NodeListing,
   RemovalResult,
+  SlotNews,
 } from "./coordinator_protocol.ts";
 import { admissionRefusal } from "./admission.ts";
-import { checkedHello, checkedRecords } from "./peer_input.ts";
+import { checkedHello, checkedRecords, checkedSlotNews } from "./peer_input.ts";
+import { DEFAULT_MAX_SLOTS_MOVING, SlotMoves } from "./slot_moves.ts";
+import { SlotTable, type WireEntry, writeSlotFile } from "./slot_table.ts";
 import { ACTOR_PROTOCOL } from "./remote_protocol.ts";
 import { clusterHealth, meetingCounters } from "./cluster_health.ts";
 import { FailureDetector } from "./failure_detector.ts";
@@ -61,9 +65,11 @@ export type {
   CoordinatorDeps,
   CoordinatorMsg,
   CoordinatorReplies,
+  LeaveResult,
   NodeEntry,
   NodeListing,
   RemovalResult,
+  SlotNews,
 } from "./coordinator_protocol.ts";
 export type { ClusterHealth } from "./cluster_health.ts";
 
@@ -73,13 +79,40 @@ interface Member {
 }
 
 /**
+ * The slot table a node starts with: the one it kept; else, for the first node of a new
+ * cluster, every slot its own; for a node of a cluster that ran before slot tables, the ring
+ * over the kept members (every such node computes the same); for a node joining through a
+ * seed, nothing (the table it hears wins).
+ */
+export function initialSlotTable(
+  self: string,
+  options: {
+    readonly kept: SlotTable | undefined;
+    readonly seeds: readonly string[];
+    readonly snapshot: readonly NodeInfo[];
+    readonly records: readonly MemberRecord[];
+  },
+): SlotTable {
+  if (options.kept !== undefined) return options.kept;
+  const others = options.snapshot.filter((info) => info.nodeId !== self);
+  if (others.length > 0) {
+    const states = new Map(options.records.map((r) => [r.nodeId, r.state]));
+    const owners = [self, ...others.map((info) => info.nodeId)]
+      .filter((node) => ownsSlots(states.get(node) ?? "up"));
+    return SlotTable.fromRing(new HashRing(owners));
+  }
+  return options.seeds.length > 0 ? SlotTable.unknown() : SlotTable.ownedBy(self);
+}
+
+/**
  * Builds the coordinator; `snapshot` is the member list read from disk at boot, `kept` the
- * membership records kept with it.
+ * membership records kept with it, `slots` the slot table kept beside them.
  */
 export function createCoordinator(
   deps: CoordinatorDeps,
   snapshot: readonly NodeInfo[],
   kept: readonly MemberRecord[] = [],
+  slots?: SlotTable,
 ): Actor<CoordinatorMsg, CoordinatorReplies> {
   const self = deps.self;
   const members = new Map<string, Member>([[self.nodeId, { info: self, connected: true }]]);
@@ -88,6 +121,25 @@ export function createCoordinator(
   // Every boot is a new epoch of this node's own record (Cassandra bumps its generation).
   records.set(self.nodeId, ownRecord(records.get(self.nodeId), self, "up"));
   let ring = new HashRing([self.nodeId]);
+  const table = initialSlotTable(self.nodeId, {
+    kept: slots,
+    seeds: deps.seeds,
+    snapshot,
+    records: kept,
+  });
+  /** Per member, the slot digest it last told and how many slots it is still draining. */
+  const heardSlots = new Map<string, { digest: string; draining: number }>();
+  const moves = new SlotMoves(table, {
+    self: self.nodeId,
+    maxSlotsMoving: deps.maxSlotsMoving ?? DEFAULT_MAX_SLOTS_MOVING,
+    dropGraceMs: deps.dropGraceMs ?? 1_000,
+    move: deps.moveSlot ?? (() => Promise.reject(new Error("this node cannot move slots"))),
+    abort: deps.abortMove ?? (() => {}),
+    drop: deps.dropSlot ?? (() => Promise.resolve()),
+    later: (ms, msg) => later(ms, msg),
+    tellSelf: (msg) => deps.tellSelf(msg),
+    log: deps.log,
+  });
   /** The members that own slots: `up` or `leaving` (a member without a record is up). */
   const ringMembers = () =>
     [...members.keys()].filter((id) => ownsSlots(records.get(id)?.state ?? "up"));
@@ -134,18 +186,20 @@ export function createCoordinator(
       if (node === self.nodeId || !member.connected || awaiting.has(node)) continue;
       if (isRemoved(node)) continue;
       awaiting.add(node);
-      deps.sendHeartbeat(node, [...records.values()]).then(
+      deps.sendHeartbeat(node, [...records.values()], slotNews(node, true)).then(
         (answer) =>
           deps.tellSelf({
             type: "heartbeatAnswered",
             node,
             ok: true,
             records: (answer as { records?: unknown } | undefined)?.records,
+            slots: (answer as { slots?: unknown } | undefined)?.slots,
           }),
         () => deps.tellSelf({ type: "heartbeatAnswered", node, ok: false }),
       );
     }
     refreshStates();
+    planSlots();
     later(deps.heartbeatIntervalMs, { type: "tick" });
   };
   // A node with seeds or a kept member list joins an existing cluster: it takes no data
@@ -199,6 +253,7 @@ export function createCoordinator(
     ),
     ring,
     joining,
+    slots: table.copy(),
   });
 
   const publish = () => {
@@ -212,6 +267,165 @@ export function createCoordinator(
       members: [...members.values()].map((m) => m.info),
       records: [...records.values()],
     });
+
+  /** `slots.json` writes, one at a time (each replaces the file through a rename). */
+  let slotWrite: Promise<void> = Promise.resolve();
+  const persistSlots = () => {
+    const snapshotOfTable = table.copy();
+    slotWrite = slotWrite.then(() => writeSlotFile(deps.dataDir, snapshotOfTable)).catch(
+      (error) => deps.log.warn(`cannot keep the slot table: ${error}`),
+    );
+  };
+
+  /**
+   * What this node tells a member of its slot table: its digest, and the whole table on a
+   * regular heartbeat when the member last told a different digest (`withTable`).
+   */
+  const slotNews = (node: string, withTable: boolean): SlotNews => {
+    const digest = table.digest();
+    const differs = withTable && heardSlots.get(node)?.digest !== digest;
+    return { digest, draining: moves.moving, ...(differs ? { table: table.toWire() } : {}) };
+  };
+
+  /** `slots.json` is written once for all the merges of this turn. */
+  let persistScheduled = false;
+  const persistSoon = () => {
+    if (persistScheduled) return;
+    persistScheduled = true;
+    later(0, { type: "slotsPersist" });
+  };
+
+  /**
+   * The members that are up (by record; a lost member stays one until removed): where slots
+   * should be. A leaving member is not one of them, so its slots move off it.
+   */
+  let desired: { key: string; ring: HashRing | undefined } = { key: "", ring: undefined };
+  const desiredRing = () => {
+    const up = [...members.keys()].filter((id) => (records.get(id)?.state ?? "up") === "up");
+    const key = up.sort().join(",");
+    if (desired.key !== key) {
+      desired = { key, ring: up.length === 0 ? undefined : new HashRing(up) };
+    }
+    return desired.ring;
+  };
+
+  /** Claims and starts moves as the members now stand; tells everyone when the table changed. */
+  const planSlots = () => {
+    if (joining) return;
+    const changed = moves.plan({
+      desired: desiredRing(),
+      isLive: (node) =>
+        node === self.nodeId ||
+        (members.get(node)?.connected === true && detector.state(node) === "up" &&
+          !isRemoved(node)),
+      isGone: (node) => isRemoved(node),
+    });
+    if (changed) slotsChanged();
+    maybeLeft();
+  };
+
+  /**
+   * The table changed here: route by it at once; keep it, then tell every member — once for
+   * every change made meanwhile (a flush message after the changes of this turn), and only
+   * after it is on disk, so no member holds an entry this node could forget in a crash.
+   */
+  let flushScheduled = false;
+  const slotsChanged = () => {
+    publish();
+    if (flushScheduled) return;
+    flushScheduled = true;
+    later(0, { type: "slotsFlush" });
+  };
+  const flushSlots = () => {
+    flushScheduled = false;
+    const entries = table.takeChanged();
+    persistSlots();
+    deps.holdSlots?.(moves.heldSlots());
+    if (entries.length > 0) slotWrite.then(() => deps.tellSelf({ type: "slotsPush", entries }));
+  };
+
+  /** Sends the changed entries to every connected member now; their answers acknowledge them. */
+  const pushSlots = (entries: Array<[number, WireEntry]>) => {
+    const news: SlotNews = { digest: table.digest(), draining: moves.moving, entries };
+    const recordList = [...records.values()];
+    for (const [node, member] of members) {
+      if (node === self.nodeId || !member.connected || isRemoved(node)) continue;
+      deps.sendHeartbeat(node, recordList, news).then(
+        (answer) => deps.tellSelf({ type: "slotsPushed", node, entries, answer }),
+        () => {},
+      );
+    }
+  };
+
+  /** Takes a member's slot news: merges its table, notes its acknowledgements and drains. */
+  const takeSlots = (node: string, raw: unknown) => {
+    const peer = members.get(node)?.info.peerId ?? node;
+    const news = checkedSlotNews(raw, peer, deps.counters);
+    if (news === undefined) return;
+    let changed: number[] = [];
+    if (news.table !== undefined) {
+      changed = table.merge(news.table);
+      moves.onMemberTable(node, news.table);
+    }
+    if (news.entries !== undefined) changed.push(...table.mergeEntries(news.entries));
+    heardSlots.set(node, { digest: news.digest, draining: news.draining });
+    if (news.digest === table.digest()) moves.onMemberTable(node, "same");
+    moves.checkDrains(liveMembers());
+    if (changed.length > 0) {
+      persistSoon();
+      publish();
+      planSlots();
+    }
+  };
+
+  /** Connected members (this node included) that are not removed: who must see a flip. */
+  const liveMembers = () =>
+    [...members].filter(([id, m]) => m.connected && !isRemoved(id)).map(([id]) => id);
+
+  /** Slots moving anywhere, as far as this node knows: pending ones, and copies not dropped. */
+  const slotsMoving = () => {
+    let draining = moves.moving;
+    for (const [node, heard] of heardSlots) {
+      if (members.get(node)?.connected === true && !isRemoved(node)) draining += heard.draining;
+    }
+    return Math.max(table.pendingSlots().length, 0) + draining;
+  };
+
+  /** A leaving node that holds no slot any more has left. */
+  const maybeLeft = () => {
+    const own = records.get(self.nodeId)!;
+    if (own.state !== "leaving" || moves.moving > 0) return;
+    if ((table.spread().get(self.nodeId) ?? 0) > 0) return;
+    deps.log.info("every slot is handed off: this node has left the cluster");
+    setOwnState("left");
+  };
+
+  /** This node changes its own state: a new epoch of its record, told to every member. */
+  const setOwnState = (state: "leaving" | "left") => {
+    const record = ownRecord(records.get(self.nodeId), self, state);
+    records.set(self.nodeId, record);
+    deps.log.info(`membership: this node is ${state} (version ${record.version.join("/")})`);
+    ring = new HashRing(ringMembers());
+    persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
+    publish();
+    pushRecords();
+  };
+
+  /** `POST /_cluster/nodes/{this node}/_leave`: hand every slot off, then leave. */
+  const leave = (): LeaveResult => {
+    const own = records.get(self.nodeId)!;
+    if (own.state === "up") {
+      deps.log.info("leaving the cluster: handing every slot off");
+      setOwnState("leaving");
+      planSlots();
+    }
+    const state = records.get(self.nodeId)!.state;
+    return {
+      node_id: self.nodeId,
+      state: state === "left" ? "left" : "leaving",
+      slots: table.spread().get(self.nodeId) ?? 0,
+    };
+  };
 
   const dial = (address: string) => {
     deps.dial(address).catch((error) => {
@@ -280,6 +494,11 @@ export function createCoordinator(
       });
     }
     const merged = takeRecords(hello.records ?? [], info.nodeId);
+    if (hello.slots !== undefined) {
+      const theirs = SlotTable.fromWire(hello.slots);
+      if (table.merge(theirs).length > 0) persistSlots();
+      moves.onMemberTable(info.nodeId, theirs);
+    }
     if (learned === "new" || merged) ring = new HashRing(ringMembers());
     if (learned !== "same" && !merged) {
       persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
@@ -292,6 +511,7 @@ export function createCoordinator(
       if (joining) deps.tellSelf({ type: "adopted", from: info.name });
     });
     publish();
+    planSlots();
   };
 
   /** Compares the kept member list with the members that answered since boot. */
@@ -322,7 +542,8 @@ export function createCoordinator(
   const onHeartbeat = (
     peer: string,
     raw: unknown,
-  ): { nodeId: string; records: MemberRecord[] } => {
+    rawSlots: unknown,
+  ): { nodeId: string; records: MemberRecord[]; slots: SlotNews } => {
     const node = byPeer.get(peer);
     if (node === undefined || members.get(node)?.connected !== true || isRemoved(node)) {
       deps.counters.refused_requests++;
@@ -331,7 +552,8 @@ export function createCoordinator(
     detector.heard(node);
     refreshStates();
     takeRecords(checkedRecords(raw, peer, deps.counters), node);
-    return { nodeId: self.nodeId, records: [...records.values()] };
+    takeSlots(node, rawSlots);
+    return { nodeId: self.nodeId, records: [...records.values()], slots: slotNews(node, false) };
   };
 
   /** Whether `node` is down here: not connected, or silent past `down_after_ms`. */
@@ -431,8 +653,9 @@ export function createCoordinator(
           `(POST /_cluster/nodes/${nodeId}/_leave) instead`,
       );
     }
-    const slotsLost = ring.spread().get(nodeId) ?? 0;
+    const slotsLost = table.spread().get(nodeId) ?? 0;
     takeRecords([removalRecord(record, self.nodeId)], self.nodeId);
+    planSlots();
     deps.log.warn(`removed node ${nodeId}: ${slotsLost} slots have new owners, their data is lost`);
     return { node_id: nodeId, state: "removed", already_removed: false, slots_lost: slotsLost };
   };
@@ -443,7 +666,7 @@ export function createCoordinator(
       recordOf: (node) => records.get(node),
       healthOf: (node) =>
         node === self.nodeId ? "up" : isDown(node) ? "down" : detector.state(node),
-      slots: ring.spread(),
+      slots: table.spread(),
     });
 
   const hello = (): Hello => ({
@@ -451,9 +674,10 @@ export function createCoordinator(
     members: [...members.values()].map((m) => m.info),
     schemas: deps.schemas(),
     records: [...records.values()],
+    slots: table.toWire(),
   });
 
-  const onHeartbeatAnswered = (node: string, ok: boolean, raw: unknown) => {
+  const onHeartbeatAnswered = (node: string, ok: boolean, raw: unknown, rawSlots: unknown) => {
     awaiting.delete(node);
     if (!ok || members.get(node)?.connected !== true) return;
     detector.heard(node);
@@ -461,6 +685,7 @@ export function createCoordinator(
     const peer = members.get(node)!.info.peerId;
     try {
       takeRecords(checkedRecords(raw, peer, deps.counters), node);
+      takeSlots(node, rawSlots);
     } catch (error) {
       deps.log.warn(`refused the records of ${node}: ${(error as Error).message}`);
     }
@@ -523,6 +748,8 @@ export function createCoordinator(
       for (const node of members.keys()) if (isRemoved(node)) deps.peers.delete(node);
       ring = new HashRing(ringMembers());
       persist().catch((error) => deps.log.warn(`cannot keep the member list: ${error}`));
+      moves.clearStalePending();
+      persistSlots();
       publish();
       for (const seed of deps.seeds) dialSeed(seed);
       later(deps.heartbeatIntervalMs, { type: "tick" });
@@ -560,9 +787,46 @@ export function createCoordinator(
           tick();
           return;
         case "heartbeat":
-          return onHeartbeat(msg.peer, msg.records);
+          return onHeartbeat(msg.peer, msg.records, msg.slots);
         case "heartbeatAnswered":
-          onHeartbeatAnswered(msg.node, msg.ok, msg.records);
+          onHeartbeatAnswered(msg.node, msg.ok, msg.records, msg.slots);
+          return;
+        case "slotStreamed":
+          if (moves.onStreamed(msg)) slotsChanged();
+          planSlots();
+          return;
+        case "slotDrop":
+          moves.onDrop(msg.slot);
+          return;
+        case "slotDropped":
+          moves.onDropped(msg.slot, msg.error);
+          if (msg.error === undefined) {
+            deps.holdSlots?.(moves.heldSlots());
+            maybeLeft();
+          }
+          return;
+        case "leave":
+          return leave();
+        case "slotsFlush":
+          flushSlots();
+          return;
+        case "slotsPush":
+          pushSlots(msg.entries);
+          return;
+        case "slotsPushed": {
+          moves.onPushAcked(msg.node, msg.entries);
+          const answer = msg.answer as { slots?: unknown } | undefined;
+          try {
+            if (members.get(msg.node)?.connected === true) takeSlots(msg.node, answer?.slots);
+          } catch (error) {
+            deps.log.warn(`refused the slot news of ${msg.node}: ${(error as Error).message}`);
+          }
+          moves.checkDrains(liveMembers());
+          return;
+        }
+        case "slotsPersist":
+          persistScheduled = false;
+          persistSlots();
           return;
         case "nodes":
           return listNodes();
@@ -591,7 +855,8 @@ export function createCoordinator(
             joining,
             problem: seeds.problem,
             snapshot: { checked: boot.checked, missing: boot.missing, unexpected: boot.unexpected },
-            telemetry: { ...telemetry, ...deps.counters },
+            telemetry: { ...telemetry, ...deps.counters, ...moves.counters },
+            slotsMoving: slotsMoving(),
           });
       }
     },

@@ -8,6 +8,8 @@
  */
 
 import type { ClusterHealth } from "./cluster_health.ts";
+import type { SlotMoveMsg } from "./slot_moves.ts";
+import type { WireEntry } from "./slot_table.ts";
 import type { MemberRecord, MembershipState } from "./membership.ts";
 import type { TransportEvent } from "./transport.ts";
 import type { TrustCounters } from "./trust_counters.ts";
@@ -27,8 +29,21 @@ export type CoordinatorMsg =
     type: "heartbeat";
     /** The connection's peer, stamped by the host. */ peer: string;
     /** The sender's membership records (unchecked until parsed). */ records?: unknown;
+    /** The sender's slot table news (unchecked until parsed; see {@linkcode SlotNews}). */
+    slots?: unknown;
   }
-  | { type: "heartbeatAnswered"; node: string; ok: boolean; records?: unknown }
+  | { type: "heartbeatAnswered"; node: string; ok: boolean; records?: unknown; slots?: unknown }
+  | SlotMoveMsg
+  /** `POST /_cluster/nodes/{id}/_leave` for this node: hand every slot off, then leave. */
+  | { type: "leave" }
+  /** Keeps the slot table changed this turn (then `slotsPush`). */
+  | { type: "slotsFlush" }
+  /** Sends the entries changed (and now kept) to every member. */
+  | { type: "slotsPush"; entries: Array<[number, WireEntry]> }
+  /** A member answered a push. */
+  | { type: "slotsPushed"; node: string; entries: Array<[number, WireEntry]>; answer: unknown }
+  /** Keeps the slot table merged this turn. */
+  | { type: "slotsPersist" }
   | { type: "nodes" }
   | { type: "remove"; nodeId: string }
   | { type: "seedDialed"; seed: string; error?: string }
@@ -45,8 +60,16 @@ export type CoordinatorReplies = {
   dialSeed: void;
   adopted: void;
   tick: void;
-  heartbeat: { nodeId: string; records: MemberRecord[] };
+  heartbeat: { nodeId: string; records: MemberRecord[]; slots: SlotNews };
   heartbeatAnswered: void;
+  slotStreamed: void;
+  slotDrop: void;
+  slotDropped: void;
+  leave: LeaveResult;
+  slotsFlush: void;
+  slotsPush: void;
+  slotsPushed: void;
+  slotsPersist: void;
   nodes: NodeListing;
   remove: RemovalResult;
   seedDialed: void;
@@ -66,7 +89,7 @@ export interface NodeEntry {
   health: "up" | "suspect" | "down";
   /** Its record's version, `[epoch, origin]`. */
   version: readonly [number, string];
-  /** Slots it owns on the ring. */
+  /** Slots it serves (by the slot table). */
   slots: number;
 }
 
@@ -83,6 +106,28 @@ export interface RemovalResult {
   already_removed: boolean;
   /** Slots it owned, now owned by others: without replication their documents are gone. */
   slots_lost: number;
+}
+
+/**
+ * What a heartbeat (and its answer) tells of the sender's slot table: its digest, the whole
+ * table when the sender last heard a different digest from the receiver (or when it changed
+ * and is pushed), and how many slots the sender is still draining (flipped away, copy kept).
+ */
+export interface SlotNews {
+  digest: string;
+  table?: WireEntry[];
+  /** The entries changed since the last push (a push carries these instead of the table). */
+  entries?: Array<[number, WireEntry]>;
+  draining: number;
+}
+
+/** What `POST /_cluster/nodes/{node_id}/_leave` answers (at once; poll `GET /_cluster/nodes`). */
+export interface LeaveResult {
+  node_id: string;
+  /** `leaving` while slots are handed off, `left` once none is held. */
+  state: "leaving" | "left";
+  /** Slots it still serves (they move off it one by one). */
+  slots: number;
 }
 
 /** What the coordinator needs from the node around it. */
@@ -116,7 +161,23 @@ export interface CoordinatorDeps {
    * Asks `node`'s coordinator for a heartbeat, carrying this node's membership records;
    * resolves with the records it answers with (unchecked).
    */
-  readonly sendHeartbeat: (node: string, records: readonly MemberRecord[]) => Promise<unknown>;
+  readonly sendHeartbeat: (
+    node: string,
+    records: readonly MemberRecord[],
+    slots?: SlotNews,
+  ) => Promise<unknown>;
+  /** Streams a slot to `to` and fences it (see `SlotMovesDeps.move`); resolves with documents. */
+  readonly moveSlot?: (slot: number, to: string) => Promise<number>;
+  /** Lifts the fence of an aborted move. */
+  readonly abortMove?: (slot: number) => void;
+  /** Drops this node's copy of a moved slot. */
+  readonly dropSlot?: (slot: number) => Promise<void>;
+  /** Keeps the tombstones of these slots (slots moving from here). */
+  readonly holdSlots?: (slots: readonly number[]) => void;
+  /** Moves one node runs at once; 4 by default. */
+  readonly maxSlotsMoving?: number;
+  /** Time a flipped slot's copy is kept after every member acknowledged the flip, in ms. */
+  readonly dropGraceMs?: number;
   /** How often heartbeats go out to every connected member, in ms. */
   readonly heartbeatIntervalMs: number;
   /** Silence after which a member is suspect, in ms. */

@@ -14,6 +14,7 @@ import { MalformedFrameError } from "./errors.ts";
 import type { AnswerFrame, RequestFrame } from "./remote_protocol.ts";
 import type { Hello, NodeInfo, SchemaInfo } from "./view.ts";
 import { parseRecords } from "./membership.ts";
+import { SlotTable } from "./slot_table.ts";
 
 /** Deepest nesting of a message a peer may send (objects and arrays). */
 export const MAX_VALUE_DEPTH = 64;
@@ -156,6 +157,10 @@ export function parseHello(raw: unknown): Hello {
     ),
     schemas: list(hello.schemas, "the schemas", MAX_HELLO_SCHEMAS).map(parseSchema),
   };
-  // A peer of an older version sends no membership records.
-  return hello.records === undefined ? parsed : { ...parsed, records: parseRecords(hello.records) };
+  // A peer of an older version sends no membership records and no slot table.
+  return {
+    ...parsed,
+    ...(hello.records === undefined ? {} : { records: parseRecords(hello.records) }),
+    ...(hello.slots === undefined ? {} : { slots: SlotTable.fromWire(hello.slots).toWire() }),
+  };
 }

@@ -59,3 +59,18 @@ export {
 } from "./cluster_executor.ts";
 export { clusterWiring, COORDINATOR, startCluster, type StartedCluster } from "./start.ts";
 export { within } from "./within.ts";
+export {
+  nextEntry,
+  readSlotFile,
+  type SlotEntry,
+  SlotTable,
+  type WireEntry,
+  writeSlotFile,
+} from "./slot_table.ts";
+export {
+  DEFAULT_MAX_SLOTS_MOVING,
+  type SlotMoveCounters,
+  type SlotMoveMsg,
+  SlotMoves,
+  type SlotMovesDeps,
+} from "./slot_moves.ts";

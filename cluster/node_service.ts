@@ -19,6 +19,44 @@ import { checkRanking } from "../storage/ranking_config.ts";
 import { parseCorpusStats } from "./stats_schema.ts";
 import type { StoredDocument } from "../storage/microshard.ts";
 import type { KeyChange, KeySnapshot, KeyStore } from "../security/key_store.ts";
+import type { LeaveResult } from "./coordinator_protocol.ts";
+import { MembershipRefusedError } from "./errors.ts";
+import type { SlotAssignment } from "./cluster_executor.ts";
+import { CLUSTER_SLOTS } from "../storage/slot.ts";
+
+/** How the service routes what reaches it (the cluster executor, in a running cluster). */
+export interface ServiceRouting {
+  serveWrite(commands: readonly WriteCommand[], hops: number): Promise<WriteResult[]>;
+  serveGet(
+    read: { readonly index: string; readonly id: string; readonly routingKey?: string },
+    hops: number,
+  ): Promise<StoredDocument | null>;
+  /** Copies of another node's writes are about to be applied here (see the executor). */
+  noteCopies(commands: readonly WriteCommand[]): void;
+  /** This node's pages of a search, leaving out the slots assigned to other nodes. */
+  servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet>;
+  /** This node's `_leave`. */
+  leave(): Promise<LeaveResult>;
+}
+
+/** A peer's slot assignment, checked: anything malformed is ignored (no slot left out). */
+function checkedAssignment(raw: unknown): SlotAssignment | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const { nodes, owners } = raw as { nodes?: unknown; owners?: unknown };
+  if (!Array.isArray(nodes) || !Array.isArray(owners) || owners.length !== CLUSTER_SLOTS) {
+    return undefined;
+  }
+  if (!nodes.every((node) => typeof node === "string")) return undefined;
+  if (!owners.every((at) => Number.isInteger(at) && at >= 0 && at < nodes.length)) {
+    return undefined;
+  }
+  return { nodes: nodes as string[], owners: owners as number[] };
+}
+
+/** A peer's hop count, read defensively: 0 unless it is a positive number. */
+function hopsOf(raw: unknown): number {
+  return typeof raw === "number" && raw >= 1 ? 1 : 0;
+}
 
 /** The name the node service is exposed under. */
 export const NODE_SERVICE = "node";
@@ -32,9 +70,15 @@ export interface SchemaChange {
 
 /** Messages of the node service. */
 export type NodeServiceMsg =
-  | { type: "write"; commands: readonly WriteCommand[] }
-  | { type: "get"; index: string; id: string; routingKey?: string }
-  | { type: "shardPages"; query: ShardQuery }
+  /** Writes for slots this node serves (`hops`: forwarded that often already; 0 when absent). */
+  | { type: "write"; commands: readonly WriteCommand[]; hops?: number }
+  | { type: "get"; index: string; id: string; routingKey?: string; hops?: number }
+  /** Copies of another node's writes (a moving slot's stream or dual writes): applied here. */
+  | { type: "copy"; commands: readonly WriteCommand[] }
+  /** `POST /_cluster/nodes/{this node}/_leave`, sent through another node. */
+  | { type: "leave" }
+  /** This node's pages of a search; `assignment`: which node answers each slot (see `SlotAssignment`). */
+  | { type: "shardPages"; query: ShardQuery; assignment?: SlotAssignment }
   | { type: "configure"; index: string; config: IndexConfig }
   | { type: "adoptSchemas"; schemas: readonly SchemaChange[] }
   | { type: "dropIndex"; index: string }
@@ -48,6 +92,8 @@ export type NodeServiceMsg =
 export type NodeServiceReplies = {
   write: WriteResult[];
   get: StoredDocument | null;
+  copy: WriteResult[];
+  leave: LeaveResult;
   /** No pages (but the shard count) when the index has no schema on this node yet. */
   shardPages: PageSet;
   configure: { index: string };
@@ -84,9 +130,16 @@ function checkedQuery(query: ShardQuery, node: NodeOrchestrator): ShardQuery {
 /** Builds the node service over the local orchestrator (and the node's API keys). */
 export function createNodeService(
   node: NodeOrchestrator,
-  options: { readonly keys?: KeyStore } = {},
+  options: { readonly keys?: KeyStore; readonly routing?: () => ServiceRouting | undefined } = {},
 ): Actor<NodeServiceMsg, NodeServiceReplies> {
   const keys = options.keys;
+  const routing = options.routing ?? (() => undefined);
+  const serializable = (results: WriteResult[]) =>
+    results.map((result) =>
+      result.ok
+        ? result
+        : { ...result, error: { name: result.error.name, message: result.error.message } }
+    );
   const missing = <T>(fallback: T) => (error: unknown): T => {
     if (error instanceof IndexNotFoundError) return fallback;
     throw error;
@@ -95,18 +148,32 @@ export function createNodeService(
     // Outcomes cross to another node: an error keeps its name and message, never its stack.
     write: (msg, ctx) =>
       ctx.detach(
-        node.write(msg.commands).then((results) =>
-          results.map((result) =>
-            result.ok
-              ? result
-              : { ...result, error: { name: result.error.name, message: result.error.message } }
-          )
-        ),
+        (routing()?.serveWrite(msg.commands, hopsOf(msg.hops)) ?? node.write(msg.commands))
+          .then(serializable),
       ),
-    get: (msg, ctx) => ctx.detach(node.get(msg.index, msg.id, msg.routingKey)),
+    get: (msg, ctx) => {
+      const read = {
+        index: msg.index,
+        id: msg.id,
+        ...(msg.routingKey === undefined ? {} : { routingKey: msg.routingKey }),
+      };
+      const served = routing()?.serveGet(read, hopsOf(msg.hops));
+      return ctx.detach(served ?? node.get(msg.index, msg.id, msg.routingKey));
+    },
+    copy: (msg, ctx) => {
+      // Noted before the write: a search must not count a slot's partial copy.
+      routing()?.noteCopies(msg.commands);
+      return ctx.detach(node.write(msg.commands).then(serializable));
+    },
+    leave: (_msg, ctx) =>
+      ctx.detach(
+        routing()?.leave() ??
+          Promise.reject(new MembershipRefusedError("this node is not in a cluster")),
+      ),
     shardPages: (msg, ctx) =>
       ctx.detach(
-        Promise.resolve().then(() => node.shardPages(checkedQuery(msg.query, node)))
+        (routing()?.servePages(checkedQuery(msg.query, node), checkedAssignment(msg.assignment)) ??
+          node.shardPages(checkedQuery(msg.query, node)))
           .catch(missing({ pages: [], totalShards: node.shardCount })),
       ),
     configure: (msg, ctx) =>

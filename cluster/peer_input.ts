@@ -10,6 +10,7 @@ import { parseHello } from "./frame_schema.ts";
 import { type MemberRecord, parseRecords } from "./membership.ts";
 import type { TrustCounters } from "./trust_counters.ts";
 import type { Hello } from "./view.ts";
+import { parseWireEntries, type SlotEntry, SlotTable } from "./slot_table.ts";
 
 /** A hello from the network, checked against its schema; a bad one is refused. */
 export function checkedHello(raw: unknown, peer: string, counters: TrustCounters): Hello {
@@ -29,6 +30,40 @@ export function checkedRecords(
 ): MemberRecord[] {
   try {
     return parseRecords(raw);
+  } catch (error) {
+    counters.refused_requests++;
+    throw new PeerRefusedError(peer, (error as Error).message);
+  }
+}
+
+/** A peer's slot news (see `SlotNews`), checked; a bad one is refused (and counted). */
+export function checkedSlotNews(
+  raw: unknown,
+  peer: string,
+  counters: TrustCounters,
+): {
+  digest: string;
+  table?: SlotTable;
+  entries?: Array<[number, SlotEntry]>;
+  draining: number;
+} | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    if (typeof raw !== "object" || raw === null) throw new Error("slot news are not a map");
+    const news = raw as Record<string, unknown>;
+    if (typeof news.digest !== "string" || news.digest.length > 64) {
+      throw new Error("a slot digest is not a short string");
+    }
+    const draining = news.draining;
+    if (typeof draining !== "number" || !Number.isSafeInteger(draining) || draining < 0) {
+      throw new Error("a draining count is not a non-negative integer");
+    }
+    return {
+      digest: news.digest,
+      draining,
+      ...(news.table === undefined ? {} : { table: SlotTable.fromWire(news.table) }),
+      ...(news.entries === undefined ? {} : { entries: parseWireEntries(news.entries) }),
+    };
   } catch (error) {
     counters.refused_requests++;
     throw new PeerRefusedError(peer, (error as Error).message);

@@ -14,6 +14,7 @@ import {
   type CoordinatorMsg,
   type CoordinatorReplies,
   createCoordinator,
+  type LeaveResult,
   type NodeListing,
   type RemovalResult,
 } from "./coordinator.ts";
@@ -22,7 +23,9 @@ import {
   NODE_SERVICE,
   type NodeServiceMsg,
   type NodeServiceReplies,
+  type ServiceRouting,
 } from "./node_service.ts";
+import { readSlotFile } from "./slot_table.ts";
 import { COORDINATOR, exposeActors } from "./exposure.ts";
 import { type Exposed, serveLink } from "./remote_host.ts";
 import { RemoteClient } from "./remote_client.ts";
@@ -34,7 +37,7 @@ import { type TrustCounters, trustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
 import { within } from "./within.ts";
-import { MembershipRefusedError, NodeUnavailableError } from "./errors.ts";
+import { MembershipRefusedError, NodeUnavailableError, UnknownNodeError } from "./errors.ts";
 
 export { COORDINATOR } from "./exposure.ts";
 
@@ -61,6 +64,10 @@ export interface ClusterStartOptions {
   readonly suspectAfterMs: number;
   /** Silence after which a member is down, in ms. */
   readonly downAfterMs: number;
+  /** Slots one node moves at once (`network.cluster.max_slots_moving`); 4 by default. */
+  readonly maxSlotsMoving?: number;
+  /** A moved slot's old copy is kept this long after every member knows the flip, in ms. */
+  readonly dropGraceMs?: number;
   /** The node's API keys, which other nodes' changes and snapshots are applied to. */
   readonly keys?: KeyStore;
   readonly log: {
@@ -109,6 +116,8 @@ export interface StartedCluster {
   readonly coordinator: ActorRef<CoordinatorMsg, CoordinatorReplies>;
   readonly info: NodeInfo;
   health(): Promise<ClusterHealth>;
+  /** Asks another member to leave (its own coordinator decides). */
+  leaveThrough(nodeId: string): Promise<LeaveResult>;
   /** Leaves the cluster: closes the links and stops libp2p. */
   stop(): Promise<void>;
 }
@@ -117,12 +126,42 @@ export interface StartedCluster {
 export async function startCluster(
   system: ActorSystem,
   node: NodeOrchestrator,
-  executor: { setView(view: ClusterView): void },
+  executor: {
+    setView(view: ClusterView): void;
+    streamSlot?(slot: number, to: string): Promise<number>;
+    abortMove?(slot: number): void;
+    dropSlot?(slot: number): Promise<void>;
+    serveWrite?: ServiceRouting["serveWrite"];
+    serveGet?: ServiceRouting["serveGet"];
+    servePages?: ServiceRouting["servePages"];
+    noteCopies?: ServiceRouting["noteCopies"];
+  },
   wiring: ClusterWiring,
   options: ClusterStartOptions,
 ): Promise<StartedCluster> {
+  const routing = (): ServiceRouting | undefined => {
+    const { serveWrite, serveGet, servePages } = executor;
+    const coordinator = spawned.coordinator;
+    if (
+      serveWrite === undefined || serveGet === undefined || servePages === undefined ||
+      coordinator === undefined
+    ) {
+      return undefined;
+    }
+    return {
+      serveWrite: (commands, hops) => serveWrite.call(executor, commands, hops),
+      serveGet: (read, hops) => serveGet.call(executor, read, hops),
+      servePages: (query, assignment) => servePages.call(executor, query, assignment),
+      noteCopies: (commands) => executor.noteCopies?.(commands),
+      leave: () => coordinator.ask({ type: "leave" }),
+    };
+  };
   const service = system.spawn<NodeServiceMsg, NodeServiceReplies>(
-    () => createNodeService(node, options.keys === undefined ? {} : { keys: options.keys }),
+    () =>
+      createNodeService(node, {
+        routing,
+        ...(options.keys === undefined ? {} : { keys: options.keys }),
+      }),
     { name: NODE_SERVICE, mailboxCapacity: 16_384, supervision: { policy: "permanent" } },
   );
   // Set right after the transport starts; events and requests before that wait or are refused.
@@ -168,6 +207,7 @@ export async function startCluster(
     shardCount: node.shardCount,
   };
   const { members: snapshot, records: kept } = await readClusterFile(options.dataDir);
+  const keptSlots = await readSlotFile(options.dataDir);
   const coordinator = system.spawn<CoordinatorMsg, CoordinatorReplies>(
     () =>
       createCoordinator(
@@ -206,20 +246,35 @@ export async function startCluster(
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           suspectAfterMs: options.suspectAfterMs,
           downAfterMs: options.downAfterMs,
-          sendHeartbeat: async (node, records) => {
+          sendHeartbeat: async (node, records, slots) => {
             const peer = await wiring.pool.ref<CoordinatorMsg, CoordinatorReplies>(
               node,
               COORDINATOR,
             );
             // The host stamps the heartbeat with this connection's peer id.
-            return await peer.ask({ type: "heartbeat", records } as CoordinatorMsg, {
+            return await peer.ask({ type: "heartbeat", records, slots } as CoordinatorMsg, {
               timeoutMs: options.suspectAfterMs,
             });
           },
+          ...(executor.streamSlot === undefined ? {} : {
+            moveSlot: (slot: number, to: string) => executor.streamSlot!(slot, to),
+            abortMove: (slot: number) => executor.abortMove?.(slot),
+            dropSlot: (slot: number) => executor.dropSlot?.(slot) ?? Promise.resolve(),
+          }),
+          holdSlots: (slots) => {
+            node.holdSlots(slots).catch((error) =>
+              options.log.warn(`cannot hold the moving slots' tombstones: ${error}`)
+            );
+          },
+          ...(options.maxSlotsMoving === undefined
+            ? {}
+            : { maxSlotsMoving: options.maxSlotsMoving }),
+          dropGraceMs: options.dropGraceMs ?? 2_000,
           log: options.log,
         },
         snapshot,
         kept,
+        keptSlots,
       ),
     { name: COORDINATOR, mailboxCapacity: 4_096, supervision: { policy: "permanent" } },
   );
@@ -231,6 +286,10 @@ export async function startCluster(
     coordinator: ref,
     info,
     health: () => ref.ask({ type: "health" }),
+    leaveThrough: async (nodeId) => {
+      const peer = await wiring.pool.ref<NodeServiceMsg, NodeServiceReplies>(nodeId, NODE_SERVICE);
+      return await peer.ask({ type: "leave" }, { timeoutMs: HELLO_TIMEOUT_MS });
+    },
     async stop() {
       await wiring.pool.close();
       await transport.stop();
@@ -276,7 +335,7 @@ async function sendHello(
 export function clusterAdmin(started: () => StartedCluster | undefined): {
   nodes(): Promise<NodeListing>;
   remove(nodeId: string): Promise<RemovalResult>;
-  leave(nodeId: string): Promise<never>;
+  leave(nodeId: string): Promise<LeaveResult>;
 } {
   const coordinator = () => {
     const cluster = started();
@@ -288,12 +347,26 @@ export function clusterAdmin(started: () => StartedCluster | undefined): {
   return {
     nodes: () => coordinator().ask({ type: "nodes" }),
     remove: (nodeId) => coordinator().ask({ type: "remove", nodeId }),
-    leave: (nodeId) =>
-      Promise.reject(
-        new MembershipRefusedError(
-          `node ${nodeId} cannot leave yet: this version does not hand slots off; stop it, ` +
-            `then DELETE /_cluster/nodes/${nodeId} once it is down (its slots' documents are lost)`,
-        ),
-      ),
+    leave: async (nodeId) => {
+      const cluster = started();
+      if (cluster === undefined) {
+        throw new NodeUnavailableError("this node", "the cluster is still starting");
+      }
+      if (nodeId === cluster.info.nodeId) return await cluster.coordinator.ask({ type: "leave" });
+      const listing = await cluster.coordinator.ask({ type: "nodes" });
+      const entry = listing.nodes.find((n) => n.node_id === nodeId);
+      if (entry === undefined) throw new UnknownNodeError(nodeId);
+      if (entry.state === "left") return { node_id: nodeId, state: "left", slots: 0 };
+      if (entry.state === "removed") {
+        throw new MembershipRefusedError(`node ${nodeId} was removed: it cannot leave`);
+      }
+      if (entry.health !== "up") {
+        throw new MembershipRefusedError(
+          `node ${nodeId} is ${entry.health}: a node that cannot hand its slots off is removed ` +
+            `(DELETE /_cluster/nodes/${nodeId}) instead`,
+        );
+      }
+      return await cluster.leaveThrough(nodeId);
+    },
   };
 }

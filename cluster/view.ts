@@ -9,6 +9,8 @@
 import type { MemberState } from "./failure_detector.ts";
 import type { HashRing } from "./ring.ts";
 import type { MemberRecord } from "./membership.ts";
+import type { SlotTable, WireEntry } from "./slot_table.ts";
+import { slotOf } from "../storage/slot.ts";
 
 /** What a node tells about itself when it meets another. */
 export interface NodeInfo {
@@ -38,6 +40,8 @@ export interface Hello {
   readonly schemas: readonly SchemaInfo[];
   /** The sender's membership records (absent from a peer of an older version). */
   readonly records?: readonly MemberRecord[];
+  /** The sender's slot table (absent from a peer of an older version). */
+  readonly slots?: readonly WireEntry[];
 }
 
 /** One member as the view shows it. */
@@ -61,6 +65,13 @@ export interface ClusterView {
   readonly ring: HashRing;
   /** True until this node has met a member and holds the cluster's view: no data requests. */
   readonly joining?: boolean;
+  /** Who serves each slot (routing goes by it); absent in views built by hand: the ring. */
+  readonly slots?: SlotTable;
+}
+
+/** The node serving a slot: by the slot table, else (unknown, or no table) by the ring. */
+export function ownerOfSlot(view: ClusterView, slot: number): string {
+  return view.slots?.ownerOf(slot) ?? view.ring.ownerOfSlot(slot);
 }
 
 /** The members a broadcast can reach (this node first). */
@@ -77,5 +88,5 @@ export function ownerOfWrite(
   view: ClusterView,
   write: { readonly id: string; readonly routingKey?: string },
 ): string {
-  return view.ring.ownerOf(write.routingKey ?? write.id);
+  return ownerOfSlot(view, slotOf(write.routingKey ?? write.id));
 }

@@ -45,6 +45,8 @@ export interface Config {
       down_after_ms: number;
       remote_timeout_ms: number;
       max_in_flight_per_node: number;
+      max_slots_moving: number;
+      move_page_docs: number;
     };
   };
   storage: {
@@ -56,6 +58,7 @@ export interface Config {
     reader_workers: number;
     shard_worker_niceness: number;
     max_shards_per_node: number;
+    tombstone_grace_ms: number;
   };
   search: {
     indexer_memory_min_mb: number;

@@ -238,6 +238,22 @@ export const SETTINGS: readonly Setting[] = [
     doc: "requests to one node in flight at once; more fail fast with 503",
   },
   {
+    path: ["network", "cluster", "max_slots_moving"],
+    type: "integer",
+    default: 4,
+    min: 1,
+    max: 1_024,
+    doc: "slots one node streams to others at once when membership changes",
+  },
+  {
+    path: ["network", "cluster", "move_page_docs"],
+    type: "integer",
+    default: 500,
+    min: 1,
+    max: 1_000,
+    doc: "documents (or tombstones) per page of a moving slot's stream",
+  },
+  {
     path: ["storage", "data_paths"],
     type: "string[]",
     default: ["./data/cameodb"],
@@ -301,6 +317,14 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 4_096,
     doc: "most microshards one node hosts",
+  },
+  {
+    path: ["storage", "tombstone_grace_ms"],
+    type: "integer",
+    default: 10 * 24 * 60 * 60 * 1_000,
+    min: 0,
+    max: 365 * 24 * 60 * 60 * 1_000,
+    doc: "a delete's tombstone is kept this long (10 days), never while its slot moves",
   },
   {
     path: ["search", "indexer_memory_min_mb"],

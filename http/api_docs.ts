@@ -169,10 +169,11 @@ export const API_DOCS: Record<string, RouteDoc> = {
     errors: [404, 409],
   },
   "POST /_cluster/nodes/:node_id/_leave": {
-    summary: "A live node hands its slots off, then leaves (refused until slots can move)",
+    summary:
+      "A live node hands its slots off, then leaves: answered at once (state leaving); poll GET /_cluster/nodes until it is left",
     tags: ["cluster"],
     params: [{ name: "node_id", description: "the node id of a live member" }],
-    response: { schema: object({ node_id: string, state: string }) },
+    response: { schema: object({ node_id: string, state: string, slots: integer }) },
     errors: [404, 409],
   },
   "GET /_metrics": {

@@ -37,6 +37,8 @@ export interface Health {
   >;
   /** In a cluster: the member list kept on disk against the peers that answered at boot. */
   snapshot?: { checked: boolean; missing: string[]; unexpected: string[] };
+  /** In a cluster: slots moving between nodes (status is yellow while any moves). */
+  rebalancing?: { slots_moving: number; slots_total: number };
   /** In a cluster: membership counters. */
   telemetry?: Record<string, number>;
 }

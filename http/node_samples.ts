@@ -20,6 +20,10 @@ export interface MembershipCounts {
 /** Help texts of the coordinator's counters (`/_cluster/health` telemetry). */
 const CLUSTER_COUNTERS: Readonly<Record<string, string>> = {
   malformed_frames: "Frames from peers that broke the protocol (their stream was closed).",
+  slots_moved: "Slots this node handed to another node (streamed, then flipped).",
+  documents_moved: "Documents this node streamed to the receivers of its moving slots.",
+  moves_aborted:
+    "Slot moves stopped midway (the receiver failed, a dual write failed) and retried.",
   oversized_frames: "Frames from peers over the frame size limit.",
   over_budget_frames: "Frames refused because unfinished frames were over their memory budget.",
   refused_requests: "Requests from peers refused (lifecycle, not exposed, not admitted).",

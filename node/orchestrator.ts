@@ -23,6 +23,7 @@ import { DocumentTooLargeError, IndexNotFoundError, InvalidInputError } from "..
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   type SlotPage,
+  type SlotTombstonePage,
   type StoredDocument,
   type WriteRequest,
 } from "../storage/microshard.ts";
@@ -113,6 +114,10 @@ export interface OrchestratorOptions {
   readonly shardNiceness?: number;
   /** Tests: holds every shard worker's thread at its engine applies (`MicroshardActorArgs`). */
   readonly shardApplyGate?: Int32Array;
+  /** The tag of the shards' write stamps (the node id; `local` by default). */
+  readonly stampTag?: string;
+  /** Tombstones are kept this long after a delete, in ms (the shards' default: 10 days). */
+  readonly tombstoneGraceMs?: number;
 }
 
 /** A batch's writes for one shard, with the schemas they were planned against. */
@@ -163,6 +168,10 @@ export class NodeOrchestrator {
               ...(options.shardApplyGate === undefined
                 ? {}
                 : { applyGate: options.shardApplyGate }),
+              ...(options.stampTag === undefined ? {} : { stampTag: options.stampTag }),
+              ...(options.tombstoneGraceMs === undefined
+                ? {}
+                : { tombstoneGraceMs: options.tombstoneGraceMs }),
             } satisfies MicroshardActorArgs,
             mailboxCapacity: SHARD_MAILBOX_CAPACITY,
             supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },
@@ -374,7 +383,10 @@ export class NodeOrchestrator {
    * that do not fit fail alone), the valid writes go to their shards in parallel with the
    * schemas they were planned against. Outcomes come back in command order.
    */
-  async write(commands: readonly WriteCommand[]): Promise<WriteResult[]> {
+  async write(
+    commands: readonly WriteCommand[],
+    options: { readonly withStamps?: boolean } = {},
+  ): Promise<WriteResult[]> {
     const outcomes: Array<WriteResult | undefined> = new Array(commands.length);
     const fail = (i: number, error: unknown) => {
       outcomes[i] = { ok: false, id: commands[i]!.id, error: serializeError(error) };
@@ -389,6 +401,7 @@ export class NodeOrchestrator {
           type: "write",
           requests: batch.requests,
           schemas: batch.schemas,
+          ...(options.withStamps === true ? { withStamps: true } : {}),
         });
         batch.positions.forEach((i, k) => (outcomes[i] = { ...results[k]!, shard_id: shard }));
       } catch (error) {
@@ -549,6 +562,29 @@ export class NodeOrchestrator {
     });
   }
 
+  /** A page of one cluster slot's tombstones of `index` from one local shard (see `slotPage`). */
+  async slotTombstones(
+    index: string,
+    slot: number,
+    options: { readonly shard: number; readonly afterId?: string; readonly limit: number },
+  ): Promise<SlotTombstonePage> {
+    if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
+    const shard = this.#shards[options.shard];
+    if (shard === undefined) throw new RangeError(`no local shard ${options.shard}`);
+    return await this.#ask(shard, {
+      type: "slotTombstones",
+      index,
+      slot,
+      limit: options.limit,
+      ...(options.afterId === undefined ? {} : { afterId: options.afterId }),
+    });
+  }
+
+  /** Keeps these cluster slots' tombstones on every shard whatever their age (slots moving). */
+  async holdSlots(slots: readonly number[]): Promise<void> {
+    await this.#everyShard({ type: "holdSlots", slots: [...slots] });
+  }
+
   /** Per cluster slot, how many documents of `index` this node holds (slots with none left out). */
   async slotCounts(index: string): Promise<Map<number, number>> {
     if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
@@ -676,9 +712,12 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 function shardRequest(command: WriteCommand): WriteRequest {
   const { index, id } = command;
   const slot = slotOf(placementKey(command));
-  const placed = command.routingKey === undefined
-    ? { slot }
-    : { slot, routingKey: command.routingKey };
+  const placed = {
+    slot,
+    ...(command.routingKey === undefined ? {} : { routingKey: command.routingKey }),
+    ...(command.stamp === undefined ? {} : { stamp: command.stamp }),
+    ...(command.version === undefined ? {} : { version: command.version }),
+  };
   return command.op === "put"
     ? { op: "put", index, id, doc: command.doc, ...placed }
     : { op: "delete", index, id, ...placed };

@@ -45,7 +45,10 @@ export async function startNode(
   system: ActorSystem,
   options: NodeStartOptions,
 ): Promise<StartedNode> {
-  const orchestrator = await NodeOrchestrator.start(system, options);
+  const orchestrator = await NodeOrchestrator.start(system, {
+    ...options,
+    stampTag: options.stampTag ?? options.nodeId,
+  });
   const limits = options.searchLimits ?? {};
   const executor = options.executor?.(orchestrator, limits) ??
     new LocalExecutor(orchestrator, { self: options.nodeId, limits });

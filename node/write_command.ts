@@ -12,7 +12,11 @@
 import { InvalidInputError } from "../storage/errors.ts";
 import { validateDocId, validateIndexName } from "../storage/names.ts";
 
-/** A put or a delete of one document, checked. `routingKey` places it when given. */
+/**
+ * A put or a delete of one document, checked. `routingKey` places it when given. `stamp` and
+ * `version` are set only on a copy of another node's write (a moving slot's stream or dual
+ * write, see `WriteRequest`); a client's command never carries them.
+ */
 export type WriteCommand =
   | {
     readonly op: "put";
@@ -20,12 +24,16 @@ export type WriteCommand =
     readonly id: string;
     readonly routingKey?: string;
     readonly doc: unknown;
+    readonly stamp?: string;
+    readonly version?: number;
   }
   | {
     readonly op: "delete";
     readonly index: string;
     readonly id: string;
     readonly routingKey?: string;
+    readonly stamp?: string;
+    readonly version?: number;
   };
 
 /** One item of a client's batch after parsing: a command, or why it was refused. */

@@ -18,6 +18,7 @@ import {
   type LogEntry,
   type Mutation,
   mutationBytes,
+  type Tombstone,
 } from "./kv_layout.ts";
 import { slotOf } from "./slot.ts";
 
@@ -94,19 +95,72 @@ export class DocumentStore {
   }
 
   /** The headers of the documents among `ids` that exist. */
-  async headers(index: string, ids: readonly string[]): Promise<Map<string, DocHeader>> {
-    const headers = new Map<string, DocHeader>();
+  headers(index: string, ids: readonly string[]): Promise<Map<string, DocHeader>> {
+    return this.#getMany<DocHeader>(ids, (id) => keys.doc(index, id));
+  }
+
+  /** The tombstones of the documents among `ids` that were deleted (and not written since). */
+  tombstones(index: string, ids: readonly string[]): Promise<Map<string, Tombstone>> {
+    return this.#getMany<Tombstone>(ids, (id) => keys.tomb(index, id));
+  }
+
+  /** The values under `keyOf(id)` of the ids that have one, by id (the key's last part). */
+  async #getMany<T>(ids: readonly string[], keyOf: (id: string) => Deno.KvKey) {
+    const values = new Map<string, T>();
     const groups: string[][] = [];
     for (let at = 0; at < ids.length; at += KV_MAX_KEYS_PER_READ) {
       groups.push(ids.slice(at, at + KV_MAX_KEYS_PER_READ));
     }
     await Promise.all(groups.map(async (group) => {
-      const entries = await this.#kv.getMany<DocHeader[]>(group.map((id) => keys.doc(index, id)));
+      const entries = await this.#kv.getMany<T[]>(group.map(keyOf));
       for (const entry of entries) {
-        if (entry.value !== null) headers.set(entry.key[2] as string, entry.value);
+        if (entry.value !== null) {
+          values.set(entry.key[entry.key.length - 1] as string, entry.value);
+        }
       }
     }));
-    return headers;
+    return values;
+  }
+
+  /** The ids of an index's tombstones in one slot, in id order, after `afterId`. */
+  async *slotTombstoneIds(index: string, slot: number, afterId?: string): AsyncIterable<string> {
+    const prefix = keys.tombSlotDocs(index, slot);
+    const selector = afterId === undefined
+      ? { prefix }
+      : { prefix, start: keys.tombSlot(index, slot, afterId) };
+    for await (const entry of this.#kv.list(selector)) {
+      const id = entry.key[3] as string;
+      if (id !== afterId) yield id;
+    }
+  }
+
+  /** Deletes the tombstones written before `beforeMs` whose slot `keep` does not hold; returns how many. */
+  async collectTombstones(
+    options: { readonly beforeMs: number; readonly keep?: (slot: number) => boolean },
+  ): Promise<number> {
+    let collected = 0;
+    const kv = this.#kv;
+    async function* units(): AsyncIterable<readonly Mutation[]> {
+      for await (const entry of kv.list<Tombstone>({ prefix: ["tomb"] })) {
+        const tombstone = entry.value;
+        if (tombstone.deletedAtMs >= options.beforeMs) continue;
+        if (options.keep?.(tombstone.slot) === true) continue;
+        const [, index, id] = entry.key as [string, string, string];
+        collected++;
+        yield tombstoneRemoval(index, id, tombstone.slot);
+      }
+    }
+    await this.commitInBatches(units());
+    return collected;
+  }
+
+  /** Deletes one slot's tombstones of an index (a dropped slot's). */
+  async deleteSlotTombstones(index: string, slot: number): Promise<void> {
+    const ids = this.slotTombstoneIds(index, slot);
+    async function* units(): AsyncIterable<readonly Mutation[]> {
+      for await (const id of ids) yield tombstoneRemoval(index, id, slot);
+    }
+    await this.commitInBatches(units());
   }
 
   /** Every document of an index with its header, in id order. */
@@ -249,6 +303,13 @@ export class DocumentStore {
     }
     await this.commitInBatches(units());
     await this.collectBlobs();
+    const kv = this.#kv;
+    async function* tombstones(): AsyncIterable<readonly Mutation[]> {
+      for (const prefix of [keys.tombs(index), keys.tombSlots(index)]) {
+        for await (const entry of kv.list({ prefix })) yield [{ type: "delete", key: entry.key }];
+      }
+    }
+    await this.commitInBatches(tombstones());
   }
 
   /** Deletes the change-log entries up to `through`, then moves the pruned watermark. */
@@ -266,6 +327,14 @@ export class DocumentStore {
       bytes: NUMBER_VALUE_BYTES,
     }]);
   }
+}
+
+/** The mutations that remove one tombstone and its slot entry. */
+export function tombstoneRemoval(index: string, id: string, slot: number): Mutation[] {
+  return [
+    { type: "delete", key: keys.tomb(index, id) },
+    { type: "delete", key: keys.tombSlot(index, slot, id) },
+  ];
 }
 
 /** The budgeted size of a number value, in bytes. */

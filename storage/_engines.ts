@@ -10,6 +10,7 @@ import { Fts5Index, IndexCorruptError, removeDatabaseFiles } from "./fts5_index.
 import type { IndexMeta } from "./kv_layout.ts";
 import { OramaIndex } from "./orama_index.ts";
 import { flatten } from "./schema.ts";
+import { slotOf, slotValue } from "./slot.ts";
 import type { IndexOp, SearchIndex } from "./search_index.ts";
 
 /** Index operations applied in one synchronous step before reads get a turn. */
@@ -67,7 +68,8 @@ export async function rebuildEngine(state: ShardState, index: string): Promise<v
     let ops: IndexOp[] = [];
     for await (const { id, header } of state.store.documents(index)) {
       const doc = await state.store.body(header);
-      ops.push({ op: "put", id, values: flatten(open.meta.schema, doc) });
+      const slot = slotValue(header.slot ?? slotOf(id));
+      ops.push({ op: "put", id, values: [...flatten(open.meta.schema, doc), slot] });
       if (ops.length === APPLY_SLICE_OPS) {
         open.engine.apply(ops, 0);
         ops = [];

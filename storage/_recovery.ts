@@ -11,6 +11,7 @@ import { finishDrop } from "./_index_lifecycle.ts";
 import type { OpenIndex, ShardState } from "./_shard_state.ts";
 import type { IndexMeta } from "./kv_layout.ts";
 import { flatten } from "./schema.ts";
+import { slotOf, slotValue } from "./slot.ts";
 import { migrateSlots } from "./_slot_migration.ts";
 import type { IndexOp } from "./search_index.ts";
 
@@ -53,6 +54,23 @@ export async function recover(state: ShardState): Promise<RecoveryStats> {
   );
   await prune(state);
   return stats;
+}
+
+/** Tombstones are collected at most this often by pruning, in ms (an hour). */
+export const TOMBSTONE_COLLECT_EVERY_MS = 60 * 60 * 1_000;
+
+/**
+ * Collects the tombstones older than the grace period, except those of held slots (a slot
+ * being moved keeps its deletes until the move ends); returns how many.
+ */
+export async function collectTombstones(state: ShardState): Promise<number> {
+  const nowMs = state.nowMs();
+  state.tombstonesCollectedAtMs = nowMs;
+  const held = state.heldSlots;
+  return await state.store.collectTombstones({
+    beforeMs: nowMs - state.tombstoneGraceMs,
+    keep: (slot) => held.has(slot),
+  });
 }
 
 /** Opens an index's engine; rebuilds it when the change log cannot bring it level. */
@@ -114,7 +132,8 @@ async function currentOps(
       ops.push({ op: "delete", id });
     } else {
       const doc = await state.store.body(header);
-      ops.push({ op: "put", id, values: flatten(meta.schema, doc) });
+      const slot = slotValue(header.slot ?? slotOf(id));
+      ops.push({ op: "put", id, values: [...flatten(meta.schema, doc), slot] });
     }
   }
   return ops;
@@ -130,6 +149,9 @@ export async function prune(state: ShardState): Promise<void> {
     .filter((open) => open.engine.durable || state.behind.has(open.meta.name))
     .filter((open) => open.engine.appliedSeq() < (state.lastTouch.get(open.meta.name) ?? 0))
     .map((open) => open.engine.appliedSeq());
+  if (state.nowMs() - state.tombstonesCollectedAtMs >= TOMBSTONE_COLLECT_EVERY_MS) {
+    await collectTombstones(state);
+  }
   const through = Math.min(state.seq, ...applied);
   if (through <= state.pruned) return;
   await state.store.pruneLog(state.pruned, through);

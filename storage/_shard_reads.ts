@@ -13,6 +13,8 @@ import type {
   ShardSearchResult,
   SlotDocument,
   SlotPage,
+  SlotTombstone,
+  SlotTombstonePage,
   StoredDocument,
 } from "./_shard_types.ts";
 import { IndexNotFoundError } from "./errors.ts";
@@ -76,9 +78,37 @@ export async function readSlotPage(
     if (header === undefined) continue;
     const doc = await state.store.body(header);
     const placed = header.routingKey === undefined ? {} : { routingKey: header.routingKey };
-    documents.push({ id, version: header.version, doc, ...placed });
+    const stamped = header.stamp === undefined ? {} : { stamp: header.stamp };
+    documents.push({ id, version: header.version, doc, ...placed, ...stamped });
   }
   return more ? { documents, next: pageIds[pageIds.length - 1]! } : { documents };
+}
+
+/** A page of one slot's tombstones (see `Microshard.slotTombstones`). */
+export async function readSlotTombstones(
+  state: ShardState,
+  index: string,
+  slot: number,
+  options: { readonly afterId?: string; readonly limit: number },
+): Promise<SlotTombstonePage> {
+  validateIndexName(index);
+  const limit = Math.max(1, Math.min(options.limit, MAX_SLOT_PAGE_DOCUMENTS));
+  const ids: string[] = [];
+  for await (const id of state.store.slotTombstoneIds(index, slot, options.afterId)) {
+    ids.push(id);
+    if (ids.length > limit) break;
+  }
+  const more = ids.length > limit;
+  const pageIds = ids.slice(0, limit);
+  const graves = await state.store.tombstones(index, pageIds);
+  const tombstones: SlotTombstone[] = [];
+  for (const id of pageIds) {
+    const grave = graves.get(id);
+    if (grave === undefined) continue;
+    const placed = grave.routingKey === undefined ? {} : { routingKey: grave.routingKey };
+    tombstones.push({ id, version: grave.version, stamp: grave.stamp, ...placed });
+  }
+  return more ? { tombstones, next: pageIds[pageIds.length - 1]! } : { tombstones };
 }
 
 /** Runs a plan on one index and returns a page of hits with their documents. */

@@ -11,6 +11,7 @@ import type { DocumentStore } from "./_document_store.ts";
 import type { MicroshardFaults } from "./_shard_types.ts";
 import type { IndexMeta } from "./kv_layout.ts";
 import type { EngineName, SearchIndex } from "./search_index.ts";
+import type { HybridLogicalClock } from "./hlc.ts";
 
 /** An index with its engine open. */
 export interface OpenIndex {
@@ -28,6 +29,16 @@ export interface ShardState {
   readonly defaultEngine: EngineName;
   readonly pruneEveryEntries: number;
   readonly indexes: Map<string, OpenIndex>;
+  /** Stamps client writes. */
+  readonly clock: HybridLogicalClock;
+  /** The wall clock, in ms since the epoch. */
+  readonly nowMs: () => number;
+  /** Tombstones are collected this long after their delete, in ms. */
+  readonly tombstoneGraceMs: number;
+  /** Slots whose tombstones are kept whatever their age (slots being moved). */
+  heldSlots: ReadonlySet<number>;
+  /** When tombstones were last collected, in ms since the epoch. */
+  tombstonesCollectedAtMs: number;
   /** The last sequence number committed. */
   seq: number;
   /** Change-log entries up to here are pruned. */

@@ -16,6 +16,9 @@ export const DEFAULT_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 /** Default number of change-log entries written between two attempts to prune the log. */
 export const DEFAULT_PRUNE_EVERY_ENTRIES = 1_000;
 
+/** Default time a tombstone is kept before it is collected, in ms (10 days, as Cassandra's gc_grace_seconds). */
+export const DEFAULT_TOMBSTONE_GRACE_MS = 10 * 24 * 60 * 60 * 1_000;
+
 /** Fault injection for crash and gating tests: called between steps of the pipeline. */
 export interface MicroshardFaults {
   /**
@@ -43,17 +46,29 @@ export interface MicroshardOptions {
   readonly pruneEveryEntries?: number;
   /** Fault injection for crash tests: called between steps of the write pipeline. */
   readonly faults?: MicroshardFaults;
+  /** The tag of this shard's stamps (`hlc.ts`): the node id in a cluster; `local` by default. */
+  readonly stampTag?: string;
+  /** Tombstones are collected this long after their delete, in ms; 10 days by default. */
+  readonly tombstoneGraceMs?: number;
+  /** The wall clock, in ms since the epoch (stamps, tombstone ages); `Date.now` by default. */
+  readonly nowMs?: () => number;
 }
 
 /**
  * One write in a batch. `slot` is the document's cluster slot, computed by the node where it
  * places the write (`slotOf(routingKey ?? id)`); without it the shard computes the same.
  * `routingKey` is stored in the header, so a moving slot's documents can be placed again.
- * With `version` the write is a copy of another node's (a moving slot's snapshot or dual
- * write): it is applied with that version only when it is newer than the stored document, and
- * answered `unchanged` otherwise, so the higher version wins whatever the order of arrival.
- * The shard keeps no tombstones: a versioned put after a versioned delete of the same document
- * is applied, so whoever streams a slot must remember its deletes until the move ends.
+ *
+ * Without `stamp` the write is a client's: the shard stamps it with its hybrid logical clock
+ * after observing the stored document's (or tombstone's) stamp, so it always beats what it
+ * replaces. With `stamp` it is a copy of the serving owner's write (a moving slot's
+ * snapshot item or forwarded write, which also carries the owner's `version`): it is
+ * applied only when its stamp is newer than the stored document's or tombstone's, and
+ * answered `unchanged` otherwise, so the newest write wins whatever the order of arrival; a
+ * copied delete of a document the shard does not hold leaves its tombstone (answered
+ * `not_found`). A delete leaves a tombstone (collected after
+ * `MicroshardOptions.tombstoneGraceMs`). With `version` alone (no stamp) the versions are
+ * compared instead, as before stamps were stored.
  */
 export type WriteRequest =
   | {
@@ -63,8 +78,10 @@ export type WriteRequest =
     readonly doc: unknown;
     readonly slot?: number;
     readonly routingKey?: string;
-    /** A versioned write (a moving slot's stream): see {@linkcode WriteRequest}. */
+    /** The version a copy is stored with (see {@linkcode WriteRequest}). */
     readonly version?: number;
+    /** The owner's stamp of a copy (see {@linkcode WriteRequest}). */
+    readonly stamp?: string;
   }
   | {
     readonly op: "delete";
@@ -72,8 +89,10 @@ export type WriteRequest =
     readonly id: string;
     readonly slot?: number;
     readonly routingKey?: string;
-    /** A versioned delete (a moving slot's stream): see {@linkcode WriteRequest}. */
+    /** The version a copied delete leaves in its tombstone (see {@linkcode WriteRequest}). */
     readonly version?: number;
+    /** The owner's stamp of a copy (see {@linkcode WriteRequest}). */
+    readonly stamp?: string;
   };
 
 /** The outcome of one write. */
@@ -84,6 +103,8 @@ export type WriteOutcome =
     /** `unchanged`: a versioned write not newer than the stored document, left as is. */
     readonly result: "created" | "updated" | "deleted" | "not_found" | "unchanged";
     readonly version: number;
+    /** The stamp of the change, with `WriteOptions.withStamps` (what a copy of it carries). */
+    readonly stamp?: string;
   }
   | { readonly ok: false; readonly id: string; readonly error: SerializedError };
 
@@ -98,6 +119,8 @@ export type CarriedSchemas = Readonly<Record<string, CarriedSchema>>;
 
 /** Options of `Microshard.write`. */
 export interface WriteOptions {
+  /** Each change's outcome carries its stamp (the owner forwards copies of it). */
+  readonly withStamps?: boolean;
   /**
    * The schemas the node planned for this batch, per index. For an index named here the
    * shard does not plan or evolve: it adopts the carried schema when it is newer than its
@@ -117,9 +140,28 @@ export interface StoredDocument {
   readonly doc: Record<string, unknown>;
 }
 
-/** A stored document as a slot's range read returns it: with the routing key it was written with. */
+/**
+ * A stored document as a slot's range read returns it: with the routing key it was written
+ * with and the stamp of its write (absent for a document written before stamps were stored).
+ */
 export interface SlotDocument extends StoredDocument {
   readonly routingKey?: string;
+  readonly stamp?: string;
+}
+
+/** A tombstone as a slot's range read returns it. */
+export interface SlotTombstone {
+  readonly id: string;
+  readonly version: number;
+  readonly stamp: string;
+  readonly routingKey?: string;
+}
+
+/** A page of one slot's tombstones of one index, in id order. */
+export interface SlotTombstonePage {
+  readonly tombstones: readonly SlotTombstone[];
+  /** The id to pass as `afterId` for the next page; absent on the last page. */
+  readonly next?: string;
 }
 
 /** A page of one slot's documents of one index, in id order. */

@@ -25,12 +25,14 @@ import {
   keys,
   MAX_BYTES_PER_ATOMIC,
   type Mutation,
+  type Tombstone,
 } from "./kv_layout.ts";
+import { HybridLogicalClock, isStamp, type Stamp } from "./hlc.ts";
 import { validateDocId, validateIndexName } from "./names.ts";
 import { EMPTY_SCHEMA, findMisfit, flatten, type IndexedValue, planSchema } from "./schema.ts";
 import type { EngineName } from "./search_index.ts";
-import { garbageMark, NUMBER_VALUE_BYTES } from "./_document_store.ts";
-import { slotOf } from "./slot.ts";
+import { garbageMark, NUMBER_VALUE_BYTES, tombstoneRemoval } from "./_document_store.ts";
+import { slotOf, slotValue } from "./slot.ts";
 
 /** Bytes budgeted for a document header beside its inline body. */
 export const HEADER_BASE_BYTES = 64;
@@ -65,8 +67,14 @@ export interface Change {
   readonly id: string;
   readonly seq: number;
   readonly version: number;
+  /** The stamp of the write (the owner's, for a copy; this shard's clock's otherwise). */
+  readonly stamp: Stamp;
   /** The new header; `undefined` for a delete. */
   readonly header: DocHeader | undefined;
+  /** The tombstone a delete leaves. */
+  readonly tombstone?: Tombstone;
+  /** A copied delete of a document this shard did not hold: only its tombstone is written. */
+  readonly absent?: boolean;
   /** What commits in the change's atomic operation: header, log entry, garbage mark. */
   readonly mutations: Mutation[];
   /** Blob chunks written (in operations of their own) before the header. */
@@ -83,6 +91,13 @@ const encoder = new TextEncoder();
 
 /** Bytes budgeted for a slot entry's value. */
 const SLOT_VALUE_BYTES = 1;
+/** Bytes budgeted for a tombstone beside its stamp and routing key. */
+const TOMBSTONE_BASE_BYTES = 64;
+
+function tombstoneBytes(tombstone: Tombstone): number {
+  const text = tombstone.stamp.length + (tombstone.routingKey?.length ?? 0);
+  return TOMBSTONE_BASE_BYTES + text * MAX_UTF8_BYTES_PER_UNIT;
+}
 
 /**
  * The slot a request writes to: the one it carries, which must be
@@ -111,6 +126,13 @@ export function validateRequests(
       validateIndexName(request.index);
       validateDocId(request.id);
       slotOfRequest(request);
+      if (request.stamp !== undefined && !isStamp(request.stamp)) {
+        throw new InvalidInputError(
+          `Cannot write document "${request.id}": stamp ${
+            JSON.stringify(request.stamp)
+          } is not a hybrid-logical-clock stamp`,
+        );
+      }
       if (
         request.version !== undefined &&
         !(Number.isSafeInteger(request.version) && request.version >= 1)
@@ -278,8 +300,14 @@ export interface StageInput {
   readonly bodies: ReadonlyMap<number, Uint8Array>;
   /** The documents' headers before the batch, by {@linkcode documentKey}. */
   readonly headers: ReadonlyMap<string, DocHeader>;
+  /** The tombstones of deleted documents among them, by {@linkcode documentKey}. */
+  readonly tombstones?: ReadonlyMap<string, Tombstone>;
   /** The shard's last sequence number before the batch. */
   readonly seq: number;
+  /** Stamps the writes that carry none; a clock tagged `local` by default. */
+  readonly clock?: HybridLogicalClock;
+  /** The wall-clock time tombstones are written at, in ms since the epoch; now by default. */
+  readonly nowMs?: number;
   /** Makes a new blob id; random UUIDs by default. */
   readonly newBlobId?: () => string;
 }
@@ -294,12 +322,26 @@ export interface StagedBatch {
   readonly stale: ReadonlyArray<{ readonly request: number; readonly version: number }>;
 }
 
+/** What staging knows of one document: its latest header or tombstone in the batch. */
+interface Known {
+  readonly header: DocHeader | undefined;
+  readonly tombstone: Tombstone | undefined;
+}
+
 /**
  * Stages the live requests in request order: each change gets the next sequence number and
  * the version after the document's latest one (a batch may write one id several times).
+ * A write without a stamp is stamped by the clock after observing the stored document's or
+ * tombstone's stamp, so it beats what it replaces; a write with one (a copy) is applied
+ * only when its stamp is newer than the stored one, and a copied delete of a document this
+ * shard does not hold still leaves its tombstone.
  */
 export function stageChanges(input: StageInput): StagedBatch {
-  const latest = new Map<string, DocHeader | undefined>(input.headers);
+  const known = new Map<string, Known>();
+  const knownOf = (key: string): Known =>
+    known.get(key) ?? { header: input.headers.get(key), tombstone: input.tombstones?.get(key) };
+  const clock = input.clock ?? new HybridLogicalClock({ tag: "local" });
+  const nowMs = input.nowMs ?? Date.now();
   const changes: Change[] = [];
   const notFound: number[] = [];
   const stale: Array<{ request: number; version: number }> = [];
@@ -307,44 +349,90 @@ export function stageChanges(input: StageInput): StagedBatch {
   for (const i of [...input.groups.values()].flat().sort((a, b) => a - b)) {
     const request = input.requests[i]!;
     const key = documentKey(request.index, request.id);
-    const previous = latest.get(key);
-    if (request.op === "delete" && previous === undefined) {
+    const { header: previous, tombstone } = knownOf(key);
+    const held = previous?.stamp ?? tombstone?.stamp;
+    if (isStale(request, previous, held)) {
+      stale.push({ request: i, version: previous?.version ?? tombstone?.version ?? 0 });
+      continue;
+    }
+    const copy = request.stamp !== undefined && input.metas.has(request.index);
+    if (request.op === "delete" && previous === undefined && !copy) {
       notFound.push(i);
       continue;
     }
-    if (
-      request.version !== undefined && previous !== undefined && previous.version >= request.version
-    ) {
-      stale.push({ request: i, version: previous.version });
-      continue;
-    }
+    clock.observe(held);
+    clock.observe(request.stamp);
+    const stamp = request.stamp ?? clock.now();
     const change = request.op === "delete"
-      ? stageDelete(i, request, previous!, ++seq)
-      : stagePut(input, i, request, previous, ++seq);
+      ? stageDelete({ i, request, previous, tombstone, seq: ++seq, stamp, nowMs })
+      : stagePut(input, { i, request, previous, tombstone, seq: ++seq, stamp });
     changes.push(change);
-    latest.set(key, change.header);
+    known.set(key, { header: change.header, tombstone: change.tombstone });
   }
   return { changes, notFound, stale };
 }
 
-function stageDelete(
-  i: number,
+/** Whether a copy (stamped, or legacy versioned) is not newer than what the shard holds. */
+function isStale(
   request: WriteRequest,
-  previous: DocHeader,
-  seq: number,
-): Change {
+  previous: DocHeader | undefined,
+  held: Stamp | undefined,
+): boolean {
+  if (request.stamp !== undefined) return held !== undefined && request.stamp <= held;
+  return request.version !== undefined && previous !== undefined &&
+    previous.version >= request.version;
+}
+
+/** One request being staged, with what the shard held of its document. */
+interface Staging<R extends WriteRequest = WriteRequest> {
+  readonly i: number;
+  readonly request: R;
+  readonly previous: DocHeader | undefined;
+  readonly tombstone: Tombstone | undefined;
+  readonly seq: number;
+  readonly stamp: Stamp;
+}
+
+function stageDelete(staging: Staging & { readonly nowMs: number }): Change {
+  const { i, request, previous, tombstone: grave, seq, stamp } = staging;
   const { index, id } = request;
   const garbage = garbageOf(previous);
+  // A document is deleted from the slot it is stored in (a delete need not name its routing key).
+  const slot = previous === undefined ? slotOfRequest(request) : previous.slot ?? slotOf(id);
+  const version = request.version ?? (previous?.version ?? grave?.version ?? 0) + 1;
+  const routingKey = previous === undefined ? request.routingKey : previous.routingKey;
+  const tombstone: Tombstone = {
+    stamp,
+    version,
+    slot,
+    ...(routingKey === undefined ? {} : { routingKey }),
+    deletedAtMs: staging.nowMs,
+  };
   return {
     request: i,
     index,
     id,
     seq,
-    version: request.version ?? previous.version + 1,
+    version,
+    stamp,
     header: undefined,
+    tombstone,
+    ...(previous === undefined ? { absent: true } : {}),
     mutations: [
-      { type: "delete", key: keys.doc(index, id) },
-      { type: "delete", key: keys.slot(index, previous.slot ?? slotOf(id), id) },
+      ...(previous === undefined ? [] : [
+        { type: "delete", key: keys.doc(index, id) } as const,
+        { type: "delete", key: keys.slot(index, slot, id) } as const,
+      ]),
+      ...(grave === undefined || grave.slot === slot
+        ? []
+        : [{ type: "delete", key: keys.tombSlot(index, grave.slot, id) } as const]),
+      {
+        type: "set",
+        key: keys.tomb(index, id),
+        value: tombstone,
+        bytes: tombstoneBytes(tombstone),
+      },
+      { type: "set", key: keys.tombSlot(index, slot, id), value: true, bytes: SLOT_VALUE_BYTES },
       logMutation(seq, index, id),
       ...garbage.mutations,
     ],
@@ -355,20 +443,19 @@ function stageDelete(
 
 function stagePut(
   input: StageInput,
-  i: number,
-  request: Extract<WriteRequest, { op: "put" }>,
-  previous: DocHeader | undefined,
-  seq: number,
+  staging: Staging<Extract<WriteRequest, { op: "put" }>>,
 ): Change {
+  const { i, request, previous, tombstone, seq, stamp } = staging;
   const { index, id } = request;
   const meta = input.metas.get(index);
   if (meta === undefined) throw new AssertionError(`index "${index}" was not planned`);
   const body = input.bodies.get(i)!;
   const version = request.version ?? (previous?.version ?? 0) + 1;
   const placed = placementOf(request);
+  const head = { version, seq, stamp, ...placed };
   const stored = body.length <= INLINE_MAX_BYTES
-    ? { header: { version, seq, ...placed, body }, blobWrites: [], mutations: [] }
-    : stageBlob(body, { version, seq, ...placed }, input.newBlobId ?? (() => crypto.randomUUID()));
+    ? { header: { ...head, body }, blobWrites: [], mutations: [] }
+    : stageBlob(body, head, input.newBlobId ?? (() => crypto.randomUUID()));
   const garbage = garbageOf(previous);
   const headerBytes = HEADER_BASE_BYTES + (stored.header.body?.length ?? 0);
   return {
@@ -377,17 +464,22 @@ function stagePut(
     id,
     seq,
     version,
+    stamp,
     header: stored.header,
     mutations: [
       ...stored.mutations,
       { type: "set", key: keys.doc(index, id), value: stored.header, bytes: headerBytes },
       ...slotMutations(index, id, placed.slot, previous),
+      ...(tombstone === undefined ? [] : tombstoneRemoval(index, id, tombstone.slot)),
       logMutation(seq, index, id),
       ...garbage.mutations,
     ],
     blobWrites: stored.blobWrites,
     ...(garbage.blob === undefined ? {} : { garbageBlob: garbage.blob }),
-    values: flatten(meta.schema, request.doc as Record<string, unknown>),
+    values: [
+      ...flatten(meta.schema, request.doc as Record<string, unknown>),
+      slotValue(placed.slot),
+    ],
     created: previous === undefined,
   };
 }
@@ -476,6 +568,7 @@ function garbageOf(previous: DocHeader | undefined): {
 
 /** The answer to a committed and indexed change. */
 export function changeOutcome(change: Change): WriteOutcome {
+  if (change.absent === true) return notFoundOutcome(change.id);
   if (change.header === undefined) {
     return { ok: true, id: change.id, result: "deleted", version: change.version };
   }

@@ -151,8 +151,14 @@ Deno.test("write plan: staging gives sequence numbers and versions in request or
   assert.deepEqual(staged.changes[2]!.mutations.map((m) => [m.type, m.key]), [
     ["delete", keys.doc("books", "a")],
     ["delete", keys.slot("books", slotOf("a"), "a")],
+    ["set", keys.tomb("books", "a")],
+    ["set", keys.tombSlot("books", slotOf("a"), "a")],
     ["set", keys.log(13)],
   ]);
+  // Each change is stamped after the one before it.
+  const stamps = staged.changes.map((c) => c.stamp);
+  assert.ok(stamps[0]! < stamps[1]! && stamps[1]! < stamps[2]!);
+  assert.equal(staged.changes[2]!.tombstone?.stamp, stamps[2]);
 });
 
 Deno.test("write plan: a large document is staged as pending blob chunks; its replacement marks it garbage", () => {

@@ -10,6 +10,8 @@
  * | `["meta", "layout"]` | the layout version ({@linkcode LAYOUT_VERSION}); absent before slots were stored |
  * | `["doc", index, id]` | {@linkcode DocHeader}: version, sequence number, slot, routing key, the document (inline) or a blob reference |
  * | `["slot", index, slot, id]` | `true`: the document `id` of `index` is in cluster slot `slot` (read a slot as a range) |
+ * | `["tomb", index, id]` | {@linkcode Tombstone}: the document `id` of `index` was deleted by the write stamped so |
+ * | `["tombslot", index, slot, id]` | `true`: a tombstone of `index` in cluster slot `slot` (streamed with the slot) |
  * | `["blob", blobId, i]` | chunk `i` of a document over {@linkcode INLINE_MAX_BYTES} |
  * | `["pending", blobId]` | a blob being written and not yet referenced (removed on recovery) |
  * | `["garbage", blobId]` | a blob no longer referenced (removed after the commit or on recovery) |
@@ -62,6 +64,12 @@ export interface DocHeader {
   readonly version: number;
   readonly seq: number;
   /**
+   * The hybrid-logical-clock stamp of the write that made this version (`hlc.ts`): what
+   * decides which of two copies of a document is newer. Absent in a header written before
+   * stamps were stored (older than any stamp).
+   */
+  readonly stamp?: string;
+  /**
    * The document's cluster slot, `slotOf(routingKey ?? id)`. Absent only in a header written
    * before layout version 2 (migration adds it, from the id).
    */
@@ -72,6 +80,21 @@ export interface DocHeader {
   readonly body?: Uint8Array;
   /** The blob holding the document otherwise. */
   readonly blob?: { readonly id: string; readonly chunks: number; readonly bytes: number };
+}
+
+/**
+ * What a delete leaves behind (Cassandra's tombstone): the stamp of the delete, so a copy of
+ * the document older than the delete (a moving slot's snapshot item) is not applied, and
+ * the version the document had. Collected after the grace period
+ * (`MicroshardOptions.tombstoneGraceMs`), never while its slot is held.
+ */
+export interface Tombstone {
+  readonly stamp: string;
+  readonly version: number;
+  readonly slot: number;
+  readonly routingKey?: string;
+  /** The local wall-clock time the tombstone was written, in ms since the epoch. */
+  readonly deletedAtMs: number;
 }
 
 /** A change-log entry: the document `id` of `index` changed at this sequence number. */
@@ -92,6 +115,11 @@ export const keys = {
   slot: (index: string, slot: number, id: string): Deno.KvKey => ["slot", index, slot, id],
   slotDocs: (index: string, slot: number): Deno.KvKey => ["slot", index, slot],
   slots: (index: string): Deno.KvKey => ["slot", index],
+  tomb: (index: string, id: string): Deno.KvKey => ["tomb", index, id],
+  tombs: (index: string): Deno.KvKey => ["tomb", index],
+  tombSlot: (index: string, slot: number, id: string): Deno.KvKey => ["tombslot", index, slot, id],
+  tombSlotDocs: (index: string, slot: number): Deno.KvKey => ["tombslot", index, slot],
+  tombSlots: (index: string): Deno.KvKey => ["tombslot", index],
   blobChunk: (blobId: string, i: number): Deno.KvKey => ["blob", blobId, i],
   blob: (blobId: string): Deno.KvKey => ["blob", blobId],
   pending: (blobId: string): Deno.KvKey => ["pending", blobId],

@@ -27,11 +27,12 @@ import {
   findMisfitDocument,
   type IndexConfig,
 } from "./_index_lifecycle.ts";
-import { prune, recover } from "./_recovery.ts";
+import { collectTombstones, prune, recover } from "./_recovery.ts";
 import {
   indexInfos,
   readDocument,
   readSlotPage,
+  readSlotTombstones,
   searchShard,
   type ShardSearchOptions,
 } from "./_shard_reads.ts";
@@ -39,16 +40,19 @@ import type { ShardState } from "./_shard_state.ts";
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   DEFAULT_PRUNE_EVERY_ENTRIES,
+  DEFAULT_TOMBSTONE_GRACE_MS,
   type IndexInfo,
   type MicroshardOptions,
   type RecoveryReport,
   type ShardSearchResult,
   type SlotPage,
+  type SlotTombstonePage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
   type WriteRequest,
 } from "./_shard_types.ts";
+import { HybridLogicalClock } from "./hlc.ts";
 import { applyToEngines, commitToKv, housekeep } from "./_write_commit.ts";
 import {
   changeOutcome,
@@ -64,7 +68,7 @@ import {
   withoutFailures,
 } from "./_write_plan.ts";
 import { StorageUnavailableError } from "./errors.ts";
-import type { DocHeader } from "./kv_layout.ts";
+import type { DocHeader, Tombstone } from "./kv_layout.ts";
 import type { Plan } from "./search_index.ts";
 import type { Schema } from "./schema.ts";
 
@@ -72,6 +76,7 @@ export {
   type CarriedSchema,
   type CarriedSchemas,
   DEFAULT_MAX_DOCUMENT_BYTES,
+  DEFAULT_TOMBSTONE_GRACE_MS,
   type IndexInfo,
   type MicroshardFaults,
   type MicroshardOptions,
@@ -80,6 +85,8 @@ export {
   type ShardSearchResult,
   type SlotDocument,
   type SlotPage,
+  type SlotTombstone,
+  type SlotTombstonePage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
@@ -117,6 +124,14 @@ export class Microshard {
       defaultEngine: options.defaultEngine ?? "fts5",
       pruneEveryEntries: options.pruneEveryEntries ?? DEFAULT_PRUNE_EVERY_ENTRIES,
       indexes: new Map(),
+      clock: new HybridLogicalClock({
+        tag: options.stampTag ?? "local",
+        ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }),
+      }),
+      nowMs: options.nowMs ?? Date.now,
+      tombstoneGraceMs: options.tombstoneGraceMs ?? DEFAULT_TOMBSTONE_GRACE_MS,
+      heldSlots: new Set(),
+      tombstonesCollectedAtMs: 0,
       seq: 0,
       pruned: 0,
       sincePrune: 0,
@@ -232,13 +247,17 @@ export class Microshard {
     });
     fail(planned.failures);
     const live = withoutFailures(groups, planned.failures);
+    const previous = await this.#previous(requests, live, planned.metas);
     const staged = stageChanges({
       requests,
       groups: live,
       metas: planned.metas,
       bodies: valid.bodies,
-      headers: await this.#previousHeaders(requests, live, planned.metas),
+      headers: previous.headers,
+      tombstones: previous.tombstones,
       seq: state.seq,
+      clock: state.clock,
+      nowMs: state.nowMs(),
     });
     for (const i of staged.notFound) outcomes[i] = notFoundOutcome(requests[i]!.id);
     for (const { request, version } of staged.stale) {
@@ -247,26 +266,36 @@ export class Microshard {
     const kv = await commitToKv(state, planned.metas, staged.changes);
     fail(kv.failures);
     fail(await applyToEngines(state, kv.committed));
-    for (const change of kv.committed) outcomes[change.request] ??= changeOutcome(change);
+    for (const change of kv.committed) {
+      const outcome = changeOutcome(change);
+      outcomes[change.request] ??= options.withStamps === true && outcome.ok
+        ? { ...outcome, stamp: change.stamp }
+        : outcome;
+    }
     await housekeep(state, kv.committed);
     return outcomes.map((outcome) => outcome!);
   }
 
-  /** The headers, before the batch, of the documents it writes in indexes that exist. */
-  async #previousHeaders(
+  /** The headers and tombstones, before the batch, of the documents it writes in indexes that exist. */
+  async #previous(
     requests: readonly WriteRequest[],
     groups: ReadonlyMap<string, readonly number[]>,
     metas: ReadonlyMap<string, unknown>,
-  ): Promise<Map<string, DocHeader>> {
+  ): Promise<{ headers: Map<string, DocHeader>; tombstones: Map<string, Tombstone> }> {
     const headers = new Map<string, DocHeader>();
+    const tombstones = new Map<string, Tombstone>();
+    const store = this.#state.store;
     for (const [index, positions] of groups) {
       if (!metas.has(index)) continue;
       const ids = [...new Set(positions.map((i) => requests[i]!.id))];
-      for (const [id, header] of await this.#state.store.headers(index, ids)) {
-        headers.set(documentKey(index, id), header);
-      }
+      const [found, graves] = await Promise.all([
+        store.headers(index, ids),
+        store.tombstones(index, ids),
+      ]);
+      for (const [id, header] of found) headers.set(documentKey(index, id), header);
+      for (const [id, tombstone] of graves) tombstones.set(documentKey(index, id), tombstone);
     }
-    return headers;
+    return { headers, tombstones };
   }
 
   /** Reads a document by id; `undefined` when absent. */
@@ -288,8 +317,37 @@ export class Microshard {
   }
 
   /**
+   * A page of one slot's tombstones of `index` (in id order, after `options.afterId`, at most
+   * `options.limit`): streamed with the slot's documents, so a move carries its deletes.
+   */
+  slotTombstones(
+    index: string,
+    slot: number,
+    options: { readonly afterId?: string; readonly limit: number },
+  ): Promise<SlotTombstonePage> {
+    return this.#exclusive(() => readSlotTombstones(this.#state, index, slot, options));
+  }
+
+  /**
+   * Keeps the tombstones of these slots whatever their age (the slots being moved), until
+   * the next call; collection skips them.
+   */
+  holdSlots(slots: Iterable<number>): void {
+    this.#state.heldSlots = new Set(slots);
+  }
+
+  /**
+   * Collects the tombstones older than `tombstoneGraceMs` outside held slots; returns how
+   * many. It also runs by itself when the change log is pruned, at most once an hour.
+   */
+  collectTombstones(): Promise<number> {
+    return this.#exclusive(() => collectTombstones(this.#state));
+  }
+
+  /**
    * Deletes every document of one slot of `index` (the old owner's copy, once a moved slot
-   * has flipped), in batches through the write pipeline; returns how many were deleted.
+   * has flipped), in batches through the write pipeline, then the slot's tombstones (the new
+   * owner keeps its own); returns how many documents were deleted.
    */
   async dropSlot(index: string, slot: number): Promise<number> {
     let deleted = 0;
@@ -299,7 +357,7 @@ export class Microshard {
         ids.push(id);
         if (ids.length >= DROP_SLOT_BATCH_DOCUMENTS) break;
       }
-      if (ids.length === 0) return deleted;
+      if (ids.length === 0) break;
       const outcomes = await this.write(ids.map((id) => ({ op: "delete", index, id })));
       const failed = outcomes.find((outcome) => !outcome.ok);
       if (failed !== undefined && !failed.ok) {
@@ -309,9 +367,11 @@ export class Microshard {
       }
       const batch = outcomes.filter((outcome) => outcome.ok && outcome.result === "deleted").length;
       // A slot entry without its header cannot be: never loop on one.
-      if (batch === 0) return deleted;
+      if (batch === 0) break;
       deleted += batch;
     }
+    await this.#exclusive(() => this.#state.store.deleteSlotTombstones(index, slot));
+    return deleted;
   }
 
   /** Per slot, how many documents of `index` this shard holds (slots holding none are left out). */

@@ -35,6 +35,7 @@ import {
   type RecoveryReport,
   type ShardSearchResult,
   type SlotPage,
+  type SlotTombstonePage,
   type StoredDocument,
   type WriteOutcome,
   type WriteRequest,
@@ -55,6 +56,8 @@ export type MicroshardMsg =
     requests: WriteRequest[];
     /** Per index, the schema the node planned for these requests (see `WriteOptions`). */
     schemas?: Record<string, { schema: Schema; engine: EngineName }>;
+    /** The outcomes carry each change's stamp (see `WriteOptions.withStamps`). */
+    withStamps?: boolean;
   }
   | { type: "get"; index: string; id: string }
   | {
@@ -97,7 +100,13 @@ export type MicroshardMsg =
   /** Per slot holding documents of `index`, how many: `[slot, count]` pairs. */
   | { type: "slotCounts"; index: string }
   /** Deletes one slot's documents of `index` (see `Microshard.dropSlot`). */
-  | { type: "dropSlot"; index: string; slot: number };
+  | { type: "dropSlot"; index: string; slot: number }
+  /** A page of one slot's tombstones (see `Microshard.slotTombstones`). */
+  | { type: "slotTombstones"; index: string; slot: number; afterId?: string; limit: number }
+  /** Keeps these slots' tombstones whatever their age (see `Microshard.holdSlots`). */
+  | { type: "holdSlots"; slots: number[] }
+  /** Collects the tombstones past their grace (see `Microshard.collectTombstones`). */
+  | { type: "collectTombstones" };
 
 /** Replies of the MicroshardActor. */
 export type MicroshardReplies = {
@@ -112,6 +121,9 @@ export type MicroshardReplies = {
   slotPage: SlotPage;
   slotCounts: Array<[number, number]>;
   dropSlot: number;
+  slotTombstones: SlotTombstonePage;
+  holdSlots: true;
+  collectTombstones: number;
 };
 
 /**
@@ -193,6 +205,18 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
           return ctx.detach(open().slotCounts(msg.index).then((counts) => [...counts]));
         case "dropSlot":
           return ctx.detach(serial.run(() => open().dropSlot(msg.index, msg.slot)));
+        case "slotTombstones":
+          return ctx.detach(
+            open().slotTombstones(msg.index, msg.slot, {
+              limit: msg.limit,
+              ...(msg.afterId === undefined ? {} : { afterId: msg.afterId }),
+            }),
+          );
+        case "holdSlots":
+          open().holdSlots(msg.slots);
+          return true;
+        case "collectTombstones":
+          return ctx.detach(serial.run(() => open().collectTombstones()));
         case "checkSchema":
           return ctx.detach(
             serial.run(() => open().checkSchema(msg.index, msg.schema)).then((m) => m ?? null),
@@ -309,11 +333,22 @@ class SerialQueue {
         group.map((job) => job.msg.requests),
         { schemas: mergeSchemas(group.map((job) => job.msg.schemas)) },
       );
-      group.forEach((job, i) => job.settle.resolve(outcomes[i]!));
+      group.forEach((job, i) =>
+        job.settle.resolve(job.msg.withStamps === true ? outcomes[i]! : withoutStamps(outcomes[i]!))
+      );
     } catch (error) {
       for (const job of group) job.settle.reject(error);
     }
   }
+}
+
+/** Outcomes without their stamps (for the messages that did not ask for them). */
+function withoutStamps(outcomes: WriteOutcome[]): WriteOutcome[] {
+  return outcomes.map((outcome) => {
+    if (!outcome.ok || outcome.stamp === undefined) return outcome;
+    const { stamp: _stamp, ...rest } = outcome;
+    return rest;
+  });
 }
 
 /** The carried schemas of several messages: per index, the one of the highest version. */
@@ -344,7 +379,10 @@ async function writeInGroups(
   batches: readonly WriteRequest[][],
   options: { readonly schemas: CarriedSchemas | undefined },
 ): Promise<WriteOutcome[][]> {
-  const writeOptions = options.schemas === undefined ? {} : { schemas: options.schemas };
+  const writeOptions = {
+    withStamps: true,
+    ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
+  };
   const results: WriteOutcome[][] = [];
   let group: WriteRequest[][] = [];
   let size = 0;

@@ -29,6 +29,7 @@ export {
   type CarriedSchema,
   type CarriedSchemas,
   DEFAULT_MAX_DOCUMENT_BYTES,
+  DEFAULT_TOMBSTONE_GRACE_MS,
   type IndexInfo,
   Microshard,
   type MicroshardFaults,
@@ -38,11 +39,22 @@ export {
   type ShardSearchResult,
   type SlotDocument,
   type SlotPage,
+  type SlotTombstone,
+  type SlotTombstonePage,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
   type WriteRequest,
 } from "./microshard.ts";
+export {
+  decodeStamp,
+  encodeStamp,
+  HybridLogicalClock,
+  type HybridLogicalClockOptions,
+  isStamp,
+  type Stamp,
+  type StampParts,
+} from "./hlc.ts";
 export {
   createActor as createMicroshardActor,
   MAX_GROUP_COMMIT_MESSAGES,

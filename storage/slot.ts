@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { IndexedValue } from "./schema.ts";
+
 const ENCODER = new TextEncoder();
 const FNV_OFFSET_BASIS = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -55,4 +57,17 @@ export function slotOf(placementKey: string): number {
 /** Whether `value` is a slot number (an integer in `[0, CLUSTER_SLOTS)`). */
 export function isSlot(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) < CLUSTER_SLOTS;
+}
+
+/**
+ * The internal indexed value every document carries besides its fields: its slot, as an
+ * i64 under a name no field can have, so a search can leave a slot out in the engine itself
+ * (`and(plan, not(or(eq _slot …)))`) — what a node does for a slot moving to or from it.
+ * It is in the engines only: never in a schema, `_config` or a returned document.
+ */
+export const SLOT_FIELD = "_slot";
+
+/** The {@linkcode SLOT_FIELD} value of a document in `slot`. */
+export function slotValue(slot: number): IndexedValue {
+  return { path: SLOT_FIELD, type: "i64", values: [slot] };
 }

@@ -50,11 +50,14 @@ Deno.test("microshard: a document is stored in the slot of its routing key, and 
     ]);
     assert.deepEqual(await slotIds(shard, slotOf("b1")), ["b1"]);
     const page = await shard.slotPage("books", slotOf("tenant-7"), { limit: 10 });
+    const [stored] = page.documents;
+    assert.match(stored?.stamp ?? "", /^[0-9a-f]{12}-[0-9a-f]{6}-local$/);
     assert.deepEqual(page.documents, [{
       id: "b2",
       version: 1,
       doc: { t: "y" },
       routingKey: "tenant-7",
+      stamp: stored?.stamp,
     }]);
     // Rewritten under another routing key: the old slot entry goes in the same operation.
     await shard.write([{

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { HashRing } from "./ring.ts";
+import { type SlotMoveMsg, SlotMoves } from "./slot_moves.ts";
+import { nextEntry, SlotTable } from "./slot_table.ts";
+
+/** Moves of node `a` over a table, with every message and stream kept for the test to drive. */
+function harness(table: SlotTable, options: { max?: number } = {}) {
+  const told: SlotMoveMsg[] = [];
+  const later: SlotMoveMsg[] = [];
+  const streams = new Map<number, PromiseWithResolvers<number>>();
+  const aborted: number[] = [];
+  const dropped: number[] = [];
+  const moves = new SlotMoves(table, {
+    self: "a",
+    maxSlotsMoving: options.max ?? 4,
+    dropGraceMs: 10,
+    move: (slot) => {
+      const stream = Promise.withResolvers<number>();
+      streams.set(slot, stream);
+      return stream.promise;
+    },
+    abort: (slot) => aborted.push(slot),
+    drop: (slot) => {
+      dropped.push(slot);
+      return Promise.resolve();
+    },
+    later: (_ms, msg) => later.push(msg),
+    tellSelf: (msg) => told.push(msg),
+    log: { info() {}, warn() {} },
+  });
+  return { moves, told, later, streams, aborted, dropped };
+}
+
+const live = { isLive: () => true, isGone: () => false };
+
+Deno.test("SlotMoves: the owner starts at most maxSlotsMoving moves, each marked pending", () => {
+  const table = SlotTable.ownedBy("a");
+  const { moves, streams } = harness(table, { max: 3 });
+  const desired = new HashRing(["a", "b"]);
+  assert.equal(moves.plan({ desired, ...live }), true);
+  assert.equal(streams.size, 3);
+  for (const slot of streams.keys()) {
+    assert.equal(desired.ownerOfSlot(slot), "b");
+    assert.deepEqual(table.entry(slot), { owners: ["a"], pending: "b", version: [2, "a"] });
+  }
+  assert.equal(moves.moving, 3);
+  assert.deepEqual(moves.heldSlots().sort(), [...streams.keys()].sort());
+  // No receiver that is live, no move.
+  const idle = harness(SlotTable.ownedBy("a"));
+  assert.equal(idle.moves.plan({ desired, isLive: () => false, isGone: () => false }), false);
+});
+
+Deno.test("SlotMoves: a finished stream flips the slot; its copy drops once every member acknowledged", async () => {
+  const table = SlotTable.ownedBy("a");
+  const { moves, told, later, streams, dropped } = harness(table, { max: 1 });
+  moves.plan({ desired: new HashRing(["a", "b"]), ...live });
+  const [slot, stream] = [...streams][0]!;
+  stream.resolve(12);
+  await Promise.resolve();
+  await Promise.resolve();
+  const streamed = told.find((m) => m.type === "slotStreamed")!;
+  assert.deepEqual(streamed, { type: "slotStreamed", slot, to: "b", documents: 12 });
+  assert.equal(moves.onStreamed(streamed as Extract<SlotMoveMsg, { type: "slotStreamed" }>), true);
+  assert.deepEqual(table.entry(slot), { owners: ["b"], version: [3, "a"] });
+  assert.equal(moves.counters.slots_moved, 1);
+  assert.equal(moves.counters.documents_moved, 12);
+  assert.equal(moves.moving, 1, "draining until dropped");
+  moves.checkDrains(["a", "b", "c"]);
+  assert.equal(later.length, 0, "c has not acknowledged");
+  // The answer to a push sent before the flip (the pending mark) acknowledges nothing.
+  moves.onPushAcked("b", [[slot, [["a"], "b", 2, "a"]]]);
+  moves.onMemberTable("c", "same");
+  moves.checkDrains(["a", "b", "c"]);
+  assert.equal(later.length, 0, "b has not acknowledged the flip");
+  moves.onPushAcked("b", [[slot, [["b"], "", 3, "a"]]]);
+  moves.checkDrains(["a", "b", "c"]);
+  assert.deepEqual(later, [{ type: "slotDrop", slot }]);
+  moves.onDrop(slot);
+  await Promise.resolve();
+  assert.deepEqual(dropped, [slot]);
+  moves.onDropped(slot, undefined);
+  assert.equal(moves.moving, 0);
+});
+
+Deno.test("SlotMoves: a failed stream aborts the move (pending cleared at a new version)", () => {
+  const table = SlotTable.ownedBy("a");
+  const { moves, streams, aborted } = harness(table, { max: 1 });
+  moves.plan({ desired: new HashRing(["a", "b"]), ...live });
+  const [slot] = [...streams.keys()];
+  assert.equal(
+    moves.onStreamed({ type: "slotStreamed", slot: slot!, to: "b", error: "gone" }),
+    true,
+  );
+  assert.deepEqual(table.entry(slot!), { owners: ["a"], version: [3, "a"] });
+  assert.deepEqual(aborted, [slot]);
+  assert.equal(moves.counters.moves_aborted, 1);
+  assert.equal(moves.moving, 0);
+});
+
+Deno.test("SlotMoves: a removed owner's slots are claimed by their desired owner; stale pending marks are cleared", () => {
+  const table = SlotTable.ownedBy("x");
+  const { moves } = harness(table);
+  const desired = new HashRing(["a", "b"]);
+  assert.equal(moves.plan({ desired, isLive: () => true, isGone: (n) => n === "x" }), true);
+  for (let slot = 0; slot < 1_024; slot++) {
+    assert.equal(table.ownerOf(slot), desired.ownerOfSlot(slot) === "a" ? "a" : "x");
+  }
+  // After a restart a pending mark of this node is cleared, so the move starts afresh.
+  const kept = SlotTable.ownedBy("a");
+  kept.set(1, nextEntry(kept.entry(1), "a", { owners: ["a"], pending: "b" }));
+  assert.equal(harness(kept).moves.clearStalePending(), true);
+  assert.deepEqual(kept.entry(1), { owners: ["a"], version: [3, "a"] });
+});

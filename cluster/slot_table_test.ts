@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { HashRing } from "./ring.ts";
+import { nextEntry, parseWireEntries, SlotTable } from "./slot_table.ts";
+import { MalformedFrameError } from "./errors.ts";
+
+Deno.test("SlotTable: entries merge last-writer-wins by [epoch, origin], in any order", () => {
+  const a = SlotTable.ownedBy("a");
+  const b = SlotTable.fromWire(a.toWire());
+  // Two nodes change slot 7 at the same epoch: the higher origin wins on both.
+  a.set(7, nextEntry(a.entry(7), "a", { owners: ["a"], pending: "c" }));
+  b.set(7, nextEntry(b.entry(7), "b", { owners: ["b"] }));
+  const aCopy = SlotTable.fromWire(a.toWire());
+  assert.deepEqual(a.merge(b), [7]);
+  assert.deepEqual(b.merge(aCopy), []);
+  assert.equal(a.digest(), b.digest());
+  assert.deepEqual(a.entry(7), { owners: ["b"], version: [2, "b"] });
+  assert.equal(a.ownerOf(7), "b");
+  assert.equal(a.spread().get("a"), 1_023);
+});
+
+Deno.test("SlotTable: an unknown table loses to any other; the ring's loses to any change", () => {
+  const unknown = SlotTable.unknown();
+  assert.equal(unknown.ownerOf(0), undefined);
+  const ring = new HashRing(["a", "b"]);
+  const derived = SlotTable.fromRing(ring);
+  assert.equal(unknown.merge(derived).length, 1_024);
+  assert.equal(unknown.ownerOf(5), ring.ownerOfSlot(5));
+  const changed = SlotTable.fromRing(ring);
+  changed.set(5, nextEntry(changed.entry(5), "a", { owners: ["a"], pending: "b" }));
+  assert.deepEqual(unknown.mergeEntries([[5, changed.entry(5)]]), [5]);
+  assert.equal(unknown.entry(5).pending, "b");
+  assert.deepEqual(unknown.pendingSlots(), [5]);
+});
+
+Deno.test("SlotTable: takeChanged() returns the entries set here since the last call", () => {
+  const table = SlotTable.ownedBy("a");
+  table.set(3, nextEntry(table.entry(3), "a", { owners: ["b"] }));
+  table.set(9, nextEntry(table.entry(9), "a", { owners: ["b"] }));
+  assert.deepEqual(table.takeChanged().map(([slot]) => slot), [3, 9]);
+  assert.deepEqual(table.takeChanged(), []);
+  // Merged entries are someone else's changes: not pushed again from here.
+  const other = SlotTable.ownedBy("a");
+  other.merge(table);
+  assert.deepEqual(other.takeChanged(), []);
+});
+
+Deno.test("SlotTable: a malformed table or entry from a peer is refused with MalformedFrameError", () => {
+  const bad: unknown[] = [
+    [],
+    "x",
+    Array.from({ length: 1_024 }, () => [["a"], "", -1, "a"]),
+    Array.from({ length: 1_024 }, () => [["a"], 5, 1, "a"]),
+    Array.from({ length: 1_024 }, () => [Array(17).fill("a"), "", 1, "a"]),
+  ];
+  for (const raw of bad) assert.throws(() => SlotTable.fromWire(raw), MalformedFrameError);
+  assert.throws(() => parseWireEntries([[1_024, [["a"], "", 1, "a"]]]), MalformedFrameError);
+  assert.throws(() => parseWireEntries([[1, "entry"]]), MalformedFrameError);
+  assert.deepEqual(parseWireEntries([[1, [["a"], "b", 2, "a"]]]), [[1, {
+    owners: ["a"],
+    pending: "b",
+    version: [2, "a"],
+  }]]);
+});
