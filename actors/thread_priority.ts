@@ -22,8 +22,18 @@ import { setPriority } from "node:os";
 /** The highest niceness (lowest priority) Linux knows. */
 export const MAX_NICENESS = 19;
 
+/** Whether `descriptor` is granted already (never prompts: a priority is not worth asking for). */
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(descriptor).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /** The calling thread's id (Linux), or `undefined` where `/proc/thread-self` is missing. */
 export function threadId(): number | undefined {
+  if (!granted({ name: "read", path: "/proc/thread-self" })) return undefined;
   try {
     const tid = Number(Deno.readLinkSync("/proc/thread-self").split("/").at(-1));
     return Number.isInteger(tid) && tid > 0 ? tid : undefined;
@@ -47,12 +57,15 @@ export function threadNiceness(tid: number): number | undefined {
 /**
  * Sets the calling thread's niceness to `niceness` (0–{@linkcode MAX_NICENESS}; higher is a
  * lower priority) and returns what it now is; `undefined` where threads cannot be told apart
- * or the call is refused (not Linux, no `--allow-sys`/`--allow-read` of `/proc`). Never throws:
- * a priority is a preference, not a condition of running.
+ * or the call is refused (not Linux, `sys` or the read of `/proc` not granted — it never
+ * prompts for them). Never throws: a priority is a preference, not a condition of running.
  */
 export function lowerThreadPriority(niceness: number): number | undefined {
+  if (!Number.isFinite(niceness) || !granted({ name: "sys", kind: "setPriority" })) {
+    return undefined;
+  }
   const tid = threadId();
-  if (tid === undefined || !Number.isFinite(niceness)) return undefined;
+  if (tid === undefined) return undefined;
   try {
     setPriority(tid, Math.max(0, Math.min(MAX_NICENESS, Math.trunc(niceness))));
   } catch {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
-import { fnv1a, NodeOrchestrator } from "./orchestrator.ts";
+import { fnv1a, NodeOrchestrator, type OrchestratorOptions } from "./orchestrator.ts";
+import { threadId, threadNiceness } from "../actors/thread_priority.ts";
 import { slotOf } from "./hash.ts";
 import { LocalExecutor } from "./local_executor.ts";
 import { answerOf } from "../query/pipeline.ts";
@@ -11,11 +12,15 @@ async function search(node: NodeOrchestrator, index: string, request: SearchRequ
   return answerOf(await new LocalExecutor(node).searchPages(index, request));
 }
 
-async function withNode(fn: (node: NodeOrchestrator, dir: string) => Promise<void>, numShards = 3) {
+async function withNode(
+  fn: (node: NodeOrchestrator, dir: string) => Promise<void>,
+  numShards = 3,
+  options: Partial<OrchestratorOptions> = {},
+) {
   const dir = await Deno.makeTempDir();
   const system = new ActorSystem({ node: "test" });
   try {
-    const node = await NodeOrchestrator.start(system, { dataDir: dir, numShards });
+    const node = await NodeOrchestrator.start(system, { ...options, dataDir: dir, numShards });
     await fn(node, dir);
   } finally {
     await system.shutdown();
@@ -274,4 +279,27 @@ Deno.test("orchestrator: a point read is answered while its shard's worker is he
     await system.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "orchestrator: the shard workers' threads take the niceness asked for; the main thread keeps its own",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const nicenessOfThreads = () =>
+      [...Deno.readDirSync("/proc/self/task")].map((task) => threadNiceness(Number(task.name)));
+    const mainBefore = threadNiceness(threadId()!);
+    assert.equal(nicenessOfThreads().filter((n) => n === 7).length, 0);
+    await withNode(
+      (node) => {
+        // Every shard worker's thread (and any thread it started since) is at 7.
+        const at7 = nicenessOfThreads().filter((n) => n === 7).length;
+        assert.ok(at7 >= node.shardCount, `${at7} threads at niceness 7 for 3 shards`);
+        assert.equal(threadNiceness(threadId()!), mainBefore);
+        return Promise.resolve();
+      },
+      3,
+      { shardNiceness: 7 },
+    );
+  },
 });

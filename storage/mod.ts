@@ -60,9 +60,17 @@ export {
   MAX_GROUP_COMMIT_MESSAGES,
   MAX_GROUP_COMMIT_REQUESTS,
   mergeSchemas,
+  type MicroshardActorArgs,
   type MicroshardMsg,
   type MicroshardReplies,
 } from "./microshard_actor.ts";
+export {
+  createActor as createShardReaderActor,
+  MAX_BLOB_GONE_RETRIES,
+  type ShardReaderMsg,
+  type ShardReaderOptions,
+  type ShardReaderReplies,
+} from "./shard_reader_actor.ts";
 export {
   type EngineName,
   ENGINES,
