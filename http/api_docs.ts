@@ -170,11 +170,16 @@ export const API_DOCS: Record<string, RouteDoc> = {
   },
   "POST /_cluster/nodes/:node_id/_leave": {
     summary:
-      "A live node hands its slots off, then leaves: answered at once (state leaving); poll GET /_cluster/nodes until it is left",
+      "A live node hands its slots off, then leaves: 200 once it is left, 202 (state leaving; poll GET /_cluster/nodes) when wait_ms (default 20000, 0 answers at once) ran out first",
     tags: ["cluster"],
     params: [{ name: "node_id", description: "the node id of a live member" }],
+    query: [{
+      name: "wait_ms",
+      description: "how long to wait for the node to have left, in ms (0 to 600000)",
+    }],
     response: { schema: object({ node_id: string, state: string, slots: integer }) },
-    errors: [404, 409],
+    accepted: "Still leaving when wait_ms ran out: poll GET /_cluster/nodes",
+    errors: [400, 404, 409],
   },
   "GET /_metrics": {
     summary: "Metrics in the Prometheus text format",

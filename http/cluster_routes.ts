@@ -3,7 +3,9 @@
  * own), `DELETE /_cluster/nodes/{node_id}` (forget a `down` node for good) and
  * `POST /_cluster/nodes/{node_id}/_leave` (a live node hands its slots off and goes). Each
  * is answered when done or refused with a reason (409), by the cluster's coordinator; a node
- * started without `--cluster` lists itself and refuses changes.
+ * started without `--cluster` lists itself and refuses changes. A leave takes as long as its
+ * slots take to stream: it is answered 200 once the node is `left`, or 202 (still `leaving`;
+ * poll `GET /_cluster/nodes`) when `wait_ms` ran out first.
  *
  * @module
  */
@@ -13,6 +15,21 @@ import { type Route, route } from "./router.ts";
 import { decodePathPart } from "./body.ts";
 import { toHttpError } from "./status.ts";
 import { API_DOCS } from "./api_docs.ts";
+
+/** How long a `_leave` waits for the node to have left by default, in ms (under the default
+ * 30 s request timeout). */
+export const LEAVE_WAIT_MS = 20_000;
+/** The longest `wait_ms` a `_leave` accepts, in ms (the request timeout may cut it shorter). */
+export const MAX_LEAVE_WAIT_MS = 600_000;
+/** How often a waiting `_leave` looks at the member list, in ms. */
+const LEAVE_POLL_MS = 250;
+
+/** A member as `_leave` answers it. */
+interface Leaving {
+  readonly node_id: string;
+  readonly state: string;
+  readonly slots: number;
+}
 
 /** What the membership routes ask of the cluster (its coordinator). */
 export interface ClusterAdmin {
@@ -31,6 +48,34 @@ async function answer(fn: () => Promise<unknown>): Promise<Response> {
   } catch (error) {
     throw error instanceof HttpError ? error : toHttpError(error as Error);
   }
+}
+
+/** The `wait_ms` of a `_leave` request: an integer of ms, 0 to answer at once. */
+function leaveWaitMs(request: Request): number {
+  const raw = new URL(request.url).searchParams.get("wait_ms");
+  if (raw === null) return LEAVE_WAIT_MS;
+  const ms = Number(raw);
+  if (!/^\d+$/.test(raw) || ms > MAX_LEAVE_WAIT_MS) {
+    throw new HttpError(
+      400,
+      "Bad Request",
+      `wait_ms must be an integer of milliseconds from 0 to ${MAX_LEAVE_WAIT_MS}, got "${raw}"`,
+    );
+  }
+  return ms;
+}
+
+/** Starts a node's leave, then waits up to `waitMs` for it to be `left`. */
+async function leaveAndWait(admin: ClusterAdmin, nodeId: string, waitMs: number) {
+  let leaving = await admin.leave(nodeId) as Leaving;
+  const deadline = performance.now() + waitMs;
+  while (leaving.state !== "left" && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, LEAVE_POLL_MS));
+    const { nodes } = await admin.nodes() as { nodes: Leaving[] };
+    const now = nodes.find((node) => node.node_id === nodeId);
+    if (now !== undefined) leaving = { node_id: nodeId, state: now.state, slots: now.slots };
+  }
+  return json(leaving, leaving.state === "left" ? 200 : 202);
 }
 
 function notClustered(): never {
@@ -69,10 +114,15 @@ export function clusterRoutes(
     route(
       "POST",
       "/_cluster/nodes/:node_id/_leave",
-      (_request, params) =>
-        answer(() =>
-          admin === undefined ? notClustered() : admin.leave(decodePathPart(params.node_id!))
-        ),
+      async (request, params) => {
+        if (admin === undefined) notClustered();
+        const waitMs = leaveWaitMs(request);
+        try {
+          return await leaveAndWait(admin, decodePathPart(params.node_id!), waitMs);
+        } catch (error) {
+          throw error instanceof HttpError ? error : toHttpError(error as Error);
+        }
+      },
       API_DOCS["POST /_cluster/nodes/:node_id/_leave"],
     ),
   ];

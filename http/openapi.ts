@@ -38,6 +38,8 @@ export interface RouteDoc {
   response: { contentType?: string; schema: JsonSchema };
   /** The error statuses it answers besides 500. */
   errors?: number[];
+  /** When it may answer 202 (not finished yet) with the same schema as the 200 answer: why. */
+  accepted?: string;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -100,6 +102,14 @@ function operation(route: Route, doc: RouteDoc): Record<string, unknown> {
           [doc.response.contentType ?? "application/json"]: { schema: doc.response.schema },
         },
       },
+      ...(doc.accepted === undefined ? {} : {
+        "202": {
+          description: doc.accepted,
+          content: {
+            [doc.response.contentType ?? "application/json"]: { schema: doc.response.schema },
+          },
+        },
+      }),
       ...Object.fromEntries(errors.map((status) => [String(status), {
         description: STATUS_TEXT[status] ?? "Error",
         content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },

@@ -413,7 +413,9 @@ async function leaveUnderLoad(
   const idB = await nodeId(b!);
   const leftAt = performance.now();
   const answer = await call(a!.url, "POST", `/_cluster/nodes/${idB}/_leave`);
-  if (answer.status !== 200) throw new Error(`_leave: ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 200 && answer.status !== 202) {
+    throw new Error(`_leave: ${JSON.stringify(answer.body)}`);
+  }
   await waitUntil(
     async () => (await nodes(a!)).find((n) => n.node_id === idB)?.state === "left",
     WAIT_MS,

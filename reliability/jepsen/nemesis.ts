@@ -21,8 +21,12 @@
 
 import { call } from "../../testing/http.ts";
 import { SeededRandom } from "../../testing/random.ts";
+import { waitUntil } from "../../testing/wait.ts";
 import type { ClusterUnderTest, TestNode } from "./cluster_under_test.ts";
 import type { History } from "./history.ts";
+
+/** How long a leaving node may take to hand its slots off, in ms. */
+const LEAVE_WAIT_MS = 120_000;
 
 /** The faults the nemesis knows. */
 export const FAULTS = ["kill", "pause", "wipe", "join", "leave", "remove"] as const;
@@ -145,10 +149,23 @@ async function leave(
     "POST",
     `/_cluster/nodes/${victim.nodeId}/_leave`,
   );
-  if (answer.status !== 200) {
+  if (answer.status !== 200 && answer.status !== 202) {
     return `refused ${answer.status}: ${(answer.body as { details?: string }).details}`;
   }
-  // The answer comes once the node has handed its slots off: it may stop now.
+  // 200 comes once the node has handed its slots off; 202 says it is still leaving: wait.
+  if (answer.status === 202) {
+    await waitUntil(
+      async () => {
+        const listing = await call(through.process!.url, "GET", "/_cluster/nodes");
+        const nodes = (listing.body as { nodes?: Array<{ node_id: string; state: string }> })
+          .nodes;
+        return nodes?.find((node) => node.node_id === victim.nodeId)?.state === "left";
+      },
+      LEAVE_WAIT_MS,
+      `${victim.label} has left`,
+    );
+  }
+  // It has left: its process may stop now.
   await cluster.kill(victim);
   victim.state = "gone";
   return `left through ${through.label}`;
