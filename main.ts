@@ -314,6 +314,7 @@ async function serve(args: string[]): Promise<number> {
       suspectAfterMs: clusterConfig.suspect_after_ms,
       downAfterMs: clusterConfig.down_after_ms,
       maxSlotsMoving: clusterConfig.max_slots_moving,
+      replicationFactor: clusterConfig.replication_factor,
       // A request routed by the old table has been answered or has failed by then.
       dropGraceMs: config.search.broadcast_timeout_secs * 1000,
       log: {
