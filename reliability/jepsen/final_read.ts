@@ -1,0 +1,147 @@
+/**
+ * The final read of a Jepsen-style run, after healing: every id ever written, read by id
+ * through every node, and the whole index scanned through every node — `*` sorted by
+ * `key` (the id), paged by key from the last key seen, inclusive, so that a second copy
+ * of an id is seen even when the copies straddle two pages — plus the total the index
+ * reports for `*`. Also the convergence wait that comes before it.
+ *
+ * @module
+ */
+
+import { call } from "../../testing/http.ts";
+import { describeError, JEPSEN_INDEX, type Target, tokenOf } from "./clients.ts";
+import type { FinalRead, FinalValue, Scan } from "./checker.ts";
+
+/** Point reads in flight at once during the final read. */
+const READ_CONCURRENCY = 16;
+/** Hits per scan page. */
+const PAGE_HITS = 500;
+
+/** Reads every id through every node and scans through every node. */
+export async function finalRead(
+  ids: readonly string[],
+  nodes: readonly Target[],
+): Promise<FinalRead> {
+  const reads = new Map<string, Map<string, FinalValue>>(ids.map((id) => [id, new Map()]));
+  const jobs = ids.flatMap((id) => nodes.map((node) => ({ id, node })));
+  let next = 0;
+  await Promise.all(Array.from({ length: READ_CONCURRENCY }, async () => {
+    while (next < jobs.length) {
+      const { id, node } = jobs[next++]!;
+      reads.get(id)!.set(node.label, await readOne(node, id));
+    }
+  }));
+  const scans: Scan[] = [];
+  for (const node of nodes) scans.push(await scan(node));
+  return { reads, scans };
+}
+
+async function readOne(node: Target, id: string): Promise<FinalValue> {
+  try {
+    const answer = await call(
+      node.url,
+      "GET",
+      `/api/${JEPSEN_INDEX}/document/${encodeURIComponent(id)}`,
+    );
+    if (answer.status === 404) return null;
+    if (answer.status === 200) return tokenOf(answer.body);
+    return { unreadable: `${answer.status} ${JSON.stringify(answer.body)}` };
+  } catch (error) {
+    return { unreadable: describeError(error) };
+  }
+}
+
+/** The part of a search answer the scan reads. */
+export interface Page {
+  hits: Array<{ id: string; key?: string; token?: string }>;
+  total_hits: number;
+  failed_shards: number;
+}
+
+/** The part of a search body the scan sends. */
+export interface PageRequest {
+  query: string;
+  limit: number;
+  sort?: { field: string; order: "asc" | "desc" };
+  fields?: string[];
+}
+
+/** Runs one search (over HTTP through a node, or in a test). */
+export type SearchFn = (body: PageRequest) => Promise<Page>;
+
+async function search(node: Target, body: PageRequest): Promise<Page> {
+  const answer = await call(node.url, "POST", `/api/${JEPSEN_INDEX}/search`, body);
+  if (answer.status === 404) return { hits: [], total_hits: 0, failed_shards: 0 };
+  if (answer.status !== 200) {
+    throw new Error(
+      `search through ${node.label}: ${answer.status} ${JSON.stringify(answer.body)}`,
+    );
+  }
+  return answer.body as Page;
+}
+
+/**
+ * Pages the whole index through `node` by key (see the module doc); `search` and
+ * `pageHits` (500) may be replaced, so a test can page duplicates across page boundaries.
+ */
+export async function scan(
+  node: Target,
+  options: { search?: SearchFn; pageHits?: number } = {},
+): Promise<Scan> {
+  const run = options.search ?? ((body: PageRequest) => search(node, body));
+  const pageHits = options.pageHits ?? PAGE_HITS;
+  const total = await run({ query: "*", limit: 0 });
+  let failedShards = total.failed_shards;
+  const hits: Array<{ id: string; value: string | null }> = [];
+  let lastKey: string | undefined;
+  /** Hits already taken whose key is `lastKey`. */
+  let takenAtLastKey = 0;
+  for (;;) {
+    const page = await run({
+      query: lastKey === undefined ? "*" : `key:[${lastKey} TO *]`,
+      sort: { field: "key", order: "asc" },
+      fields: ["key", "token"],
+      limit: pageHits + takenAtLastKey,
+    });
+    failedShards += page.failed_shards;
+    let skip = takenAtLastKey;
+    const fresh = page.hits.filter((hit) => !(hit.key === lastKey && skip-- > 0));
+    if (fresh.length === 0) break;
+    for (const hit of fresh) {
+      if (typeof hit.key !== "string") throw new Error(`${hit.id} has no key to page by`);
+      hits.push({ id: hit.id, value: typeof hit.token === "string" ? hit.token : null });
+      if (hit.key === lastKey) takenAtLastKey++;
+      else {
+        lastKey = hit.key;
+        takenAtLastKey = 1;
+      }
+    }
+  }
+  return { node: node.label, hits, totalHits: total.total_hits, failedShards };
+}
+
+/**
+ * Waits until every node answers `*` with the same total and no failed shard (the
+ * cluster has converged), within `timeoutMs`; resolves with the time it took in ms, or
+ * `null` when it did not converge in time.
+ */
+export async function converge(
+  nodes: readonly Target[],
+  timeoutMs: number,
+): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    try {
+      const pages = await Promise.all(nodes.map((node) => search(node, { query: "*", limit: 0 })));
+      const totals = new Set(pages.map((page) => page.total_hits));
+      if (totals.size === 1 && pages.every((page) => page.failed_shards === 0)) {
+        return Math.round(performance.now() - started);
+      }
+    } catch {
+      // Not answering yet: ask again.
+    }
+    // Ask again once the previous answers are in, yielding a moment between rounds.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return null;
+}
