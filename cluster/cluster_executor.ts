@@ -83,6 +83,9 @@ export interface SlotAssignment {
 /** Default documents per page of a moving slot's stream. */
 export const DEFAULT_MOVE_PAGE_DOCS = 500;
 
+/** Wait before replaying hints again after a replay failed, in ms. */
+const HINT_RETRY_MS = 1_000;
+
 /** The stamp of a document stored before stamps were: older than every stamped write. */
 const UNSTAMPED = encodeStamp({ ms: 0, counter: 0, tag: "" });
 
@@ -177,6 +180,8 @@ export class ClusterExecutor implements Executor {
   readonly #movedAway = new Set<number>();
   /** Slots another node copied documents of to here (a move to here, maybe not finished). */
   readonly #received = new Set<number>();
+  /** The next replay of hints after a failed one, if one is scheduled. */
+  #replayTimer: ReturnType<typeof setTimeout> | undefined;
   /** Searches coordinated here: which live owner of a replicated slot answers it turns. */
   #searches = 0;
 
@@ -511,8 +516,19 @@ export class ClusterExecutor implements Executor {
       hints.replay(node, async (to, copies) => {
         const answers = await this.unicast(this.#view, to, { type: "copy", commands: copies });
         if (answers.some((answer) => !answer.ok)) throw new Error(`${to} refused a hint`);
-      }).catch(() => {});
+      }).catch(() => this.#replayLater());
     }
+  }
+
+  /** A replay failed (the node is not quite back): tried again after `HINT_RETRY_MS`. */
+  #replayLater(): void {
+    if (this.#replayTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#replayTimer = undefined;
+      this.#replayHints(this.#view);
+    }, HINT_RETRY_MS);
+    Deno.unrefTimer(timer);
+    this.#replayTimer = timer;
   }
 
   /** A replicated write's answer: how many replicas took it, or 503 below the quorum. */

@@ -133,9 +133,10 @@ export class HintStore {
       if (error instanceof Deno.errors.NotFound) return 0;
       throw error;
     }
-    const copies = text.split("\n").flatMap((line): WriteCommand[] => {
+    const lines = text.split("\n").filter((line) => line !== "");
+    const copies = lines.flatMap((line): WriteCommand[] => {
       try {
-        return line === "" ? [] : [JSON.parse(line) as WriteCommand];
+        return [JSON.parse(line) as WriteCommand];
       } catch {
         return []; // a line torn by a crash mid-append: its write was never acknowledged as hinted
       }
@@ -145,11 +146,13 @@ export class HintStore {
     }
     // Appends wait in the queue behind this replay: the file holds exactly what was sent.
     await Deno.remove(path);
-    this.#bytes -= hints.bytes;
-    this.counters.hints_pending -= hints.count;
+    // Hints added meanwhile are counted but not in the file yet: only the file's are gone.
+    const bytes = byteLength(text);
+    this.#bytes -= bytes;
+    hints.bytes -= bytes;
+    hints.count -= lines.length;
+    this.counters.hints_pending -= lines.length;
     this.counters.hints_replayed += copies.length;
-    hints.count = 0;
-    hints.bytes = 0;
     return copies.length;
   }
 

@@ -67,3 +67,27 @@ Deno.test("HintStore: hints over maxHintsPerNode or maxHintBytes are dropped and
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("HintStore: hints added while a replay runs stay for the next replay", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cameodb-hints-" });
+  try {
+    const store = await HintStore.open(dir);
+    await store.add("b", [copy(1)]);
+    const gate = Promise.withResolvers<void>();
+    const first = store.replay("b", () => gate.promise);
+    const added = store.add("b", [copy(2)]);
+    gate.resolve();
+    assert.equal(await first, 1);
+    await added;
+    assert.equal(store.has("b"), true, "the hint added during the replay is still kept");
+    const sent: string[] = [];
+    await store.replay("b", (_node, copies) => {
+      sent.push(...copies.map((c) => c.id));
+      return Promise.resolve();
+    });
+    assert.deepEqual(sent, ["d2"]);
+    assert.equal(store.counters.hints_pending, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
