@@ -163,6 +163,9 @@ async function serve(args: string[]): Promise<number> {
     nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
+    readerWorkers: config.storage.reader_workers,
+    shardNiceness: config.storage.shard_worker_niceness,
+    commitWindowMs: config.storage.wal_sync === "batch" ? config.storage.wal_batch_window_ms : 0,
     tombstoneGraceMs: config.storage.tombstone_grace_ms,
     memoryLimitBytes: Math.floor(
       config.search.total_memory_limit_mb * 1024 * 1024 / config.storage.num_shards_init,
@@ -170,6 +173,8 @@ async function serve(args: string[]): Promise<number> {
     searchLimits: {
       defaultLimit: config.search.default_search_limit,
       maxLimit: config.search.max_search_limit,
+      // Shards stop working on a search once its client has been answered 408.
+      timeoutMs: config.network.http.request_timeout_secs * 1000,
     },
     ...(wiring === undefined ? {} : {
       executor: (node: NodeOrchestrator, limits: SearchLimits) =>

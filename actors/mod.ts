@@ -46,3 +46,4 @@ export type { WorkerSpawnOptions } from "./worker_ref.ts";
 export { Registry } from "./registry.ts";
 export { type Decision, type ExitReason, resolveSupervision, Supervisor } from "./supervision.ts";
 export { Mailbox } from "./mailbox.ts";
+export { lowerThreadPriority, MAX_NICENESS, threadId, threadNiceness } from "./thread_priority.ts";

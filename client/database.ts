@@ -231,6 +231,18 @@ export interface IndexConfiguration {
   engine?: "fts5" | "orama";
   /** A free-text description of the index. */
   description?: string;
+  /** BM25's `k1` (0–10) and `b` (0–1), and a boost per text field; replaces the index's. */
+  ranking?: RankingSettings;
+}
+
+/** An index's ranking: BM25's parameters and per text field a boost (its BM25F weight). */
+export interface RankingSettings {
+  /** Term-frequency saturation, 1.2 by default. */
+  k1?: number;
+  /** Length normalization, 0.75 by default. */
+  b?: number;
+  /** Per text field, its weight (above 0, at most 1,000; 1 when absent). */
+  boosts?: Record<string, number>;
 }
 
 /** The answer of `configure()`. */
@@ -259,6 +271,8 @@ export interface IndexSchema {
   field_count: number;
   /** The fields. */
   fields: Array<{ name: string; type: string; indexed: boolean; sortable: boolean }>;
+  /** The ranking in force (the defaults unless the index sets its own). */
+  ranking?: Required<RankingSettings>;
 }
 
 /** The answer of `drop()`. */

@@ -26,6 +26,7 @@ export type {
   IndexHandle,
   IndexSchema,
   IndexSummary,
+  RankingSettings,
   SearchAnswer,
   SearchFooter,
   SearchRequest,

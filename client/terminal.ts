@@ -159,11 +159,13 @@ export async function terminalSession(state: SessionState): Promise<number> {
     while (true) {
       const line = await nextLine();
       if (line === undefined) break;
+      // Running from the moment the line is taken: a Ctrl-C while the history is written
+      // cancels this command (it was read as a Ctrl-C at the prompt, and the command ran on).
+      running = new AbortController();
       if (line.trim() !== "") {
         history.push(line);
         await remember(line);
       }
-      running = new AbortController();
       const exit = await runLine(line, state, { ...io, signal: running.signal });
       running = undefined;
       if (exit) break;

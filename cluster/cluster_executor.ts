@@ -23,10 +23,12 @@ import type {
   RoutingDecision,
   WriteResult,
 } from "../node/executor.ts";
+import { MalformedFrameError } from "./errors.ts";
 import { NodeUnavailableError, QuorumNotReachedError } from "../node/errors.ts";
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
 import type { WriteCommand } from "../node/write_command.ts";
 import { gatherPages, type PageSet, type SearchPages, type ShardQuery } from "../query/pipeline.ts";
+import { checkedStatsPages } from "./stats_schema.ts";
 import type { SearchRequest } from "../query/request.ts";
 import type { SearchLimits } from "../query/search.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
@@ -102,6 +104,8 @@ export type ClusterExecutorStats = {
   remote_failures: number;
   broadcasts: number;
   broadcast_node_failures: number;
+  /** First-phase statistics from other nodes refused (`stats_schema.ts`). */
+  refused_peer_stats: number;
 };
 
 /** Finds the node service of a node (a cached remote ref). */
@@ -168,6 +172,7 @@ export class ClusterExecutor implements Executor {
     remote_failures: 0,
     broadcasts: 0,
     broadcast_node_failures: 0,
+    refused_peer_stats: 0,
   };
   readonly #lookup: ServiceLookup;
   readonly #settings: ClusterExecutorSettings;
@@ -176,6 +181,8 @@ export class ClusterExecutor implements Executor {
   /** Slots whose stream has ended: their requests go to the receiver (see `fenceSlot`). */
   readonly #fenced = new Map<number, string>();
   readonly #dual = new Map<number, DualWrites>();
+  /** Local writes not yet answered, per slot (see `#writeOwned`). */
+  readonly #localWrites = new Map<number, Set<Promise<unknown>>>();
   /** Slots streamed away from here whose copy is not dropped yet (searches leave them out). */
   readonly #movedAway = new Set<number>();
   /** Slots another node copied documents of to here (a move to here, maybe not finished). */
@@ -333,9 +340,9 @@ export class ClusterExecutor implements Executor {
 
   /** Writes a batch: new fields reach every node first, then each owner gets its writes. */
   async write(commands: readonly WriteCommand[]): Promise<WriteResult[]> {
-    const view = this.#view;
-    await this.#spreadSchemas(view, this.#node.planSchemas(commands));
-    return await this.#route(view, commands, { hops: 0, ingress: true });
+    await this.#spreadSchemas(this.#view, this.#node.planSchemas(commands));
+    // The view after the schemas spread: a move may have started meanwhile.
+    return await this.#route(this.#view, commands, { hops: 0, ingress: true });
   }
 
   /**
@@ -449,6 +456,24 @@ export class ClusterExecutor implements Executor {
    * `QuorumNotReachedError` (503: it may be present on some replicas).
    */
   #writeOwned(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
+    const run = this.#writeOwnedNow(view, batch);
+    // Every local write is in flight for its slots until it is answered: a move that starts
+    // meanwhile waits for it before its snapshot (it was decided without the dual write).
+    for (const slot of new Set(batch.map((command) => slotOf(placementKey(command))))) {
+      let writes = this.#localWrites.get(slot);
+      if (writes === undefined) this.#localWrites.set(slot, writes = new Set());
+      writes.add(run);
+      run.finally(() => {
+        writes.delete(run);
+        if (writes.size === 0 && this.#localWrites.get(slot) === writes) {
+          this.#localWrites.delete(slot);
+        }
+      }).catch(() => {});
+    }
+    return run;
+  }
+
+  #writeOwnedNow(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
     const targets = new Map<string, number[]>();
     const slots = new Set<number>();
     const owners: number[] = new Array(batch.length).fill(1);
@@ -559,6 +584,8 @@ export class ClusterExecutor implements Executor {
    */
   async streamSlot(slot: number, to: string): Promise<number> {
     this.#dual.set(slot, { inFlight: new Set(), failed: false });
+    // Writes decided before the slot was pending (no dual write) land before the snapshot.
+    await Promise.allSettled([...this.#localWrites.get(slot) ?? []]);
     const pageDocs = this.#settings.movePageDocs ?? DEFAULT_MOVE_PAGE_DOCS;
     let documents = 0;
     const send = async (commands: WriteCommand[]) => {
@@ -761,24 +788,44 @@ export class ClusterExecutor implements Executor {
     const entry = this.#node.schema(index);
     if (entry === undefined) return Promise.reject(new IndexNotFoundError(index));
     const view = this.#view;
-    return gatherPages((query) => this.#pagesEverywhere(view, query), index, request, {
+    // Nodes whose statistics are not in this search's sums (refused, or not answered): not
+    // asked to score with them, so no node's scores are skewed; the answer counts them failed.
+    const excluded = new Map<string, Error>();
+    return gatherPages((query) => this.#pagesEverywhere(view, query, excluded), index, request, {
       schema: entry.schema,
       limits: this.#settings.limits ?? {},
+      ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
     });
   }
 
-  async #pagesEverywhere(view: ClusterView, query: ShardQuery): Promise<PageSet> {
+  async #pagesEverywhere(
+    view: ClusterView,
+    query: ShardQuery,
+    excluded: Map<string, Error>,
+  ): Promise<PageSet> {
     const assignment = this.#assignmentOf(view);
-    const gathered = await this.gather(
-      view,
-      (node) =>
-        node === view.self ? this.servePages(query, assignment) : this.unicast(
-          view,
+    const gathered = await this.gather(view, (node) => {
+      const reason = excluded.get(node);
+      if (reason !== undefined) return Promise.reject(reason);
+      if (node === view.self) return this.servePages(query, assignment);
+      return this.unicast(
+        view,
+        node,
+        { type: "shardPages", query, assignment },
+        this.#settings.broadcastTimeoutMs,
+      )
+        .then((set) => query.phase === "stats" ? this.#checkedStats(set, node) : set);
+    });
+    if (query.phase === "stats") {
+      for (const { node, error } of gathered.failed) {
+        excluded.set(
           node,
-          { type: "shardPages", query, assignment },
-          this.#settings.broadcastTimeoutMs,
-        ),
-    );
+          error instanceof MalformedFrameError
+            ? error
+            : new NodeUnavailableError(node, "its statistics are not in this search's sums"),
+        );
+      }
+    }
     const pages = gathered.results.flatMap(({ value }) => value.pages);
     let totalShards = gathered.results.reduce((sum, { value }) => sum + value.totalShards, 0);
     let failedShards = 0;
@@ -800,6 +847,20 @@ export class ClusterExecutor implements Executor {
       nodesContacted: gathered.contacted,
       nodesFailed: failed.length,
     };
+  }
+
+  /**
+   * Another node's statistics, checked before they are added up: nonsense is refused and
+   * counted, never summed into the scores; the node is not asked to score (its shards count
+   * as failed in the answer).
+   */
+  #checkedStats(set: PageSet, node: string): PageSet {
+    try {
+      return checkedStatsPages(set, node);
+    } catch (error) {
+      this.counters.refused_peer_stats++;
+      throw error;
+    }
   }
 
   /**
@@ -873,7 +934,14 @@ export class ClusterExecutor implements Executor {
       this.unicast(view, node, {
         type: "configure",
         index,
-        config: { fields, engine: result.engine, ...description },
+        config: {
+          fields,
+          engine: result.engine,
+          ...description,
+          ...(config.ranking === undefined || result.ranking === undefined
+            ? {}
+            : { ranking: result.ranking }),
+        },
       }, this.#settings.broadcastTimeoutMs), { local: false });
     return result;
   }

@@ -169,3 +169,82 @@ Deno.test("cluster executor: by the view, ownership decides local or remote; bro
     },
   );
 });
+
+Deno.test("cluster executor: a peer's nonsense statistics are refused and counted, never summed into the scores", async () => {
+  const schema = { version: 1, fields: { title: { type: "text" as const } } };
+  const local = {
+    docCount: 4,
+    fields: [["title", 4, 8] as const],
+    docFreqs: [['[null,"rust"]', 2] as const],
+  };
+  const scoredWith: unknown[] = [];
+  const node = {
+    shardCount: 1,
+    schema: () => ({ schema, engine: "fts5" }),
+    shardPages: (query: { phase?: string; stats?: unknown }) => {
+      if (query.phase !== "stats") scoredWith.push(query.stats);
+      return Promise.resolve({
+        pages: [{ total: query.phase === "stats" ? 0 : 2, hits: [], stats: local }],
+        totalShards: 1,
+      });
+    },
+  } as unknown as NodeOrchestrator;
+  for (
+    const nonsense of [
+      { docCount: -3, fields: [], docFreqs: [] },
+      { docCount: 5, fields: [], docFreqs: [['[null,"rust"]', 1e9]] },
+      { docCount: 5, fields: [["title", 1, 1]], docFreqs: "all" },
+    ]
+  ) {
+    scoredWith.length = 0;
+    const ops = new ClusterExecutor(
+      node,
+      service((msg) => {
+        const query = (msg as { query: { phase?: string } }).query;
+        return Promise.resolve({
+          pages: [{ total: 0, hits: [], ...(query.phase === "stats" ? { stats: nonsense } : {}) }],
+          totalShards: 1,
+        });
+      }),
+      { ...settings, view: view({ a: true, b: true }) },
+    );
+    const gathered = await ops.searchPages("books", { query: "rust" });
+    assert.equal(ops.counters.refused_peer_stats, 1, JSON.stringify(nonsense));
+    // The search scored with this node's statistics alone, and says a node failed.
+    assert.deepEqual(scoredWith, [{
+      ...local,
+      fields: [["title", 4, 8]],
+      docFreqs: [['[null,"rust"]', 2]],
+    }]);
+    assert.equal(gathered.context.nodesFailed, 1);
+    assert.equal(gathered.context.failedShards, 2);
+  }
+});
+
+Deno.test("cluster executor: a node that fails the statistics phase is not asked to score with sums it is not in", async () => {
+  const schema = { version: 1, fields: { title: { type: "text" as const } } };
+  const local = { docCount: 4, fields: [["title", 4, 8] as const], docFreqs: [] };
+  const node = {
+    shardCount: 1,
+    schema: () => ({ schema, engine: "fts5" }),
+    shardPages: () =>
+      Promise.resolve({ pages: [{ total: 1, hits: [], stats: local }], totalShards: 1 }),
+  } as unknown as NodeOrchestrator;
+  const phases: string[] = [];
+  const ops = new ClusterExecutor(
+    node,
+    service((msg) => {
+      const phase = (msg as { query: { phase?: string } }).query.phase ?? "score";
+      phases.push(phase);
+      if (phase === "stats") return Promise.reject(new Error("busy"));
+      return Promise.resolve({ pages: [{ total: 5, hits: [] }], totalShards: 1 });
+    }),
+    { ...settings, view: view({ a: true, b: true }) },
+  );
+  const gathered = await ops.searchPages("books", { query: "rust" });
+  assert.deepEqual(phases, ["stats"], "b was asked for its statistics only");
+  assert.equal(gathered.context.nodesFailed, 1);
+  assert.equal(gathered.context.failedShards, 2);
+  assert.equal(gathered.pages.reduce((sum, page) => sum + page.total, 0), 1, "only a's pages");
+  assert.equal(ops.counters.refused_peer_stats, 0, "a failure is not nonsense");
+});

@@ -804,7 +804,7 @@ export function createCoordinator(
           planSlots();
           return;
         case "slotDrop":
-          moves.onDrop(msg.slot);
+          moves.onDrop(msg.slot, liveMembers());
           return;
         case "slotDropped":
           moves.onDropped(msg.slot, msg.error);

@@ -15,6 +15,8 @@ import type { NodeOrchestrator } from "../node/orchestrator.ts";
 import type { WriteCommand } from "../node/write_command.ts";
 import type { PageSet, ShardQuery } from "../query/pipeline.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
+import { checkRanking } from "../storage/ranking_config.ts";
+import { parseCorpusStats } from "./stats_schema.ts";
 import type { StoredDocument } from "../storage/microshard.ts";
 import type { KeyChange, KeySnapshot, KeyStore } from "../security/key_store.ts";
 import type { LeaveResult } from "./coordinator_protocol.ts";
@@ -111,6 +113,20 @@ function none(): Promise<{ applied: boolean }> {
   return Promise.resolve({ applied: false });
 }
 
+/**
+ * A shard query from another node with the parts that decide scores checked: the summed
+ * statistics (shape and ranges, as a peer's answers are) and the ranking settings (against
+ * the index's schema here).
+ */
+function checkedQuery(query: ShardQuery, node: NodeOrchestrator): ShardQuery {
+  if (query.stats !== undefined) parseCorpusStats(query.stats, "the search's statistics");
+  if (query.ranking !== undefined) {
+    const entry = node.schema(query.index);
+    if (entry !== undefined) checkRanking(query.ranking, entry.schema);
+  }
+  return query;
+}
+
 /** Builds the node service over the local orchestrator (and the node's API keys). */
 export function createNodeService(
   node: NodeOrchestrator,
@@ -156,8 +172,9 @@ export function createNodeService(
       ),
     shardPages: (msg, ctx) =>
       ctx.detach(
-        (routing()?.servePages(msg.query, checkedAssignment(msg.assignment)) ??
-          node.shardPages(msg.query)).catch(missing({ pages: [], totalShards: node.shardCount })),
+        (routing()?.servePages(checkedQuery(msg.query, node), checkedAssignment(msg.assignment)) ??
+          node.shardPages(checkedQuery(msg.query, node)))
+          .catch(missing({ pages: [], totalShards: node.shardCount })),
       ),
     configure: (msg, ctx) =>
       ctx.detach(node.configure(msg.index, msg.config).then(() => ({ index: msg.index }))),

@@ -53,16 +53,16 @@ export class RemoteClient {
       return Promise.reject(new NodeUnavailableError(this.node, "the link is closed"));
     }
     const id = ++this.#nextId;
-    const pending = Promise.withResolvers<unknown>();
-    this.#pending.set(id, pending);
     try {
       this.#link.send({ ...request, id });
     } catch (error) {
-      this.#pending.delete(id);
-      // A failed send closes the link, which rejects every pending request, this one too.
-      pending.promise.catch(() => {});
       return Promise.reject(new NodeUnavailableError(this.node, (error as Error).message));
     }
+    // Registered only once sent: a failed send closes the link, and the close listener would
+    // reject a promise nobody holds (an unhandled rejection ends the process). An answer
+    // cannot come before this line: frames arrive as events, never during `send`.
+    const pending = Promise.withResolvers<unknown>();
+    this.#pending.set(id, pending);
     return pending.promise;
   }
 

@@ -330,13 +330,23 @@ export class SlotMoves {
     }
   }
 
-  /** The grace after the last acknowledgement has passed: drop the copy here. */
-  onDrop(slot: number): void {
-    if (!this.#draining.has(slot)) return;
+  /**
+   * The grace after the last acknowledgement has passed: drop the copy here — unless a member
+   * of `members` (those live now) has not acknowledged the flip: one that connected during the
+   * grace may hold an older table and assign this slot's searches here. Then the drop waits
+   * for its acknowledgement ({@linkcode checkDrains} schedules it again).
+   */
+  onDrop(slot: number, members: readonly string[]): void {
+    const draining = this.#draining.get(slot);
+    if (draining === undefined) return;
     const entry = this.#table.entry(slot);
     if (entry.owners.includes(this.#deps.self) || entry.pending === this.#deps.self) {
       // This node became a replica of the slot again meanwhile: its copy stays.
       this.#draining.delete(slot);
+      return;
+    }
+    if (!members.every((node) => node === this.#deps.self || draining.acked.has(node))) {
+      draining.dropping = false;
       return;
     }
     this.#deps.drop(slot).then(

@@ -78,7 +78,16 @@ Deno.test("SlotMoves: a finished stream flips the slot; its copy drops once ever
   moves.onPushAcked("b", [[slot, [["b"], "", 3, "a"]]]);
   moves.checkDrains(["a", "b", "c"]);
   assert.deepEqual(later, [{ type: "slotDrop", slot }]);
-  moves.onDrop(slot);
+  // A member that connected during the grace ("d") has not acknowledged: no drop yet.
+  moves.onDrop(slot, ["a", "b", "c", "d"]);
+  await Promise.resolve();
+  assert.deepEqual(dropped, []);
+  moves.checkDrains(["a", "b", "c", "d"]);
+  assert.equal(later.length, 1, "d has not acknowledged");
+  moves.onMemberTable("d", "same");
+  moves.checkDrains(["a", "b", "c", "d"]);
+  assert.deepEqual(later, [{ type: "slotDrop", slot }, { type: "slotDrop", slot }]);
+  moves.onDrop(slot, ["a", "b", "c", "d"]);
   await Promise.resolve();
   assert.deepEqual(dropped, [slot]);
   moves.onDropped(slot, undefined);

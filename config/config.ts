@@ -54,9 +54,12 @@ export interface Config {
   };
   storage: {
     data_paths: string[];
-    wal_sync: boolean;
+    wal_sync: "always" | "batch";
+    wal_batch_window_ms: number;
     default_batch_size: number;
     num_shards_init: number;
+    reader_workers: number;
+    shard_worker_niceness: number;
     max_shards_per_node: number;
     tombstone_grace_ms: number;
   };
@@ -135,9 +138,12 @@ export function checkValue(
   }
   switch (setting.type) {
     case "string":
-      return typeof v === "string"
-        ? { value: v }
-        : { error: `${name} expects a string, got ${JSON.stringify(v)}` };
+      if (typeof v !== "string") {
+        return { error: `${name} expects a string, got ${JSON.stringify(v)}` };
+      }
+      return setting.choices === undefined || setting.choices.includes(v) ? { value: v } : {
+        error: `${name} expects one of ${setting.choices.join(", ")}, got ${JSON.stringify(v)}`,
+      };
     case "boolean":
       return typeof v === "boolean"
         ? { value: v }

@@ -33,10 +33,10 @@ Deno.test("config: file, then environment, then flags; lookup order", async () =
     assert.deepEqual(fromFile.config.network.http.cors_allowed_origins, ["*"]);
     const fromEnv = await loadConfig({
       cwd: dir,
-      env: { CAMEODB_NETWORK_HTTP_PORT: "9481", CAMEODB_STORAGE_WAL_SYNC: "false" },
+      env: { CAMEODB_NETWORK_HTTP_PORT: "9481", CAMEODB_STORAGE_WAL_SYNC: "batch" },
     });
     assert.equal(fromEnv.config.network.http.port, 9481);
-    assert.equal(fromEnv.config.storage.wal_sync, false);
+    assert.equal(fromEnv.config.storage.wal_sync, "batch");
     const fromFlags = await loadConfig({
       cwd: dir,
       env: { CAMEODB_NETWORK_HTTP_PORT: "9481" },
@@ -63,6 +63,7 @@ Deno.test("config: unknown keys and bad values are reported with their line", ()
     "",
     "[storage]",
     "num_shard = 4",
+    "wal_sync = true",
     "[nosuch]",
     "x = 1",
   ].join("\n");
@@ -71,7 +72,12 @@ Deno.test("config: unknown keys and bad values are reported with their line", ()
     [2, "network.http.port must be between 0 and 65535, got 70000"],
     [3, 'network.http.request_timeout_secs expects an integer, got "soon"'],
     [6, 'unknown key "storage.num_shard"'],
-    [7, 'unknown key "nosuch"'],
+    [7, "storage.wal_sync expects a string, got true"],
+    [8, 'unknown key "nosuch"'],
+  ]);
+  const choice = applyToml(defaultConfig(), '[storage]\nwal_sync = "never"\n', "x.toml");
+  assert.deepEqual(choice.map((p) => [p.line, p.message]), [
+    [2, 'storage.wal_sync expects one of always, batch, got "never"'],
   ]);
   const syntax = applyToml(defaultConfig(), "[network.http]\nport = \n", "x.toml");
   assert.equal(syntax[0]?.line, 2);

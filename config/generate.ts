@@ -25,7 +25,11 @@ export function generateConfig(): string {
       section = here;
       lines.push("", `[${section}]`);
     }
-    const bounds = setting.min !== undefined ? ` (${setting.min}..${setting.max})` : "";
+    const bounds = setting.min !== undefined
+      ? ` (${setting.min}..${setting.max})`
+      : setting.choices !== undefined
+      ? ` (${setting.choices.join(" | ")})`
+      : "";
     lines.push(`# ${setting.doc}${bounds}; env ${envName(setting)}`);
     lines.push(`${setting.path.at(-1)} = ${toml(setting.default)}`);
   }

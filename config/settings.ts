@@ -17,6 +17,8 @@ export interface Setting {
   readonly default: string | number | boolean | readonly string[];
   readonly min?: number;
   readonly max?: number;
+  /** For a `string`: the values it may take (any string when absent). */
+  readonly choices?: readonly string[];
   readonly doc: string;
 }
 
@@ -283,7 +285,23 @@ export const SETTINGS: readonly Setting[] = [
     default: ["./data/cameodb"],
     doc: "data directories (the first holds the node's data)",
   },
-  { path: ["storage", "wal_sync"], type: "boolean", default: true, doc: "durable commits (fsync)" },
+  {
+    path: ["storage", "wal_sync"],
+    type: "string",
+    default: "always",
+    choices: ["always", "batch"],
+    doc: "a write is acknowledged once its commit is durable (fsynced); always: a shard " +
+      "commits as soon as it holds a write; batch: it first waits wal_batch_window_ms for " +
+      "more writers to share the fsync",
+  },
+  {
+    path: ["storage", "wal_batch_window_ms"],
+    type: "integer",
+    default: 2,
+    min: 1,
+    max: 1_000,
+    doc: "with wal_sync = batch, how long a shard holding a write waits for more before it commits",
+  },
   {
     path: ["storage", "default_batch_size"],
     type: "integer",
@@ -299,6 +317,24 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 1_024,
     doc: "microshards of a new node (fixed once the node has data)",
+  },
+  {
+    path: ["storage", "reader_workers"],
+    type: "integer",
+    default: 2,
+    min: 0,
+    max: 1_024,
+    doc: "workers answering point reads from their own KV handles, never behind a write " +
+      "(at most one per shard; 0: the shard workers answer them)",
+  },
+  {
+    path: ["storage", "shard_worker_niceness"],
+    type: "integer",
+    default: 10,
+    min: 0,
+    max: 19,
+    doc: "the scheduling niceness of the shard worker threads (Linux): above 0, HTTP and " +
+      "point reads get a core before a bulk's indexing does (0: equal)",
   },
   {
     path: ["storage", "max_shards_per_node"],

@@ -14,6 +14,7 @@ import { ingestStream, searchStream } from "./ndjson.ts";
 import { decodePathPart, readJson, requireArray, requireObject } from "./body.ts";
 import { statusOf, toHttpError } from "./status.ts";
 import { describeFields, thumbprint } from "../storage/schema.ts";
+import { rankingFromJson, rankingJson } from "../storage/ranking_config.ts";
 import { type Database, writeBatch } from "../node/database.ts";
 import type { IndexConfig, WriteResult } from "../node/executor.ts";
 import { parseBatchItem, parseWrite, type WriteCommand } from "../node/write_command.ts";
@@ -86,7 +87,14 @@ function parseConfig(body: unknown): IndexConfig {
       throw new HttpError(400, "Bad request", `"${key}" must be a string`);
     }
   }
-  return config as IndexConfig;
+  if (config.ranking === undefined) return config as IndexConfig;
+  let ranking;
+  try {
+    ranking = rankingFromJson(config.ranking);
+  } catch (error) {
+    throw toHttpError(error as Error);
+  }
+  return { ...(config as IndexConfig), ranking };
 }
 
 /** The routes of the document, index and search API. */
@@ -198,6 +206,7 @@ function indexRoutes(db: Database, options: ApiOptions, body: ReadBody): Route[]
         thumbprint: thumbprint(entry.schema),
         field_count: fields.length,
         fields,
+        ranking: rankingJson(entry.ranking),
       });
     }),
     route("DELETE", "/api/:index", async (_request, params) => {

@@ -22,6 +22,18 @@ function object(properties: Record<string, JsonSchema>, optional: string[] = [])
   };
 }
 
+/** An index's ranking settings: BM25's k1 and b, and a boost per text field. */
+const RANKING: JsonSchema = {
+  ...object({
+    k1: { type: "number", minimum: 0, maximum: 10 },
+    b: { type: "number", minimum: 0, maximum: 1 },
+    boosts: {
+      type: "object",
+      additionalProperties: { type: "number", exclusiveMinimum: 0, maximum: 1_000 },
+    },
+  }, ["k1", "b", "boosts"]),
+};
+
 /** The error answer of every route. */
 export const ERROR_SCHEMA: JsonSchema = object({ error: string, details: string });
 
@@ -199,9 +211,13 @@ export const API_DOCS: Record<string, RouteDoc> = {
           fields: { type: "array", items: object({ name: string, type: string }) },
           engine: { enum: ["fts5", "orama"] },
           description: string,
-        }, ["fields", "engine", "description"]),
+          ranking: RANKING,
+        }, ["fields", "engine", "description", "ranking"]),
       },
-      example: { fields: [{ name: "status", type: "string" }] },
+      example: {
+        fields: [{ name: "status", type: "string" }, { name: "title", type: "text" }],
+        ranking: { k1: 1.2, b: 0.75, boosts: { title: 2 } },
+      },
     },
     response: {
       schema: object({
@@ -228,6 +244,7 @@ export const API_DOCS: Record<string, RouteDoc> = {
           type: "array",
           items: object({ name: string, type: string, indexed: boolean, sortable: boolean }),
         },
+        ranking: RANKING,
       }),
     },
     errors: [404],

@@ -39,6 +39,7 @@ const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
   remote_failures: "Requests to other nodes that failed.",
   broadcasts: "Scatter-gather operations.",
   broadcast_node_failures: "Nodes that failed or timed out in a broadcast.",
+  refused_peer_stats: "Search statistics from other nodes refused (shape or ranges).",
   refused_unhealthy: "Calls not sent because their node was suspect or down.",
   refused_in_flight: "Calls not sent because too many were in flight to their node.",
   hints_stored: "Copies a replica missed, kept here as hints (hinted handoff).",

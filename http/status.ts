@@ -51,6 +51,8 @@ export const STATUS_BY_NAME = {
   MembershipRefusedError: 409,
   UnknownNodeError: 404,
   StorageUnavailableError: 507,
+  // A shard stopped a search past its deadline (the client is usually answered 408 first).
+  SearchTimeoutError: 408,
   // Programmer errors: answered as 500 (masked), logged in full.
   AssertionError: 500,
   ActorNotFoundError: 500,
@@ -63,6 +65,7 @@ registerErrorClasses(KNOWN_ERRORS);
 const TITLES: Readonly<Record<number, string>> = {
   400: "Bad request",
   404: "Not found",
+  408: "Request timeout",
   409: "Conflict",
   413: "Payload too large",
   503: "Service unavailable",

@@ -9,6 +9,7 @@
  */
 
 import type { StoredDocument, WriteOutcome } from "../storage/microshard.ts";
+import type { Bm25Params } from "../storage/bm25.ts";
 import type { Schema } from "../storage/schema.ts";
 import type { EngineName } from "../storage/search_index.ts";
 import type { SearchPages } from "../query/pipeline.ts";
@@ -20,12 +21,18 @@ export interface IndexConfig {
   readonly fields?: ReadonlyArray<{ readonly name: string; readonly type: string }>;
   readonly engine?: string;
   readonly description?: string;
+  /**
+   * BM25's `k1`, `b` and field boosts (boosts as `[field, boost]` pairs: see
+   * `storage/ranking_config.ts`), replacing the index's; checked against its schema.
+   */
+  readonly ranking?: Bm25Params;
 }
 
-/** An index's schema and engine, as the node keeps them. */
+/** An index's schema and engine, as the node keeps them, and its ranking settings if set. */
 export interface IndexSchema {
   readonly schema: Schema;
   readonly engine: EngineName;
+  readonly ranking?: Bm25Params;
 }
 
 /** What `/_indexes` shows of one index. */

@@ -66,6 +66,8 @@ export class LocalExecutor implements Executor {
     return gatherPages((query) => this.#node.shardPages(query), index, request, {
       schema: entry.schema,
       limits: this.#limits,
+      oneShard: this.#node.shardCount === 1,
+      ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
     });
   }
 

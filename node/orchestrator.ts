@@ -27,13 +27,21 @@ import {
   type StoredDocument,
   type WriteRequest,
 } from "../storage/microshard.ts";
-import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_actor.ts";
+import type {
+  MicroshardActorArgs,
+  MicroshardMsg,
+  MicroshardReplies,
+} from "../storage/microshard_actor.ts";
+import type { ShardReaderMsg, ShardReaderReplies } from "../storage/shard_reader_actor.ts";
+import type { Bm25Params } from "../storage/bm25.ts";
+import { checkRanking } from "../storage/ranking_config.ts";
 import { validateIndexName } from "../storage/names.ts";
 import {
   declareFields,
   EMPTY_SCHEMA,
   fieldDeclarations,
   planSchema,
+  type Schema,
   typeChanges,
 } from "../storage/schema.ts";
 import { type EngineName, ENGINES } from "../storage/search_index.ts";
@@ -53,6 +61,13 @@ import { placementKey, type WriteCommand } from "./write_command.ts";
 export { fnv1a } from "./hash.ts";
 
 const SHARD_MODULE = new URL("../storage/microshard_actor.ts", import.meta.url);
+const READER_MODULE = new URL("../storage/shard_reader_actor.ts", import.meta.url);
+/** Reader workers of a node whose options name none (see `OrchestratorOptions.readerWorkers`). */
+export const DEFAULT_READER_WORKERS = 2;
+/** The niceness of shard worker threads of a node whose options name none. */
+export const DEFAULT_SHARD_NICENESS = 10;
+/** Messages a reader worker's mailbox holds. */
+const READER_MAILBOX_CAPACITY = 4_096;
 /** Messages a shard worker's mailbox holds. */
 const SHARD_MAILBOX_CAPACITY = 4_096;
 /** Time a shard may take to open (recovery, rebuilding in-memory indexes from KV), in ms. */
@@ -64,6 +79,7 @@ const ENCODER = new TextEncoder();
 const DEFAULT_ENGINE: EngineName = "fts5";
 
 type ShardRef = ActorRef<MicroshardMsg, MicroshardReplies>;
+type ReaderRef = ActorRef<ShardReaderMsg, ShardReaderReplies>;
 
 /** Options of {@linkcode NodeOrchestrator.start}. */
 export interface OrchestratorOptions {
@@ -78,6 +94,26 @@ export interface OrchestratorOptions {
   readonly defaultEngine?: EngineName;
   /** Largest document the shards accept, in bytes (their default: 16 MiB). */
   readonly maxDocumentBytes?: number;
+  /**
+   * Workers that answer point reads from KV handles of their own, so a read never waits
+   * behind a shard worker's write batch (shard `i` is read by reader `i % readerWorkers`;
+   * at most one per shard); 0 sends point reads to the shard workers. Default
+   * {@linkcode DEFAULT_READER_WORKERS}.
+   */
+  readonly readerWorkers?: number;
+  /**
+   * `storage.wal_sync = "batch"`: each shard's write batch waits this long, in ms, for more
+   * writes to share its commit (0 or absent: `always`, it starts at once).
+   */
+  readonly commitWindowMs?: number;
+  /**
+   * The niceness of the shard workers' threads (Linux; 0 leaves them as they are): above 0,
+   * the main isolate and the reader workers get a core first when a bulk keeps the shards
+   * busy. Default {@linkcode DEFAULT_SHARD_NICENESS}.
+   */
+  readonly shardNiceness?: number;
+  /** Tests: holds every shard worker's thread at its engine applies (`MicroshardActorArgs`). */
+  readonly shardApplyGate?: Int32Array;
   /** The tag of the shards' write stamps (the node id; `local` by default). */
   readonly stampTag?: string;
   /** Tombstones are kept this long after a delete, in ms (the shards' default: 10 days). */
@@ -95,6 +131,7 @@ interface ShardBatch {
 export class NodeOrchestrator {
   readonly shardCount: number;
   #shards: ShardRef[];
+  #readers: ReaderRef[] = [];
   #schemas = new Map<string, IndexSchema>();
   #dropping = new Set<string>();
   #reindexing = new Set<string>();
@@ -117,18 +154,25 @@ export class NodeOrchestrator {
           system.spawnWorker<MicroshardMsg, MicroshardReplies>(SHARD_MODULE, {
             name: `shard-${i}`,
             args: {
-              dir: `${options.dataDir}/shards/shard-${String(i).padStart(3, "0")}`,
+              dir: shardDir(options.dataDir, i),
               ...(options.memoryLimitBytes === undefined
                 ? {}
                 : { memoryLimitBytes: options.memoryLimitBytes }),
               ...(options.maxDocumentBytes === undefined
                 ? {}
                 : { maxDocumentBytes: options.maxDocumentBytes }),
+              niceness: options.shardNiceness ?? DEFAULT_SHARD_NICENESS,
+              ...(options.commitWindowMs === undefined
+                ? {}
+                : { commitWindowMs: options.commitWindowMs }),
+              ...(options.shardApplyGate === undefined
+                ? {}
+                : { applyGate: options.shardApplyGate }),
               ...(options.stampTag === undefined ? {} : { stampTag: options.stampTag }),
               ...(options.tombstoneGraceMs === undefined
                 ? {}
                 : { tombstoneGraceMs: options.tombstoneGraceMs }),
-            },
+            } satisfies MicroshardActorArgs,
             mailboxCapacity: SHARD_MAILBOX_CAPACITY,
             supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },
           }),
@@ -136,6 +180,8 @@ export class NodeOrchestrator {
     );
     const node = new NodeOrchestrator(shards, options);
     await node.#loadSchemas();
+    // After the shards answered: their recovery (which may rewrite KV) is done.
+    node.#readers = await spawnReaders(system, options, count);
     return node;
   }
 
@@ -148,7 +194,10 @@ export class NodeOrchestrator {
   }
 
   async #loadSchemas(): Promise<void> {
-    const byIndex = new Map<string, { schemas: IndexSchema["schema"][]; engine: EngineName }>();
+    const byIndex = new Map<
+      string,
+      { schemas: IndexSchema["schema"][]; engine: EngineName; ranking?: Bm25Params }
+    >();
     // The first answer of each shard comes after its recovery (an Orama index is rebuilt from
     // KV: a minute or more for a large one on a busy machine), not within the usual timeout.
     const perShard = await Promise.all(
@@ -159,10 +208,12 @@ export class NodeOrchestrator {
     for (const info of perShard.flat()) {
       const entry = byIndex.get(info.name) ?? { schemas: [], engine: info.engine };
       entry.schemas.push(info.schema);
+      if (info.ranking !== undefined) entry.ranking ??= info.ranking;
       byIndex.set(info.name, entry);
     }
-    for (const [name, { schemas, engine }] of byIndex) {
-      this.#schemas.set(name, { schema: mergedSchema(schemas), engine });
+    for (const [name, { schemas, engine, ranking }] of byIndex) {
+      const settings = ranking === undefined ? {} : { ranking };
+      this.#schemas.set(name, { schema: mergedSchema(schemas), engine, ...settings });
     }
   }
 
@@ -202,10 +253,13 @@ export class NodeOrchestrator {
     const entry = this.#declare(index, config);
     const fields = fieldDeclarations(entry.schema);
     const description = config.description === undefined ? {} : { description: config.description };
+    const ranking = config.ranking === undefined || entry.ranking === undefined
+      ? {}
+      : { ranking: entry.ranking };
     await this.#everyShard({
       type: "configure",
       index,
-      config: { fields, engine: entry.engine, ...description },
+      config: { fields, engine: entry.engine, ...description, ...ranking },
     });
     return entry;
   }
@@ -246,9 +300,11 @@ export class NodeOrchestrator {
           engine: current.engine,
           retype: true,
           ...description,
+          ...checkedRanking(config, schema, current),
         },
       });
-      const entry = { schema, engine: current.engine };
+      const ranking = checkedRanking(config, schema, current);
+      const entry = { schema, engine: current.engine, ...ranking };
       this.#schemas.set(index, entry);
       return entry;
     } finally {
@@ -276,7 +332,7 @@ export class NodeOrchestrator {
     } catch (error) {
       throw new InvalidInputError((error as Error).message);
     }
-    const entry = { schema, engine };
+    const entry = { schema, engine, ...checkedRanking(config, schema, current) };
     this.#schemas.set(index, entry);
     return entry;
   }
@@ -408,7 +464,7 @@ export class NodeOrchestrator {
     const valid = positions.some((i) => outcomes[i] === undefined);
     if (valid && (current === undefined || plan.schema !== current.schema)) {
       const engine = current?.engine ?? this.#options.defaultEngine ?? DEFAULT_ENGINE;
-      this.#schemas.set(index, { schema: plan.schema, engine });
+      this.#schemas.set(index, { ...current, schema: plan.schema, engine });
     }
   }
 
@@ -450,7 +506,12 @@ export class NodeOrchestrator {
   async get(index: string, id: string, routingKey?: string): Promise<StoredDocument | null> {
     if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
     const shard = this.shardOf(routingKey ?? id);
-    return await this.#ask(this.#shards[shard]!, { type: "get", index, id });
+    const readers = this.#readers.length;
+    if (readers === 0) return await this.#ask(this.#shards[shard]!, { type: "get", index, id });
+    return await this.#readers[shard % readers]!.ask(
+      { type: "get", shard: Math.floor(shard / readers), index, id },
+      { timeoutMs: this.#options.shardTimeoutMs ?? DEFAULT_SHARD_TIMEOUT_MS },
+    );
   }
 
   /** Every shard's page of a compiled query (a shard that has no such index yet has none). */
@@ -467,6 +528,8 @@ export class NodeOrchestrator {
         facets: [...query.facets],
         ...(query.stats === undefined ? {} : { stats: query.stats }),
         ...(query.phase === "stats" ? { statsOnly: true } : {}),
+        ...(query.deadlineAtMs === undefined ? {} : { deadlineAtMs: query.deadlineAtMs }),
+        ...(query.ranking === undefined ? {} : { ranking: query.ranking }),
       }).catch((error) => {
         if (error instanceof Error && error.name === "IndexNotFoundError") {
           return { total: 0, hits: [] };
@@ -594,6 +657,30 @@ function beingDropped(index: string): IndexNotFoundError {
 }
 
 /** The shard count kept in `shards.json`, written with `requested` on a new node. */
+/** The directory of shard `i`. */
+function shardDir(dataDir: string, i: number): string {
+  return `${dataDir}/shards/shard-${String(i).padStart(3, "0")}`;
+}
+
+/** Spawns the point-read workers: reader `r` holds shards `r`, `r + n`, `r + 2n`, …. */
+function spawnReaders(
+  system: ActorSystem,
+  options: OrchestratorOptions,
+  shardCount: number,
+): Promise<ReaderRef[]> {
+  const count = Math.min(shardCount, options.readerWorkers ?? DEFAULT_READER_WORKERS);
+  return Promise.all(Array.from({ length: count }, (_, r) => {
+    const dirs: string[] = [];
+    for (let i = r; i < shardCount; i += count) dirs.push(shardDir(options.dataDir, i));
+    return system.spawnWorker<ShardReaderMsg, ShardReaderReplies>(READER_MODULE, {
+      name: `reader-${r}`,
+      args: { dirs },
+      mailboxCapacity: READER_MAILBOX_CAPACITY,
+      supervision: { policy: "permanent", restartLimit: { count: 5, withinMs: 60_000 } },
+    });
+  }));
+}
+
 async function shardCountOf(dataDir: string, requested: number): Promise<number> {
   const layoutPath = `${dataDir}/shards.json`;
   try {
@@ -634,4 +721,17 @@ function shardRequest(command: WriteCommand): WriteRequest {
   return command.op === "put"
     ? { op: "put", index, id, doc: command.doc, ...placed }
     : { op: "delete", index, id, ...placed };
+}
+
+/**
+ * The ranking an index has after `config`: the one it sets, checked against `schema` (400 on
+ * nonsense, before anything changes), or the index's own.
+ */
+function checkedRanking(
+  config: IndexConfig,
+  schema: Schema,
+  current: IndexSchema | undefined,
+): { ranking?: Bm25Params } {
+  if (config.ranking !== undefined) return { ranking: checkRanking(config.ranking, schema) };
+  return current?.ranking === undefined ? {} : { ranking: current.ranking };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
-import { fnv1a, NodeOrchestrator } from "./orchestrator.ts";
+import { fnv1a, NodeOrchestrator, type OrchestratorOptions } from "./orchestrator.ts";
+import { threadId, threadNiceness } from "../actors/thread_priority.ts";
 import { slotOf } from "./hash.ts";
 import { LocalExecutor } from "./local_executor.ts";
 import { answerOf } from "../query/pipeline.ts";
@@ -11,11 +12,15 @@ async function search(node: NodeOrchestrator, index: string, request: SearchRequ
   return answerOf(await new LocalExecutor(node).searchPages(index, request));
 }
 
-async function withNode(fn: (node: NodeOrchestrator, dir: string) => Promise<void>, numShards = 3) {
+async function withNode(
+  fn: (node: NodeOrchestrator, dir: string) => Promise<void>,
+  numShards = 3,
+  options: Partial<OrchestratorOptions> = {},
+) {
   const dir = await Deno.makeTempDir();
   const system = new ActorSystem({ node: "test" });
   try {
-    const node = await NodeOrchestrator.start(system, { dataDir: dir, numShards });
+    const node = await NodeOrchestrator.start(system, { ...options, dataDir: dir, numShards });
     await fn(node, dir);
   } finally {
     await system.shutdown();
@@ -238,4 +243,63 @@ Deno.test("orchestrator: a cluster slot's documents are counted, paged from ever
     const left = await search(node, "books", { query: "*" });
     assert.equal(left.total_hits, 300 - 150 - own.length);
   });
+});
+
+Deno.test("orchestrator: a point read is answered while its shard's worker is held inside a write's index apply", async () => {
+  const dir = await Deno.makeTempDir();
+  const system = new ActorSystem({ node: "test" });
+  // [0] = 1 holds every shard worker's thread at its next engine apply; [1] = 1 once held.
+  const gate = new Int32Array(new SharedArrayBuffer(8));
+  try {
+    const node = await NodeOrchestrator.start(system, {
+      dataDir: dir,
+      numShards: 1,
+      shardApplyGate: gate,
+      shardTimeoutMs: 60_000,
+    });
+    const [first] = await node.write([{ op: "put", index: "p", id: "a", doc: { t: "one" } }]);
+    assert.ok(first?.ok);
+    Atomics.store(gate, 0, 1);
+    const held = node.write([{ op: "put", index: "p", id: "b", doc: { t: "two" } }]);
+    held.catch(() => {}); // observed now; awaited below
+    const entered = Atomics.waitAsync(gate, 1, 0, 30_000);
+    if (entered.async) await entered.value;
+    assert.equal(Atomics.load(gate, 1), 1, "the shard never reached its index apply");
+    // The shard's thread is blocked (synchronously, as in a long FTS5 apply): nothing it
+    // hosts can answer. The reader answers from KV — the held write too, committed there.
+    assert.equal((await node.get("p", "a"))?.doc.t, "one");
+    assert.equal((await node.get("p", "b"))?.doc.t, "two");
+    assert.equal(await node.get("p", "missing"), null);
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+    assert.ok((await held)[0]?.ok);
+  } finally {
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "orchestrator: the shard workers' threads take the niceness asked for; the main thread keeps its own",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const nicenessOfThreads = () =>
+      [...Deno.readDirSync("/proc/self/task")].map((task) => threadNiceness(Number(task.name)));
+    const mainBefore = threadNiceness(threadId()!);
+    assert.equal(nicenessOfThreads().filter((n) => n === 7).length, 0);
+    await withNode(
+      (node) => {
+        // Every shard worker's thread (and any thread it started since) is at 7.
+        const at7 = nicenessOfThreads().filter((n) => n === 7).length;
+        assert.ok(at7 >= node.shardCount, `${at7} threads at niceness 7 for 3 shards`);
+        assert.equal(threadNiceness(threadId()!), mainBefore);
+        return Promise.resolve();
+      },
+      3,
+      { shardNiceness: 7 },
+    );
+  },
 });

@@ -10,7 +10,8 @@
  * every shard answers its part of the statistics the plan's terms need (`phase: "stats"`),
  * which are added up; then every shard scores with the sums, so a document scores the same
  * on one shard or sixteen, on one node or three, and the merged order is the order of one
- * index.
+ * index. A port over one shard skips the first phase: that shard's statistics
+ * are the index's.
  *
  * @module
  */
@@ -18,7 +19,7 @@
 import { IndexNotFoundError } from "../storage/errors.ts";
 import type { Microshard, ShardSearchResult } from "../storage/microshard.ts";
 import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
-import { addStats, type CorpusStats, scoringLeavesOf } from "../storage/bm25.ts";
+import { addStats, type Bm25Params, type CorpusStats, scoringLeavesOf } from "../storage/bm25.ts";
 import type { Schema } from "../storage/schema.ts";
 import { parseSearchRequest, type SearchRequest } from "./request.ts";
 import {
@@ -46,6 +47,13 @@ export interface ShardQuery {
   readonly phase?: "stats";
   /** The index-wide statistics to score with (the first phase's sums). */
   readonly stats?: CorpusStats;
+  /**
+   * When every shard stops working on the search (epoch ms, `Date.now()`): the search's
+   * entry time plus `SearchLimits.timeoutMs`; past it a shard throws `SearchTimeoutError`.
+   */
+  readonly deadlineAtMs?: number;
+  /** BM25's `k1`, `b` and field boosts: the index's ranking settings where it was compiled. */
+  readonly ranking?: Bm25Params;
 }
 
 /** The pages a port gathered, and where they came from. */
@@ -84,12 +92,25 @@ export async function gatherPages(
   port: ShardPort,
   index: string,
   request: SearchRequest,
-  options: { readonly schema: Schema; readonly limits?: SearchLimits },
+  options: {
+    readonly schema: Schema;
+    readonly limits?: SearchLimits;
+    /** The index's ranking settings (Lucene's BM25 defaults without them). */
+    readonly ranking?: Bm25Params;
+    /**
+     * The port asks exactly one shard: its own statistics are the index's, so the first
+     * phase is skipped (one round trip to the shard instead of two).
+     */
+    readonly oneShard?: boolean;
+  },
 ): Promise<SearchPages> {
   const started = performance.now();
+  const timeoutMs = options.limits?.timeoutMs;
+  const deadline = timeoutMs === undefined ? {} : { deadlineAtMs: Date.now() + timeoutMs };
+  const ranking = options.ranking === undefined ? {} : { ranking: options.ranking };
   const search = compileSearch(request, options.schema, options.limits ?? {});
-  const query = shardQuery(index, search);
-  const stats = await gatherStats(port, query);
+  const query = { ...shardQuery(index, search), ...deadline, ...ranking };
+  const stats = options.oneShard === true ? undefined : await gatherStats(port, query);
   const set = await port(stats === undefined ? query : { ...query, stats });
   return {
     pages: set.pages,
@@ -141,6 +162,8 @@ export function microshardPort(shards: readonly Microshard[]): ShardPort {
         facets: query.facets,
         ...(query.stats === undefined ? {} : { stats: query.stats }),
         ...(query.phase === "stats" ? { statsOnly: true } : {}),
+        ...(query.deadlineAtMs === undefined ? {} : { deadlineAtMs: query.deadlineAtMs }),
+        ...(query.ranking === undefined ? {} : { ranking: query.ranking }),
       })
     ));
     return { pages, totalShards: shards.length };
@@ -158,12 +181,14 @@ export async function searchShards(
   limits: SearchLimits = {},
 ): Promise<SearchAnswer> {
   const request = parseSearchRequest(body);
-  const schemas = shards.flatMap((shard) => shard.indexes().filter((info) => info.name === index))
-    .map((info) => info.schema);
-  if (schemas.length === 0) throw new IndexNotFoundError(index);
+  const infos = shards.flatMap((shard) => shard.indexes().filter((info) => info.name === index));
+  if (infos.length === 0) throw new IndexNotFoundError(index);
+  const ranking = infos.find((info) => info.ranking !== undefined)?.ranking;
   const gathered = await gatherPages(microshardPort(shards), index, request, {
-    schema: mergedSchema(schemas),
+    schema: mergedSchema(infos.map((info) => info.schema)),
     limits,
+    oneShard: shards.length === 1,
+    ...(ranking === undefined ? {} : { ranking }),
   });
   return answerOf(gathered);
 }

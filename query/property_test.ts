@@ -149,21 +149,20 @@ function matches(ast: Ast, doc: Doc): boolean {
   }
 }
 
-/** Brute force: an occurrence of every distinct term with at most `slop` tokens between the outermost. */
+/**
+ * Brute force, Lucene's sloppy phrase: each term its own position, the positions taken back
+ * by the terms' places within `slop` of each other (slop 0: the exact phrase).
+ */
 function phraseIn(tokens: string[], terms: string[], slop: number): boolean {
-  if (slop === 0 || terms.length === 1) {
-    for (let i = 0; i + terms.length <= tokens.length; i++) {
-      if (terms.every((term, k) => tokens[i + k] === term)) return true;
-    }
-    return false;
-  }
-  const distinct = [...new Set(terms)];
-  const positions = distinct.map((term) => tokens.flatMap((t, i) => (t === term ? [i] : [])));
+  const positions = terms.map((term) => tokens.flatMap((t, i) => (t === term ? [i] : [])));
   const choose = (k: number, chosen: number[]): boolean => {
-    if (k === positions.length) return Math.max(...chosen) - Math.min(...chosen) - 1 <= slop;
-    return positions[k]!.some((p) => choose(k + 1, [...chosen, p]));
+    if (k === terms.length) {
+      const shifted = chosen.map((p, i) => p - i);
+      return Math.max(...shifted) - Math.min(...shifted) <= slop;
+    }
+    return positions[k]!.some((p) => !chosen.includes(p) && choose(k + 1, [...chosen, p]));
   };
-  return positions.every((list) => list.length > 0) && choose(0, []);
+  return terms.length > 0 && choose(0, []);
 }
 
 for (const engine of ["fts5", "orama"] as EngineName[]) {

@@ -32,6 +32,11 @@ export interface SearchLimits {
   readonly maxLimit?: number;
   /** The cost budget of one query; `DEFAULT_QUERY_BUDGET` by default. */
   readonly budget?: QueryBudget;
+  /**
+   * How long shards may work on one search, from when it enters (the HTTP request timeout
+   * on a server); past it they stop (`SearchTimeoutError`). No limit by default.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A compiled search, ready for the engines. */

@@ -14,7 +14,7 @@ Deno.test({
       assert.deepEqual(report.problems, []);
       assert.ok(report.join.slotsMoved > 0 && report.join.documentsMoved > 0);
       assert.deepEqual(report.join.wrongPerNode, [0, 0, 0]);
-      assert.equal(report.join.wrongSearchTotals, 0);
+      assert.equal(report.join.searchesOver, 0);
       assert.ok(report.join.writesDuringMove > 0, "the writer ran during the join");
       assert.equal(report.updateDelete.total, report.updateDelete.expected);
       assert.equal(report.updateDelete.duplicates, 0);

@@ -26,6 +26,9 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 /** Most postings kept decoded per index (20 bytes each: 40 MB at most). */
 export const MAX_CACHED_POSTINGS = 2_000_000;
 
+/** Most terms whose `term_stats` rows are kept read. */
+export const MAX_CACHED_TERM_STATS = 100_000;
+
 /** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
 const BYTES_PER_CACHED_POSTING = 20;
 
@@ -63,6 +66,45 @@ export interface PostingRow {
   readonly len: number;
 }
 
+/** A term's statistics in one column, summed over the documents staged. */
+interface TermStat {
+  df: number;
+  maxTf: number;
+  minLen: number;
+}
+
+/** What {@linkcode Fts5Postings.post} staged for the next flush. */
+interface Staged {
+  readonly postings: Array<PostingRow & { readonly term: string }>;
+  /** Per term, per column. */
+  readonly terms: Map<string, Map<number, TermStat>>;
+  /** Per column, the documents with it and their tokens. */
+  readonly fields: Map<number, { docs: number; tokens: number }>;
+}
+
+function emptyStaged(): Staged {
+  return { postings: [], terms: new Map(), fields: new Map() };
+}
+
+/** Adds one document's posting of `term` in `col` to the staged statistics. */
+function addTermStat(
+  terms: Map<string, Map<number, TermStat>>,
+  term: string,
+  col: number,
+  tf: number,
+  len: number,
+): void {
+  let byCol = terms.get(term);
+  if (byCol === undefined) terms.set(term, byCol = new Map());
+  const stat = byCol.get(col);
+  if (stat === undefined) byCol.set(col, { df: 1, maxTf: tf, minLen: len });
+  else {
+    stat.df++;
+    stat.maxTf = Math.max(stat.maxTf, tf);
+    stat.minLen = Math.min(stat.minLen, len);
+  }
+}
+
 /** The postings tables of one index database. */
 export class Fts5Postings {
   #db: DatabaseSync;
@@ -90,8 +132,8 @@ export class Fts5Postings {
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
       ),
       addTerm: db.prepare(
-        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, 1, ?, ?) " +
-          "ON CONFLICT(term, col) DO UPDATE SET df = df + 1, " +
+        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT(term, col) DO UPDATE SET df = df + excluded.df, " +
           "max_tf = max(max_tf, excluded.max_tf), min_len = min(min_len, excluded.min_len)",
       ),
       dropTerm: db.prepare("UPDATE term_stats SET df = df - 1 WHERE term = ? AND col = ?"),
@@ -106,6 +148,13 @@ export class Fts5Postings {
 
   #cache = new Map<string, DecodedList>();
   #cached = 0;
+  #staged: Staged = emptyStaged();
+  /**
+   * `term_stats` rows read for searches, per term (MaxScore's bounds and the document
+   * frequencies are asked for every query term: one statement each cost ~0.5 ms a query,
+   * profiled). Dropped with the term's list by every write that touches the term.
+   */
+  #termStats = new Map<string, Map<number, { df: number; maxTf: number; minLen: number }>>();
 
   /** Bytes the decoded lists take. */
   cacheBytes(): number {
@@ -113,6 +162,7 @@ export class Fts5Postings {
   }
 
   #forget(term: string): void {
+    this.#termStats.delete(term);
     const list = this.#cache.get(term);
     if (list === undefined) return;
     this.#cache.delete(term);
@@ -155,11 +205,18 @@ export class Fts5Postings {
     this.#db.exec("DELETE FROM postings; DELETE FROM term_stats; DELETE FROM field_stats;");
     this.#cache.clear();
     this.#cached = 0;
+    this.discard();
+    this.#termStats.clear();
   }
 
-  /** Writes a document's postings: its tokens per column. */
+  /**
+   * A document's postings: its tokens per column. They are staged, not written: the
+   * caller's transaction writes every staged document at once ({@linkcode flush}), each
+   * term's statistics summed over the documents (one upsert per term and column instead of
+   * one per document) and the postings in term order (neighbours in the primary key).
+   */
   post(rid: number, tokensByColumn: ReadonlyMap<number, readonly string[]>): void {
-    const { insert, addField, addTerm } = this.#stmts;
+    const staged = this.#staged;
     const anywhere = new Set<string>();
     for (const [col, tokens] of tokensByColumn) {
       if (tokens.length === 0) continue;
@@ -167,17 +224,41 @@ export class Fts5Postings {
       for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
       for (const [term, tf] of counts) {
         this.#forget(term);
-        insert.run(term, col, rid, tf, tokens.length);
-        addTerm.run(term, col, tf, tokens.length);
+        staged.postings.push({ term, col, rid, tf, len: tokens.length });
+        addTermStat(staged.terms, term, col, tf, tokens.length);
         anywhere.add(term);
       }
-      addField.run(col, 1, tokens.length);
+      const field = staged.fields.get(col);
+      if (field === undefined) staged.fields.set(col, { docs: 1, tokens: tokens.length });
+      else (field.docs++, field.tokens += tokens.length);
     }
-    for (const term of anywhere) addTerm.run(term, ANY_COLUMN, 0, 0);
+    for (const term of anywhere) addTermStat(staged.terms, term, ANY_COLUMN, 0, 0);
+  }
+
+  /** Writes the staged postings and statistics (inside the caller's transaction). */
+  flush(): void {
+    const { postings, terms, fields } = this.#staged;
+    this.discard();
+    const { insert, addTerm, addField } = this.#stmts;
+    postings.sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : a.rid - b.rid));
+    for (const { term, col, rid, tf, len } of postings) insert.run(term, col, rid, tf, len);
+    for (const [term, byCol] of [...terms].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      // Forgotten again here, not only when staged: a search between the two (if an apply
+      // ever yields) would have cached the term's list and statistics from before this write.
+      this.#forget(term);
+      for (const [col, stat] of byCol) addTerm.run(term, col, stat.df, stat.maxTf, stat.minLen);
+    }
+    for (const [col, field] of fields) addField.run(col, field.docs, field.tokens);
+  }
+
+  /** Drops what is staged (the caller's transaction failed). */
+  discard(): void {
+    this.#staged = emptyStaged();
   }
 
   /** Removes a document's postings and takes it out of the statistics. */
   unpost(rid: number): void {
+    this.flush(); // a document staged in this transaction is in the tables first
     const { ofDoc, remove, addField, dropTerm } = this.#stmts;
     const rows = ofDoc.all(rid) as Array<{ term: string; col: number; len: number }>;
     const lengths = new Map<number, number>();
@@ -201,14 +282,17 @@ export class Fts5Postings {
   read(
     term: string,
     columns: readonly number[],
-    visit: (row: PostingRow) => void,
+    visit: (rid: number, col: number, tf: number, len: number) => void,
     among?: readonly number[],
   ): void {
     const list = this.#list(term);
-    const wanted = new Set(columns);
+    // A lookup by column number (no object or Set per posting: this runs for every posting).
+    const wanted = new Uint8Array(Math.max(0, ...columns) + 1);
+    for (const column of columns) wanted[column] = 1;
     const { rids, cols, tfs, lens } = list;
     const at = (i: number) => {
-      if (wanted.has(cols[i]!)) visit({ rid: rids[i]!, col: cols[i]!, tf: tfs[i]!, len: lens[i]! });
+      const col = cols[i]!;
+      if (wanted[col] === 1) visit(rids[i]!, col, tfs[i]!, lens[i]!);
     };
     if (among === undefined) {
       for (let i = 0; i < rids.length; i++) at(i);
@@ -230,18 +314,18 @@ export class Fts5Postings {
    */
   countAny(terms: ReadonlyArray<{ term: string; columns: readonly number[] }>): number {
     const lists = terms.map(({ term, columns }) => ({ list: this.#list(term), columns }));
+    // Each list is in rid order: its last rid is its highest.
     let maxRid = 0;
-    for (const { list } of lists) {
-      for (const rid of list.rids) if (rid > maxRid) maxRid = rid;
-    }
+    for (const { list } of lists) maxRid = Math.max(maxRid, list.rids[list.rids.length - 1] ?? 0);
     const seen = new Uint8Array(maxRid + 1);
     let count = 0;
     for (const { list, columns } of lists) {
-      const wanted = new Set(columns);
+      const wanted = new Uint8Array(Math.max(0, ...columns) + 1);
+      for (const column of columns) wanted[column] = 1;
       const { rids, cols } = list;
       for (let i = 0; i < rids.length; i++) {
         const rid = rids[i]!;
-        if (seen[rid] === 1 || !wanted.has(cols[i]!)) continue;
+        if (seen[rid] === 1 || wanted[cols[i]!] !== 1) continue;
         seen[rid] = 1;
         count++;
       }
@@ -251,14 +335,22 @@ export class Fts5Postings {
 
   /** Per column of a term: documents, highest frequency, shortest length (`-1`: any column). */
   termStats(term: string): Map<number, { df: number; maxTf: number; minLen: number }> {
+    const cached = this.#termStats.get(term);
+    if (cached !== undefined) return cached;
     const rows = this.#stmts.termStat.all(term) as Array<
       { col: number; df: number; max_tf: number; min_len: number }
     >;
-    return new Map(rows.map((row) => [row.col, {
+    const stats = new Map(rows.map((row) => [row.col, {
       df: row.df,
       maxTf: row.max_tf,
       minLen: row.min_len,
     }]));
+    if (this.#termStats.size >= MAX_CACHED_TERM_STATS) {
+      // The oldest entry out (a Map iterates in insertion order).
+      this.#termStats.delete(this.#termStats.keys().next().value!);
+    }
+    this.#termStats.set(term, stats);
+    return stats;
   }
 
   /**
@@ -270,7 +362,7 @@ export class Fts5Postings {
     if (columns.length === 1) return stats.get(columns[0]!)?.df ?? 0;
     if (columns.length === allColumns) return stats.get(ANY_COLUMN)?.df ?? 0;
     const docs = new Set<number>();
-    this.read(term, columns, (row) => docs.add(row.rid));
+    this.read(term, columns, (rid) => docs.add(rid));
     return docs.size;
   }
 

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { nearDistanceFor } from "./phrase_slop.ts";
 import { scalarOf, type Schema } from "./schema.ts";
 import {
   type FacetSpec,
@@ -32,6 +33,11 @@ export interface Fts5SqlContext {
   readonly schema: Schema;
   /** Per fuzzy leaf (by {@linkcode fuzzyKey}), the vocabulary terms it expands to. */
   readonly fuzzyTerms: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Per sloppy phrase leaf (by {@linkcode phraseKey}), the rids holding it: FTS5's NEAR is
+   * unordered, so the engine checks its candidates' positions (`phrase_slop.ts`) first.
+   */
+  readonly sloppyPhrases: ReadonlyMap<string, readonly number[]>;
 }
 
 /** The tables besides `fts` (created if missing), and their indexes. */
@@ -88,6 +94,34 @@ export function fuzzyKey(field: string | null, term: string, distance: number): 
   return JSON.stringify([field, term, distance]);
 }
 
+/** Whether a phrase leaf needs its positions checked (a slop, two terms or more). */
+export function isSloppy(plan: Extract<Plan, { kind: "phrase" }>): boolean {
+  return plan.slop > 0 && plan.terms.length > 1;
+}
+
+/** The key of a sloppy phrase leaf in {@linkcode Fts5SqlContext.sloppyPhrases}. */
+export function phraseKey(plan: Extract<Plan, { kind: "phrase" }>): string {
+  return JSON.stringify([plan.field, plan.terms, plan.slop]);
+}
+
+/** Every sloppy phrase leaf of a plan, wherever it is. */
+export function sloppyPhraseLeaves(plan: Plan): Array<Extract<Plan, { kind: "phrase" }>> {
+  switch (plan.kind) {
+    case "phrase":
+      return isSloppy(plan) ? [plan] : [];
+    case "and":
+    case "or":
+      return plan.children.flatMap(sloppyPhraseLeaves);
+    case "not":
+    case "boost":
+      return sloppyPhraseLeaves(plan.child);
+    case "rank":
+      return [plan.match, ...plan.optional].flatMap(sloppyPhraseLeaves);
+    default:
+      return [];
+  }
+}
+
 /** Every fuzzy leaf of a plan, wherever it is (their expansions come from the vocabulary). */
 export function fuzzyLeaves(plan: Plan): Array<Extract<Plan, { kind: "fuzzy" }>> {
   switch (plan.kind) {
@@ -122,18 +156,46 @@ export function vocabularyQuery(term: string, distance: number, column?: number)
   return { sql, params };
 }
 
-/** The FTS5 expression of a text leaf, or `undefined` when it can match nothing. */
-export function matchExpression(plan: Plan, context: Fts5SqlContext): string | undefined {
+/** The vocabulary table of every token's positions (`fts5vocab` of type `instance`). */
+export const INSTANCES_SQL =
+  "CREATE VIRTUAL TABLE IF NOT EXISTS vocab_instances USING fts5vocab(fts, 'instance')";
+
+/**
+ * The positions of a term in some documents (`doc`, `col` as `c<i>`, `offset`), in one column
+ * when given.
+ */
+export function positionsQuery(term: string, rids: readonly number[], column?: number): SqlQuery {
+  const params: Array<string | number> = [term, JSON.stringify(rids)];
+  if (column !== undefined) params.push(`c${column}`);
+  const sql = "SELECT doc, col, offset FROM vocab_instances WHERE term = ? " +
+    `AND doc IN (SELECT value FROM json_each(?))${column === undefined ? "" : " AND col = ?"}`;
+  return { sql, params };
+}
+
+/**
+ * The FTS5 expression of a text leaf, or `undefined` when it can match nothing. For a sloppy
+ * phrase it is the candidates' NEAR (a superset: see {@linkcode nearDistanceFor}).
+ */
+export function matchExpression(
+  plan: Plan,
+  context: Pick<Fts5SqlContext, "columns" | "fuzzyTerms">,
+): string | undefined {
   let expression: string;
   switch (plan.kind) {
     case "term":
       expression = quote(plan.term);
       break;
-    case "phrase":
-      expression = plan.slop === 0 || plan.terms.length < 2
+    case "phrase": {
+      const distinct = [...new Set(plan.terms)];
+      expression = !isSloppy(plan)
         ? quote(plan.terms.join(" "))
-        : `NEAR(${[...new Set(plan.terms)].map(quote).join(" ")}, ${plan.slop})`;
+        : distinct.length === 1
+        ? quote(distinct[0]!)
+        : `NEAR(${distinct.map(quote).join(" ")}, ${
+          nearDistanceFor(plan.terms.length, plan.slop)
+        })`;
       break;
+    }
     case "prefix":
       expression = `${quote(plan.prefix)} *`;
       break;
@@ -182,6 +244,10 @@ export function whereSql(
     case "phrase":
     case "prefix":
     case "fuzzy": {
+      if (plan.kind === "phrase" && isSloppy(plan)) {
+        params.push(JSON.stringify(context.sloppyPhrases.get(phraseKey(plan)) ?? []));
+        return "d.rid IN (SELECT value FROM json_each(?))";
+      }
       const match = matchExpression(plan, context);
       if (match === undefined) return "0";
       params.push(match);

@@ -8,6 +8,7 @@ import {
   insertFtsSql,
   matchExpression,
   matchingQuery,
+  phraseKey,
   quote,
   rangeFacetQuery,
   unscoredPageQuery,
@@ -32,6 +33,7 @@ const context: Fts5SqlContext = {
   columns: new Map([["title", 0], ["body", 1]]),
   schema,
   fuzzyTerms: new Map([[fuzzyKey("title", "progamming", 1), ["programming", "programing"]]]),
+  sloppyPhrases: new Map(),
 };
 const term = (field: string | null, t: string): Plan => ({ kind: "term", field, term: t });
 
@@ -55,13 +57,25 @@ Deno.test("fts5 sql: text leaves become column-scoped FTS5 expressions", () => {
   );
   assert.equal(
     matchExpression({ kind: "phrase", field: "body", terms: ["a", "b", "a"], slop: 2 }, context),
-    `{c1} : (NEAR("a" "b", 2))`,
+    `{c1} : (NEAR("a" "b", 3))`,
+    "a sloppy phrase's candidates: NEAR at slop + terms - 2",
   );
   assert.equal(
     matchExpression({ kind: "prefix", field: "title", prefix: "dat" }, context),
     `{c0} : ("dat" *)`,
   );
   assert.equal(quote(`say "hi"`), `"say ""hi"""`);
+});
+
+Deno.test("fts5 sql: a sloppy phrase matches the documents the engine found", () => {
+  const phrase = { kind: "phrase", field: "body", terms: ["small", "bike"], slop: 1 } as const;
+  const params: Array<string | number> = [];
+  const where = whereSql(phrase, params, {
+    ...context,
+    sloppyPhrases: new Map([[phraseKey(phrase), [3, 7]]]),
+  });
+  assert.equal(where, "d.rid IN (SELECT value FROM json_each(?))");
+  assert.deepEqual(params, ["[3,7]"]);
 });
 
 Deno.test("fts5 sql: a fuzzy leaf matches its expansions, or nothing without any", () => {

@@ -8,7 +8,9 @@
 
 import { indexPath, openEngine, rebuildEngine } from "./_engines.ts";
 import type { ShardState } from "./_shard_state.ts";
+import type { Bm25Params } from "./bm25.ts";
 import { InvalidInputError } from "./errors.ts";
+import { checkRanking } from "./ranking_config.ts";
 import { removeDatabaseFiles } from "./fts5_index.ts";
 import type { IndexMeta } from "./kv_layout.ts";
 import { validateIndexName } from "./names.ts";
@@ -20,6 +22,8 @@ export interface IndexConfig {
   readonly fields?: ReadonlyArray<{ name: string; type: string }>;
   readonly engine?: string;
   readonly description?: string;
+  /** BM25's `k1`, `b` and field boosts (replacing the index's; checked against its schema). */
+  readonly ranking?: Bm25Params;
   /**
    * Allow declared fields to change type: the engine is rebuilt from KV. The caller checks
    * first that every stored document fits (`findMisfitDocument`).
@@ -63,6 +67,7 @@ export async function configureIndex(
     ...base,
     schema,
     ...(config.description === undefined ? {} : { description: config.description }),
+    ...(config.ranking === undefined ? {} : { ranking: checkRanking(config.ranking, schema) }),
   };
   await state.store.setIndexMeta(meta);
   await adoptMeta(state, meta);

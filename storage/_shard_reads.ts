@@ -19,6 +19,7 @@ import type {
 } from "./_shard_types.ts";
 import { IndexNotFoundError } from "./errors.ts";
 import { compareHits } from "./hit_order.ts";
+import { deadlineCheck } from "./search_deadline.ts";
 import { validateDocId, validateIndexName } from "./names.ts";
 import type { FacetSpec, Plan, SearchOptions } from "./search_index.ts";
 
@@ -31,9 +32,12 @@ export type ShardSearchOptions = SearchOptions & {
   readonly statsOnly?: boolean;
 };
 
-/** Reads a document by id; `undefined` when absent. */
+/**
+ * Reads a document by id; `undefined` when absent. It needs only the store, so a reader
+ * isolate holding its own KV handle runs it too (`shard_reader_actor.ts`).
+ */
 export async function readDocument(
-  state: ShardState,
+  state: Pick<ShardState, "store">,
   index: string,
   id: string,
 ): Promise<StoredDocument | undefined> {
@@ -116,7 +120,14 @@ export async function searchShard(
 ): Promise<ShardSearchResult> {
   const open = state.indexes.get(index);
   if (open === undefined) throw new IndexNotFoundError(index);
-  if (options.statsOnly === true) return { total: 0, hits: [], stats: open.engine.stats(plan) };
+  // A search whose deadline passed while it waited is not started.
+  deadlineCheck(options.deadlineAtMs)();
+  if (options.statsOnly === true) {
+    const deadline = options.deadlineAtMs === undefined
+      ? {}
+      : { deadlineAtMs: options.deadlineAtMs };
+    return { total: 0, hits: [], stats: open.engine.stats(plan, deadline) };
+  }
   const facetSpecs = options.facets ?? [];
   if (plan.kind === "ids" && (options.sort ?? []).length === 0 && facetSpecs.length === 0) {
     return await idsFromKv(state, index, plan.ids, options);
@@ -161,6 +172,7 @@ export function indexInfos(state: ShardState): IndexInfo[] {
     engine: meta.engine,
     schema: meta.schema,
     ...(meta.description === undefined ? {} : { description: meta.description }),
+    ...(meta.ranking === undefined ? {} : { ranking: meta.ranking }),
     documentCount: engine.count(),
     memoryBytes: engine.memoryBytes(),
   }));

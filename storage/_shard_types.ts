@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CorpusStats } from "./bm25.ts";
+import type { Bm25Params, CorpusStats } from "./bm25.ts";
 import type { SerializedError } from "../actors/errors.ts";
 import type { Schema } from "./schema.ts";
 import type { EngineName, FacetCounts, Hit } from "./search_index.ts";
@@ -193,6 +193,8 @@ export interface IndexInfo {
   readonly engine: EngineName;
   readonly schema: Schema;
   readonly description?: string;
+  /** The index's ranking settings, when it sets them. */
+  readonly ranking?: Bm25Params;
   readonly documentCount: number;
   readonly memoryBytes: number;
 }

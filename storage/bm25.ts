@@ -8,11 +8,11 @@
  * length against the field's average, the normalized frequencies are added, and the sum is
  * saturated once:
  *
- *     tf~ = Σ_f tf(d, f) / (1 − b + b · len(d, f) / avglen(f))
+ *     tf~ = Σ_f w(f) · tf(d, f) / (1 − b + b · len(d, f) / avglen(f))
  *     score = idf(t) · tf~ · (k1 + 1) / (tf~ + k1)
  *     idf(t) = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))      (Lucene's BM25 idf)
  *
- * with `N` the documents of the index, `df(t)` the documents holding `t` in any of the
+ * with `w(f)` the field's boost (1 unless the index's ranking sets one), `N` the documents of the index, `df(t)` the documents holding `t` in any of the
  * fields, and both counted index-wide ({@linkcode CorpusStats}): a document scores the same
  * whichever shard or node holds it.
  *
@@ -24,11 +24,17 @@
  */
 
 import type { Plan } from "./search_index.ts";
+import { type DeadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 
-/** BM25's parameters: term-frequency saturation `k1`, length normalization `b`. */
+/**
+ * BM25's parameters: term-frequency saturation `k1`, length normalization `b`, and per text
+ * field a boost — the weight of its normalized frequency in BM25F's sum (1 when absent).
+ */
 export interface Bm25Params {
   readonly k1: number;
   readonly b: number;
+  /** `[field, boost]` pairs. */
+  readonly boosts?: ReadonlyArray<readonly [string, number]>;
 }
 
 /** Lucene's and Elasticsearch's defaults. */
@@ -164,9 +170,11 @@ export class Bm25Scorer {
   readonly #docCount: number;
   readonly #avgLength = new Map<string, number>();
   readonly #docFreqs: Map<string, number>;
+  readonly #boosts: Map<string, number>;
 
   constructor(stats: CorpusStats, params: Bm25Params = DEFAULT_BM25) {
     this.#params = params;
+    this.#boosts = new Map(params.boosts ?? []);
     this.#docCount = stats.docCount;
     for (const [field, docs, tokens] of stats.fields) {
       this.#avgLength.set(field, docs === 0 || tokens === 0 ? 1 : tokens / docs);
@@ -199,7 +207,8 @@ export class Bm25Scorer {
     term.fields.forEach((field, i) => {
       const stat = perField[i];
       if (stat === undefined) return;
-      tf += stat.maxTf / (1 - b + b * stat.minLen / (this.#avgLength.get(field) ?? 1));
+      const norm = 1 - b + b * stat.minLen / (this.#avgLength.get(field) ?? 1);
+      tf += (this.#boosts.get(field) ?? 1) * stat.maxTf / norm;
     });
     return this.idf(term.field, term.term) * (k1 + 1) * tf / (tf + k1);
   }
@@ -217,6 +226,7 @@ export class Bm25Scorer {
   ): void {
     const { k1, b } = this.#params;
     const averages = term.fields.map((field) => this.#avgLength.get(field) ?? 1);
+    const boosts = term.fields.map((field) => this.#boosts.get(field) ?? 1);
     const factor = options.weight * this.idf(term.field, term.term) * (k1 + 1);
     const max = options.combine === "max";
     const flush = (doc: K, tf: number) => {
@@ -236,7 +246,7 @@ export class Bm25Scorer {
           last = doc;
           sum = 0;
         }
-        sum += tf / (1 - b + b * len / averages[field]!);
+        sum += boosts[field]! * tf / (1 - b + b * len / averages[field]!);
       });
       if (last !== undefined) flush(last, sum);
       return;
@@ -245,7 +255,7 @@ export class Bm25Scorer {
     read(term.fields, term.term, (doc, field, tf, len) => {
       if (only !== undefined && !only.has(doc)) return;
       const norm = 1 - b + b * len / averages[field]!;
-      normalized.set(doc, (normalized.get(doc) ?? 0) + tf / norm);
+      normalized.set(doc, (normalized.get(doc) ?? 0) + boosts[field]! * tf / norm);
     });
     for (const [doc, tf] of normalized) flush(doc, tf);
   }
@@ -267,27 +277,42 @@ export interface RankingSource<K> {
   matches(leaf: Extract<Plan, { kind: "phrase" | "prefix" }>): ReadonlySet<K>;
 }
 
-/** This index's own statistics for a plan's terms (one shard's part of the whole). */
-export function localStats<K>(plan: Plan, source: RankingSource<K>): CorpusStats {
+/**
+ * This index's own statistics for a plan's terms (one shard's part of the whole), checking
+ * the deadline between terms.
+ */
+export function localStats<K>(
+  plan: Plan,
+  source: RankingSource<K>,
+  check: DeadlineCheck = NO_DEADLINE,
+): CorpusStats {
   const corpus = source.corpus();
-  const docFreqs = statTerms(plan, (leaf) => source.expand(leaf)).map(({ field, term }) =>
-    [termKey(field, term), source.docFreq(source.fieldsOf(field), term)] as const
-  );
+  const docFreqs = statTerms(plan, (leaf) => source.expand(leaf)).map(({ field, term }) => {
+    check();
+    return [termKey(field, term), source.docFreq(source.fieldsOf(field), term)] as const;
+  });
   return { docCount: corpus.docCount, fields: corpus.fields, docFreqs };
 }
 
 /**
  * The score of every document matching any scoring leaf of `plan` (the caller keeps those
- * that match the whole plan), over `stats` — the index-wide statistics, or this index's own.
+ * that match the whole plan), over `stats` — the index-wide statistics, or this index's own;
+ * the deadline is checked between leaves and a fuzzy leaf's expansions.
  */
 export function scorePlan<K>(
   plan: Plan,
   source: RankingSource<K>,
-  options: { readonly stats: CorpusStats; readonly params?: Bm25Params },
+  options: {
+    readonly stats: CorpusStats;
+    readonly params?: Bm25Params;
+    readonly check?: DeadlineCheck;
+  },
 ): Map<K, number> {
   const scorer = new Bm25Scorer(options.stats, options.params ?? DEFAULT_BM25);
+  const check = options.check ?? NO_DEADLINE;
   const scores = new Map<K, number>();
   for (const leaf of scoringLeavesOf(plan)) {
+    check();
     switch (leaf.kind) {
       case "term":
         scorer.addTerm(
@@ -322,6 +347,7 @@ export function scorePlan<K>(
         const best = new Map<K, number>();
         const fields = source.fieldsOf(leaf.plan.field);
         for (const term of source.expand(leaf.plan)) {
+          check();
           scorer.addTerm(source.read, { field: leaf.plan.field, term, fields }, best, {
             weight: leaf.weight,
             combine: "max",

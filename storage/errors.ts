@@ -33,6 +33,11 @@ export class StorageUnavailableError extends Error {
   override readonly name = "StorageUnavailableError";
 }
 
+/** A search ran past its deadline and stopped (HTTP 408). */
+export class SearchTimeoutError extends Error {
+  override readonly name = "SearchTimeoutError";
+}
+
 /**
  * A caller broke the store's contract (a programmer error, not bad input): for example a
  * document that does not fit the schema the caller planned for it (HTTP 500).
@@ -48,5 +53,6 @@ export const STORAGE_ERRORS = [
   DocumentTooLargeError,
   MemoryLimitError,
   StorageUnavailableError,
+  SearchTimeoutError,
   AssertionError,
 ] as const;

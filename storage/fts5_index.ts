@@ -31,10 +31,15 @@ import {
   fuzzyKey,
   fuzzyLeaves,
   insertFtsSql,
+  INSTANCES_SQL,
+  isSloppy,
   matchExpression,
   matchingQuery,
+  phraseKey,
+  positionsQuery,
   rangeFacetQuery,
   RANKING_VERSION,
+  sloppyPhraseLeaves,
   type SqlQuery,
   TABLES_SQL,
   unscoredPageQuery,
@@ -57,6 +62,8 @@ import { Fts5Postings } from "./_fts5_postings.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 import { scalarOf } from "./schema.ts";
 import { expandFuzzy } from "./edit_distance.ts";
+import { sloppyPhraseMatches } from "./phrase_slop.ts";
+import { type DeadlineCheck, deadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 import { MAX_FACET_VALUE_LENGTH, MAX_FUZZY_EXPANSIONS } from "./search_index.ts";
 import type {
   FacetCounts,
@@ -113,6 +120,8 @@ export class Fts5Index implements SearchIndex {
     deleteVals: StatementSync;
     insertVal: StatementSync;
     setMeta: StatementSync;
+    maxRid: StatementSync;
+    idsOf: StatementSync;
   };
   #insertFts!: StatementSync;
   #postings!: Fts5Postings;
@@ -190,6 +199,9 @@ export class Fts5Index implements SearchIndex {
       deleteVals: db.prepare("DELETE FROM vals WHERE rid = ?"),
       insertVal: db.prepare("INSERT INTO vals(rid, field, num, str) VALUES (?, ?, ?, ?)"),
       setMeta: db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)"),
+      // Prepared once: preparing them for every search cost ~0.2 ms a query (profiled).
+      maxRid: db.prepare("SELECT coalesce(max(rid), 0) AS m FROM docs"),
+      idsOf: db.prepare("SELECT rid, id FROM docs WHERE rid IN (SELECT value FROM json_each(?))"),
     };
     this.#postings = new Fts5Postings(db);
     this.#insertFts = db.prepare(insertFtsSql(this.#columnCount));
@@ -250,6 +262,7 @@ export class Fts5Index implements SearchIndex {
    * a failing ROLLBACK is ignored: the caller rethrows the error that matters.
    */
   #rollback(): void {
+    this.#postings.discard();
     try {
       this.#db.exec("ROLLBACK");
     } catch {
@@ -280,10 +293,12 @@ export class Fts5Index implements SearchIndex {
         this.#insertFts.run(rid, ...texts);
         this.#postings.post(rid, tokens);
       }
+      this.#postings.flush();
       setMeta.run("applied_seq", String(seq));
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#rollback();
+      this.#postings.discard();
       throw error;
     }
     this.#count = count;
@@ -333,23 +348,30 @@ export class Fts5Index implements SearchIndex {
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
-    const context = this.#sqlContext(plan);
+    const check = deadlineCheck(options.deadlineAtMs);
+    check();
+    const context = this.#sqlContext(plan, check);
     if (scoringLeavesOf(plan).length === 0) return this.#unscored(plan, options, context);
     if (options.limit <= 0) {
       return { total: this.#get<{ n: number }>(countQuery(plan, context)).n, hits: [] };
     }
     const terms = disjunctionTerms(plan);
     if (terms !== undefined && (options.sort ?? []).length === 0) {
-      return this.#searchDisjunction(terms, plan, options, context);
+      return this.#searchDisjunction(terms, plan, options, { context, check });
     }
     const matching = matchingQuery(plan, options, context);
     const rows = this.#db.prepare(matching.sql).all(...matching.params) as Array<
       Record<string, string | number | null>
     >;
     if (rows.length === 0) return { total: 0, hits: [] };
+    check();
     const source = this.#rankingSource(context);
-    const stats = options.stats ?? localStats(plan, source);
-    const scores = scorePlan(plan, source, { stats });
+    const stats = options.stats ?? localStats(plan, source, check);
+    const scores = scorePlan(plan, source, {
+      stats,
+      check,
+      ...(options.ranking === undefined ? {} : { params: options.ranking }),
+    });
     const sort = options.sort ?? [];
     const hits = rows.map((row) => {
       const hit = { id: row.id as string, score: scores.get(row.rid as number) ?? 0 };
@@ -367,10 +389,13 @@ export class Fts5Index implements SearchIndex {
     terms: ReadonlyArray<{ field: string | null; term: string; weight: number }>,
     plan: Plan,
     options: SearchOptions,
-    context: Fts5SqlContext,
+    { context, check }: { context: Fts5SqlContext; check: DeadlineCheck },
   ): SearchResult {
     const source = this.#rankingSource(context);
-    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const scorer = new Bm25Scorer(
+      options.stats ?? localStats(plan, source, check),
+      options.ranking,
+    );
     const disjuncts = terms.map((term) => ({ ...term, fields: source.fieldsOf(term.field) }));
     const k = options.offset + options.limit;
     const table = this.#scoreTable();
@@ -386,18 +411,22 @@ export class Fts5Index implements SearchIndex {
         });
         return scorer.bound(term, perField);
       },
-    }, { scorer, k, ...(table === undefined ? {} : { scores: table }) });
+    }, { scorer, k, check, ...(table === undefined ? {} : { scores: table }) });
     const total = exhaustive ? scores.size : this.#postings.countAny(
       disjuncts.map((term) => ({ term: term.term, columns: this.#columnsOf(term.fields) })),
     );
-    const cut = kthScore(scores.values(), k);
+    const cut = scores.kth?.(k) ?? kthScore(scores.values(), k);
     const kept: Array<[number, number]> = [];
-    for (const [rid, score] of scores.entries()) if (score >= cut) kept.push([rid, score]);
+    if (scores.reaching !== undefined) {
+      for (const rid of scores.reaching(0, cut)) kept.push([rid, scores.get(rid)!]);
+    } else {
+      for (const [rid, score] of scores.entries()) if (score >= cut) kept.push([rid, score]);
+    }
     table?.reset();
     const ids = new Map(
-      (this.#db.prepare("SELECT rid, id FROM docs WHERE rid IN (SELECT value FROM json_each(?))")
-        .all(JSON.stringify(kept.map(([rid]) => rid))) as Array<{ rid: number; id: string }>)
-        .map((row) => [row.rid, row.id]),
+      (this.#stmts.idsOf.all(JSON.stringify(kept.map(([rid]) => rid))) as Array<
+        { rid: number; id: string }
+      >).map((row) => [row.rid, row.id]),
     );
     const hits = kept.flatMap(([rid, score]) => {
       const id = ids.get(rid);
@@ -408,9 +437,7 @@ export class Fts5Index implements SearchIndex {
 
   /** The typed-array score table, sized for the highest rid; `undefined` past `MAX_DENSE_RID`. */
   #scoreTable(): DenseScores | undefined {
-    const { m } = this.#db.prepare("SELECT coalesce(max(rid), 0) AS m FROM docs").get() as {
-      m: number;
-    };
+    const { m } = this.#stmts.maxRid.get() as { m: number };
     if (m >= MAX_DENSE_RID) return undefined;
     if (this.#dense === undefined || this.#dense.capacity <= m) {
       this.#dense = new DenseScores(Math.min(MAX_DENSE_RID, Math.max(1024, 2 * (m + 1))));
@@ -427,9 +454,11 @@ export class Fts5Index implements SearchIndex {
   ): void {
     const columns = this.#columnsOf(fields);
     if (columns.length === 0) return;
-    const position = new Map(columns.map((column, i) => [column, i]));
-    this.#postings.read(term, columns, (row) => {
-      visit(row.rid, position.get(row.col)!, row.tf, row.len);
+    // Column number → index into `fields`.
+    const position = new Int32Array(Math.max(0, ...columns) + 1);
+    columns.forEach((column, i) => position[column] = i);
+    this.#postings.read(term, columns, (rid, col, tf, len) => {
+      visit(rid, position[col]!, tf, len);
     }, among);
   }
 
@@ -464,8 +493,12 @@ export class Fts5Index implements SearchIndex {
     });
   }
 
-  stats(plan: Plan): CorpusStats {
-    return localStats(plan, this.#rankingSource(this.#sqlContext(plan)));
+  stats(plan: Plan, options: { readonly deadlineAtMs?: number } = {}): CorpusStats {
+    const check = deadlineCheck(options.deadlineAtMs);
+    check();
+    // The statistics need the fuzzy expansions, not which documents hold the phrases.
+    const context = this.#sqlContext(plan, check, { phrases: false });
+    return localStats(plan, this.#rankingSource(context), check);
   }
 
   /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
@@ -494,6 +527,9 @@ export class Fts5Index implements SearchIndex {
       expand: (leaf) =>
         context.fuzzyTerms.get(fuzzyKey(leaf.field, leaf.term, leaf.distance)) ?? [],
       matches: (leaf) => {
+        if (leaf.kind === "phrase" && isSloppy(leaf)) {
+          return new Set(context.sloppyPhrases.get(phraseKey(leaf)) ?? []);
+        }
         const match = matchExpression(leaf, context);
         if (match === undefined) return new Set();
         const rows = this.#db.prepare("SELECT rowid AS rid FROM fts WHERE fts MATCH ?").all(
@@ -504,16 +540,82 @@ export class Fts5Index implements SearchIndex {
     };
   }
 
-  /** What the SQL compiler needs: the columns, the schema, the plan's fuzzy expansions. */
-  #sqlContext(plan: Plan): Fts5SqlContext {
+  /**
+   * What the SQL compiler needs: the columns, the schema, the plan's fuzzy expansions and the
+   * documents holding its sloppy phrases.
+   */
+  #sqlContext(
+    plan: Plan,
+    check: DeadlineCheck = NO_DEADLINE,
+    { phrases = true }: { readonly phrases?: boolean } = {},
+  ): Fts5SqlContext {
     const fuzzyTerms = new Map<string, readonly string[]>();
     for (const leaf of fuzzyLeaves(plan)) {
       const key = fuzzyKey(leaf.field, leaf.term, leaf.distance);
+      check();
       if (!fuzzyTerms.has(key)) {
         fuzzyTerms.set(key, this.#expandFuzzy(leaf.field, leaf.term, leaf.distance));
       }
     }
-    return { columns: this.#columns, schema: this.#schema, fuzzyTerms };
+    const sloppyPhrases = new Map<string, readonly number[]>();
+    for (const leaf of phrases ? sloppyPhraseLeaves(plan) : []) {
+      const key = phraseKey(leaf);
+      check();
+      if (!sloppyPhrases.has(key)) {
+        sloppyPhrases.set(key, this.#sloppyPhrase(leaf, { fuzzyTerms, check }));
+      }
+    }
+    return { columns: this.#columns, schema: this.#schema, fuzzyTerms, sloppyPhrases };
+  }
+
+  /**
+   * The documents holding a phrase within its slop (Lucene's rule, `phrase_slop.ts`): FTS5's
+   * NEAR names the candidates, whose positions (`fts5vocab` instances) are then checked per
+   * column.
+   */
+  #sloppyPhrase(
+    leaf: Extract<Plan, { kind: "phrase" }>,
+    { fuzzyTerms, check }: {
+      fuzzyTerms: ReadonlyMap<string, readonly string[]>;
+      check: DeadlineCheck;
+    },
+  ): number[] {
+    const near = matchExpression(leaf, { columns: this.#columns, fuzzyTerms });
+    if (near === undefined) return [];
+    const candidates = (this.#db.prepare("SELECT rowid AS rid FROM fts WHERE fts MATCH ?")
+      .all(near) as Array<{ rid: number }>).map((row) => row.rid);
+    if (candidates.length === 0) return [];
+    this.#db.exec(INSTANCES_SQL);
+    const column = leaf.field === null ? undefined : this.#columns.get(leaf.field);
+    // Per document and column, per term: its positions.
+    const positions = new Map<number, Map<string, Map<string, number[]>>>();
+    for (const term of new Set(leaf.terms)) {
+      check();
+      const { sql, params } = positionsQuery(term, candidates, column);
+      const rows = this.#db.prepare(sql).all(...params) as Array<
+        { doc: number; col: string; offset: number }
+      >;
+      for (const { doc, col, offset } of rows) {
+        let byColumn = positions.get(doc);
+        if (byColumn === undefined) positions.set(doc, byColumn = new Map());
+        let byTerm = byColumn.get(col);
+        if (byTerm === undefined) byColumn.set(col, byTerm = new Map());
+        const list = byTerm.get(term);
+        if (list === undefined) byTerm.set(term, [offset]);
+        else list.push(offset);
+      }
+    }
+    const matched: number[] = [];
+    for (const [rid, byColumn] of positions) {
+      for (const byTerm of byColumn.values()) {
+        const positionsOf = (term: string) => (byTerm.get(term) ?? []).sort((a, b) => a - b);
+        if (sloppyPhraseMatches(leaf.terms, positionsOf, leaf.slop)) {
+          matched.push(rid);
+          break;
+        }
+      }
+    }
+    return matched;
   }
 
   /** The vocabulary terms (of one field, or all) within `distance` of `term`, closest first. */

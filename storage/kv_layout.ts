@@ -20,6 +20,7 @@
  * @module
  */
 
+import type { Bm25Params } from "./bm25.ts";
 import type { Schema } from "./schema.ts";
 import type { EngineName } from "./search_index.ts";
 
@@ -52,6 +53,8 @@ export interface IndexMeta {
   readonly engine: EngineName;
   readonly schema: Schema;
   readonly description?: string;
+  /** BM25's `k1`, `b` and field boosts, when the index sets them (`PUT _config`). */
+  readonly ranking?: Bm25Params;
   /** Set while the index is being deleted; recovery finishes the deletion. */
   readonly dropping?: boolean;
 }

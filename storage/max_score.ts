@@ -15,6 +15,7 @@
  */
 
 import type { Bm25Scorer, PostingsReader, ScoreTable } from "./bm25.ts";
+import { type DeadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 
 /** One term of the disjunction: its field (`null`: every text field) and boost. */
 export interface DisjunctTerm {
@@ -43,6 +44,10 @@ export interface ScoreAccumulator<K> extends ScoreTable<K> {
   readonly size: number;
   entries(): Iterable<[K, number]>;
   values(): Iterable<number>;
+  /** The `k`-th highest score (as {@linkcode kthScore}), where the table has a faster way. */
+  kth?(k: number): number;
+  /** The documents whose `score + rest >= threshold`, where the table has a faster way. */
+  reaching?(rest: number, threshold: number): K[];
 }
 
 /** The scores of the disjunction's candidates, and whether every match was scored. */
@@ -52,10 +57,18 @@ export interface DisjunctScores<K> {
   readonly exhaustive: boolean;
 }
 
-/** The `k`-th highest value of `scores` (−∞ when there are fewer than `k`). */
-export function kthScore(scores: Iterable<number>, k: number): number {
-  const top: number[] = [];
-  for (const score of scores) {
+/** The `k` highest values added so far, kept ascending once there are `k`. */
+class TopValues {
+  readonly #k: number;
+  readonly #top: number[] = [];
+
+  constructor(k: number) {
+    this.#k = k;
+  }
+
+  add(score: number): void {
+    const top = this.#top;
+    const k = this.#k;
     if (top.length < k) {
       top.push(score);
       if (top.length === k) top.sort((a, b) => a - b);
@@ -69,10 +82,24 @@ export function kthScore(scores: Iterable<number>, k: number): number {
       top[i - 1] = score;
     }
   }
-  return top.length < k ? -Infinity : top[0]!;
+
+  /** The `k`-th highest value (−∞ when fewer than `k` were added). */
+  kth(): number {
+    return this.#top.length < this.#k ? -Infinity : this.#top[0]!;
+  }
 }
 
-/** Scores the disjunction of `terms` for its top `k`, pruning as MaxScore does. */
+/** The `k`-th highest value of `scores` (−∞ when there are fewer than `k`). */
+export function kthScore(scores: Iterable<number>, k: number): number {
+  const top = new TopValues(k);
+  for (const score of scores) top.add(score);
+  return top.kth();
+}
+
+/**
+ * Scores the disjunction of `terms` for its top `k`, pruning as MaxScore does; `check` (the
+ * search's deadline) runs before each term.
+ */
 export function maxScoreTopK<K>(
   terms: readonly DisjunctTerm[],
   source: PrunableSource<K>,
@@ -80,9 +107,11 @@ export function maxScoreTopK<K>(
     readonly scorer: Bm25Scorer;
     readonly k: number;
     readonly scores?: ScoreAccumulator<K>;
+    readonly check?: DeadlineCheck;
   },
 ): DisjunctScores<K> {
   const { scorer, k } = options;
+  const check = options.check ?? NO_DEADLINE;
   // Rarest first, by the index-wide idf (then by term): every shard then adds a document's
   // term scores in the same order, so equal documents get bit-equal scores on any shard.
   const bounded = terms.map((term) => ({
@@ -98,17 +127,26 @@ export function maxScoreTopK<K>(
   for (let i = bounded.length - 1; i >= 0; i--) rest[i] = rest[i + 1]! + bounded[i]!.bound;
   const scores: ScoreAccumulator<K> = options.scores ?? new Map<K, number>();
   let exhaustive = true;
+  // Once pruning starts, the candidates that can still reach the k-th score: the next term's
+  // are among them (scores of the others stay put, the threshold only rises, what the
+  // remaining terms can add only falls), and so are the top k.
+  let pool: K[] | undefined;
   for (let i = 0; i < bounded.length; i++) {
+    check();
     const { term } = bounded[i]!;
-    const threshold = kthScore(scores.values(), k);
+    const threshold = pool !== undefined
+      ? kthScore(pool.map((doc) => scores.get(doc)!), k)
+      : scores.kth?.(k) ?? kthScore(scores.values(), k);
     if (threshold <= rest[i]!) {
       scorer.addTerm(source.read, term, scores, { weight: term.weight });
       continue;
     }
     exhaustive = false;
     // Only candidates that can still reach the k-th score are looked up.
-    const among: K[] = [];
-    for (const [doc, score] of scores.entries()) if (score + rest[i]! >= threshold) among.push(doc);
+    const among = pool !== undefined
+      ? pool.filter((doc) => scores.get(doc)! + rest[i]! >= threshold)
+      : candidatesOf(scores, rest[i]!, threshold);
+    pool = among;
     if (among.length === 0) break;
     const reader: PostingsReader<K> = Object.assign(
       (fields: readonly string[], word: string, visit: Parameters<PostingsReader<K>>[2]) =>
@@ -118,6 +156,14 @@ export function maxScoreTopK<K>(
     scorer.addTerm(reader, term, scores, { weight: term.weight });
   }
   return { scores, exhaustive };
+}
+
+/** The documents whose `score + rest >= threshold`. */
+function candidatesOf<K>(scores: ScoreAccumulator<K>, rest: number, threshold: number): K[] {
+  if (scores.reaching !== undefined) return scores.reaching(rest, threshold);
+  const among: K[] = [];
+  for (const [doc, score] of scores.entries()) if (score + rest >= threshold) among.push(doc);
+  return among;
 }
 
 /**
@@ -158,6 +204,21 @@ export class DenseScores implements ScoreAccumulator<number> {
 
   *values(): Generator<number> {
     for (const doc of this.#touched) yield this.#scores[doc]!;
+  }
+
+  /** The `k`-th highest score, walking the array (no generator: this runs once a term). */
+  kth(k: number): number {
+    const top = new TopValues(k);
+    const scores = this.#scores;
+    for (const doc of this.#touched) top.add(scores[doc]!);
+    return top.kth();
+  }
+
+  reaching(rest: number, threshold: number): number[] {
+    const among: number[] = [];
+    const scores = this.#scores;
+    for (const doc of this.#touched) if (scores[doc]! + rest >= threshold) among.push(doc);
+    return among;
   }
 
   /** Forgets every score (only those set are cleared). */

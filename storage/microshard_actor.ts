@@ -7,7 +7,9 @@
  * takes every `write` queued right behind it (up to {@linkcode MAX_GROUP_COMMIT_REQUESTS}
  * requests) and runs them as one store batch — one pass of validation, as few KV atomic operations as fit, one index
  * transaction — then answers each sender with its own outcomes. Under load the batches
- * grow by themselves; alone, a write is committed at once (adaptive batching). The schemas
+ * grow by themselves; alone, a write is committed at once (adaptive batching) — or, with a
+ * commit window (`storage.wal_sync = "batch"`), after the window, joined by the writes that
+ * arrived during it; either way a write is answered only once its commit is durable. The schemas
  * the messages carry (planned by the node) are merged: per index the highest version, which
  * holds every older one because the node serializes schema changes.
  *
@@ -23,6 +25,7 @@
  * @module
  */
 
+import { lowerThreadPriority } from "../actors/thread_priority.ts";
 import type { Actor, Taken } from "../actors/types.ts";
 import {
   type CarriedSchemas,
@@ -38,7 +41,7 @@ import {
   type WriteRequest,
 } from "./microshard.ts";
 import type { Schema } from "./schema.ts";
-import type { CorpusStats } from "./bm25.ts";
+import type { Bm25Params, CorpusStats } from "./bm25.ts";
 import type { EngineName, FacetSpec, Plan, SortSpec } from "./search_index.ts";
 
 /** Most write requests one group commit takes. */
@@ -69,6 +72,10 @@ export type MicroshardMsg =
     stats?: CorpusStats;
     /** Answer only this shard's part of the statistics. */
     statsOnly?: boolean;
+    /** When the search must stop (epoch ms). */
+    deadlineAtMs?: number;
+    /** BM25's `k1`, `b` and field boosts to score with. */
+    ranking?: Bm25Params;
   }
   | {
     type: "configure";
@@ -77,6 +84,8 @@ export type MicroshardMsg =
       fields?: Array<{ name: string; type: string }>;
       engine?: string;
       description?: string;
+      /** BM25's `k1`, `b` and field boosts. */
+      ranking?: Bm25Params;
       /** Declared fields may change type; the engine is rebuilt from KV. */
       retype?: boolean;
     };
@@ -117,16 +126,43 @@ export type MicroshardReplies = {
   collectTombstones: number;
 };
 
+/**
+ * Arguments of a shard worker: the microshard's options (without `faults`, which cannot
+ * cross into a worker) and, for tests, a gate in shared memory that holds the worker's
+ * thread at every engine apply while `applyGate[0]` is 1 — as a long synchronous FTS5
+ * apply would (it sets `applyGate[1]` to 1 when it holds).
+ */
+export type MicroshardActorArgs = MicroshardOptions & {
+  readonly applyGate?: Int32Array;
+  /**
+   * `storage.wal_sync = "batch"`: how long, in ms, a write batch waits before it starts, so
+   * that writes arriving meanwhile share its commit (0 or absent: it starts at once, and
+   * writes arriving meanwhile join the next batch).
+   */
+  readonly commitWindowMs?: number;
+  /**
+   * The niceness the worker's thread takes at start (`storage.shard_worker_niceness`): above
+   * 0, the threads answering requests get a core before a shard's bulk apply does.
+   */
+  readonly niceness?: number;
+};
+
 /** Builds the actor; the worker host calls this with the spawn's `args`. */
-export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, MicroshardReplies> {
+export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, MicroshardReplies> {
+  const { applyGate, commitWindowMs, niceness, ...rest } = args;
+  const options: MicroshardOptions = applyGate === undefined ? rest : {
+    ...rest,
+    faults: { ...rest.faults, beforeIndexApply: () => holdAt(applyGate) },
+  };
   let shard: Microshard | undefined;
   const open = () => {
     if (shard === undefined) throw new Error("the microshard is not open");
     return shard;
   };
-  const serial = new SerialQueue(() => open());
+  const serial = new SerialQueue(() => open(), commitWindowMs ?? 0);
   return {
     async onStart() {
+      if (niceness !== undefined && niceness > 0) lowerThreadPriority(niceness);
       shard = await Microshard.open(options);
     },
     async onStop() {
@@ -152,6 +188,8 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
               ...(msg.facets === undefined ? {} : { facets: msg.facets }),
               ...(msg.stats === undefined ? {} : { stats: msg.stats }),
               ...(msg.statsOnly === undefined ? {} : { statsOnly: msg.statsOnly }),
+              ...(msg.deadlineAtMs === undefined ? {} : { deadlineAtMs: msg.deadlineAtMs }),
+              ...(msg.ranking === undefined ? {} : { ranking: msg.ranking }),
             }),
           );
         case "configure":
@@ -196,6 +234,14 @@ export function createActor(options: MicroshardOptions): Actor<MicroshardMsg, Mi
   };
 }
 
+/** Blocks the worker's thread while `gate[0]` is 1 (see {@linkcode MicroshardActorArgs}). */
+function holdAt(gate: Int32Array): void {
+  if (Atomics.load(gate, 0) !== 1) return;
+  Atomics.store(gate, 1, 1);
+  Atomics.notify(gate, 1);
+  Atomics.wait(gate, 0, 1);
+}
+
 type WriteMsg = Extract<MicroshardMsg, { type: "write" }>;
 
 /** One job of the shard's serial queue. */
@@ -220,12 +266,14 @@ type Job =
 class SerialQueue {
   readonly #jobs: Job[] = [];
   readonly #shard: () => Microshard;
+  readonly #commitWindowMs: number;
   #draining = false;
   /** Takes write messages still in the actor's mailbox, to join the batch that starts. */
   takeQueued: (max: number) => Array<Taken<MicroshardMsg>> = () => [];
 
-  constructor(shard: () => Microshard) {
+  constructor(shard: () => Microshard, commitWindowMs: number) {
     this.#shard = shard;
+    this.#commitWindowMs = commitWindowMs;
   }
 
   /** Queues a write message; answers its outcomes. */
@@ -260,6 +308,10 @@ class SerialQueue {
       this.#jobs.shift();
       await head.run().then(head.settle.resolve, head.settle.reject);
       return;
+    }
+    if (this.#commitWindowMs > 0) {
+      // The commit window: writes received meanwhile queue behind the head and join it.
+      await new Promise((resolve) => setTimeout(resolve, this.#commitWindowMs));
     }
     let count = 0;
     while (

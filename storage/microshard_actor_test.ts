@@ -263,3 +263,31 @@ Deno.test("mergeSchemas keeps the highest version per index", () => {
   );
   assert.deepEqual(mergeSchemas([{ a: entry(v1) }, { a: entry(v2) }]), { a: entry(v2) });
 });
+
+Deno.test("microshard actor: with a commit window, a write sent after a running one shares its commit; without, it waits for the next", async () => {
+  for (const [commitWindowMs, batches] of [[0, 2], [500, 1]] as const) {
+    const dir = await Deno.makeTempDir();
+    const system = new ActorSystem({ node: "test" });
+    try {
+      const shard = system.spawn(() => createActor({ dir, commitWindowMs }), {
+        mailboxCapacity: 1_024,
+      });
+      const put = (id: string) =>
+        shard.ask({ type: "write", requests: [{ op: "put", index: "p", id, doc: { n: 1 } }] });
+      await shard.ask({ type: "indexes" }); // opened: the first write is taken when it arrives
+      const first = put("a");
+      // Sent on a timer that expires before the window's: after the first batch started.
+      const second = new Promise<Awaited<typeof first>>((resolve, reject) =>
+        setTimeout(() => put("b").then(resolve, reject), 0)
+      );
+      const outcomes = [...await first, ...await second];
+      assert.ok(outcomes.every((outcome) => outcome.ok && outcome.result === "created"));
+      const stats = await shard.ask({ type: "stats" });
+      assert.equal(stats.writeBatches, batches, `commit window ${commitWindowMs} ms`);
+      assert.equal((await shard.ask({ type: "get", index: "p", id: "b" }))?.doc.n, 1);
+    } finally {
+      await system.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});

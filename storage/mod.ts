@@ -60,9 +60,17 @@ export {
   MAX_GROUP_COMMIT_MESSAGES,
   MAX_GROUP_COMMIT_REQUESTS,
   mergeSchemas,
+  type MicroshardActorArgs,
   type MicroshardMsg,
   type MicroshardReplies,
 } from "./microshard_actor.ts";
+export {
+  createActor as createShardReaderActor,
+  MAX_BLOB_GONE_RETRIES,
+  type ShardReaderMsg,
+  type ShardReaderOptions,
+  type ShardReaderReplies,
+} from "./shard_reader_actor.ts";
 export {
   type EngineName,
   ENGINES,
@@ -115,7 +123,9 @@ export {
   IndexNotFoundError,
   InvalidInputError,
   MemoryLimitError,
+  SearchTimeoutError,
   StorageUnavailableError,
 } from "./errors.ts";
+export { type DeadlineCheck, deadlineCheck } from "./search_deadline.ts";
 export { MAX_ID_BYTES, validateDocId, validateIndexName } from "./names.ts";
 export { MAX_TERM_LENGTH, tokenize } from "./tokenizer.ts";

@@ -48,6 +48,8 @@ import type {
 import { tokenize } from "./tokenizer.ts";
 import { topHits } from "./top_hits.ts";
 import { expandFuzzy } from "./edit_distance.ts";
+import { phraseInTokens } from "./phrase_slop.ts";
+import { type DeadlineCheck, deadlineCheck, NO_DEADLINE } from "./search_deadline.ts";
 import {
   MAX_FACET_VALUE_LENGTH,
   MAX_FACET_VALUES_PER_SHARD,
@@ -92,6 +94,8 @@ export class OramaIndex implements SearchIndex {
   #fieldStats = new Map<string, { docs: number; tokens: number }>();
   #applied = 0;
   #bytes = 0;
+  /** The running search's deadline, checked at every plan node (`#evaluate`). */
+  #check: DeadlineCheck = NO_DEADLINE;
 
   /** Creates an empty index for `schema`. */
   constructor(schema: Schema) {
@@ -237,6 +241,17 @@ export class OramaIndex implements SearchIndex {
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
+    this.#check = deadlineCheck(options.deadlineAtMs);
+    try {
+      this.#check();
+      return this.#search(plan, options);
+    } finally {
+      this.#check = NO_DEADLINE;
+    }
+  }
+
+  #search(plan: Plan, options: SearchOptions): SearchResult {
+    const check = this.#check;
     const terms = disjunctionTerms(plan);
     if (terms !== undefined && (options.sort ?? []).length === 0 && options.limit > 0) {
       return this.#searchDisjunction(terms, plan, options);
@@ -244,7 +259,12 @@ export class OramaIndex implements SearchIndex {
     const matched = this.#evaluate(plan);
     if (options.limit <= 0 || matched.size === 0) return { total: matched.size, hits: [] };
     const source = this.#rankingSource();
-    const scores = scorePlan(plan, source, { stats: options.stats ?? localStats(plan, source) });
+    const stats = options.stats ?? localStats(plan, source, check);
+    const scores = scorePlan(plan, source, {
+      stats,
+      check,
+      ...(options.ranking === undefined ? {} : { params: options.ranking }),
+    });
     const sort = options.sort ?? [];
     const hits = [...matched].map((id) => {
       const hit = { id, score: scores.get(id) ?? 0 };
@@ -269,7 +289,11 @@ export class OramaIndex implements SearchIndex {
     options: SearchOptions,
   ): SearchResult {
     const source = this.#rankingSource();
-    const scorer = new Bm25Scorer(options.stats ?? localStats(plan, source));
+    const check = this.#check;
+    const scorer = new Bm25Scorer(
+      options.stats ?? localStats(plan, source, check),
+      options.ranking,
+    );
     const disjuncts = terms.map((term) => ({ ...term, fields: this.#fieldsOf(term.field) }));
     const { scores, exhaustive } = maxScoreTopK(disjuncts, {
       read: source.read,
@@ -283,7 +307,7 @@ export class OramaIndex implements SearchIndex {
           }
         });
       },
-    }, { scorer, k: options.offset + options.limit });
+    }, { scorer, k: options.offset + options.limit, check });
     let total = scores.size;
     if (!exhaustive) {
       const matched = new Set<string>();
@@ -296,8 +320,10 @@ export class OramaIndex implements SearchIndex {
     return { total, hits: topHits(hits, options) };
   }
 
-  stats(plan: Plan): CorpusStats {
-    return localStats(plan, this.#rankingSource());
+  stats(plan: Plan, options: { readonly deadlineAtMs?: number } = {}): CorpusStats {
+    const check = deadlineCheck(options.deadlineAtMs);
+    check();
+    return localStats(plan, this.#rankingSource(), check);
   }
 
   /** The engine's postings, statistics and leaf matches, for `bm25.ts`. */
@@ -340,8 +366,9 @@ export class OramaIndex implements SearchIndex {
     return matched;
   }
 
-  /** The ids matching `plan`. */
+  /** The ids matching `plan` (the running search's deadline checked first). */
   #evaluate(plan: Plan): Set<string> {
+    this.#check();
     switch (plan.kind) {
       case "all":
         return new Set(this.#docs.keys());
@@ -394,7 +421,7 @@ export class OramaIndex implements SearchIndex {
       for (const id of rarest.keys()) {
         if (!lists.every((list) => list!.has(id))) continue;
         const text = this.#docs.get(id)?.texts.get(field) ?? "";
-        if (phraseMatches(text.split(" "), plan.terms, plan.slop)) matched.add(id);
+        if (phraseInTokens(text.split(" "), plan.terms, plan.slop)) matched.add(id);
       }
     }
     return matched;
@@ -481,38 +508,6 @@ export class OramaIndex implements SearchIndex {
   destroy(): void {
     this.close();
   }
-}
-
-/**
- * Whether `tokens` hold the phrase: with `slop` 0 the terms consecutive and in order; else
- * one occurrence of each distinct term within a span whose first and last positions have at
- * most `slop` tokens between them, in any order (SQLite FTS5's NEAR).
- */
-export function phraseMatches(
-  tokens: readonly string[],
-  terms: readonly string[],
-  slop: number,
-): boolean {
-  if (terms.length === 0) return false;
-  if (slop === 0 || terms.length === 1) {
-    outer: for (let i = 0; i + terms.length <= tokens.length; i++) {
-      for (let k = 0; k < terms.length; k++) if (tokens[i + k] !== terms[k]) continue outer;
-      return true;
-    }
-    return false;
-  }
-  const wanted = [...new Set(terms)];
-  const last = new Map<string, number>();
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (!wanted.includes(token)) continue;
-    last.set(token, i);
-    if (last.size === wanted.length) {
-      const first = Math.min(...last.values());
-      if (i - first - 1 <= slop) return true;
-    }
-  }
-  return false;
 }
 
 /** Whether a value lies in a range's bounds (of the same type as the bounds). */

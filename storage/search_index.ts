@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CorpusStats } from "./bm25.ts";
+import type { Bm25Params, CorpusStats } from "./bm25.ts";
 import type { IndexedValue, Schema } from "./schema.ts";
 
 /** Search engines. */
@@ -22,9 +22,10 @@ export type PlanValue = string | number | boolean;
  * An engine-neutral query plan. Text terms are already normalized single tokens;
  * `field: null` searches every text field.
  *
- * - `term`, `phrase` (with `slop`: the terms within that many other tokens, in any order,
- *   as FTS5's NEAR), `prefix`, `fuzzy` (terms within a Levenshtein distance, expanded
- *   against the index's vocabulary) match text and score (BM25);
+ * - `term`, `phrase` (with `slop`: Lucene's sloppy phrase, the terms' positions, each taken
+ *   back by its place in the phrase, within `slop` of each other — order-aware, see
+ *   `phrase_slop.ts`), `prefix`, `fuzzy` (terms within a Damerau–Levenshtein distance,
+ *   expanded against the index's vocabulary) match text and score (BM25);
  * - `eq`, `range`, `ids`, `all`, `none` filter and score nothing;
  * - `boost` multiplies the score of what it wraps; `rank` matches like `match` and adds the
  *   scores of the `optional` plans (Lucene's SHOULD clauses beside MUST clauses).
@@ -104,6 +105,13 @@ export interface SearchOptions {
    * added up); without them the index scores with its own.
    */
   readonly stats?: CorpusStats;
+  /**
+   * When the search must stop (epoch ms, `Date.now()`): past it the engine throws
+   * `SearchTimeoutError` between units of work (`search_deadline.ts`).
+   */
+  readonly deadlineAtMs?: number;
+  /** BM25's `k1`, `b` and field boosts (the index's ranking settings); Lucene's by default. */
+  readonly ranking?: Bm25Params;
 }
 
 /**
@@ -161,8 +169,11 @@ export interface SearchIndex {
   reset(schema: Schema, seq: number): void;
   /** Runs a plan: matching documents ranked by score (then id), one page of them. */
   search(plan: Plan, options: SearchOptions): SearchResult;
-  /** This index's part of the statistics that scoring `plan` needs (added up by the caller). */
-  stats(plan: Plan): CorpusStats;
+  /**
+   * This index's part of the statistics that scoring `plan` needs (added up by the caller),
+   * stopping past `deadlineAtMs` as `search` does.
+   */
+  stats(plan: Plan, options?: { readonly deadlineAtMs?: number }): CorpusStats;
   /** Counts facets over the documents matching `plan`. */
   facets(plan: Plan, specs: readonly FacetSpec[]): FacetCounts[];
   /** Documents indexed. */

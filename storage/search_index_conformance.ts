@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { declareFields, EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
 import type { IndexOp, Plan, SearchIndex } from "./search_index.ts";
+import { SearchTimeoutError } from "./errors.ts";
 
 /** Builds an engine for a schema; `reopen` (durable engines) opens the same files again. */
 export interface EngineHarness {
@@ -166,6 +167,54 @@ const CASES: readonly ConformanceCase[] = [
         return idf * 2.2 * tf / (tf + 1.2);
       });
       hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!) < 1e-12));
+      index.close();
+    },
+  },
+  {
+    title: "the index's ranking settings: k1, b and field boosts change the scores as BM25F says",
+    run: (h) => {
+      const docs = [
+        { id: "a", doc: { title: "The Rust Programming Language", body: "a book" } },
+        { id: "b", doc: { title: "Programming Rust", body: "another book" } },
+        { id: "c", doc: { title: "Rust", body: "rust again" } },
+      ];
+      const schema = schemaFor(docs);
+      const index = h.create(schema);
+      index.apply(puts(schema, docs), 3);
+      const page = { limit: 10, offset: 0 };
+      const idf = Math.log(1 + 0.5 / 3.5);
+      // Both paths: a disjunction of terms (MaxScore) and a plan scored leaf by leaf.
+      for (
+        const plan of [term("title", "rust"), { kind: "and", children: [term("title", "rust")] }]
+      ) {
+        const ranking = { k1: 2, b: 0.5 };
+        const { hits } = index.search(plan as Plan, { ...page, ranking });
+        const expected = [1, 2, 4].map((len) => {
+          const tf = 1 / (0.5 + 0.5 * len / (7 / 3));
+          return idf * 3 * tf / (tf + 2);
+        });
+        assert.deepEqual(hits.map((hit) => hit.id), ["c", "b", "a"]);
+        hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!) < 1e-12));
+        // b = 0: lengths do not count, every score is the same (then by id).
+        const flat = index.search(plan as Plan, { ...page, ranking: { k1: 1.2, b: 0 } }).hits;
+        assert.deepEqual(flat.map((hit) => hit.id), ["a", "b", "c"]);
+        assert.ok(flat.every((hit) => Math.abs(hit.score - flat[0]!.score) < 1e-12));
+      }
+      // A bare word over both fields: "c" holds rust in both; a body boost lifts a body match.
+      const both = term(null, "rust");
+      const plain = index.search(both, page).hits;
+      const boosted = index.search(both, {
+        ...page,
+        ranking: { k1: 1.2, b: 0.75, boosts: [["body", 5]] },
+      }).hits;
+      assert.equal(plain[0]!.id, "c");
+      assert.ok(boosted[0]!.score > plain[0]!.score, "the boosted field adds more");
+      const titleOnly = index.search(both, {
+        ...page,
+        ranking: { k1: 1.2, b: 0.75, boosts: [["title", 0.001]] },
+      }).hits;
+      assert.deepEqual(titleOnly.map((hit) => hit.id), ["c", "b", "a"]);
+      assert.ok(titleOnly[1]!.score < 0.01, "a title match barely counts at boost 0.001");
       index.close();
     },
   },
@@ -337,7 +386,7 @@ const CASES: readonly ConformanceCase[] = [
     },
   },
   {
-    title: "phrases: exact and with slop (FTS5 NEAR semantics)",
+    title: "phrases: exact, and with slop as Lucene (order-aware)",
     run: (h) => {
       const index = loaded(h);
       const phrase = (field: string | null, terms: string[], slop = 0): Plan => ({
@@ -354,10 +403,20 @@ const CASES: readonly ConformanceCase[] = [
       );
       assert.deepEqual(ids(index, phrase("body", ["small", "ride"])), []);
       assert.deepEqual(ids(index, phrase("body", ["small", "ride"], 1)), ["b3"]);
+      // Lucene's slop: the moves that bring the terms into the phrase's order.
+      assert.deepEqual(ids(index, phrase("body", ["ride", "small"], 1)), [], "order counts");
+      assert.deepEqual(ids(index, phrase("body", ["ride", "small"], 2)), []);
+      assert.deepEqual(ids(index, phrase("body", ["ride", "small"], 3)), ["b3"]);
+      assert.deepEqual(ids(index, phrase("body", ["bike", "small"], 1)), [], "a swap costs 2");
+      assert.deepEqual(ids(index, phrase("body", ["bike", "small"], 2)), ["b3"]);
+      assert.deepEqual(ids(index, phrase("body", ["rust", "rust", "rust", "rust"], 9)), []);
+      assert.deepEqual(ids(index, phrase("body", ["rust", "a", "rust"], 1)), []);
+      assert.deepEqual(ids(index, phrase("body", ["rust", "a", "rust"], 2)), ["b3"]);
+      assert.deepEqual(ids(index, phrase("title", ["rust", "programming"], 1)), ["b1"]);
       assert.deepEqual(
-        ids(index, phrase("body", ["ride", "small"], 1)),
-        ["b3"],
-        "any order with slop",
+        ids(index, { kind: "not", child: phrase("body", ["bike", "small"], 1) }),
+        ids(index, { kind: "all" }),
+        "a sloppy phrase under a not",
       );
       assert.deepEqual(ids(index, phrase("body", ["rust", "ownership"], 4)), []);
       assert.deepEqual(ids(index, phrase("body", ["rust", "ownership"], 5)), ["b3"]);
@@ -393,6 +452,28 @@ const CASES: readonly ConformanceCase[] = [
           "b2",
         ],
       );
+      index.close();
+    },
+  },
+  {
+    title: "a search or its statistics past the deadline stop with SearchTimeoutError",
+    run: (h) => {
+      const index = loaded(h);
+      const past = { deadlineAtMs: Date.now() - 1 };
+      const plans: Plan[] = [
+        { kind: "term", field: null, term: "rust" },
+        { kind: "phrase", field: "body", terms: ["small", "ride"], slop: 1 },
+        { kind: "and", children: [{ kind: "fuzzy", field: null, term: "rusd", distance: 1 }] },
+      ];
+      for (const plan of plans) {
+        assert.throws(
+          () => index.search(plan, { limit: 10, offset: 0, ...past }),
+          SearchTimeoutError,
+        );
+        assert.throws(() => index.stats(plan, past), SearchTimeoutError);
+        const later = { limit: 10, offset: 0, deadlineAtMs: Date.now() + 60_000 };
+        assert.ok(index.search(plan, later).total > 0, "a later deadline does not stop it");
+      }
       index.close();
     },
   },

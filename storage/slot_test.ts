@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Microshard } from "./microshard.ts";
-import { CLUSTER_SLOTS, fnv1a, slotOf } from "./slot.ts";
+import { CLUSTER_SLOTS, fnv1a, fnv1aOfBytes, slotOf } from "./slot.ts";
 
 Deno.test("slotOf() is fnv1a % 1024: fixed values that must never change", () => {
   assert.equal(fnv1a(""), 0x811c9dc5);
@@ -12,6 +12,19 @@ Deno.test("slotOf() is fnv1a % 1024: fixed values that must never change", () =>
     fnv1a("doc-42") % 1024,
   ]);
   assert.equal(fnv1a("a"), 0xe40c292c);
+});
+
+Deno.test("fnv1a() hashes a string's UTF-8 bytes, ASCII or not", () => {
+  const encoder = new TextEncoder();
+  const strings = ["", "a", "b1", "doc-42", "é", "naïve-id", "日本語", "a\u{1F600}b", "\x7f\x80"];
+  for (let i = 0; i < 200; i++) {
+    strings.push(
+      String.fromCharCode(...Array.from({ length: i % 17 }, (_, k) => (i * 31 + k * 7) % 300)),
+    );
+  }
+  for (const text of strings) assert.equal(fnv1a(text), fnv1aOfBytes(encoder.encode(text)), text);
+  // Pinned non-ASCII values (computed over the UTF-8 bytes before the ASCII fast path).
+  assert.equal(fnv1a("é"), fnv1aOfBytes(new Uint8Array([0xc3, 0xa9])));
 });
 
 async function withShard(fn: (shard: Microshard) => Promise<void>): Promise<void> {

@@ -103,3 +103,68 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "web console: with a master key it asks for an API key and works with a reader's key",
+  ignore: !installed && !root,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    assert.ok(installed, "Chromium is missing: apt-get install -y chromium chromium-driver");
+    const dir = await Deno.makeTempDir();
+    const master = "console-test-master-key-0123456789";
+    const server = await startServerProcess({
+      dataDir: `${dir}/data`,
+      env: { CAMEODB_SECURITY_MASTER_KEY: master },
+    });
+    const admin = connect(server.url, { apiKey: master });
+    const browser = await Browser.start({ width: 1280, height: 760 });
+    try {
+      await admin.index("books").bulk([
+        { id: "b1", doc: { title: "Rust Programming" } },
+        { id: "b2", doc: { title: "Go in Action" } },
+      ]);
+      const created = await fetch(`${server.url}/_keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${master}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          description: "console reader",
+          actions: ["search"],
+          indexes: ["books"],
+        }),
+      });
+      assert.equal(created.status, 201);
+      const { key } = await created.json() as { key: string };
+
+      await browser.go(`${server.url}/`);
+      // Without a key: the listing is refused and the key form says why; nothing is shown.
+      await browser.waitForText("#key-status", /needs an API key/);
+      await browser.waitForText("#error", /^Unauthorized/);
+      assert.equal(await browser.text(await browser.find("#indexes")), "");
+
+      await browser.type(await browser.find("#api-key"), "cdb_not-a-real-key");
+      await browser.click(await browser.find("#key-form button[type=submit]"));
+      await browser.waitForText("#key-status", /not valid/);
+
+      await browser.type(await browser.find("#api-key"), key);
+      await browser.click(await browser.find("#key-form button[type=submit]"));
+      await browser.waitForText("#indexes", /books\s*2 docs · fts5/);
+      await browser.waitForText("#summary", /^1–2 of 2 hits/);
+      await browser.type(await browser.find("#query"), "title:rust");
+      await browser.waitForText("#summary", /^1–1 of 1 hits/);
+      // The reader's key may search but not write: the upload says so and writes nothing.
+      const csv = `${dir}/more.csv`;
+      await Deno.writeTextFile(csv, "id,title\nb3,Dune\n");
+      await browser.type(await browser.find("#upload-index"), "books");
+      await browser.type(await browser.find("#upload-file"), csv);
+      await browser.click(await browser.find("#upload button[type=submit]"));
+      await browser.waitForText("#upload-status", /^upload failed: Forbidden/);
+      assert.equal(await admin.index("books").get("b3"), null);
+    } finally {
+      await browser.close();
+      await admin.close();
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startServerProcess } from "../testing/server_process.ts";
+import { withDeadline } from "../testing/deadline.ts";
 import { waitUntil } from "../testing/wait.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -86,9 +87,11 @@ Deno.test({
     const server = await startServerProcess({ dataDir: `${dir}/data` });
     // A server that does not answer until the test ends: the command to cancel with Ctrl-C.
     const release = Promise.withResolvers<void>();
+    // Resolved when the hung server has the client's request: the command is running then.
+    const asked = Promise.withResolvers<void>();
     const hung = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
-      () => release.promise.then(() => new Response("{}")),
+      () => (asked.resolve(), release.promise.then(() => new Response("{}"))),
     );
     const terminal = new Terminal();
     try {
@@ -153,6 +156,7 @@ Deno.test({
       // Ctrl-C cancels a command that hangs, and the client goes on.
       await terminal.type(`connect http://127.0.0.1:${hung.addr.port}`);
       await terminal.keys("Enter");
+      await withDeadline(asked.promise, 10_000, "the connect command reaching the hung server");
       const before = await terminal.screen();
       assert.doesNotMatch(before.split("\n").at(-1)!, /cameodb>$/, "the command is running");
       await terminal.keys("C-c");

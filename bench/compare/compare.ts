@@ -7,6 +7,8 @@
  *                                         # writes docs/comparison.{md,json,svg}
  *   deno task bench:compare --minutes 2   # the same with a 2-minute mixed load
  *   deno task bench:compare --quick       # a smoke run of a few thousand documents
+ *   deno task bench:compare --systems cameodb-fts5,postgres,lucene,xapian --out docs/x
+ *                                         # only those systems (names: SYSTEM_NAMES)
  *
  * Figures per system: ingest documents/s (single writes at concurrency 1 and 16; bulks of
  * 50, 500 and 5,000; an NDJSON stream where the system has one), query p50/p99 and QPS at
@@ -29,6 +31,7 @@ import type { System } from "./system.ts";
 import { renderChart, renderReport } from "./report.ts";
 import { REDIS_SERVER, RedisSystem } from "./redis_system.ts";
 import { SEARCHD, SphinxSystem } from "./sphinx_system.ts";
+import { LuceneSystem, XapianSystem } from "./library_system.ts";
 import { ensureDebianPackage, versionOf } from "./apt.ts";
 import { mixedLoad, type MixedLoadFigures } from "./mixed_load.ts";
 import { percentile } from "../../testing/stats.ts";
@@ -356,11 +359,37 @@ async function machine(): Promise<Record<string, string>> {
   };
 }
 
+/** Every system the comparison knows, by the name `--systems` takes, in the report's order. */
+const SYSTEMS: Record<string, () => System> = {
+  "cameodb-fts5": () => new CameoSystem("fts5"),
+  "cameodb-orama": () => new CameoSystem("orama"),
+  orama: () => new OramaSystem(),
+  sqlite: () => new SqliteSystem(),
+  postgres: () => new PostgresSystem(),
+  lucene: () => new LuceneSystem(),
+  xapian: () => new XapianSystem(),
+  "redis-always": () => new RedisSystem("always"),
+  "redis-everysec": () => new RedisSystem("everysec"),
+  sphinx: () => new SphinxSystem(),
+};
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { quick: { type: "boolean" }, out: { type: "string" }, minutes: { type: "string" } },
+    options: {
+      quick: { type: "boolean" },
+      out: { type: "string" },
+      minutes: { type: "string" },
+      systems: { type: "string" },
+    },
   });
+  const chosen = values.systems?.split(",") ?? Object.keys(SYSTEMS);
+  const unknown = chosen.filter((name) => !Object.hasOwn(SYSTEMS, name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown systems ${unknown.join(", ")}: use ${Object.keys(SYSTEMS).join(", ")}`,
+    );
+  }
   const base = values.quick === true ? QUICK : FULL;
   const minutes = values.minutes === undefined ? base.minutes : Number(values.minutes);
   if (!(minutes > 0)) throw new Error(`--minutes wants a positive number, not ${values.minutes}`);
@@ -385,9 +414,11 @@ async function main() {
     }).output();
     if (!apt.success) throw new Error("apt-get install dict-gcide failed");
   }
-  await ensurePostgres(log);
-  await ensureDebianPackage(REDIS_SERVER, ["redis-server"], log);
-  await ensureDebianPackage(SEARCHD, ["sphinxsearch"], log);
+  if (chosen.includes("postgres")) await ensurePostgres(log);
+  if (chosen.some((name) => name.startsWith("redis"))) {
+    await ensureDebianPackage(REDIS_SERVER, ["redis-server"], log);
+  }
+  if (chosen.includes("sphinx")) await ensureDebianPackage(SEARCHD, ["sphinxsearch"], log);
   const total = plan.bulk5000 + plan.bulk500 + plan.bulk50 + plan.single1 + plan.single16 +
     plan.ndjson + plan.during;
   const started = performance.now();
@@ -398,16 +429,7 @@ async function main() {
       queries.map((q) => q.name).join("; ")
     }`,
   );
-  const systems: System[] = [
-    new CameoSystem("fts5"),
-    new CameoSystem("orama"),
-    new OramaSystem(),
-    new SqliteSystem(),
-    new PostgresSystem(),
-    new RedisSystem("always"),
-    new RedisSystem("everysec"),
-    new SphinxSystem(),
-  ];
+  const systems: System[] = chosen.map((name) => SYSTEMS[name]!());
   const figures: SystemFigures[] = [];
   for (const system of systems) {
     log(`${system.name} …`);
@@ -419,7 +441,7 @@ async function main() {
     date: new Date().toISOString().slice(0, 10),
     command: `deno task bench:compare${plan.quick ? " --quick" : ""}${
       values.minutes === undefined ? "" : ` --minutes ${values.minutes}`
-    }`,
+    }${values.systems === undefined ? "" : ` --systems ${values.systems}`}`,
     minutes: plan.minutes,
     seconds: Math.round((performance.now() - started) / 1000),
     machine: await machine(),

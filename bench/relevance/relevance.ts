@@ -7,7 +7,11 @@
  * and as JSON (`docs/relevance.json`).
  *
  *     deno task bench:relevance [--queries 1000] [--corpora debian,gcide] [--gcide-docs 50000]
- *       [--systems fts5,orama,lucene,xapian] [--out docs/relevance.json]
+ *       [--systems fts5,orama,fts5-http,orama-http,lucene,xapian] [--shards 1,4]
+ *       [--out docs/relevance.json]
+ *
+ * `fts5-http` and `orama-http` run a real server process and time each query over HTTP
+ * (`http_runner.ts`); `fts5` and `orama` run the pipeline in process (`cameodb_runner.ts`).
  *
  * Each row is also written to stderr as JSON as soon as it is measured.
  *
@@ -19,6 +23,7 @@
 
 import { parseArgs } from "node:util";
 import { runCameo } from "./cameodb_runner.ts";
+import { runCameoHttp } from "./http_runner.ts";
 import { installedSystems, runExternal } from "./external_runner.ts";
 import { type Figures, figures, type RunResult } from "./metrics.ts";
 import { debianTask, gcideTask, type Task } from "./tasks.ts";
@@ -40,6 +45,7 @@ const { values } = parseArgs({
     corpora: { type: "string", default: "debian,gcide" },
     "gcide-docs": { type: "string", default: "50000" },
     systems: { type: "string", default: "fts5,orama,lucene,xapian" },
+    shards: { type: "string", default: "1,4" },
     out: { type: "string", default: "docs/relevance.json" },
   },
 });
@@ -85,10 +91,17 @@ for (const corpus of values.corpora.split(",")) {
     ? await debianTask(queries)
     : await gcideTask(queries, Number(values["gcide-docs"]));
   const systems = new Set(values.systems.split(","));
-  for (const engine of (["fts5", "orama"] as const).filter((name) => systems.has(name))) {
-    for (const shards of [1, 4]) {
-      const run = await runCameo(task, { engine, shards, warmup: true });
-      rows.push(row(task, `cameodb ${engine}, ${shards} shard${shards === 1 ? "" : "s"}`, run));
+  const shardCounts = values.shards.split(",").map(Number);
+  for (const engine of (["fts5", "orama"] as const)) {
+    for (const http of [false, true]) {
+      if (!systems.has(http ? `${engine}-http` : engine)) continue;
+      for (const shards of shardCounts) {
+        const run = await (http ? runCameoHttp : runCameo)(task, { engine, shards, warmup: true });
+        const name = `cameodb ${engine}${http ? " over HTTP" : ""}, ${shards} shard${
+          shards === 1 ? "" : "s"
+        }`;
+        rows.push(row(task, name, run));
+      }
     }
   }
   for (const system of (["lucene", "xapian"] as const).filter((name) => systems.has(name))) {

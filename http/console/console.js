@@ -18,20 +18,56 @@ const state = {
   highlight: true,
 };
 
+// The API key, when the server needs one: kept for this tab only (sessionStorage), sent as
+// `Authorization: Bearer`. A 401 opens the key form; a 403 says what the key lacks.
+const KEY_STORAGE = "cameodb.api_key";
+
+function keyHeaders() {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
-    ...(body === undefined
-      ? {}
-      : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    headers: {
+      ...keyHeaders(),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const answer = await response.json().catch(() => ({}));
+  if (response.status === 401) askForKey(answer.details ?? "this server needs an API key");
   if (!response.ok) {
     throw new Error(
       `${answer.error ?? response.status}${answer.details ? `: ${answer.details}` : ""}`,
     );
   }
   return answer;
+}
+
+function askForKey(reason) {
+  $("key-form").hidden = false;
+  $("key-status").textContent = reason;
+}
+
+async function useKey(event) {
+  event.preventDefault();
+  const key = $("api-key").value.trim();
+  if (key === "") sessionStorage.removeItem(KEY_STORAGE);
+  else sessionStorage.setItem(KEY_STORAGE, key);
+  $("api-key").value = "";
+  $("key-form").hidden = true;
+  $("error").hidden = true;
+  await load();
+}
+
+async function load() {
+  await showHealth().catch((error) => ($("health").textContent = error.message));
+  await showIndexes().catch((error) => {
+    $("error").hidden = false;
+    $("error").textContent = error.message;
+  });
 }
 
 function element(tag, attributes = {}, ...children) {
@@ -328,6 +364,6 @@ $("prev").addEventListener(
 $("next").addEventListener("click", () => (state.offset += PAGE_SIZE, search()));
 $("document-close").addEventListener("click", () => ($("document").hidden = true));
 $("upload").addEventListener("submit", upload);
+$("key-form").addEventListener("submit", useKey);
 
-await showHealth().catch((error) => ($("health").textContent = error.message));
-await showIndexes();
+await load();
