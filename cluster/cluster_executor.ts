@@ -496,29 +496,49 @@ export class ClusterExecutor implements Executor {
     const replicated = owners.some((n) => n > 1);
     const run = this.#node.write(batch, { withStamps: true }).then(async (results) => {
       const acks = results.map((result) => (result.ok ? 1 : 0));
+      const deletedElsewhere = new Map<number, number>();
       await Promise.all([...targets].map(async ([to, positions]) => {
-        const sent = positions.filter((k) => copyOf(batch[k]!, results[k]!).length > 0);
-        const copies = sent.flatMap((k) => copyOf(batch[k]!, results[k]!));
+        const copyFor = (k: number) =>
+          copyOf(batch[k]!, results[k]!, {
+            replica: view.slots?.entry(slotOf(placementKey(batch[k]!))).owners.includes(to) ===
+              true,
+          });
+        const sent = positions.filter((k) => copyFor(k).length > 0);
+        const copies = sent.flatMap(copyFor);
         if (copies.length === 0) return;
+        // Only stamped copies are hinted: a plain delete replayed late would win over newer puts.
+        const hintable = (list: readonly WriteCommand[]) =>
+          list.filter((c) => c.stamp !== undefined);
         // A copy to a moving slot's receiver that fails restarts its move.
         const pending = sent.some((k) =>
           view.slots?.entry(slotOf(placementKey(batch[k]!))).pending === to
         );
         try {
           const answers = await this.unicast(view, to, { type: "copy", commands: copies });
-          answers.forEach((answer, j) => answer.ok && acks[sent[j]!]!++);
+          answers.forEach((answer, j) => {
+            if (!answer.ok) return;
+            acks[sent[j]!]!++;
+            if (answer.result === "deleted") deletedElsewhere.set(sent[j]!, answer.version);
+          });
           if (answers.some((answer) => !answer.ok)) {
             if (pending) throw new Error("refused");
-            await this.#hint(to, copies.filter((_, j) => answers[j]?.ok !== true));
+            await this.#hint(to, hintable(copies.filter((_, j) => answers[j]?.ok !== true)));
           }
         } catch {
           if (pending) { for (const dual of duals) dual.failed = true; }
-          else await this.#hint(to, copies);
+          else await this.#hint(to, hintable(copies));
         }
       }));
-      return results.map((result, k) =>
-        replicated ? this.#acknowledged(result, acks[k]!, owners[k]!) : withoutStamp(result)
-      );
+      return results.map((result, k) => {
+        if (!replicated) return withoutStamp(result);
+        const version = deletedElsewhere.get(k);
+        // Not here, but deleted on another replica (this one had missed the document).
+        const answer: WriteResult = result.ok && result.result === "not_found" &&
+            version !== undefined
+          ? { ...result, result: "deleted", version }
+          : result;
+        return this.#acknowledged(answer, acks[k]!, owners[k]!);
+      });
     });
     for (const dual of duals) {
       dual.inFlight.add(run);
@@ -997,11 +1017,26 @@ export class ClusterExecutor implements Executor {
   }
 }
 
-/** The copy of a write applied here, as its slot's receiver applies it (none for no change). */
-function copyOf(command: WriteCommand, result: WriteResult): WriteCommand[] {
-  if (!result.ok || result.stamp === undefined || result.result === "unchanged") return [];
+/**
+ * The copy of a write applied here, as its slot's receiver or another replica applies it (none
+ * for no change).
+ */
+function copyOf(
+  command: WriteCommand,
+  result: WriteResult,
+  options: { readonly replica?: boolean } = {},
+): WriteCommand[] {
   const { index, id } = command;
   const placed = command.routingKey === undefined ? {} : { routingKey: command.routingKey };
+  if (
+    options.replica === true && command.op === "delete" && result.ok &&
+    result.result === "not_found"
+  ) {
+    // This replica never had the document (it missed the put): the others may. A plain
+    // delete, stamped where it is applied, so no replica keeps what was deleted here.
+    return [{ op: "delete", index, id, ...placed }];
+  }
+  if (!result.ok || result.stamp === undefined || result.result === "unchanged") return [];
   const stamped = { stamp: result.stamp, version: result.version };
   return command.op === "put"
     ? [{ op: "put", index, id, doc: command.doc, ...placed, ...stamped }]
