@@ -811,19 +811,26 @@ export class ClusterExecutor implements Executor {
     // Nodes whose statistics are not in this search's sums (refused, or not answered): not
     // asked to score with them, so no node's scores are skewed; the answer counts them failed.
     const excluded = new Map<string, Error>();
-    return gatherPages((query) => this.#pagesEverywhere(view, query, excluded), index, request, {
-      schema: entry.schema,
-      limits: this.#settings.limits ?? {},
-      ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
-    });
+    // One assignment for both phases of a search: its statistics and its pages cover alike.
+    const assignment = this.#assignmentOf(view);
+    return gatherPages(
+      (query) => this.#pagesEverywhere(view, query, excluded, assignment),
+      index,
+      request,
+      {
+        schema: entry.schema,
+        limits: this.#settings.limits ?? {},
+        ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
+      },
+    );
   }
 
   async #pagesEverywhere(
     view: ClusterView,
     query: ShardQuery,
     excluded: Map<string, Error>,
+    assignment: SlotAssignment,
   ): Promise<PageSet> {
-    const assignment = this.#assignmentOf(view);
     const gathered = await this.gather(view, (node) => {
       const reason = excluded.get(node);
       if (reason !== undefined) return Promise.reject(reason);
