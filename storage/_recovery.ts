@@ -9,11 +9,14 @@
 import { APPLY_SLICE_OPS, applyTo, openEngine, rebuildEngine } from "./_engines.ts";
 import { finishDrop } from "./_index_lifecycle.ts";
 import type { OpenIndex, ShardState } from "./_shard_state.ts";
-import type { IndexMeta } from "./kv_layout.ts";
+import { type IndexMeta, keys, LAYOUT_VERSION } from "./kv_layout.ts";
 import { flatten } from "./schema.ts";
 import { slotOf, slotValue } from "./slot.ts";
 import { migrateSlots } from "./_slot_migration.ts";
 import type { IndexOp } from "./search_index.ts";
+
+/** Bytes budgeted for the layout marker. */
+const LAYOUT_MARKER_BYTES = 8;
 
 /** What recovery counts. */
 export interface RecoveryStats {
@@ -30,6 +33,7 @@ export interface RecoveryStats {
  * and prunes it.
  */
 export async function recover(state: ShardState): Promise<RecoveryStats> {
+  const layoutBefore = await state.store.layoutVersion();
   const migratedDocuments = await migrateSlots(state.store);
   const counters = await state.store.counters();
   state.seq = counters.seq;
@@ -46,7 +50,19 @@ export async function recover(state: ShardState): Promise<RecoveryStats> {
       await finishDrop(state, meta.name);
       continue;
     }
-    if (await openForRecovery(state, meta) === "rebuilt") stats.rebuiltIndexes.push(meta.name);
+    // Engines written before they indexed `_slot` are rebuilt from KV.
+    const rebuild = layoutBefore < LAYOUT_VERSION;
+    if (await openForRecovery(state, meta, rebuild) === "rebuilt") {
+      stats.rebuiltIndexes.push(meta.name);
+    }
+  }
+  if (layoutBefore < LAYOUT_VERSION) {
+    await state.store.commitInBatches([], [{
+      type: "set",
+      key: keys.layout,
+      value: LAYOUT_VERSION,
+      bytes: LAYOUT_MARKER_BYTES,
+    }]);
   }
   stats.replayedEntries = await catchUp(
     state,
@@ -74,12 +90,16 @@ export async function collectTombstones(state: ShardState): Promise<number> {
 }
 
 /** Opens an index's engine; rebuilds it when the change log cannot bring it level. */
-async function openForRecovery(state: ShardState, meta: IndexMeta): Promise<"opened" | "rebuilt"> {
+async function openForRecovery(
+  state: ShardState,
+  meta: IndexMeta,
+  rebuild: boolean,
+): Promise<"opened" | "rebuilt"> {
   const engine = openEngine(state.dir, meta);
   state.indexes.set(meta.name, { meta, engine });
   const applied = engine.appliedSeq();
   // Replay needs the log entries after `applied`; pruned ones force a rebuild.
-  const replayable = engine.durable && applied <= state.seq &&
+  const replayable = !rebuild && engine.durable && applied <= state.seq &&
     (applied === state.seq || applied >= state.pruned);
   if (replayable) return "opened";
   await rebuildEngine(state, meta.name);

@@ -14,7 +14,7 @@
  */
 
 import type { DocumentStore } from "./_document_store.ts";
-import { type DocHeader, keys, LAYOUT_VERSION, type Mutation } from "./kv_layout.ts";
+import { type DocHeader, keys, type Mutation, SLOTS_LAYOUT_VERSION } from "./kv_layout.ts";
 import { slotOf } from "./slot.ts";
 
 /** Bytes budgeted for a header beside its inline body (as the write path does). */
@@ -22,9 +22,12 @@ const HEADER_BASE_BYTES = 64;
 /** Bytes budgeted for the layout marker and a slot entry's value. */
 const SMALL_VALUE_BYTES = 8;
 
-/** Brings a shard's layout to {@linkcode LAYOUT_VERSION}; returns how many headers it changed. */
+/**
+ * Brings a shard's layout to {@linkcode SLOTS_LAYOUT_VERSION}; returns how many headers it
+ * changed.
+ */
 export async function migrateSlots(store: DocumentStore): Promise<number> {
-  if (await store.layoutVersion() >= LAYOUT_VERSION) return 0;
+  if (await store.layoutVersion() >= SLOTS_LAYOUT_VERSION) return 0;
   let migrated = 0;
   async function* units(): AsyncIterable<readonly Mutation[]> {
     const indexes: string[] = [];
@@ -40,7 +43,7 @@ export async function migrateSlots(store: DocumentStore): Promise<number> {
   await store.commitInBatches(units(), [{
     type: "set",
     key: keys.layout,
-    value: LAYOUT_VERSION,
+    value: SLOTS_LAYOUT_VERSION,
     bytes: SMALL_VALUE_BYTES,
   }]);
   return migrated;

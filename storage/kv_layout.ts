@@ -26,10 +26,15 @@ import type { EngineName } from "./search_index.ts";
 
 /**
  * The layout version this code writes. 2: every header carries its slot and a
- * `["slot", index, slot, id]` entry sits beside it. A directory without the marker was
- * written before (version 1) and is migrated when it opens (`_slot_migration.ts`).
+ * `["slot", index, slot, id]` entry sits beside it. 3: every engine also indexes each
+ * document's slot (`_slot`, what a search during a slot move filters by). A directory without
+ * the marker was written before (version 1) and is migrated when it opens
+ * (`_slot_migration.ts`); one below 3 has its engines rebuilt from KV (`_recovery.ts`), and the
+ * marker is set to 3 only once they are.
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
+/** The layout version from which headers carry their slot. */
+export const SLOTS_LAYOUT_VERSION = 2;
 
 /** Largest document stored inline in its header, in bytes of UTF-8 JSON. */
 export const INLINE_MAX_BYTES = 60_000;
