@@ -25,6 +25,7 @@ import type { NodeOrchestrator } from "./node/orchestrator.ts";
 import type { SearchLimits } from "./query/search.ts";
 import { HttpMetrics } from "./http/metrics.ts";
 import { ClusterExecutor, soloView } from "./cluster/cluster_executor.ts";
+import { HintStore } from "./cluster/hints.ts";
 import {
   NODE_SERVICE,
   type NodeServiceMsg,
@@ -153,6 +154,10 @@ async function serve(args: string[]): Promise<number> {
   });
   const clusterConfig = config.network.cluster;
   const wiring = clusterConfig.enabled ? clusterWiring() : undefined;
+  // Copies a replica missed, kept until it is back (only with replication).
+  const hints = wiring !== undefined && clusterConfig.replication_factor > 1
+    ? await HintStore.open(dataDir)
+    : undefined;
   let clusterExecutor: ClusterExecutor | undefined;
   const { orchestrator, database } = await startNode(system, {
     nodeId,
@@ -188,6 +193,10 @@ async function serve(args: string[]): Promise<number> {
               maxInFlightPerNode: config.network.cluster.max_in_flight_per_node,
             }),
             movePageDocs: config.network.cluster.move_page_docs,
+            replicationFactor: config.network.cluster.replication_factor,
+            writeQuorum: config.network.cluster.write_quorum,
+            readQuorum: config.network.cluster.read_quorum,
+            ...(hints === undefined ? {} : { hints }),
           },
         ),
     }),
@@ -319,6 +328,7 @@ async function serve(args: string[]): Promise<number> {
       suspectAfterMs: clusterConfig.suspect_after_ms,
       downAfterMs: clusterConfig.down_after_ms,
       maxSlotsMoving: clusterConfig.max_slots_moving,
+      replicationFactor: clusterConfig.replication_factor,
       // A request routed by the old table has been answered or has failed by then.
       dropGraceMs: config.search.broadcast_timeout_secs * 1000,
       log: {

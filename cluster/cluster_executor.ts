@@ -24,7 +24,7 @@ import type {
   WriteResult,
 } from "../node/executor.ts";
 import { MalformedFrameError } from "./errors.ts";
-import { NodeUnavailableError } from "../node/errors.ts";
+import { NodeUnavailableError, QuorumNotReachedError } from "../node/errors.ts";
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
 import type { WriteCommand } from "../node/write_command.ts";
 import { gatherPages, type PageSet, type SearchPages, type ShardQuery } from "../query/pipeline.ts";
@@ -43,6 +43,7 @@ import { CLUSTER_SLOTS, SLOT_FIELD, slotOf } from "../storage/slot.ts";
 import type { Plan } from "../storage/search_index.ts";
 import { encodeStamp } from "../storage/hlc.ts";
 import { within } from "./within.ts";
+import type { HintStore } from "./hints.ts";
 
 /** Settings of remote execution (from `[search]` and `[network]`). */
 export interface ClusterExecutorSettings {
@@ -62,6 +63,14 @@ export interface ClusterExecutorSettings {
   readonly breaker?: NodeBreaker;
   /** Documents (and tombstones) per page of a moving slot's stream; 500 by default. */
   readonly movePageDocs?: number;
+  /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
+  readonly replicationFactor?: number;
+  /** Replicas a write must reach (`write_quorum`); 0 or absent: a majority of the owners. */
+  readonly writeQuorum?: number;
+  /** Replicas a point read asks (`read_quorum`); 1 by default. */
+  readonly readQuorum?: number;
+  /** Where copies a replica missed are kept until it is back (hinted handoff). */
+  readonly hints?: HintStore;
 }
 
 /**
@@ -75,6 +84,9 @@ export interface SlotAssignment {
 
 /** Default documents per page of a moving slot's stream. */
 export const DEFAULT_MOVE_PAGE_DOCS = 500;
+
+/** Wait before replaying hints again after a replay failed, in ms. */
+const HINT_RETRY_MS = 1_000;
 
 /** The stamp of a document stored before stamps were: older than every stamped write. */
 const UNSTAMPED = encodeStamp({ ms: 0, counter: 0, tag: "" });
@@ -175,6 +187,10 @@ export class ClusterExecutor implements Executor {
   readonly #movedAway = new Set<number>();
   /** Slots another node copied documents of to here (a move to here, maybe not finished). */
   readonly #received = new Set<number>();
+  /** The next replay of hints after a failed one, if one is scheduled. */
+  #replayTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Searches coordinated here: which live owner of a replicated slot answers it turns. */
+  #searches = 0;
 
   constructor(
     node: NodeOrchestrator,
@@ -195,7 +211,8 @@ export class ClusterExecutor implements Executor {
     const before = this.#view;
     this.#view = view;
     for (const [slot, to] of this.#fenced) {
-      if (view.slots?.ownerOf(slot) === to) {
+      // Flipped: the receiver is an owner now (the owner, with one replica).
+      if (view.slots?.entry(slot).owners.includes(to) === true) {
         this.#fenced.delete(slot);
         this.#dual.delete(slot);
       }
@@ -204,6 +221,7 @@ export class ClusterExecutor implements Executor {
       if (node === view.self || !member.connected) continue;
       if (before.members.get(node)?.connected !== true) this.onMemberConnected(node);
     }
+    this.#replayHints(view);
   }
 
   /** Sends `msg` to every other connected node (within the broadcast timeout). */
@@ -226,7 +244,11 @@ export class ClusterExecutor implements Executor {
   }
 
   stats(): Readonly<Record<string, number>> {
-    return { ...this.counters, ...this.#settings.breaker?.stats };
+    return {
+      ...this.counters,
+      ...this.#settings.breaker?.stats,
+      ...this.#settings.hints?.counters,
+    };
   }
 
   /** Asks a remote node's service; retries while the link breaks under the request. */
@@ -341,14 +363,55 @@ export class ClusterExecutor implements Executor {
     return ownerOfSlot(view, slot);
   }
 
+  /**
+   * The replica that coordinates a write of a slot (Dynamo §4.5: any node of the preference
+   * list coordinates, usually the first healthy one): this node when it is an owner, else the
+   * first live owner. With one owner, the owner (as before replication).
+   */
+  #writerFor(
+    view: ClusterView,
+    slot: number,
+    hops: number,
+    tried: ReadonlySet<string> = new Set(),
+  ): string {
+    const owners = view.slots?.entry(slot).owners ?? [];
+    if (owners.length <= 1 || this.#fenced.has(slot)) return this.#ownerFor(view, slot, hops);
+    if (owners.includes(view.self)) return view.self;
+    const left = owners.filter((node) => !tried.has(node));
+    return left.find((node) => isLive(view, node)) ?? left[0] ?? owners[0]!;
+  }
+
+  /** Whether a write group that `owner` failed with `error` has another owner to try. */
+  #canRetryElsewhere(
+    view: ClusterView,
+    batch: readonly WriteCommand[],
+    owner: string,
+    tried: ReadonlySet<string>,
+    error: unknown,
+  ): boolean {
+    const name = (error as Error | undefined)?.name;
+    if (name !== "NodeUnavailableError" && name !== "AskTimeoutError") return false;
+    return batch.every((command) => {
+      const owners = view.slots?.entry(slotOf(placementKey(command))).owners ?? [];
+      return owners.some((node) => node !== owner && !tried.has(node));
+    }) && owner !== view.self;
+  }
+
+  /** Replicas that must take a write of a slot with `owners` replicas. */
+  #quorumOf(owners: number): number {
+    const asked = this.#settings.writeQuorum ?? 0;
+    return asked > 0 ? Math.min(asked, owners) : Math.floor(owners / 2) + 1;
+  }
+
   async #route(
     view: ClusterView,
     commands: readonly WriteCommand[],
     how: { readonly hops: number; readonly ingress: boolean },
+    tried: ReadonlySet<string> = new Set(),
   ): Promise<WriteResult[]> {
     const groups = new Map<string, number[]>();
     commands.forEach((command, i) => {
-      const owner = this.#ownerFor(view, slotOf(placementKey(command)), how.hops);
+      const owner = this.#writerFor(view, slotOf(placementKey(command)), how.hops, tried);
       const list = groups.get(owner);
       if (list === undefined) groups.set(owner, [i]);
       else list.push(i);
@@ -370,6 +433,12 @@ export class ClusterExecutor implements Executor {
           );
         positions.forEach((i, k) => (outcomes[i] = results[k]!));
       } catch (error) {
+        if (how.ingress && this.#canRetryElsewhere(view, batch, owner, tried, error)) {
+          // The replica picked to coordinate did not answer: another owner coordinates.
+          const again = await this.#route(view, batch, how, new Set([...tried, owner]));
+          positions.forEach((i, k) => (outcomes[i] = again[k]!));
+          return;
+        }
         for (const i of positions) {
           outcomes[i] = { ok: false, id: commands[i]!.id, error: serializeError(error) };
         }
@@ -381,7 +450,10 @@ export class ClusterExecutor implements Executor {
   /**
    * Writes commands of slots served here. A slot being moved gets a dual write: applied here,
    * then copied (with this node's stamp and version) to its receiver before the answer; a
-   * copy that fails makes the move start again (see `fenceSlot`).
+   * copy that fails makes the move start again (see `fenceSlot`). A slot with several owners
+   * is replicated the same way: applied here, copied to every other owner, and acknowledged
+   * once `write_quorum` replicas (this one included) hold it — fewer answer
+   * `QuorumNotReachedError` (503: it may be present on some replicas).
    */
   #writeOwned(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
     const run = this.#writeOwnedNow(view, batch);
@@ -402,37 +474,120 @@ export class ClusterExecutor implements Executor {
   }
 
   #writeOwnedNow(view: ClusterView, batch: readonly WriteCommand[]): Promise<WriteResult[]> {
-    const receivers = new Map<string, number[]>();
+    const targets = new Map<string, number[]>();
     const slots = new Set<number>();
+    const owners: number[] = new Array(batch.length).fill(1);
     batch.forEach((command, k) => {
       const slot = slotOf(placementKey(command));
-      const to = view.slots?.entry(slot).pending;
-      if (to === undefined || to === view.self || this.#fenced.has(slot)) return;
-      slots.add(slot);
-      const list = receivers.get(to);
-      if (list === undefined) receivers.set(to, [k]);
-      else list.push(k);
+      const entry = view.slots?.entry(slot);
+      const replicas = (entry?.owners ?? []).filter((node) => node !== view.self);
+      owners[k] = replicas.length + 1;
+      const to = entry?.pending;
+      const moving = to !== undefined && to !== view.self && !this.#fenced.has(slot);
+      if (moving) slots.add(slot);
+      for (const node of moving ? [...replicas, to] : replicas) {
+        const list = targets.get(node);
+        if (list === undefined) targets.set(node, [k]);
+        else list.push(k);
+      }
     });
-    if (receivers.size === 0) return this.#node.write(batch);
+    if (targets.size === 0) return this.#node.write(batch);
     const duals = [...slots].map((slot) => this.#dualOf(slot));
+    const replicated = owners.some((n) => n > 1);
     const run = this.#node.write(batch, { withStamps: true }).then(async (results) => {
-      await Promise.all([...receivers].map(async ([to, positions]) => {
-        const copies = positions.flatMap((k) => copyOf(batch[k]!, results[k]!));
+      const acks = results.map((result) => (result.ok ? 1 : 0));
+      const deletedElsewhere = new Map<number, number>();
+      await Promise.all([...targets].map(async ([to, positions]) => {
+        const copyFor = (k: number) =>
+          copyOf(batch[k]!, results[k]!, {
+            replica: view.slots?.entry(slotOf(placementKey(batch[k]!))).owners.includes(to) ===
+              true,
+          });
+        const sent = positions.filter((k) => copyFor(k).length > 0);
+        const copies = sent.flatMap(copyFor);
         if (copies.length === 0) return;
+        // Only stamped copies are hinted: a plain delete replayed late would win over newer puts.
+        const hintable = (list: readonly WriteCommand[]) =>
+          list.filter((c) => c.stamp !== undefined);
+        // A copy to a moving slot's receiver that fails restarts its move.
+        const pending = sent.some((k) =>
+          view.slots?.entry(slotOf(placementKey(batch[k]!))).pending === to
+        );
         try {
           const answers = await this.unicast(view, to, { type: "copy", commands: copies });
-          if (answers.some((answer) => !answer.ok)) throw new Error("a copy was refused");
+          answers.forEach((answer, j) => {
+            if (!answer.ok) return;
+            acks[sent[j]!]!++;
+            if (answer.result === "deleted") deletedElsewhere.set(sent[j]!, answer.version);
+          });
+          if (answers.some((answer) => !answer.ok)) {
+            if (pending) throw new Error("refused");
+            await this.#hint(to, hintable(copies.filter((_, j) => answers[j]?.ok !== true)));
+          }
         } catch {
-          for (const dual of duals) dual.failed = true;
+          if (pending) { for (const dual of duals) dual.failed = true; }
+          else await this.#hint(to, hintable(copies));
         }
       }));
-      return results.map(withoutStamp);
+      return results.map((result, k) => {
+        if (!replicated) return withoutStamp(result);
+        const version = deletedElsewhere.get(k);
+        // Not here, but deleted on another replica (this one had missed the document).
+        const answer: WriteResult = result.ok && result.result === "not_found" &&
+            version !== undefined
+          ? { ...result, result: "deleted", version }
+          : result;
+        return this.#acknowledged(answer, acks[k]!, owners[k]!);
+      });
     });
     for (const dual of duals) {
       dual.inFlight.add(run);
       run.finally(() => dual.inFlight.delete(run)).catch(() => {});
     }
     return run;
+  }
+
+  /** Keeps copies a replica missed, to replay when it is back (never fails the write). */
+  async #hint(node: string, copies: readonly WriteCommand[]): Promise<void> {
+    await this.#settings.hints?.add(node, copies).catch(() => {});
+  }
+
+  /** Replays the hints kept for every live member that has some (one replay at a time each). */
+  #replayHints(view: ClusterView): void {
+    const hints = this.#settings.hints;
+    if (hints === undefined) return;
+    for (const node of view.members.keys()) {
+      if (node === view.self || !hints.has(node) || !isLive(view, node)) continue;
+      hints.replay(node, async (to, copies) => {
+        const answers = await this.unicast(this.#view, to, { type: "copy", commands: copies });
+        if (answers.some((answer) => !answer.ok)) throw new Error(`${to} refused a hint`);
+      }).catch(() => this.#replayLater());
+    }
+  }
+
+  /** A replay failed (the node is not quite back): tried again after `HINT_RETRY_MS`. */
+  #replayLater(): void {
+    if (this.#replayTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#replayTimer = undefined;
+      this.#replayHints(this.#view);
+    }, HINT_RETRY_MS);
+    Deno.unrefTimer(timer);
+    this.#replayTimer = timer;
+  }
+
+  /** A replicated write's answer: how many replicas took it, or 503 below the quorum. */
+  #acknowledged(result: WriteResult, acks: number, owners: number): WriteResult {
+    if (!result.ok) return result;
+    // A write that changed nothing (a delete of a missing document) needs no quorum.
+    if (result.stamp === undefined) return { ...result, replicas_acknowledged: acks };
+    const quorum = this.#quorumOf(owners);
+    if (acks >= quorum) return { ...withoutStamp(result), replicas_acknowledged: acks };
+    const error = new QuorumNotReachedError(
+      `Cannot acknowledge the write of "${result.id}": ${acks} of ${owners} replicas took it, ` +
+        `the write quorum is ${quorum}; it may be present on the replicas that took it`,
+    );
+    return { ok: false, id: result.id, error: serializeError(error) };
   }
 
   #dualOf(slot: number): DualWrites {
@@ -538,6 +693,14 @@ export class ClusterExecutor implements Executor {
     this.#movedAway.delete(slot);
   }
 
+  /**
+   * This node is no longer a replica of a slot (its lead dropped it from the owners): its
+   * copy is left out of searches until it is dropped.
+   */
+  leaveSlot(slot: number): void {
+    this.#movedAway.add(slot);
+  }
+
   /** Drops this node's copy of a slot that moved away (every index, every shard). */
   async dropSlot(slot: number): Promise<void> {
     for (const { index } of this.#node.schemaList()) {
@@ -563,7 +726,18 @@ export class ClusterExecutor implements Executor {
   ): Promise<StoredDocument | null> {
     const view = this.#view;
     const { index, id, routingKey } = read;
-    const owner = this.#ownerFor(view, slotOf(routingKey ?? id), Math.max(hops, 0));
+    const slot = slotOf(routingKey ?? id);
+    const owners = view.slots?.entry(slot).owners ?? [];
+    if (owners.length > 1 && !this.#fenced.has(slot)) {
+      if (hops >= 0 && owners.includes(view.self)) return this.#node.get(index, id, routingKey);
+      if (hops >= 1) {
+        return Promise.reject(
+          new NodeUnavailableError(owners[0]!, "its slots are changing; retry"),
+        );
+      }
+      return this.#readReplicas(view, read, owners);
+    }
+    const owner = this.#ownerFor(view, slot, Math.max(hops, 0));
     if (owner === view.self) return this.#node.get(index, id, routingKey);
     if (hops >= 1) {
       return Promise.reject(
@@ -579,6 +753,56 @@ export class ClusterExecutor implements Executor {
     });
   }
 
+  /**
+   * A point read of a replicated slot: `read_quorum` owners, live ones first (this node first
+   * when it is one); an owner that fails is replaced by the next, so the slot stays readable
+   * while any owner lives. Of the answers, the one of the highest version wins.
+   */
+  async #readReplicas(
+    view: ClusterView,
+    read: { readonly index: string; readonly id: string; readonly routingKey?: string },
+    owners: readonly string[],
+  ): Promise<StoredDocument | null> {
+    const { index, id, routingKey } = read;
+    const order = [
+      ...owners.filter((node) => node === view.self),
+      ...owners.filter((node) => node !== view.self && isLive(view, node)),
+      ...owners.filter((node) => node !== view.self && !isLive(view, node)),
+    ];
+    const wanted = Math.min(Math.max(this.#settings.readQuorum ?? 1, 1), order.length);
+    const answers: Array<StoredDocument | null> = [];
+    let lastError: unknown;
+    let next = 0;
+    const lane = async () => {
+      while (answers.length < wanted && next < order.length) {
+        const node = order[next++]!;
+        try {
+          answers.push(
+            node === view.self ? await this.#node.get(index, id, routingKey) : await this.unicast(
+              view,
+              node,
+              {
+                type: "get",
+                index,
+                id,
+                hops: 1,
+                ...(routingKey === undefined ? {} : { routingKey }),
+              },
+            ),
+          );
+        } catch (error) {
+          lastError = error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: wanted }, lane));
+    if (answers.length < wanted) throw lastError;
+    return answers.reduce<StoredDocument | null>(
+      (best, doc) => (doc !== null && (best === null || doc.version > best.version) ? doc : best),
+      null,
+    );
+  }
+
   /** Compiles here (the index must be known here), then gathers every node's shard pages. */
   searchPages(index: string, request: SearchRequest): Promise<SearchPages> {
     const entry = this.#node.schema(index);
@@ -587,19 +811,26 @@ export class ClusterExecutor implements Executor {
     // Nodes whose statistics are not in this search's sums (refused, or not answered): not
     // asked to score with them, so no node's scores are skewed; the answer counts them failed.
     const excluded = new Map<string, Error>();
-    return gatherPages((query) => this.#pagesEverywhere(view, query, excluded), index, request, {
-      schema: entry.schema,
-      limits: this.#settings.limits ?? {},
-      ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
-    });
+    // One assignment for both phases of a search: its statistics and its pages cover alike.
+    const assignment = this.#assignmentOf(view);
+    return gatherPages(
+      (query) => this.#pagesEverywhere(view, query, excluded, assignment),
+      index,
+      request,
+      {
+        schema: entry.schema,
+        limits: this.#settings.limits ?? {},
+        ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
+      },
+    );
   }
 
   async #pagesEverywhere(
     view: ClusterView,
     query: ShardQuery,
     excluded: Map<string, Error>,
+    assignment: SlotAssignment,
   ): Promise<PageSet> {
-    const assignment = this.#assignmentOf(view);
     const gathered = await this.gather(view, (node) => {
       const reason = excluded.get(node);
       if (reason !== undefined) return Promise.reject(reason);
@@ -625,7 +856,13 @@ export class ClusterExecutor implements Executor {
     const pages = gathered.results.flatMap(({ value }) => value.pages);
     let totalShards = gathered.results.reduce((sum, { value }) => sum + value.totalShards, 0);
     let failedShards = 0;
-    for (const { node } of gathered.failed) {
+    // With replicas, a node that answers no slot of this search (a live replica answers them
+    // all) is no failure: only a slot none of whose owners lives is.
+    const assigned = new Set(assignment.owners.map((at) => assignment.nodes[at]!));
+    const failed = (this.#settings.replicationFactor ?? 1) > 1
+      ? gathered.failed.filter(({ node }) => assigned.has(node))
+      : gathered.failed;
+    for (const { node } of failed) {
       const shards = view.members.get(node)?.info.shardCount ?? 0;
       failedShards += shards;
       totalShards += shards;
@@ -635,7 +872,7 @@ export class ClusterExecutor implements Executor {
       totalShards,
       failedShards,
       nodesContacted: gathered.contacted,
-      nodesFailed: gathered.failed.length,
+      nodesFailed: failed.length,
     };
   }
 
@@ -660,13 +897,24 @@ export class ClusterExecutor implements Executor {
   #assignmentOf(view: ClusterView): SlotAssignment {
     const nodes: string[] = [];
     const index = new Map<string, number>();
+    // Replicated slots rotate over their live owners from one search to the next.
+    const turn = this.#searches++;
     const owners = Array.from({ length: CLUSTER_SLOTS }, (_, slot) => {
-      const owner = this.#ownerFor(view, slot, 0);
+      const owner = this.#searcherFor(view, slot, turn);
       let at = index.get(owner);
       if (at === undefined) index.set(owner, at = nodes.push(owner) - 1);
       return at;
     });
     return { nodes, owners };
+  }
+
+  /** The node answering a slot in search number `turn`: one live owner, spread over nodes. */
+  #searcherFor(view: ClusterView, slot: number, turn: number): string {
+    const owners = view.slots?.entry(slot).owners ?? [];
+    if (owners.length <= 1 || this.#fenced.has(slot)) return this.#ownerFor(view, slot, 0);
+    const live = owners.filter((node) => isLive(view, node));
+    if (live.length === 0) return owners[0]!;
+    return live[(slot + turn) % live.length]!;
   }
 
   /**
@@ -696,7 +944,8 @@ export class ClusterExecutor implements Executor {
       if (assigned === view.self) continue;
       const entry = view.slots?.entry(slot);
       const held = this.#movedAway.has(slot) || this.#received.has(slot) ||
-        entry?.pending === view.self || ownerOfSlot(view, slot) === view.self;
+        entry?.pending === view.self || entry?.owners.includes(view.self) === true ||
+        ownerOfSlot(view, slot) === view.self;
       if (held) excluded.push(slot);
     }
     return excluded;
@@ -775,11 +1024,26 @@ export class ClusterExecutor implements Executor {
   }
 }
 
-/** The copy of a write applied here, as its slot's receiver applies it (none for no change). */
-function copyOf(command: WriteCommand, result: WriteResult): WriteCommand[] {
-  if (!result.ok || result.stamp === undefined || result.result === "unchanged") return [];
+/**
+ * The copy of a write applied here, as its slot's receiver or another replica applies it (none
+ * for no change).
+ */
+function copyOf(
+  command: WriteCommand,
+  result: WriteResult,
+  options: { readonly replica?: boolean } = {},
+): WriteCommand[] {
   const { index, id } = command;
   const placed = command.routingKey === undefined ? {} : { routingKey: command.routingKey };
+  if (
+    options.replica === true && command.op === "delete" && result.ok &&
+    result.result === "not_found"
+  ) {
+    // This replica never had the document (it missed the put): the others may. A plain
+    // delete, stamped where it is applied, so no replica keeps what was deleted here.
+    return [{ op: "delete", index, id, ...placed }];
+  }
+  if (!result.ok || result.stamp === undefined || result.result === "unchanged") return [];
   const stamped = { stamp: result.stamp, version: result.version };
   return command.op === "put"
     ? [{ op: "put", index, id, doc: command.doc, ...placed, ...stamped }]
@@ -791,6 +1055,13 @@ function withoutStamp(result: WriteResult): WriteResult {
   if (!result.ok || result.stamp === undefined) return result;
   const { stamp: _stamp, ...rest } = result;
   return rest;
+}
+
+/** Whether a member can answer now: connected, and not suspect or down. */
+function isLive(view: ClusterView, node: string): boolean {
+  if (node === view.self) return true;
+  const member = view.members.get(node);
+  return member?.connected === true && (member.state ?? "up") === "up";
 }
 
 /** Members known but not connected: failed at once, nothing waits for them. */

@@ -4,6 +4,8 @@ import { ClusterExecutor, decideInView, type ServiceLookup } from "./cluster_exe
 import { NodeUnavailableError } from "./errors.ts";
 import { HashRing } from "./ring.ts";
 import type { ClusterView } from "./view.ts";
+import { HintStore } from "./hints.ts";
+import { SlotTable } from "./slot_table.ts";
 
 // The cluster executor over stand-in node services: these tests are about its retry, timeout and
 // fan-out rules; the real services over libp2p are exercised by tests/cluster_test.ts.
@@ -247,4 +249,87 @@ Deno.test("cluster executor: a node that fails the statistics phase is not asked
   assert.equal(gathered.context.failedShards, 2);
   assert.equal(gathered.pages.reduce((sum, page) => sum + page.total, 0), 1, "only a's pages");
   assert.equal(ops.counters.refused_peer_stats, 0, "a failure is not nonsense");
+});
+
+/** An executor on node "a" of three, every slot on all three (RF 3), over stand-in services. */
+async function replicated(
+  answer: (node: string, commands: Array<{ op: string; id: string }>) => Promise<unknown>,
+  connected: Record<string, boolean> = { a: true, b: true, c: true },
+) {
+  const dir = await Deno.makeTempDir({ prefix: "cameodb-executor-hints-" });
+  const hints = await HintStore.open(dir);
+  const node = {
+    write: (batch: Array<{ op: string; id: string }>) =>
+      Promise.resolve(
+        batch.map((command) =>
+          command.op === "put"
+            ? { ok: true, id: command.id, result: "created", version: 1, stamp: "s1" }
+            : { ok: true, id: command.id, result: "not_found", version: 0 }
+        ),
+      ),
+  } as unknown as NodeOrchestrator;
+  const base = view(connected);
+  const table = SlotTable.fromRing(new HashRing(["a", "b", "c"]), 3);
+  const lookup: ServiceLookup = (peer) =>
+    Promise.resolve({
+      ask: (msg: { commands: Array<{ op: string; id: string }> }) => answer(peer, msg.commands),
+    } as unknown as Awaited<ReturnType<ServiceLookup>>);
+  const ops = new ClusterExecutor(node, lookup, {
+    ...settings,
+    replicationFactor: 3,
+    hints,
+    view: { ...base, slots: table },
+  });
+  return { ops, hints, dir };
+}
+
+Deno.test("cluster executor: a replicated write answers replicas_acknowledged, hints a missing owner, and is 503 below the quorum", async () => {
+  const okAll = (_node: string, commands: Array<{ id: string }>) =>
+    Promise.resolve(commands.map((c) => ({ ok: true, id: c.id, result: "created", version: 1 })));
+  const put = [{ op: "put" as const, index: "books", id: "x", doc: { n: 1 } }];
+  const down = await replicated(okAll, { a: true, b: true, c: false });
+  try {
+    const result = (await down.ops.serveWrite(put, 0))[0]!;
+    assert.ok(result.ok);
+    assert.equal(result.replicas_acknowledged, 2);
+    assert.equal("stamp" in result, false, "the stamp stays inside the cluster");
+    assert.equal(down.hints.has("c"), true, "c missed the write: a hint waits for it");
+    assert.equal(down.hints.has("b"), false);
+  } finally {
+    await Deno.remove(down.dir, { recursive: true });
+  }
+  const alone = await replicated(okAll, { a: true, b: false, c: false });
+  try {
+    const result = (await alone.ops.serveWrite(put, 0))[0]!;
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.error.name === "QuorumNotReachedError");
+    assert.match(!result.ok ? result.error.message : "", /1 of 3 replicas.*may be present/);
+  } finally {
+    await Deno.remove(alone.dir, { recursive: true });
+  }
+});
+
+Deno.test("cluster executor: a delete of a document this replica missed reaches the others, and is never hinted unstamped", async () => {
+  const sent: Array<{ node: string; op: string; stamped: boolean }> = [];
+  const answer = (node: string, commands: Array<{ op: string; id: string; stamp?: string }>) => {
+    for (const c of commands) sent.push({ node, op: c.op, stamped: c.stamp !== undefined });
+    return Promise.resolve(
+      commands.map((c) => ({ ok: true, id: c.id, result: "deleted", version: 3 })),
+    );
+  };
+  const { ops, hints, dir } = await replicated(answer, { a: true, b: true, c: false });
+  try {
+    const [result] = await ops.serveWrite([{ op: "delete", index: "books", id: "x" }], 0);
+    assert.deepEqual(result, {
+      ok: true,
+      id: "x",
+      result: "deleted",
+      version: 3,
+      replicas_acknowledged: 2,
+    });
+    assert.deepEqual(sent, [{ node: "b", op: "delete", stamped: false }]);
+    assert.equal(hints.has("c"), false, "a plain delete replayed late could beat a newer put");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -99,6 +99,7 @@ export function initialSlotTable(
     const states = new Map(options.records.map((r) => [r.nodeId, r.state]));
     const owners = [self, ...others.map((info) => info.nodeId)]
       .filter((node) => ownsSlots(states.get(node) ?? "up"));
+    // One owner each, where the data is; the leads then stream each slot to its other replicas.
     return SlotTable.fromRing(new HashRing(owners));
   }
   return options.seeds.length > 0 ? SlotTable.unknown() : SlotTable.ownedBy(self);
@@ -138,6 +139,8 @@ export function createCoordinator(
     drop: deps.dropSlot ?? (() => Promise.resolve()),
     later: (ms, msg) => later(ms, msg),
     tellSelf: (msg) => deps.tellSelf(msg),
+    replicationFactor: deps.replicationFactor ?? 1,
+    leave: (slot) => deps.leaveSlot?.(slot),
     log: deps.log,
   });
   /** The members that own slots: `up` or `leaving` (a member without a record is up). */
@@ -363,11 +366,13 @@ export function createCoordinator(
     const news = checkedSlotNews(raw, peer, deps.counters);
     if (news === undefined) return;
     let changed: number[] = [];
+    const before = table.copy();
     if (news.table !== undefined) {
       changed = table.merge(news.table);
       moves.onMemberTable(node, news.table);
     }
     if (news.entries !== undefined) changed.push(...table.mergeEntries(news.entries));
+    moves.onMerged(changed, before);
     heardSlots.set(node, { digest: news.digest, draining: news.draining });
     if (news.digest === table.digest()) moves.onMemberTable(node, "same");
     moves.checkDrains(liveMembers());
@@ -496,7 +501,10 @@ export function createCoordinator(
     const merged = takeRecords(hello.records ?? [], info.nodeId);
     if (hello.slots !== undefined) {
       const theirs = SlotTable.fromWire(hello.slots);
-      if (table.merge(theirs).length > 0) persistSlots();
+      const before = table.copy();
+      const changed = table.merge(theirs);
+      moves.onMerged(changed, before);
+      if (changed.length > 0) persistSlots();
       moves.onMemberTable(info.nodeId, theirs);
     }
     if (learned === "new" || merged) ring = new HashRing(ringMembers());

@@ -174,6 +174,10 @@ export interface CoordinatorDeps {
   readonly dropSlot?: (slot: number) => Promise<void>;
   /** Keeps the tombstones of these slots (slots moving from here). */
   readonly holdSlots?: (slots: readonly number[]) => void;
+  /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
+  readonly replicationFactor?: number;
+  /** This node's copy of a slot leaves (it is no longer a replica): searches leave it out. */
+  readonly leaveSlot?: (slot: number) => void;
   /** Moves one node runs at once; 4 by default. */
   readonly maxSlotsMoving?: number;
   /** Time a flipped slot's copy is kept after every member acknowledged the flip, in ms. */

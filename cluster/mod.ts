@@ -74,3 +74,4 @@ export {
   SlotMoves,
   type SlotMovesDeps,
 } from "./slot_moves.ts";
+export { type HintCounters, HintStore, type SendCopies } from "./hints.ts";

@@ -37,6 +37,8 @@ export class HashRing {
   readonly #points: Uint32Array;
   readonly #owners: string[];
   readonly #bySlot: string[];
+  /** Preference lists per length, computed on first use. */
+  readonly #lists = new Map<number, string[][]>();
 
   constructor(nodes: Iterable<string>, virtualNodes = VIRTUAL_NODES) {
     this.nodes = [...new Set(nodes)].sort();
@@ -58,6 +60,33 @@ export class HashRing {
   /** The node owning a position on the circle. */
   ownerOfHash(hash: number): string {
     if (this.#owners.length === 0) throw new Error("the ring has no nodes");
+    return this.#owners[this.#firstAtOrAfter(hash)]!;
+  }
+
+  /**
+   * A slot's preference list (Dynamo §4.3): the first `count` distinct nodes met walking
+   * the circle clockwise from the slot's position (all nodes when there are fewer). Its first
+   * node is `ownerOfSlot(slot)`.
+   */
+  ownersOfSlot(slot: number, count: number): string[] {
+    if (count <= 1) return [this.ownerOfSlot(slot)];
+    const want = Math.min(count, this.nodes.length);
+    let lists = this.#lists.get(want);
+    if (lists === undefined) this.#lists.set(want, lists = new Array(CLUSTER_SLOTS));
+    return [...(lists[slot] ??= this.#walk(ringHash(`microshard:${slot}`), want))];
+  }
+
+  #walk(hash: number, want: number): string[] {
+    const at = this.#firstAtOrAfter(hash);
+    const owners: string[] = [];
+    for (let step = 0; step < this.#owners.length && owners.length < want; step++) {
+      const node = this.#owners[(at + step) % this.#owners.length]!;
+      if (!owners.includes(node)) owners.push(node);
+    }
+    return owners;
+  }
+
+  #firstAtOrAfter(hash: number): number {
     let lo = 0;
     let hi = this.#points.length;
     while (lo < hi) {
@@ -65,7 +94,7 @@ export class HashRing {
       if (this.#points[mid]! < hash) lo = mid + 1;
       else hi = mid;
     }
-    return this.#owners[lo === this.#points.length ? 0 : lo]!;
+    return lo === this.#points.length ? 0 : lo;
   }
 
   /** The node owning a slot. */

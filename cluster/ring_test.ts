@@ -44,3 +44,22 @@ Deno.test("ring: a document's slot depends only on its routing key", () => {
   assert.equal(ring.ownerOf("doc-1"), ring.ownerOfSlot(slotOf("doc-1")));
   assert.throws(() => new HashRing([]).ownerOf("x"), /no nodes/);
 });
+
+Deno.test("ring: a slot's preference list is distinct nodes, led by its owner, stable as nodes join", () => {
+  const nodes = ids(5);
+  const ring = new HashRing(nodes);
+  const grown = new HashRing([...nodes, "zz-new"]);
+  let kept = 0;
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owners = ring.ownersOfSlot(slot, 3);
+    assert.equal(owners.length, 3);
+    assert.equal(new Set(owners).size, 3);
+    assert.equal(owners[0], ring.ownerOfSlot(slot));
+    assert.deepEqual(ring.ownersOfSlot(slot, 1), [ring.ownerOfSlot(slot)]);
+    const after = grown.ownersOfSlot(slot, 3);
+    // A join takes at most one place in a list: the other owners stay owners.
+    if (owners.filter((node) => after.includes(node)).length >= 2) kept++;
+  }
+  assert.equal(kept, CLUSTER_SLOTS);
+  assert.equal(new HashRing(ids(2)).ownersOfSlot(7, 3).length, 2, "min(RF, members)");
+});

@@ -31,7 +31,7 @@
 import { CLUSTER_SLOTS } from "../storage/slot.ts";
 import { compareVersions } from "./membership.ts";
 import type { HashRing } from "./ring.ts";
-import { nextEntry, type SlotTable, type WireEntry } from "./slot_table.ts";
+import { nextEntry, type SlotEntry, type SlotTable, type WireEntry } from "./slot_table.ts";
 
 /** Default moves one node runs at once. */
 export const DEFAULT_MAX_SLOTS_MOVING = 4;
@@ -53,6 +53,10 @@ export interface SlotMovesDeps {
   /** Delivers a message to the coordinator. */
   readonly tellSelf: (msg: SlotMoveMsg) => void;
   readonly log: { info(message: string): void; warn(message: string): void };
+  /** Owners each slot should have (`network.cluster.replication_factor`); 1 by default. */
+  readonly replicationFactor?: number;
+  /** This node's copy of a slot is leaving (searches leave it out until it is dropped). */
+  readonly leave?: (slot: number) => void;
 }
 
 /** The coordinator messages the moves report with. */
@@ -94,6 +98,8 @@ export class SlotMoves {
   readonly #streaming = new Map<number, string>();
   /** Slots flipped away from here whose copy is still here. */
   readonly #draining = new Map<number, Draining>();
+  /** The ring of the last plan: where slots should be. */
+  #desired: HashRing | undefined;
 
   constructor(table: SlotTable, deps: SlotMovesDeps) {
     this.#table = table;
@@ -129,35 +135,27 @@ export class SlotMoves {
    * Claims the slots of removed owners that should be here, and starts moves of slots held
    * here that should be elsewhere (at most `maxSlotsMoving` at once). Returns whether the
    * table changed.
+   *
+   * With replicas (`replicationFactor` > 1, after Dynamo's preference lists) a slot's owners
+   * should be its first RF distinct nodes on the ring (`desired.ownersOfSlot`). Only the
+   * slot's first owner (its lead) changes its entry: it streams the slot to one missing
+   * replica at a time (the move above, per replica), and once every wanted replica is an
+   * owner it drops the extra ones from the list (each drains its copy, see `onMerged`).
    */
   plan(context: PlanContext): boolean {
-    const { self } = this.#deps;
     const desired = context.desired;
     if (desired === undefined) return false;
+    this.#desired = desired;
     let changed = false;
     const claimed = new Map<string, number>();
     for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-      const entry = this.#table.entry(slot);
-      const owner = entry.owners[0];
-      const want = desired.ownerOfSlot(slot);
-      if (owner !== undefined && owner !== self && context.isGone(owner) && want === self) {
-        this.#table.set(slot, nextEntry(entry, self, { owners: [self] }));
-        claimed.set(owner, (claimed.get(owner) ?? 0) + 1);
+      const lost = this.#claim(slot, context);
+      if (lost !== undefined) {
+        if (lost !== "") claimed.set(lost, (claimed.get(lost) ?? 0) + 1);
         changed = true;
         continue;
       }
-      if (owner !== self) continue;
-      if (entry.pending !== undefined) {
-        // The receiver went away, or this node restarted mid-move: the move starts again.
-        if (!this.#streaming.has(slot) || context.isGone(entry.pending)) {
-          changed = this.#abort(slot, "its receiver is gone") || changed;
-        }
-        continue;
-      }
-      if (want === self || this.#draining.has(slot) || !context.isLive(want)) continue;
-      if (this.#streaming.size >= this.#deps.maxSlotsMoving) continue;
-      this.#start(slot, want);
-      changed = true;
+      changed = this.#planSlot(slot, context) || changed;
     }
     for (const [owner, slots] of claimed) {
       this.#deps.log.warn(
@@ -165,6 +163,59 @@ export class SlotMoves {
       );
     }
     return changed;
+  }
+
+  /**
+   * A slot whose lead is gone: the first surviving owner takes the lead (answers `""`), or,
+   * when no owner survives, the desired lead claims it empty (answers the lost owner).
+   * `undefined`: nothing changed here.
+   */
+  #claim(slot: number, context: PlanContext): string | undefined {
+    const { self } = this.#deps;
+    const entry = this.#table.entry(slot);
+    const lead = entry.owners[0];
+    if (lead === undefined || lead === self || !context.isGone(lead)) return undefined;
+    const alive = entry.owners.filter((node) => !context.isGone(node));
+    if (alive.length > 0) {
+      if (alive[0] !== self) return undefined;
+      this.#table.set(slot, nextEntry(entry, self, { owners: alive }));
+      return "";
+    }
+    if (this.#wanted(slot)[0] !== self) return undefined;
+    this.#table.set(slot, nextEntry(entry, self, { owners: [self] }));
+    return lead;
+  }
+
+  /** The lead's part: restart a stale move, start one to a missing replica, or shrink. */
+  #planSlot(slot: number, context: PlanContext): boolean {
+    const { self } = this.#deps;
+    const entry = this.#table.entry(slot);
+    if (entry.owners[0] !== self) return false;
+    if (entry.pending !== undefined) {
+      // The receiver went away, or this node restarted mid-move: the move starts again.
+      if (!this.#streaming.has(slot) || context.isGone(entry.pending)) {
+        return this.#abort(slot, "its receiver is gone");
+      }
+      return false;
+    }
+    if (this.#draining.has(slot)) return false;
+    const want = this.#wanted(slot);
+    const missing = want.filter((node) => !entry.owners.includes(node));
+    if (missing.length === 0) {
+      if (entry.owners.every((node) => want.includes(node))) return false;
+      // Every wanted replica holds the slot: the extra ones leave its list.
+      this.#flipTo(slot, entry, want);
+      return true;
+    }
+    const to = missing.find((node) => context.isLive(node));
+    if (to === undefined || this.#streaming.size >= this.#deps.maxSlotsMoving) return false;
+    this.#start(slot, to);
+    return true;
+  }
+
+  /** The owners a slot should have by the last desired ring: min(RF, members) nodes. */
+  #wanted(slot: number): string[] {
+    return this.#desired?.ownersOfSlot(slot, this.#deps.replicationFactor ?? 1) ?? [];
   }
 
   #start(slot: number, to: string): void {
@@ -201,12 +252,46 @@ export class SlotMoves {
       return this.#abort(msg.slot, msg.error ?? "the slot changed meanwhile");
     }
     this.#streaming.delete(msg.slot);
-    const flipped = nextEntry(entry, this.#deps.self, { owners: [msg.to] });
-    this.#table.set(msg.slot, flipped);
-    this.#draining.set(msg.slot, { version: flipped.version, acked: new Set(), dropping: false });
+    const union = [...entry.owners, msg.to];
+    const want = this.#wanted(msg.slot);
+    // One replica: the slot moves whole (as before replication). Several: the receiver joins
+    // the owners, and the list becomes the wanted one once it holds every wanted replica.
+    const owners = (this.#deps.replicationFactor ?? 1) <= 1
+      ? [msg.to]
+      : want.length > 0 && want.every((node) => union.includes(node))
+      ? want
+      : union;
+    this.#flipTo(msg.slot, entry, owners);
     this.counters.slots_moved++;
     this.counters.documents_moved += msg.documents ?? 0;
     return true;
+  }
+
+  /** Writes a slot's new owners; this node drains its copy when it is not one of them. */
+  #flipTo(slot: number, entry: SlotEntry, owners: readonly string[]): void {
+    const flipped = nextEntry(entry, this.#deps.self, { owners });
+    this.#table.set(slot, flipped);
+    if (!owners.includes(this.#deps.self)) this.#drain(slot, flipped.version);
+  }
+
+  #drain(slot: number, version: readonly [number, string]): void {
+    this.#draining.set(slot, { version, acked: new Set(), dropping: false });
+    this.#deps.leave?.(slot);
+  }
+
+  /**
+   * Entries merged from a member (`before`: the table as it was): a slot this node owned and
+   * no longer holds (a lead dropped this replica from its list) drains here like a flip.
+   */
+  onMerged(changed: readonly number[], before: SlotTable): void {
+    const { self } = this.#deps;
+    for (const slot of changed) {
+      const after = this.#table.entry(slot);
+      const held = after.owners.includes(self) || after.pending === self;
+      if (!before.entry(slot).owners.includes(self) || held) continue;
+      if (this.#draining.has(slot) || this.#streaming.has(slot)) continue;
+      this.#drain(slot, after.version);
+    }
   }
 
   /**
@@ -254,6 +339,12 @@ export class SlotMoves {
   onDrop(slot: number, members: readonly string[]): void {
     const draining = this.#draining.get(slot);
     if (draining === undefined) return;
+    const entry = this.#table.entry(slot);
+    if (entry.owners.includes(this.#deps.self) || entry.pending === this.#deps.self) {
+      // This node became a replica of the slot again meanwhile: its copy stays.
+      this.#draining.delete(slot);
+      return;
+    }
     if (!members.every((node) => node === this.#deps.self || draining.acked.has(node))) {
       draining.dropping = false;
       return;

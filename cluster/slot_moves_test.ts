@@ -4,14 +4,17 @@ import { type SlotMoveMsg, SlotMoves } from "./slot_moves.ts";
 import { nextEntry, SlotTable } from "./slot_table.ts";
 
 /** Moves of node `a` over a table, with every message and stream kept for the test to drive. */
-function harness(table: SlotTable, options: { max?: number } = {}) {
+function harness(table: SlotTable, options: { max?: number; rf?: number; self?: string } = {}) {
   const told: SlotMoveMsg[] = [];
   const later: SlotMoveMsg[] = [];
   const streams = new Map<number, PromiseWithResolvers<number>>();
   const aborted: number[] = [];
   const dropped: number[] = [];
+  const left: number[] = [];
   const moves = new SlotMoves(table, {
-    self: "a",
+    self: options.self ?? "a",
+    replicationFactor: options.rf ?? 1,
+    leave: (slot) => left.push(slot),
     maxSlotsMoving: options.max ?? 4,
     dropGraceMs: 10,
     move: (slot) => {
@@ -28,7 +31,7 @@ function harness(table: SlotTable, options: { max?: number } = {}) {
     tellSelf: (msg) => told.push(msg),
     log: { info() {}, warn() {} },
   });
-  return { moves, told, later, streams, aborted, dropped };
+  return { moves, told, later, streams, aborted, dropped, left };
 }
 
 const live = { isLive: () => true, isGone: () => false };
@@ -119,4 +122,64 @@ Deno.test("SlotMoves: a removed owner's slots are claimed by their desired owner
   kept.set(1, nextEntry(kept.entry(1), "a", { owners: ["a"], pending: "b" }));
   assert.equal(harness(kept).moves.clearStalePending(), true);
   assert.deepEqual(kept.entry(1), { owners: ["a"], version: [3, "a"] });
+});
+
+/** Lets the stream callbacks run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+}
+
+Deno.test("SlotMoves: with RF 3 the lead streams to each missing replica in turn, then it is one of three", async () => {
+  const table = SlotTable.ownedBy("a");
+  const { moves, told, streams, left } = harness(table, { max: 1_024, rf: 3 });
+  const desired = new HashRing(["a", "b", "c"]);
+  for (let round = 0; round < 3; round++) {
+    moves.plan({ desired, ...live });
+    for (const [slot, stream] of streams) {
+      stream.resolve(1);
+      streams.delete(slot);
+    }
+    await settle();
+    for (const msg of told.splice(0)) {
+      if (msg.type === "slotStreamed") moves.onStreamed(msg);
+    }
+  }
+  assert.equal(moves.plan({ desired, ...live }), false, "every slot has its three replicas");
+  for (let slot = 0; slot < 1_024; slot++) {
+    assert.deepEqual(table.entry(slot).owners, desired.ownersOfSlot(slot, 3), `slot ${slot}`);
+  }
+  assert.deepEqual(left, [], "a stays a replica of every slot: nothing drains");
+  assert.equal(moves.moving, 0);
+});
+
+Deno.test("SlotMoves: a replica the lead drops from a slot's owners drains its copy", () => {
+  const table = SlotTable.fromRing(new HashRing(["a", "b", "c"]), 3);
+  const { moves, later, left } = harness(table, { rf: 3, self: "c" });
+  const slot = 5;
+  const before = table.copy();
+  const entry = table.entry(slot);
+  const shrunk = nextEntry(entry, entry.owners[0]!, {
+    owners: entry.owners.filter((n) => n !== "c"),
+  });
+  const changed = table.mergeEntries([[slot, shrunk]]);
+  moves.onMerged(changed, before);
+  assert.deepEqual(left, [slot]);
+  assert.equal(moves.moving, 1);
+  moves.onMemberTable("a", "same");
+  moves.onMemberTable("b", "same");
+  moves.checkDrains(["a", "b", "c"]);
+  assert.deepEqual(later, [{ type: "slotDrop", slot }]);
+});
+
+Deno.test("SlotMoves: with RF 3 a gone lead's slot is led by its first surviving replica, nothing claimed", () => {
+  const ring = new HashRing(["a", "b", "c"]);
+  const table = SlotTable.fromRing(ring, 3);
+  const slot = [...Array(1_024).keys()].find((s) => {
+    const owners = table.entry(s).owners;
+    return owners[0] === "b" && owners[1] === "a";
+  })!;
+  const { moves } = harness(table, { rf: 3 });
+  const gone = { isLive: (n: string) => n !== "b", isGone: (n: string) => n === "b" };
+  moves.plan({ desired: new HashRing(["a", "c"]), ...gone });
+  assert.deepEqual(table.entry(slot).owners, ["a", "c"]);
 });

@@ -7,8 +7,10 @@
  * *should* be (its desired owner), and a slot gets there by a move (`slot_moves.ts`), so
  * ownership flips only after the data has moved (Cassandra's pending ranges, Riak's handoff).
  *
- * `owners` is a list so that replication (issue 16) can keep several; today it holds one
- * node, and an empty list means "not known yet" (a node joining through a seed, before it has
+ * `owners` holds a slot's replicas (issue 16): with `replication_factor` RF, the first
+ * min(RF, members) distinct nodes on the ring from the slot's position once its moves are
+ * done, the first of them (the lead) the one that changes the entry; an empty list means
+ * "not known yet" (a node joining through a seed, before it has
  * heard a table). Who may change an entry: only its current owner (start or finish its move),
  * or, when the owner was removed, the slot's desired owner (a claim) — see `slot_moves.ts`.
  *
@@ -23,7 +25,7 @@ import type { HashRing } from "./ring.ts";
 
 /** One slot's entry. */
 export interface SlotEntry {
-  /** The nodes serving the slot (one before replication); empty while unknown. */
+  /** The slot's replicas, its lead first (one with replication factor 1); empty while unknown. */
   readonly owners: readonly string[];
   /** The node the slot is being moved to: it receives every write besides the owner. */
   readonly pending?: string;
@@ -67,10 +69,10 @@ export class SlotTable {
    * The ring's owners at the lowest version any change beats (a cluster whose nodes ran
    * before slot tables: every such node computes the same from the same member list).
    */
-  static fromRing(ring: HashRing): SlotTable {
+  static fromRing(ring: HashRing, replicationFactor = 1): SlotTable {
     return new SlotTable(
       Array.from({ length: CLUSTER_SLOTS }, (_, slot) => ({
-        owners: [ring.ownerOfSlot(slot)],
+        owners: ring.ownersOfSlot(slot, replicationFactor),
         version: [1, ""],
       })),
     );

@@ -66,6 +66,8 @@ export interface ClusterStartOptions {
   readonly downAfterMs: number;
   /** Slots one node moves at once (`network.cluster.max_slots_moving`); 4 by default. */
   readonly maxSlotsMoving?: number;
+  /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
+  readonly replicationFactor?: number;
   /** A moved slot's old copy is kept this long after every member knows the flip, in ms. */
   readonly dropGraceMs?: number;
   /** The node's API keys, which other nodes' changes and snapshots are applied to. */
@@ -131,6 +133,7 @@ export async function startCluster(
     streamSlot?(slot: number, to: string): Promise<number>;
     abortMove?(slot: number): void;
     dropSlot?(slot: number): Promise<void>;
+    leaveSlot?(slot: number): void;
     serveWrite?: ServiceRouting["serveWrite"];
     serveGet?: ServiceRouting["serveGet"];
     servePages?: ServiceRouting["servePages"];
@@ -266,6 +269,8 @@ export async function startCluster(
               options.log.warn(`cannot hold the moving slots' tombstones: ${error}`)
             );
           },
+          replicationFactor: options.replicationFactor ?? 1,
+          leaveSlot: (slot: number) => executor.leaveSlot?.(slot),
           ...(options.maxSlotsMoving === undefined
             ? {}
             : { maxSlotsMoving: options.maxSlotsMoving }),

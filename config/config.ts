@@ -46,6 +46,9 @@ export interface Config {
       remote_timeout_ms: number;
       max_in_flight_per_node: number;
       max_slots_moving: number;
+      replication_factor: number;
+      write_quorum: number;
+      read_quorum: number;
       move_page_docs: number;
     };
   };

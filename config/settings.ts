@@ -246,6 +246,32 @@ export const SETTINGS: readonly Setting[] = [
     doc: "slots one node streams to others at once when membership changes",
   },
   {
+    path: ["network", "cluster", "replication_factor"],
+    type: "integer",
+    default: 1,
+    min: 1,
+    max: 16,
+    doc:
+      "nodes holding each slot (effectively min(this, members)): its first distinct nodes on the ring",
+  },
+  {
+    path: ["network", "cluster", "write_quorum"],
+    type: "integer",
+    default: 0,
+    min: 0,
+    max: 16,
+    doc:
+      "replicas that must make a write durable before it is acknowledged; 0: a majority of replication_factor",
+  },
+  {
+    path: ["network", "cluster", "read_quorum"],
+    type: "integer",
+    default: 1,
+    min: 1,
+    max: 16,
+    doc: "replicas a point read asks (the newest answer wins)",
+  },
+  {
     path: ["network", "cluster", "move_page_docs"],
     type: "integer",
     default: 500,

@@ -117,6 +117,9 @@ export function apiRoutes(db: Database, options: ApiOptions): Route[] {
       result: outcome.result,
       version: outcome.version,
       shard_id: outcome.shard_id,
+      ...(outcome.ok && outcome.replicas_acknowledged !== undefined
+        ? { replicas_acknowledged: outcome.replicas_acknowledged }
+        : {}),
     });
   };
   return [

@@ -45,7 +45,8 @@ const writeResult = object({
   result: { enum: ["created", "updated", "deleted", "not_found"] },
   version: integer,
   shard_id: integer,
-}, ["shard_id"]);
+  replicas_acknowledged: integer,
+}, ["shard_id", "replicas_acknowledged"]);
 const bulkErrors = {
   type: "array",
   items: object({ item: integer, id: string, error: string, status: integer }),

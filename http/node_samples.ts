@@ -42,6 +42,10 @@ const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
   refused_peer_stats: "Search statistics from other nodes refused (shape or ranges).",
   refused_unhealthy: "Calls not sent because their node was suspect or down.",
   refused_in_flight: "Calls not sent because too many were in flight to their node.",
+  hints_stored: "Copies a replica missed, kept here as hints (hinted handoff).",
+  hints_replayed: "Hints sent to their replica once it was live again.",
+  hints_dropped: "Hints not kept because the hint bounds were reached.",
+  hints_pending: "Hints kept here now, waiting for their replica.",
 };
 
 /** Collects the node's samples. */

@@ -43,6 +43,7 @@ export const STATUS_BY_NAME = {
   ActorCrashedError: 503,
   NodeUnavailableError: 503,
   IndexBusyError: 503,
+  QuorumNotReachedError: 503,
   // Another node refused this one's request (not yet admitted) or its frame: try again.
   PeerRefusedError: 503,
   MalformedFrameError: 503,

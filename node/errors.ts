@@ -22,5 +22,13 @@ export class IndexBusyError extends Error {
   override readonly name = "IndexBusyError";
 }
 
+/**
+ * A replicated write reached fewer replicas than its write quorum: answered with 503. It is
+ * not undone: it may be present on the replicas that took it (and win there by its stamp).
+ */
+export class QuorumNotReachedError extends Error {
+  override readonly name = "QuorumNotReachedError";
+}
+
 /** The closed set of node errors. */
-export const NODE_ERRORS = [NodeUnavailableError, IndexBusyError] as const;
+export const NODE_ERRORS = [NodeUnavailableError, IndexBusyError, QuorumNotReachedError] as const;

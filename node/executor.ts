@@ -56,7 +56,11 @@ export interface ClusterIndexes {
 }
 
 /** The outcome of one write, with the local shard that took it. */
-export type WriteResult = WriteOutcome & { readonly shard_id?: number };
+export type WriteResult = WriteOutcome & {
+  readonly shard_id?: number;
+  /** Replicas that made the write durable and searchable (a cluster with replication). */
+  readonly replicas_acknowledged?: number;
+};
 
 /** What dropping an index did. */
 export interface DroppedIndex {

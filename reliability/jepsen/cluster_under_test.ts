@@ -38,6 +38,8 @@ export interface ClusterOptions {
   shards?: number;
   /** How long any one wait (a start, a turn to green) may take, in ms. */
   waitMs?: number;
+  /** `network.cluster.replication_factor` of every node; the server's default when absent. */
+  replicationFactor?: number;
 }
 
 /** The nodes, their processes and the waits on their health. */
@@ -46,17 +48,29 @@ export class ClusterUnderTest {
   readonly nodes: TestNode[] = [];
   readonly waitMs: number;
   readonly #shards: number;
+  readonly #replicationFactor: number | undefined;
 
-  private constructor(root: string, shards: number, waitMs: number) {
+  private constructor(
+    root: string,
+    shards: number,
+    waitMs: number,
+    replicationFactor: number | undefined,
+  ) {
     this.root = root;
     this.#shards = shards;
     this.waitMs = waitMs;
+    this.#replicationFactor = replicationFactor;
   }
 
   /** Starts `nodes` nodes (the first alone, the others seeded with it) and waits for green. */
   static async start(options: ClusterOptions): Promise<ClusterUnderTest> {
     const root = await Deno.makeTempDir({ prefix: "cameodb-jepsen-" });
-    const cluster = new ClusterUnderTest(root, options.shards ?? 2, options.waitMs ?? 60_000);
+    const cluster = new ClusterUnderTest(
+      root,
+      options.shards ?? 2,
+      options.waitMs ?? 60_000,
+      options.replicationFactor,
+    );
     try {
       for (let i = 0; i < options.nodes; i++) await cluster.add();
       await cluster.green();
@@ -104,6 +118,9 @@ export class ClusterUnderTest {
         CAMEODB_NETWORK_CLUSTER_PSK: JEPSEN_PSK,
         CAMEODB_STORAGE_NUM_SHARDS_INIT: String(this.#shards),
         CAMEODB_LOG: "error",
+        ...(this.#replicationFactor === undefined ? {} : {
+          CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: String(this.#replicationFactor),
+        }),
       },
     });
     node.nodeId = await nodeIdOf(node.process.url);

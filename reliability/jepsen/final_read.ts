@@ -121,8 +121,19 @@ export async function scan(
 }
 
 /**
- * Waits until every node answers `*` with the same total and no failed shard (the
- * cluster has converged), within `timeoutMs`; resolves with the time it took in ms, or
+ * Hints a node still keeps for others (`cameodb_hints_pending_total`; 0 without replication):
+ * with replicas, equal totals say nothing of whether every replica has every write.
+ */
+async function hintsPending(node: Target): Promise<number> {
+  const answer = await call(node.url, "GET", "/_metrics");
+  const text = typeof answer.body === "string" ? answer.body : "";
+  const line = text.split("\n").find((l) => l.startsWith("cameodb_hints_pending_total "));
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
+/**
+ * Waits until every node answers `*` with the same total and no failed shard and no
+ * hint pending (the cluster has converged), within `timeoutMs`; resolves with the time it took in ms, or
  * `null` when it did not converge in time.
  */
 export async function converge(
@@ -134,7 +145,10 @@ export async function converge(
     try {
       const pages = await Promise.all(nodes.map((node) => search(node, { query: "*", limit: 0 })));
       const totals = new Set(pages.map((page) => page.total_hits));
-      if (totals.size === 1 && pages.every((page) => page.failed_shards === 0)) {
+      if (
+        totals.size === 1 && pages.every((page) => page.failed_shards === 0) &&
+        (await Promise.all(nodes.map(hintsPending))).every((pending) => pending === 0)
+      ) {
         return Math.round(performance.now() - started);
       }
     } catch {

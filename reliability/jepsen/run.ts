@@ -6,6 +6,7 @@
  *
  * ```sh
  * deno task reliability:jepsen --seed=7 --nodes=3 --clients=8 --duration-s=60 --faults=kill,pause,wipe
+ * deno task reliability:jepsen --rf=3 --faults=kill,pause   # with replication
  * ```
  *
  * `--hold-ms=MIN-MAX` and `--quiet-ms=MIN-MAX` set how long a fault is held and the quiet
@@ -28,6 +29,8 @@ import { type Fault, FAULTS, type NemesisReport, runNemesis } from "./nemesis.ts
 export interface JepsenOptions {
   seed?: number;
   nodes?: number;
+  /** `network.cluster.replication_factor` of the nodes; the server's default when absent. */
+  replicationFactor?: number;
   clients?: number;
   durationMs?: number;
   faults?: readonly Fault[];
@@ -66,7 +69,12 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
   const durationMs = options.durationMs ?? 60_000;
   const faultKinds = options.faults ?? ["kill", "pause", "wipe"];
   const log = options.log ?? (() => {});
-  const cluster = await ClusterUnderTest.start({ nodes });
+  const cluster = await ClusterUnderTest.start({
+    nodes,
+    ...(options.replicationFactor === undefined
+      ? {}
+      : { replicationFactor: options.replicationFactor }),
+  });
   try {
     await createIndex(cluster);
     log(`seed ${seed}: ${nodes} nodes green, ${clients} clients for ${durationMs} ms`);
@@ -189,6 +197,8 @@ export function parseArgs(args: readonly string[]): JepsenOptions {
   const duration = number("duration-s");
   if (seed !== undefined) options.seed = seed;
   if (nodes !== undefined) options.nodes = nodes;
+  const rf = number("rf");
+  if (rf !== undefined) options.replicationFactor = rf;
   if (clients !== undefined) options.clients = clients;
   if (duration !== undefined) options.durationMs = duration * 1_000;
   const faults = arg("faults");
