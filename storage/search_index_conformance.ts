@@ -7,115 +7,26 @@
  */
 
 import assert from "node:assert/strict";
-import { declareFields, EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
-import type { IndexOp, Plan, SearchIndex } from "./search_index.ts";
+import { flatten, planSchema } from "./schema.ts";
+import type { Plan } from "./search_index.ts";
 import { SearchTimeoutError } from "./errors.ts";
 
-/** Builds an engine for a schema; `reopen` (durable engines) opens the same files again. */
-export interface EngineHarness {
-  create(schema: Schema): SearchIndex;
-  reopen?(schema: Schema): SearchIndex;
-  cleanup(): void;
-}
+import {
+  BOOKS,
+  type ConformanceCase,
+  type EngineHarness,
+  ids,
+  loaded,
+  puts,
+  schemaFor,
+  term,
+} from "./_conformance_fixtures.ts";
+import { RANKING_CASES } from "./_conformance_ranking.ts";
 
-const BOOKS = [
-  {
-    id: "b1",
-    doc: {
-      title: "Rust Programming",
-      body: "Safe systems programming with Rust",
-      year: 2019,
-      price: 39.5,
-      status: "active",
-      draft: false,
-      tags: ["rust", "systems"],
-      author: { name: "Klabnik" },
-      published: "2019-08-12",
-    },
-  },
-  {
-    id: "b2",
-    doc: {
-      title: "Go in Action",
-      body: "Concurrency in Go, simple and fast",
-      year: 2016,
-      price: 29,
-      status: "active",
-      draft: false,
-      tags: ["go"],
-      author: { name: "Kennedy" },
-      published: "2015-11-01",
-    },
-  },
-  {
-    id: "b3",
-    doc: {
-      title: "Rustacean Handbook",
-      body: "Rust rust rust: a small bike ride through ownership",
-      year: 2024,
-      price: 45,
-      status: "draft",
-      draft: true,
-      tags: ["rust"],
-      author: { name: "Émile Café" },
-      published: "2024-02-29",
-    },
-  },
-  {
-    id: "b4",
-    doc: {
-      title: "Databases",
-      body: "Storage engines, B-trees and LSM trees",
-      year: 2021,
-      price: 52.25,
-      status: "pending",
-      draft: false,
-      tags: ["databases", "storage"],
-      author: { name: "Petrov" },
-      published: "2021-06-30",
-    },
-  },
-];
+export type { EngineHarness } from "./_conformance_fixtures.ts";
 
-function schemaFor(docs: ReadonlyArray<{ doc: Record<string, unknown> }>): Schema {
-  // `status` is declared string (exact values); the rest is inferred.
-  const declared = declareFields(EMPTY_SCHEMA, [{ name: "status", type: "string" }]);
-  const plan = planSchema(declared, docs.map((d) => d.doc));
-  assert.ok(plan.errors.every((e) => e === undefined));
-  return plan.schema;
-}
-
-function puts(
-  schema: Schema,
-  docs: ReadonlyArray<{ id: string; doc: Record<string, unknown> }>,
-): IndexOp[] {
-  return docs.map(({ id, doc }) => ({ op: "put", id, values: flatten(schema, doc) }));
-}
-
-function ids(index: SearchIndex, plan: Plan): string[] {
-  return index.search(plan, { limit: 100, offset: 0 }).hits.map((hit) => hit.id).sort();
-}
-
-const term = (field: string | null, t: string): Plan => ({ kind: "term", field, term: t });
-
-/** One conformance case: what it checks, and the check. */
-interface ConformanceCase {
-  readonly title: string;
-  /** Only for engines that keep their data across a reopen. */
-  readonly durableOnly?: boolean;
-  readonly run: (h: EngineHarness) => void;
-}
-
-/** An engine holding the four books, applied at sequence number 4. */
-
-function loaded(h: EngineHarness): SearchIndex {
-  const schema = schemaFor(BOOKS);
-  const index = h.create(schema);
-  index.apply(puts(schema, BOOKS), 4);
-  return index;
-}
-
-const CASES: readonly ConformanceCase[] = [
+/** Cases that check what matches, in what order, and what an engine keeps. */
+const MATCHING_CASES: readonly ConformanceCase[] = [
   {
     title: "terms match whole words in one field or in every text field",
     run: (h) => {
@@ -126,154 +37,6 @@ const CASES: readonly ConformanceCase[] = [
       assert.deepEqual(ids(index, term("author.name", "emile")), ["b3"]);
       assert.deepEqual(ids(index, term("title", "rus")), [], "a prefix is not a term");
       assert.deepEqual(ids(index, term("nosuchfield", "rust")), []);
-      index.close();
-    },
-  },
-  {
-    title: "ranking puts the document with more occurrences first",
-    run: (h) => {
-      const docs = [
-        { id: "once", doc: { body: "rust alpha beta gamma delta" } },
-        { id: "thrice", doc: { body: "rust rust rust gamma delta" } },
-        { id: "none", doc: { body: "alpha beta gamma delta epsilon" } },
-      ];
-      const schema = schemaFor(docs);
-      const index = h.create(schema);
-      index.apply(puts(schema, docs), 3);
-      const { hits } = index.search(term("body", "rust"), { limit: 10, offset: 0 });
-      assert.deepEqual(hits.map((hit) => hit.id), ["thrice", "once"]);
-      assert.ok(hits[0]!.score > hits[1]!.score && hits[1]!.score > 0);
-      index.close();
-    },
-  },
-  {
-    title: "every engine gives the same BM25 score (Lucene's idf, k1 = 1.2, b = 0.75)",
-    run: (h) => {
-      const docs = [
-        { id: "a", doc: { title: "The Rust Programming Language" } },
-        { id: "b", doc: { title: "Programming Rust" } },
-        { id: "c", doc: { title: "Rust" } },
-      ];
-      const schema = schemaFor(docs);
-      const index = h.create(schema);
-      index.apply(puts(schema, docs), 3);
-      const { hits } = index.search(term("title", "rust"), { limit: 10, offset: 0 });
-      // The shortest title first; the scores worked out by hand: idf = ln(1 + 0.5 / 3.5),
-      // average length 7 / 3, tf~ = 1 / (0.25 + 0.75 · len / avg), score = idf · 2.2 tf~ / (tf~ + 1.2).
-      assert.deepEqual(hits.map((hit) => hit.id), ["c", "b", "a"]);
-      const idf = Math.log(1 + 0.5 / 3.5);
-      const expected = [1, 2, 4].map((len) => {
-        const tf = 1 / (0.25 + 0.75 * len / (7 / 3));
-        return idf * 2.2 * tf / (tf + 1.2);
-      });
-      hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!) < 1e-12));
-      index.close();
-    },
-  },
-  {
-    title: "the index's ranking settings: k1, b and field boosts change the scores as BM25F says",
-    run: (h) => {
-      const docs = [
-        { id: "a", doc: { title: "The Rust Programming Language", body: "a book" } },
-        { id: "b", doc: { title: "Programming Rust", body: "another book" } },
-        { id: "c", doc: { title: "Rust", body: "rust again" } },
-      ];
-      const schema = schemaFor(docs);
-      const index = h.create(schema);
-      index.apply(puts(schema, docs), 3);
-      const page = { limit: 10, offset: 0 };
-      const idf = Math.log(1 + 0.5 / 3.5);
-      // Both paths: a disjunction of terms (MaxScore) and a plan scored leaf by leaf.
-      for (
-        const plan of [term("title", "rust"), { kind: "and", children: [term("title", "rust")] }]
-      ) {
-        const ranking = { k1: 2, b: 0.5 };
-        const { hits } = index.search(plan as Plan, { ...page, ranking });
-        const expected = [1, 2, 4].map((len) => {
-          const tf = 1 / (0.5 + 0.5 * len / (7 / 3));
-          return idf * 3 * tf / (tf + 2);
-        });
-        assert.deepEqual(hits.map((hit) => hit.id), ["c", "b", "a"]);
-        hits.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i]!) < 1e-12));
-        // b = 0: lengths do not count, every score is the same (then by id).
-        const flat = index.search(plan as Plan, { ...page, ranking: { k1: 1.2, b: 0 } }).hits;
-        assert.deepEqual(flat.map((hit) => hit.id), ["a", "b", "c"]);
-        assert.ok(flat.every((hit) => Math.abs(hit.score - flat[0]!.score) < 1e-12));
-      }
-      // A bare word over both fields: "c" holds rust in both; a body boost lifts a body match.
-      const both = term(null, "rust");
-      const plain = index.search(both, page).hits;
-      const boosted = index.search(both, {
-        ...page,
-        ranking: { k1: 1.2, b: 0.75, boosts: [["body", 5]] },
-      }).hits;
-      assert.equal(plain[0]!.id, "c");
-      assert.ok(boosted[0]!.score > plain[0]!.score, "the boosted field adds more");
-      const titleOnly = index.search(both, {
-        ...page,
-        ranking: { k1: 1.2, b: 0.75, boosts: [["title", 0.001]] },
-      }).hits;
-      assert.deepEqual(titleOnly.map((hit) => hit.id), ["c", "b", "a"]);
-      assert.ok(titleOnly[1]!.score < 0.01, "a title match barely counts at boost 0.001");
-      index.close();
-    },
-  },
-  {
-    title: "a bare word is one BM25F score over every text field, from outside statistics too",
-    run: (h) => {
-      const index = loaded(h);
-      const plan = term(null, "rust");
-      const local = index.search(plan, { limit: 10, offset: 0 });
-      // The same statistics handed in give the same scores; other statistics, others.
-      const same = index.search(plan, { limit: 10, offset: 0, stats: index.stats(plan) });
-      assert.deepEqual(same.hits, local.hits);
-      const stats = index.stats(plan);
-      const bigger = { ...stats, docCount: stats.docCount * 10 };
-      const other = index.search(plan, { limit: 10, offset: 0, stats: bigger });
-      assert.deepEqual(other.hits.map((hit) => hit.id), local.hits.map((hit) => hit.id));
-      assert.ok(other.hits[0]!.score > local.hits[0]!.score);
-      // b3 holds "rust" three times in its body; b1 in its title and once in its body.
-      assert.deepEqual(local.hits.map((hit) => hit.id).sort(), ["b1", "b3"]);
-    },
-  },
-  {
-    title: "a word matches exactly: a prefix of a longer word neither matches nor scores",
-    run: (h) => {
-      const docs = [
-        { id: "format", doc: { body: "format formatting formats" } },
-        { id: "for", doc: { body: "made for you" } },
-      ];
-      const schema = schemaFor(docs);
-      const index = h.create(schema);
-      index.apply(puts(schema, docs), 2);
-      const result = index.search(
-        { kind: "or", children: [term(null, "for"), term(null, "you")] },
-        { limit: 10, offset: 0 },
-      );
-      assert.deepEqual(result.hits.map((hit) => hit.id), ["for"]);
-      assert.equal(result.total, 1);
-      index.close();
-    },
-  },
-  {
-    title: "every positive term of a long disjunction scores, and the total stays exact",
-    run: (h) => {
-      const words = Array.from({ length: 24 }, (_, i) => `w${i}`);
-      const docs = words.map((word, i) => ({ id: `d${i}`, doc: { body: `${word} filler` } }));
-      const schema = schemaFor(docs);
-      const index = h.create(schema);
-      index.apply(puts(schema, docs), docs.length);
-      // The 24th term scores like the first (there is no cap on scoring leaves).
-      const plan: Plan = {
-        kind: "or",
-        children: words.map((word, i) =>
-          i === 23 ? { kind: "boost", child: term(null, word), factor: 2 } : term(null, word)
-        ),
-      };
-      const result = index.search(plan, { limit: 3, offset: 0 });
-      assert.equal(result.total, 24);
-      assert.equal(result.hits[0]!.id, "d23");
-      assert.ok(result.hits[0]!.score > result.hits[1]!.score);
       index.close();
     },
   },
@@ -623,7 +386,7 @@ export function runSearchIndexConformance(
   harness: () => EngineHarness,
   options: { durable: boolean },
 ): void {
-  for (const { title, durableOnly, run } of CASES) {
+  for (const { title, durableOnly, run } of [...MATCHING_CASES, ...RANKING_CASES]) {
     if (durableOnly === true && !options.durable) continue;
     Deno.test(`${name} engine: ${title}`, () => {
       const h = harness();
