@@ -32,7 +32,15 @@ import { checkedStatsPages } from "./stats_schema.ts";
 import type { SearchRequest } from "../query/request.ts";
 import type { SearchLimits } from "../query/search.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
-import type { StoredDocument } from "../storage/microshard.ts";
+import type { StampedRead, StoredDocument } from "../storage/microshard.ts";
+import {
+  documentOf,
+  firstAnswers,
+  newestOf,
+  parseStampedRead,
+  repairOf,
+  staleOf,
+} from "./replica_read.ts";
 import { fieldDeclarations } from "../storage/schema.ts";
 import type { NodeServiceMsg, NodeServiceReplies } from "./node_service.ts";
 import type { NodeBreaker } from "./node_breaker.ts";
@@ -106,6 +114,8 @@ export type ClusterExecutorStats = {
   broadcast_node_failures: number;
   /** First-phase statistics from other nodes refused (`stats_schema.ts`). */
   refused_peer_stats: number;
+  /** Replicas brought up to date by a point read (read repair). */
+  read_repairs: number;
 };
 
 /** Finds the node service of a node (a cached remote ref). */
@@ -173,10 +183,13 @@ export class ClusterExecutor implements Executor {
     broadcasts: 0,
     broadcast_node_failures: 0,
     refused_peer_stats: 0,
+    read_repairs: 0,
   };
   readonly #lookup: ServiceLookup;
   readonly #settings: ClusterExecutorSettings;
   readonly #node: NodeOrchestrator;
+  /** Turns the replicated reads take over the other live owners of a slot. */
+  #readTurn = 0;
   #view: ClusterView;
   /** Slots whose stream has ended: their requests go to the receiver (see `fenceSlot`). */
   readonly #fenced = new Map<number, string>();
@@ -754,53 +767,89 @@ export class ClusterExecutor implements Executor {
   }
 
   /**
-   * A point read of a replicated slot: `read_quorum` owners, live ones first (this node first
-   * when it is one); an owner that fails is replaced by the next, so the slot stays readable
-   * while any owner lives. Of the answers, the one of the highest version wins.
+   * A point read of a replicated slot (`replica_read.ts`): `read_quorum` live owners are
+   * asked, another in place of one that fails or is slow, and the first `read_quorum` answers
+   * decide, by stamp (a tombstone included); a down owner is asked last, so the slot stays
+   * readable while any owner lives. The owners found older get a stamped copy of the newest before the answer; an
+   * answer that comes later is compared too, and whichever side is older repaired after it.
    */
   async #readReplicas(
     view: ClusterView,
     read: { readonly index: string; readonly id: string; readonly routingKey?: string },
     owners: readonly string[],
   ): Promise<StoredDocument | null> {
-    const { index, id, routingKey } = read;
+    const wanted = Math.min(Math.max(this.#settings.readQuorum ?? 1, 1), owners.length);
+    // This node first when it is an owner; the other live owners taken in turn, so reads
+    // spread over them; down owners last.
+    const others = owners.filter((node) => node !== view.self && isLive(view, node));
+    const turn = others.length === 0 ? 0 : this.#readTurn++ % others.length;
     const order = [
       ...owners.filter((node) => node === view.self),
-      ...owners.filter((node) => node !== view.self && isLive(view, node)),
+      ...others.slice(turn),
+      ...others.slice(0, turn),
       ...owners.filter((node) => node !== view.self && !isLive(view, node)),
     ];
-    const wanted = Math.min(Math.max(this.#settings.readQuorum ?? 1, 1), order.length);
-    const answers: Array<StoredDocument | null> = [];
-    let lastError: unknown;
-    let next = 0;
-    const lane = async () => {
-      while (answers.length < wanted && next < order.length) {
-        const node = order[next++]!;
-        try {
-          answers.push(
-            node === view.self ? await this.#node.get(index, id, routingKey) : await this.unicast(
-              view,
-              node,
-              {
-                type: "get",
-                index,
-                id,
-                hops: 1,
-                ...(routingKey === undefined ? {} : { routingKey }),
-              },
-            ),
-          );
-        } catch (error) {
-          lastError = error;
-        }
+    const answers = await firstAnswers(
+      { first: order.slice(0, wanted), then: order.slice(wanted) },
+      wanted,
+      (node) => this.#stampedRead(view, node, read),
+      {
+        onLate: (node, late, got) => {
+          const all = [...got.map(({ node, value }) => ({ node, read: value })), {
+            node,
+            read: late,
+          }];
+          const newest = newestOf(all);
+          const stale = staleOf(all, newest).map((answer) => answer.node);
+          if (stale.length > 0) this.#repair(view, read.index, newest, stale).catch(() => {});
+        },
+      },
+    ).then((got) => got.map(({ node, value }) => ({ node, read: value })));
+    const newest = newestOf(answers);
+    const stale = staleOf(answers, newest).map(({ node }) => node);
+    if (stale.length > 0) await this.#repair(view, read.index, newest, stale);
+    return documentOf(newest);
+  }
+
+  /** One owner's copy of a document with its stamp (this node's own, or a peer's, checked). */
+  async #stampedRead(
+    view: ClusterView,
+    node: string,
+    read: { readonly index: string; readonly id: string; readonly routingKey?: string },
+  ): Promise<StampedRead> {
+    const { index, id, routingKey } = read;
+    if (node === view.self) return await this.#node.getStamped(index, id, routingKey);
+    const answer = await this.unicast(view, node, {
+      type: "getStamped",
+      index,
+      id,
+      ...(routingKey === undefined ? {} : { routingKey }),
+    });
+    return parseStampedRead(answer);
+  }
+
+  /**
+   * Read repair: a stamped copy of the newest answer to the owners found older (applied only
+   * where it is newer; a repair that fails leaves the replica to hints and anti-entropy).
+   */
+  async #repair(
+    view: ClusterView,
+    index: string,
+    newest: StampedRead,
+    nodes: readonly string[],
+  ): Promise<void> {
+    const copy = repairOf(index, newest);
+    if (copy === undefined) return;
+    await Promise.all(nodes.map(async (node) => {
+      try {
+        const [answer] = node === view.self
+          ? await this.#node.write([copy])
+          : await this.unicast(view, node, { type: "copy", commands: [copy] });
+        if (answer?.ok === true && answer.result !== "unchanged") this.counters.read_repairs++;
+      } catch {
+        // Not repaired now: hints and anti-entropy bring the replica up to date.
       }
-    };
-    await Promise.all(Array.from({ length: wanted }, lane));
-    if (answers.length < wanted) throw lastError;
-    return answers.reduce<StoredDocument | null>(
-      (best, doc) => (doc !== null && (best === null || doc.version > best.version) ? doc : best),
-      null,
-    );
+    }));
   }
 
   /** Compiles here (the index must be known here), then gathers every node's shard pages. */
@@ -1035,13 +1084,18 @@ function copyOf(
 ): WriteCommand[] {
   const { index, id } = command;
   const placed = command.routingKey === undefined ? {} : { routingKey: command.routingKey };
-  if (
-    options.replica === true && command.op === "delete" && result.ok &&
-    result.result === "not_found"
-  ) {
-    // This replica never had the document (it missed the put): the others may. A plain
-    // delete, stamped where it is applied, so no replica keeps what was deleted here.
-    return [{ op: "delete", index, id, ...placed }];
+  if (command.op === "delete" && result.ok && result.result === "not_found") {
+    // Not held here (this replica missed the put, or no replica has it): the others may
+    // hold it. Copied with the stamp of the tombstone left here, so it orders against their
+    // put (and can be hinted); the version is each replica's own next one.
+    if (options.replica !== true) return [];
+    return [{
+      op: "delete",
+      index,
+      id,
+      ...placed,
+      ...(result.stamp === undefined ? {} : { stamp: result.stamp }),
+    }];
   }
   if (!result.ok || result.stamp === undefined || result.result === "unchanged") return [];
   const stamped = { stamp: result.stamp, version: result.version };

@@ -17,7 +17,7 @@ import type { PageSet, ShardQuery } from "../query/pipeline.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
 import { checkRanking } from "../storage/ranking_config.ts";
 import { parseCorpusStats } from "./stats_schema.ts";
-import type { StoredDocument } from "../storage/microshard.ts";
+import type { StampedRead, StoredDocument } from "../storage/microshard.ts";
 import type { KeyChange, KeySnapshot, KeyStore } from "../security/key_store.ts";
 import type { LeaveResult } from "./coordinator_protocol.ts";
 import { MembershipRefusedError } from "./errors.ts";
@@ -73,6 +73,8 @@ export type NodeServiceMsg =
   /** Writes for slots this node serves (`hops`: forwarded that often already; 0 when absent). */
   | { type: "write"; commands: readonly WriteCommand[]; hops?: number }
   | { type: "get"; index: string; id: string; routingKey?: string; hops?: number }
+  /** This node's own copy of a document with its stamp, or its tombstone (a replicated read). */
+  | { type: "getStamped"; index: string; id: string; routingKey?: string }
   /** Copies of another node's writes (a moving slot's stream or dual writes): applied here. */
   | { type: "copy"; commands: readonly WriteCommand[] }
   /** `POST /_cluster/nodes/{this node}/_leave`, sent through another node. */
@@ -92,6 +94,7 @@ export type NodeServiceMsg =
 export type NodeServiceReplies = {
   write: WriteResult[];
   get: StoredDocument | null;
+  getStamped: StampedRead;
   copy: WriteResult[];
   leave: LeaveResult;
   /** No pages (but the shard count) when the index has no schema on this node yet. */
@@ -160,6 +163,7 @@ export function createNodeService(
       const served = routing()?.serveGet(read, hopsOf(msg.hops));
       return ctx.detach(served ?? node.get(msg.index, msg.id, msg.routingKey));
     },
+    getStamped: (msg, ctx) => ctx.detach(node.getStamped(msg.index, msg.id, msg.routingKey)),
     copy: (msg, ctx) => {
       // Noted before the write: a search must not count a slot's partial copy.
       routing()?.noteCopies(msg.commands);

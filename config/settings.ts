@@ -269,7 +269,8 @@ export const SETTINGS: readonly Setting[] = [
     default: 1,
     min: 1,
     max: 16,
-    doc: "replicas a point read asks (the newest answer wins)",
+    doc:
+      "replicas whose answers a point read waits for (the newest stamp wins, older replicas are repaired); with read_quorum + write_quorum > replication_factor a read sees every acknowledged write",
   },
   {
     path: ["network", "cluster", "move_page_docs"],

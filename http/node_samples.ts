@@ -40,6 +40,7 @@ const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
   broadcasts: "Scatter-gather operations.",
   broadcast_node_failures: "Nodes that failed or timed out in a broadcast.",
   refused_peer_stats: "Search statistics from other nodes refused (shape or ranges).",
+  read_repairs: "Replicas brought up to date by a point read (read repair).",
   refused_unhealthy: "Calls not sent because their node was suspect or down.",
   refused_in_flight: "Calls not sent because too many were in flight to their node.",
   hints_stored: "Copies a replica missed, kept here as hints (hinted handoff).",

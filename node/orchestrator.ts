@@ -24,6 +24,7 @@ import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   type SlotPage,
   type SlotTombstonePage,
+  type StampedRead,
   type StoredDocument,
   type WriteRequest,
 } from "../storage/microshard.ts";
@@ -512,6 +513,16 @@ export class NodeOrchestrator {
       { type: "get", shard: Math.floor(shard / readers), index, id },
       { timeoutMs: this.#options.shardTimeoutMs ?? DEFAULT_SHARD_TIMEOUT_MS },
     );
+  }
+
+  /**
+   * Reads a document with its stamp, or its tombstone, from its shard (what replicas compare;
+   * asked of the shard itself, whose reads see every acknowledged write).
+   */
+  getStamped(index: string, id: string, routingKey?: string): Promise<StampedRead> {
+    if (!this.#schemas.has(index)) return Promise.reject(new IndexNotFoundError(index));
+    const shard = this.#shards[this.shardOf(routingKey ?? id)]!;
+    return this.#ask(shard, { type: "getStamped", index, id });
   }
 
   /** Every shard's page of a compiled query (a shard that has no such index yet has none). */

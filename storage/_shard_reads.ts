@@ -15,6 +15,7 @@ import type {
   SlotPage,
   SlotTombstone,
   SlotTombstonePage,
+  StampedRead,
   StoredDocument,
 } from "./_shard_types.ts";
 import { IndexNotFoundError } from "./errors.ts";
@@ -46,6 +47,33 @@ export async function readDocument(
   const header = await state.store.header(index, id);
   if (header === undefined) return undefined;
   return { id, version: header.version, doc: await state.store.body(header) };
+}
+
+/**
+ * Reads a document by id with its stamp, or the tombstone of its delete: what a replicated
+ * read compares between replicas (the newest stamp wins, a tombstone included).
+ */
+export async function readStamped(
+  state: Pick<ShardState, "store">,
+  index: string,
+  id: string,
+): Promise<StampedRead> {
+  validateIndexName(index);
+  validateDocId(id);
+  const [header, graves] = await Promise.all([
+    state.store.header(index, id),
+    state.store.tombstones(index, [id]),
+  ]);
+  if (header !== undefined) {
+    const placed = header.routingKey === undefined ? {} : { routingKey: header.routingKey };
+    const stamped = header.stamp === undefined ? {} : { stamp: header.stamp };
+    const doc = await state.store.body(header);
+    return { document: { id, version: header.version, doc, ...placed, ...stamped } };
+  }
+  const grave = graves.get(id);
+  if (grave === undefined) return {};
+  const placed = grave.routingKey === undefined ? {} : { routingKey: grave.routingKey };
+  return { tombstone: { id, version: grave.version, stamp: grave.stamp, ...placed } };
 }
 
 /** Most documents one slot page holds. */

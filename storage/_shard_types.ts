@@ -119,7 +119,12 @@ export type CarriedSchemas = Readonly<Record<string, CarriedSchema>>;
 
 /** Options of `Microshard.write`. */
 export interface WriteOptions {
-  /** Each change's outcome carries its stamp (the owner forwards copies of it). */
+  /**
+   * The write is an owner's that it copies to other replicas: each change's outcome carries
+   * its stamp (what the copies carry), and a delete of an id the shard does not hold still
+   * leaves a stamped tombstone (answered `not_found`), so the copies order it against a put
+   * another replica holds and this one missed.
+   */
   readonly withStamps?: boolean;
   /**
    * The schemas the node planned for this batch, per index. For an index named here the
@@ -155,6 +160,15 @@ export interface SlotTombstone {
   readonly version: number;
   readonly stamp: string;
   readonly routingKey?: string;
+}
+
+/**
+ * A document by id as replicas compare it (see `Microshard.getStamped`): the document with its
+ * stamp, or the tombstone its delete left; neither when this shard holds nothing of the id.
+ */
+export interface StampedRead {
+  readonly document?: SlotDocument;
+  readonly tombstone?: SlotTombstone;
 }
 
 /** A page of one slot's tombstones of one index, in id order. */

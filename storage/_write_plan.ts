@@ -308,6 +308,8 @@ export interface StageInput {
   readonly clock?: HybridLogicalClock;
   /** The wall-clock time tombstones are written at, in ms since the epoch; now by default. */
   readonly nowMs?: number;
+  /** A delete of an id not held leaves a tombstone too (see `WriteOptions.withStamps`). */
+  readonly tombstoneAbsent?: boolean;
   /** Makes a new blob id; random UUIDs by default. */
   readonly newBlobId?: () => string;
 }
@@ -334,7 +336,7 @@ interface Known {
  * A write without a stamp is stamped by the clock after observing the stored document's or
  * tombstone's stamp, so it beats what it replaces; a write with one (a copy) is applied
  * only when its stamp is newer than the stored one, and a copied delete of a document this
- * shard does not hold still leaves its tombstone.
+ * shard does not hold still leaves its tombstone (an owner's delete too, with `tombstoneAbsent`).
  */
 export function stageChanges(input: StageInput): StagedBatch {
   const known = new Map<string, Known>();
@@ -355,7 +357,8 @@ export function stageChanges(input: StageInput): StagedBatch {
       stale.push({ request: i, version: previous?.version ?? tombstone?.version ?? 0 });
       continue;
     }
-    const copy = request.stamp !== undefined && input.metas.has(request.index);
+    const copy = (request.stamp !== undefined || input.tombstoneAbsent === true) &&
+      input.metas.has(request.index);
     if (request.op === "delete" && previous === undefined && !copy) {
       notFound.push(i);
       continue;

@@ -33,6 +33,7 @@ import {
   readDocument,
   readSlotPage,
   readSlotTombstones,
+  readStamped,
   searchShard,
   type ShardSearchOptions,
 } from "./_shard_reads.ts";
@@ -47,6 +48,7 @@ import {
   type ShardSearchResult,
   type SlotPage,
   type SlotTombstonePage,
+  type StampedRead,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
@@ -87,6 +89,7 @@ export {
   type SlotPage,
   type SlotTombstone,
   type SlotTombstonePage,
+  type StampedRead,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,
@@ -258,6 +261,7 @@ export class Microshard {
       seq: state.seq,
       clock: state.clock,
       nowMs: state.nowMs(),
+      ...(options.withStamps === true ? { tombstoneAbsent: true } : {}),
     });
     for (const i of staged.notFound) outcomes[i] = notFoundOutcome(requests[i]!.id);
     for (const { request, version } of staged.stale) {
@@ -301,6 +305,11 @@ export class Microshard {
   /** Reads a document by id; `undefined` when absent. */
   get(index: string, id: string): Promise<StoredDocument | undefined> {
     return this.#read(() => readDocument(this.#state, index, id));
+  }
+
+  /** Reads a document by id with its stamp, or its tombstone (see `readStamped`). */
+  getStamped(index: string, id: string): Promise<StampedRead> {
+    return this.#read(() => readStamped(this.#state, index, id));
   }
 
   /**

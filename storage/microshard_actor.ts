@@ -36,6 +36,7 @@ import {
   type ShardSearchResult,
   type SlotPage,
   type SlotTombstonePage,
+  type StampedRead,
   type StoredDocument,
   type WriteOutcome,
   type WriteRequest,
@@ -60,6 +61,8 @@ export type MicroshardMsg =
     withStamps?: boolean;
   }
   | { type: "get"; index: string; id: string }
+  /** A document with its stamp, or its tombstone: what replicas compare. */
+  | { type: "getStamped"; index: string; id: string }
   | {
     type: "search";
     index: string;
@@ -112,6 +115,7 @@ export type MicroshardMsg =
 export type MicroshardReplies = {
   write: WriteOutcome[];
   get: StoredDocument | null;
+  getStamped: StampedRead;
   search: ShardSearchResult;
   configure: IndexInfo;
   checkSchema: { id: string; message: string } | null;
@@ -179,6 +183,8 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
         // Reads are detached: they run beside the write batches instead of behind them.
         case "get":
           return ctx.detach(open().get(msg.index, msg.id).then((doc) => doc ?? null));
+        case "getStamped":
+          return ctx.detach(open().getStamped(msg.index, msg.id));
         case "search":
           return ctx.detach(
             open().search(msg.index, msg.plan, {

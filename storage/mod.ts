@@ -41,6 +41,7 @@ export {
   type SlotPage,
   type SlotTombstone,
   type SlotTombstonePage,
+  type StampedRead,
   type StoredDocument,
   type WriteOptions,
   type WriteOutcome,

@@ -201,3 +201,45 @@ Deno.test("microshard: slotTombstones() pages a slot's deletes; dropSlot() remov
     assert.equal((await shard.slotPage("books", slot, { limit: 10 })).documents.length, 0);
   });
 });
+
+Deno.test("microshard: getStamped() answers the document with its stamp, a tombstone after a delete, nothing for an unknown id", async () => {
+  await withShard({ stampTag: "n1" }, async (shard) => {
+    await shard.write([{ op: "put", index: "books", id: "b1", doc: { n: 1 }, routingKey: "r" }]);
+    const held = await shard.getStamped("books", "b1");
+    assert.deepEqual(held.document?.doc, { n: 1 });
+    assert.equal(held.document?.routingKey, "r");
+    assert.ok(held.document?.stamp?.endsWith("-n1"), JSON.stringify(held));
+    assert.equal(held.tombstone, undefined);
+    await shard.write([{ op: "delete", index: "books", id: "b1" }]);
+    const gone = await shard.getStamped("books", "b1");
+    assert.equal(gone.document, undefined);
+    assert.ok(gone.tombstone !== undefined && gone.tombstone.stamp > held.document!.stamp!);
+    assert.equal(gone.tombstone.routingKey, "r");
+    assert.deepEqual(await shard.getStamped("books", "never"), {});
+  });
+});
+
+Deno.test("microshard: an owner's delete (withStamps) of an id it does not hold leaves a stamped tombstone; a client's does not", async () => {
+  await withShard({ stampTag: "n1" }, async (shard) => {
+    await shard.write([{ op: "put", index: "books", id: "other", doc: { n: 1 } }]);
+    const [client] = await shard.write([{ op: "delete", index: "books", id: "b1" }]);
+    assert.deepEqual(client, { ok: true, id: "b1", result: "not_found", version: 0 });
+    assert.deepEqual(await shard.getStamped("books", "b1"), {});
+    const [owner] = await shard.write([{ op: "delete", index: "books", id: "b1" }], {
+      withStamps: true,
+    });
+    assert.ok(owner?.ok && owner.result === "not_found" && owner.stamp !== undefined);
+    const read = await shard.getStamped("books", "b1");
+    assert.equal(read.tombstone?.stamp, owner.stamp);
+    // A put copied from a replica that held the document, older than the delete: refused.
+    const [late] = await shard.write([{
+      op: "put",
+      index: "books",
+      id: "b1",
+      doc: { n: 0 },
+      stamp: stamp(1_000, "n2"),
+    }]);
+    assert.equal(late?.ok && late.result, "unchanged");
+    assert.equal(await shard.get("books", "b1"), undefined);
+  });
+});

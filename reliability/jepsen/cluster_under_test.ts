@@ -40,6 +40,8 @@ export interface ClusterOptions {
   waitMs?: number;
   /** `network.cluster.replication_factor` of every node; the server's default when absent. */
   replicationFactor?: number;
+  /** `network.cluster.read_quorum` of every node; the server's default when absent. */
+  readQuorum?: number;
 }
 
 /** The nodes, their processes and the waits on their health. */
@@ -48,18 +50,14 @@ export class ClusterUnderTest {
   readonly nodes: TestNode[] = [];
   readonly waitMs: number;
   readonly #shards: number;
-  readonly #replicationFactor: number | undefined;
+  /** The environment every node starts with beyond the test's own settings. */
+  readonly #env: Record<string, string>;
 
-  private constructor(
-    root: string,
-    shards: number,
-    waitMs: number,
-    replicationFactor: number | undefined,
-  ) {
+  private constructor(root: string, shards: number, waitMs: number, env: Record<string, string>) {
     this.root = root;
     this.#shards = shards;
     this.waitMs = waitMs;
-    this.#replicationFactor = replicationFactor;
+    this.#env = env;
   }
 
   /** Starts `nodes` nodes (the first alone, the others seeded with it) and waits for green. */
@@ -69,7 +67,14 @@ export class ClusterUnderTest {
       root,
       options.shards ?? 2,
       options.waitMs ?? 60_000,
-      options.replicationFactor,
+      {
+        ...(options.replicationFactor === undefined ? {} : {
+          CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: String(options.replicationFactor),
+        }),
+        ...(options.readQuorum === undefined
+          ? {}
+          : { CAMEODB_NETWORK_CLUSTER_READ_QUORUM: String(options.readQuorum) }),
+      },
     );
     try {
       for (let i = 0; i < options.nodes; i++) await cluster.add();
@@ -118,9 +123,7 @@ export class ClusterUnderTest {
         CAMEODB_NETWORK_CLUSTER_PSK: JEPSEN_PSK,
         CAMEODB_STORAGE_NUM_SHARDS_INIT: String(this.#shards),
         CAMEODB_LOG: "error",
-        ...(this.#replicationFactor === undefined ? {} : {
-          CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: String(this.#replicationFactor),
-        }),
+        ...this.#env,
       },
     });
     node.nodeId = await nodeIdOf(node.process.url);

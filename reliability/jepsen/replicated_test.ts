@@ -5,7 +5,7 @@ import { testSeed } from "../../testing/random.ts";
 
 Deno.test({
   name:
-    "reliability: with replication_factor 3, kills and pauses of one node at a time lose, resurrect, stale and duplicate nothing, and reads and writes stay ≥ 99.9 % available during them",
+    "reliability: with replication_factor 3 and read_quorum 2, kills and pauses of one node at a time lose, resurrect, stale and duplicate nothing, and reads and writes stay ≥ 99.9 % available during them",
   sanitizeResources: false,
   sanitizeOps: false,
   // Several server processes: never beside another such test.
@@ -15,6 +15,8 @@ Deno.test({
         seed: testSeed("jepsen-rf3"),
         nodes: 3,
         replicationFactor: 3,
+        // R + W > RF (2 + 2 > 3): every read overlaps every acknowledged write's replicas.
+        readQuorum: 2,
         clients: 4,
         durationMs: 20_000,
         faults: ["kill", "pause"],

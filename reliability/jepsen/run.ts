@@ -7,6 +7,7 @@
  * ```sh
  * deno task reliability:jepsen --seed=7 --nodes=3 --clients=8 --duration-s=60 --faults=kill,pause,wipe
  * deno task reliability:jepsen --rf=3 --faults=kill,pause   # with replication
+ * deno task reliability:jepsen --rf=3 --read-quorum=2      # reads that see every acknowledged write
  * ```
  *
  * `--hold-ms=MIN-MAX` and `--quiet-ms=MIN-MAX` set how long a fault is held and the quiet
@@ -31,6 +32,8 @@ export interface JepsenOptions {
   nodes?: number;
   /** `network.cluster.replication_factor` of the nodes; the server's default when absent. */
   replicationFactor?: number;
+  /** `network.cluster.read_quorum` of the nodes; the server's default when absent. */
+  readQuorum?: number;
   clients?: number;
   durationMs?: number;
   faults?: readonly Fault[];
@@ -74,6 +77,7 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
     ...(options.replicationFactor === undefined
       ? {}
       : { replicationFactor: options.replicationFactor }),
+    ...(options.readQuorum === undefined ? {} : { readQuorum: options.readQuorum }),
   });
   try {
     await createIndex(cluster);
@@ -199,6 +203,8 @@ export function parseArgs(args: readonly string[]): JepsenOptions {
   if (nodes !== undefined) options.nodes = nodes;
   const rf = number("rf");
   if (rf !== undefined) options.replicationFactor = rf;
+  const readQuorum = number("read-quorum");
+  if (readQuorum !== undefined) options.readQuorum = readQuorum;
   if (clients !== undefined) options.clients = clients;
   if (duration !== undefined) options.durationMs = duration * 1_000;
   const faults = arg("faults");

@@ -1,0 +1,215 @@
+/**
+ * A point read of a replicated slot, after Dynamo (DeCandia et al., SOSP 2007, §4.5) and
+ * Cassandra: the coordinator asks `read_quorum` reachable replicas (itself first when it is
+ * one), another in place of one that fails or is slow, answers with the first `read_quorum`
+ * replies, and of those returns the newest — by hybrid-logical-clock stamp, a
+ * delete's tombstone included, so a replica that missed a delete cannot resurrect it. The
+ * replicas found older are repaired with a stamped copy of the newest (Cassandra's read
+ * repair; blocking for the replies the answer used, as Cassandra 4 does for monotonic quorum
+ * reads, and in the background for replies that come later).
+ *
+ * @module
+ */
+
+import { isStamp } from "../storage/hlc.ts";
+import type { StampedRead, StoredDocument } from "../storage/microshard.ts";
+import type { WriteCommand } from "../node/write_command.ts";
+import { MalformedFrameError } from "./errors.ts";
+
+/** A replica's answer to a stamped read. */
+export interface ReplicaAnswer {
+  readonly node: string;
+  readonly read: StampedRead;
+}
+
+/** The stamp that orders an answer: its document's or tombstone's; `""` (oldest) when none. */
+export function stampOf(read: StampedRead): string {
+  return read.document?.stamp ?? read.tombstone?.stamp ?? "";
+}
+
+/** The newest of the answers (the first of the highest stamp); `{}` when there are none. */
+export function newestOf(answers: readonly ReplicaAnswer[]): StampedRead {
+  let best: StampedRead = {};
+  for (const { read } of answers) if (stampOf(read) > stampOf(best)) best = read;
+  return best;
+}
+
+/** What a client is answered for the newest answer: its document, or none. */
+export function documentOf(read: StampedRead): StoredDocument | null {
+  const document = read.document;
+  return document === undefined
+    ? null
+    : { id: document.id, version: document.version, doc: document.doc };
+}
+
+/**
+ * The stamped copy that brings an older replica up to `newest`; none when `newest` has no stamp
+ * (nothing, or a document written before stamps were stored: no copy could order it).
+ */
+export function repairOf(index: string, newest: StampedRead): WriteCommand | undefined {
+  const { document, tombstone } = newest;
+  if (document?.stamp !== undefined) {
+    const placed = document.routingKey === undefined ? {} : { routingKey: document.routingKey };
+    return {
+      op: "put",
+      index,
+      id: document.id,
+      doc: document.doc,
+      stamp: document.stamp,
+      version: document.version,
+      ...placed,
+    };
+  }
+  if (tombstone === undefined) return undefined;
+  const placed = tombstone.routingKey === undefined ? {} : { routingKey: tombstone.routingKey };
+  return {
+    op: "delete",
+    index,
+    id: tombstone.id,
+    stamp: tombstone.stamp,
+    version: tombstone.version,
+    ...placed,
+  };
+}
+
+/** The answers older than `newest`: the replicas a repair copy goes to. */
+export function staleOf(
+  answers: readonly ReplicaAnswer[],
+  newest: StampedRead,
+): ReplicaAnswer[] {
+  const stamp = stampOf(newest);
+  return answers.filter(({ read }) => stampOf(read) < stamp);
+}
+
+/** How long a read waits for its first replicas before it also asks the next one, in ms. */
+export const SPECULATIVE_READ_MS = 50;
+
+/**
+ * Asks every node of `first` at once, and the nodes of `then` one at a time: in place of each
+ * that fails, to make up `wanted` when `first` is short, and one more each `speculativeMs`
+ * while too few have answered (Cassandra's speculative retry: a replica that hangs costs a
+ * read that much, not its timeout). Resolves with the first `wanted` answers, and hands each
+ * later one to `onLate` with the answers resolved (an `onLate` that throws is ignored).
+ * Rejects with the last error when fewer than `wanted` nodes can answer.
+ */
+export function firstAnswers<T>(
+  nodes: { readonly first: readonly string[]; readonly then: readonly string[] },
+  wanted: number,
+  ask: (node: string) => Promise<T>,
+  options: {
+    readonly speculativeMs?: number;
+    readonly onLate?: (
+      node: string,
+      value: T,
+      answers: ReadonlyArray<{ node: string; value: T }>,
+    ) => void;
+  } = {},
+): Promise<Array<{ node: string; value: T }>> {
+  const speculativeMs = options.speculativeMs ?? SPECULATIVE_READ_MS;
+  return new Promise((resolve, reject) => {
+    const got: Array<{ node: string; value: T }> = [];
+    const queue = [...nodes.then];
+    let pending = 0;
+    let done = false;
+    let lastError: unknown = new Error("no replica to read from");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const settle = () => {
+      if (done) return;
+      if (got.length >= wanted) {
+        done = true;
+        resolve(got);
+      } else if (pending === 0 && queue.length === 0) {
+        done = true;
+        reject(lastError);
+      }
+      if (done) clearTimeout(timer);
+    };
+    const speculate = () => {
+      timer = undefined;
+      const next = done ? undefined : queue.shift();
+      if (next === undefined) return;
+      start(next);
+      if (queue.length > 0) timer = setTimeout(speculate, speculativeMs);
+    };
+    const start = (node: string) => {
+      pending++;
+      Promise.resolve().then(() => ask(node)).then((value) => {
+        pending--;
+        if (!done) got.push({ node, value });
+        else late(node, value);
+        settle();
+      }, (error) => {
+        pending--;
+        lastError = error;
+        const next = done ? undefined : queue.shift();
+        if (next !== undefined) start(next);
+        settle();
+      });
+    };
+    const late = (node: string, value: T) => {
+      try {
+        options.onLate?.(node, value, got);
+      } catch {
+        // A late answer only repairs; nothing waits on it.
+      }
+    };
+    for (const node of nodes.first) start(node);
+    while (pending < wanted && queue.length > 0) start(queue.shift()!);
+    if (queue.length > 0 && speculativeMs > 0) timer = setTimeout(speculate, speculativeMs);
+    settle();
+  });
+}
+
+/** Longest document id or routing key a peer's answer may carry, in characters. */
+const MAX_KEY_CHARS = 4_096;
+
+/** A peer's answer to a stamped read, checked in shape (a malformed one is refused). */
+export function parseStampedRead(value: unknown): StampedRead {
+  const read = record(value, "a stamped read");
+  if (read.document !== undefined) {
+    const document = record(read.document, "its document");
+    return {
+      document: {
+        ...keyed(document, "its document"),
+        doc: record(document.doc, "its document's body"),
+        ...(document.stamp === undefined ? {} : { stamp: stamp(document.stamp) }),
+      },
+    };
+  }
+  if (read.tombstone === undefined) return {};
+  const tombstone = record(read.tombstone, "its tombstone");
+  return { tombstone: { ...keyed(tombstone, "its tombstone"), stamp: stamp(tombstone.stamp) } };
+}
+
+type Obj = Record<string, unknown>;
+
+function record(value: unknown, what: string): Obj {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new MalformedFrameError(`${what} is not a map`);
+  }
+  return value as Obj;
+}
+
+function keyed(value: Obj, what: string): { id: string; version: number; routingKey?: string } {
+  const { id, version, routingKey } = value;
+  if (typeof id !== "string" || id.length === 0 || id.length > MAX_KEY_CHARS) {
+    throw new MalformedFrameError(`${what}'s id is not a document id`);
+  }
+  if (typeof version !== "number" || !Number.isSafeInteger(version) || version < 0) {
+    throw new MalformedFrameError(`${what}'s version is not a count`);
+  }
+  if (
+    routingKey !== undefined &&
+    (typeof routingKey !== "string" || routingKey.length > MAX_KEY_CHARS)
+  ) {
+    throw new MalformedFrameError(`${what}'s routing key is not a string`);
+  }
+  return { id, version, ...(routingKey === undefined ? {} : { routingKey }) };
+}
+
+function stamp(value: unknown): string {
+  if (typeof value !== "string" || !isStamp(value)) {
+    throw new MalformedFrameError("a stamp is not a hybrid-logical-clock stamp");
+  }
+  return value;
+}
