@@ -316,6 +316,7 @@ async function serve(args: string[]): Promise<number> {
       keys: http.keys,
       nodeId,
       nodeName,
+      zone: config.node.zone,
       clusterName: clusterConfig.cluster_name,
       dataDir,
       host: clusterConfig.bind_address,

@@ -132,6 +132,9 @@ export function parseNodeInfo(raw: unknown, what: string): NodeInfo {
     ),
     http: text(info.http, `${what}'s HTTP address`, 1_024),
     shardCount: integer(info.shardCount, `${what}'s shard count`, 1, 1_024),
+    ...(info.zone === undefined || info.zone === ""
+      ? {}
+      : { zone: text(info.zone, `${what}'s zone`) }),
   };
 }
 

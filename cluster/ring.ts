@@ -31,17 +31,31 @@ export function ringHash(text: string): number {
   return h >>> 0;
 }
 
-/** An immutable ring over a set of node ids. */
+/** Options of a {@linkcode HashRing}. */
+export interface HashRingOptions {
+  /** Each node's `node.zone`; a node not named, or named with `""`, is in the zone `""`. */
+  readonly zones?: ReadonlyMap<string, string>;
+  /** Virtual nodes per node ({@linkcode VIRTUAL_NODES} by default). */
+  readonly virtualNodes?: number;
+}
+
+/** An immutable ring over a set of node ids (and their zones). */
 export class HashRing {
   readonly nodes: readonly string[];
+  readonly #zones: ReadonlyMap<string, string>;
+  /** Distinct zones of the nodes (1 without zones). */
+  readonly #zoneCount: number;
   readonly #points: Uint32Array;
   readonly #owners: string[];
   readonly #bySlot: string[];
   /** Preference lists per length, computed on first use. */
   readonly #lists = new Map<number, string[][]>();
 
-  constructor(nodes: Iterable<string>, virtualNodes = VIRTUAL_NODES) {
+  constructor(nodes: Iterable<string>, options: HashRingOptions = {}) {
+    const virtualNodes = options.virtualNodes ?? VIRTUAL_NODES;
     this.nodes = [...new Set(nodes)].sort();
+    this.#zones = options.zones ?? new Map();
+    this.#zoneCount = new Set(this.nodes.map((node) => this.#zones.get(node) ?? "")).size;
     const points: Array<{ at: number; node: string }> = [];
     for (const node of this.nodes) {
       for (let v = 0; v < virtualNodes; v++) points.push({ at: ringHash(`${node}#${v}`), node });
@@ -65,8 +79,11 @@ export class HashRing {
 
   /**
    * A slot's preference list (Dynamo §4.3): the first `count` distinct nodes met walking
-   * the circle clockwise from the slot's position (all nodes when there are fewer). Its first
-   * node is `ownerOfSlot(slot)`.
+   * the circle clockwise from the slot's position (all nodes when there are fewer), in
+   * different zones while there are zones not yet used (Cassandra's NetworkTopologyStrategy:
+   * a node of a zone already holding a replica is passed over, and taken in walk order only
+   * once every zone holds one). Its first node is `ownerOfSlot(slot)`; without zones it is the
+   * plain walk.
    */
   ownersOfSlot(slot: number, count: number): string[] {
     if (count <= 1) return [this.ownerOfSlot(slot)];
@@ -79,9 +96,27 @@ export class HashRing {
   #walk(hash: number, want: number): string[] {
     const at = this.#firstAtOrAfter(hash);
     const owners: string[] = [];
-    for (let step = 0; step < this.#owners.length && owners.length < want; step++) {
+    const zonesUsed = new Set<string>();
+    // Nodes passed over because their zone holds a replica, in walk order.
+    const passed: string[] = [];
+    // Done when `want` are taken, or every zone holds one and enough were passed over.
+    const done = () =>
+      owners.length >= want ||
+      (zonesUsed.size === this.#zoneCount && owners.length + passed.length >= want);
+    for (let step = 0; step < this.#owners.length && !done(); step++) {
       const node = this.#owners[(at + step) % this.#owners.length]!;
-      if (!owners.includes(node)) owners.push(node);
+      if (owners.includes(node) || passed.includes(node)) continue;
+      const zone = this.#zones.get(node) ?? "";
+      if (zonesUsed.has(zone)) {
+        passed.push(node);
+        continue;
+      }
+      zonesUsed.add(zone);
+      owners.push(node);
+    }
+    for (const node of passed) {
+      if (owners.length >= want) break;
+      owners.push(node);
     }
     return owners;
   }

@@ -63,3 +63,26 @@ Deno.test("ring: a slot's preference list is distinct nodes, led by its owner, s
   assert.equal(kept, CLUSTER_SLOTS);
   assert.equal(new HashRing(ids(2)).ownersOfSlot(7, 3).length, 2, "min(RF, members)");
 });
+
+Deno.test("ring: with zones, a slot's replicas are in different zones while zones are left; one zone is the plain walk", () => {
+  const nodes = ids(6);
+  // Three zones of two nodes each.
+  const zones = new Map(nodes.map((node, i) => [node, `z${i % 3}`]));
+  const zoned = new HashRing(nodes, { zones });
+  const plain = new HashRing(nodes);
+  const oneZone = new HashRing(nodes, { zones: new Map(nodes.map((node) => [node, "a"])) });
+  let differs = 0;
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owners = zoned.ownersOfSlot(slot, 3);
+    assert.equal(owners[0], plain.ownerOfSlot(slot), "led by the slot's owner");
+    assert.equal(new Set(owners.map((node) => zones.get(node))).size, 3, `slot ${slot}`);
+    // Four replicas in three zones: every zone holds one, the fourth is the next passed over.
+    const four = zoned.ownersOfSlot(slot, 4);
+    assert.equal(new Set(four).size, 4);
+    assert.deepEqual(four.slice(0, 3), owners);
+    assert.deepEqual(oneZone.ownersOfSlot(slot, 3), plain.ownersOfSlot(slot, 3));
+    if (plain.ownersOfSlot(slot, 3).join() !== owners.join()) differs++;
+  }
+  // The plain walk puts two replicas in one zone for many slots: the zones change those.
+  assert.ok(differs > 0, "zones changed no slot's replicas");
+});

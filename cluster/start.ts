@@ -48,6 +48,8 @@ export const HELLO_TIMEOUT_MS = 5_000;
 export interface ClusterStartOptions {
   readonly nodeId: string;
   readonly nodeName: string;
+  /** `node.zone`: the node's availability zone; `""` for none. */
+  readonly zone?: string;
   readonly clusterName: string;
   readonly dataDir: string;
   readonly host: string;
@@ -208,6 +210,7 @@ export async function startCluster(
     addrs: transport.multiaddrs,
     http: options.http,
     shardCount: node.shardCount,
+    ...(options.zone === undefined || options.zone === "" ? {} : { zone: options.zone }),
   };
   const { members: snapshot, records: kept } = await readClusterFile(options.dataDir);
   const keptSlots = await readSlotFile(options.dataDir);

@@ -24,6 +24,8 @@ export interface NodeInfo {
   readonly http: string;
   /** Local shards (workers) of the node. */
   readonly shardCount: number;
+  /** The node's `node.zone` (replicas of a slot go to different zones); absent: none. */
+  readonly zone?: string;
 }
 
 /** An index's schema as nodes exchange it. */

@@ -30,7 +30,12 @@ export const SETTINGS: readonly Setting[] = [
     default: "",
     doc: "this node's name (default: the host name)",
   },
-  { path: ["node", "zone"], type: "string", default: "", doc: "availability zone, informational" },
+  {
+    path: ["node", "zone"],
+    type: "string",
+    default: "",
+    doc: "availability zone: a slot's replicas go to different zones while there are zones left",
+  },
   {
     path: ["network", "http", "bind_address"],
     type: "string",
