@@ -95,14 +95,21 @@ export async function findMisfitDocument(
 
 /**
  * Installs committed index metadata and brings its engine along: a new index's engine
- * starts empty at the shard's sequence number; an engine that cannot take the new schema
- * in place is rebuilt from KV.
+ * starts empty at `emptyThrough`, the shard's sequence number before any document of the
+ * index was committed (a batch that creates the index is committed before it is applied:
+ * starting at the later number would mark that batch applied, and a crash in between would
+ * leave it unsearchable); an engine that cannot take the new schema in place is rebuilt
+ * from KV.
  */
-export async function adoptMeta(state: ShardState, meta: IndexMeta): Promise<void> {
+export async function adoptMeta(
+  state: ShardState,
+  meta: IndexMeta,
+  emptyThrough: number = state.seq,
+): Promise<void> {
   const open = state.indexes.get(meta.name);
   if (open === undefined) {
     const engine = openEngine(state.dir, meta);
-    engine.reset(meta.schema, state.seq);
+    engine.reset(meta.schema, emptyThrough);
     state.indexes.set(meta.name, { meta, engine });
     return;
   }

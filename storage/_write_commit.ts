@@ -41,6 +41,8 @@ export async function commitToKv(
 ): Promise<KvCommit> {
   const committed: Change[] = [];
   const adopted: IndexMeta[] = [];
+  // Through here no document of an index this batch creates is in KV (see `adoptMeta`).
+  const seqBefore = state.seq;
   let failures: Failure[] = [];
   try {
     for (const [index, meta] of metas) {
@@ -71,7 +73,7 @@ export async function commitToKv(
       error: reason,
     }));
   }
-  for (const meta of adopted) await adoptMeta(state, meta);
+  for (const meta of adopted) await adoptMeta(state, meta, seqBefore);
   return { committed, failures };
 }
 
