@@ -7,8 +7,7 @@
  */
 
 import type { Handlers } from "../actors/handlers.ts";
-import type { MemberRecords } from "./_coordinator_records.ts";
-import type { SlotUpkeep } from "./_coordinator_slots.ts";
+import type { CoordinatorParts } from "./_coordinator_slots.ts";
 import type { CoordinatorState } from "./_coordinator_state.ts";
 import type {
   CoordinatorMsg,
@@ -23,21 +22,14 @@ import { type MemberRecord, nodeListing, removalRecord } from "./membership.ts";
 /** The coordinator messages an operator sends. */
 export type AdminMessages = "nodes" | "remove" | "leave";
 
-/** What the operator's requests act on. */
-export interface AdminParts {
-  readonly records: MemberRecords;
-  readonly slots: SlotUpkeep;
-}
-
 /** The handlers of the operator's requests. */
 export function adminHandlers(
-  state: CoordinatorState,
-  parts: AdminParts,
+  parts: CoordinatorParts,
 ): Pick<Handlers<CoordinatorMsg, CoordinatorReplies>, AdminMessages> {
   return {
-    nodes: () => listNodes(state),
-    remove: (msg) => removeNode(state, { ...parts, nodeId: msg.nodeId }),
-    leave: () => leave(state, parts),
+    nodes: () => listNodes(parts.state),
+    remove: (msg) => removeNode(parts, msg.nodeId),
+    leave: () => leave(parts),
   };
 }
 
@@ -52,8 +44,8 @@ function listNodes(s: CoordinatorState): NodeListing {
 }
 
 /** `DELETE /_cluster/nodes/{id}`: forgets a down node for good (any member may). */
-function removeNode(s: CoordinatorState, options: AdminParts & { nodeId: string }): RemovalResult {
-  const nodeId = options.nodeId;
+function removeNode(parts: CoordinatorParts, nodeId: string): RemovalResult {
+  const s = parts.state;
   const member = s.members.get(nodeId);
   if (member === undefined) throw new UnknownNodeError(nodeId);
   // A member kept from a cluster.json written before records is up, at the oldest version.
@@ -77,14 +69,15 @@ function removeNode(s: CoordinatorState, options: AdminParts & { nodeId: string 
     );
   }
   const slotsLost = s.table.spread().get(nodeId) ?? 0;
-  options.records.take([removalRecord(record, s.self.nodeId)], s.self.nodeId);
-  options.slots.plan();
+  parts.records.take([removalRecord(record, s.self.nodeId)], s.self.nodeId);
+  parts.slots.plan();
   s.deps.log.warn(`removed node ${nodeId}: ${slotsLost} slots have new owners, their data is lost`);
   return { node_id: nodeId, state: "removed", already_removed: false, slots_lost: slotsLost };
 }
 
 /** `POST /_cluster/nodes/{this node}/_leave`: hand every slot off, then leave. */
-function leave(s: CoordinatorState, parts: AdminParts): LeaveResult {
+function leave(parts: CoordinatorParts): LeaveResult {
+  const s = parts.state;
   if (s.records.get(s.self.nodeId)!.state === "up") {
     s.deps.log.info("leaving the cluster: handing every slot off");
     parts.records.setOwnState("leaving");

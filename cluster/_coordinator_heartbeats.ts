@@ -9,8 +9,7 @@
  */
 
 import type { Handlers } from "../actors/handlers.ts";
-import type { MemberRecords } from "./_coordinator_records.ts";
-import type { SlotUpkeep } from "./_coordinator_slots.ts";
+import type { CoordinatorParts } from "./_coordinator_slots.ts";
 import type { CoordinatorState } from "./_coordinator_state.ts";
 import type { CoordinatorMsg, CoordinatorReplies, SlotNews } from "./coordinator_protocol.ts";
 import { PeerRefusedError } from "./errors.ts";
@@ -23,16 +22,11 @@ export type HeartbeatMessages = "tick" | "heartbeat" | "heartbeatAnswered";
 /** The heartbeats of one coordinator. */
 export class Heartbeats {
   readonly #s: CoordinatorState;
-  readonly #records: MemberRecords;
-  readonly #slots: SlotUpkeep;
+  readonly #parts: CoordinatorParts;
 
-  constructor(
-    state: CoordinatorState,
-    parts: { readonly records: MemberRecords; readonly slots: SlotUpkeep },
-  ) {
-    this.#s = state;
-    this.#records = parts.records;
-    this.#slots = parts.slots;
+  constructor(parts: CoordinatorParts) {
+    this.#s = parts.state;
+    this.#parts = parts;
   }
 
   /** The handlers of the heartbeat messages. */
@@ -56,20 +50,21 @@ export class Heartbeats {
       if (node === s.self.nodeId || !member.connected || s.awaiting.has(node)) continue;
       if (s.isRemoved(node)) continue;
       s.awaiting.add(node);
-      s.deps.sendHeartbeat(node, this.#records.all(), this.#slots.news(node, true)).then(
-        (answer) =>
-          s.deps.tellSelf({
-            type: "heartbeatAnswered",
-            node,
-            ok: true,
-            records: (answer as { records?: unknown } | undefined)?.records,
-            slots: (answer as { slots?: unknown } | undefined)?.slots,
-          }),
-        () => s.deps.tellSelf({ type: "heartbeatAnswered", node, ok: false }),
-      );
+      s.deps.sendHeartbeat(node, this.#parts.records.all(), this.#parts.slots.news(node, true))
+        .then(
+          (answer) =>
+            s.deps.tellSelf({
+              type: "heartbeatAnswered",
+              node,
+              ok: true,
+              records: (answer as { records?: unknown } | undefined)?.records,
+              slots: (answer as { slots?: unknown } | undefined)?.slots,
+            }),
+          () => s.deps.tellSelf({ type: "heartbeatAnswered", node, ok: false }),
+        );
     }
     this.#refreshStates();
-    this.#slots.plan();
+    this.#parts.slots.plan();
     this.scheduleTick();
   }
 
@@ -102,12 +97,12 @@ export class Heartbeats {
     }
     s.detector.heard(node);
     this.#refreshStates();
-    this.#records.take(checkedRecords(raw, peer, s.deps.counters), node);
-    this.#slots.take(node, rawSlots);
+    this.#parts.records.take(checkedRecords(raw, peer, s.deps.counters), node);
+    this.#parts.slots.take(node, rawSlots);
     return {
       nodeId: s.self.nodeId,
-      records: this.#records.all(),
-      slots: this.#slots.news(node, false),
+      records: this.#parts.records.all(),
+      slots: this.#parts.slots.news(node, false),
     };
   }
 
@@ -120,8 +115,8 @@ export class Heartbeats {
     this.#refreshStates();
     const peer = s.members.get(node)!.info.peerId;
     try {
-      this.#records.take(checkedRecords(raw, peer, s.deps.counters), node);
-      this.#slots.take(node, rawSlots);
+      this.#parts.records.take(checkedRecords(raw, peer, s.deps.counters), node);
+      this.#parts.slots.take(node, rawSlots);
     } catch (error) {
       s.deps.log.warn(`refused the records of ${node}: ${(error as Error).message}`);
     }

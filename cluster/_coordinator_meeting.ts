@@ -11,8 +11,7 @@
  */
 
 import type { Handlers } from "../actors/handlers.ts";
-import type { MemberRecords } from "./_coordinator_records.ts";
-import type { SlotUpkeep } from "./_coordinator_slots.ts";
+import type { CoordinatorParts } from "./_coordinator_slots.ts";
 import type { CoordinatorState } from "./_coordinator_state.ts";
 import { admissionRefusal } from "./admission.ts";
 import type { CoordinatorMsg, CoordinatorReplies } from "./coordinator_protocol.ts";
@@ -28,16 +27,11 @@ export type MeetingMessages = "transport" | "hello" | "welcomed" | "helloFailed"
 /** How one coordinator meets peers. */
 export class Meeting {
   readonly #s: CoordinatorState;
-  readonly #records: MemberRecords;
-  readonly #slots: SlotUpkeep;
+  readonly #parts: CoordinatorParts;
 
-  constructor(
-    state: CoordinatorState,
-    parts: { readonly records: MemberRecords; readonly slots: SlotUpkeep },
-  ) {
-    this.#s = state;
-    this.#records = parts.records;
-    this.#slots = parts.slots;
+  constructor(parts: CoordinatorParts) {
+    this.#s = parts.state;
+    this.#parts = parts;
   }
 
   /** The handlers of the meeting messages. */
@@ -72,7 +66,7 @@ export class Meeting {
       info: s.self,
       members: [...s.members.values()].map((m) => m.info),
       schemas: s.deps.schemas(),
-      records: this.#records.all(),
+      records: this.#parts.records.all(),
       slots: s.table.toWire(),
     };
   }
@@ -177,9 +171,9 @@ export class Meeting {
     s.deps.pool.addNode(info.nodeId);
     s.deps.keepAlive(info.peerId, info.addrs).catch(() => {});
     this.#dialListed(hello.members);
-    this.#records.ensure(info);
-    const merged = this.#records.take(hello.records ?? [], info.nodeId);
-    if (hello.slots !== undefined) this.#slots.takeHello(info.nodeId, hello.slots);
+    this.#parts.records.ensure(info);
+    const merged = this.#parts.records.take(hello.records ?? [], info.nodeId);
+    if (hello.slots !== undefined) this.#parts.slots.takeHello(info.nodeId, hello.slots);
     if (learned === "new" || merged) s.rebuildRing();
     if (learned !== "same" && !merged) s.keepMembers();
     if (!wasConnected) s.deps.log.info(`node ${info.name} (${info.nodeId}) joined`);
@@ -190,7 +184,7 @@ export class Meeting {
       if (s.joining) s.deps.tellSelf({ type: "adopted", from: info.name });
     });
     s.publish();
-    this.#slots.plan();
+    this.#parts.slots.plan();
   }
 
   /** Dials the members a hello lists that this node has not met, by their peer id. */

@@ -59,6 +59,13 @@ export function initialSlotTable(
   return options.seeds.length > 0 ? SlotTable.unknown() : SlotTable.ownedBy(self);
 }
 
+/** The state and the two parts every other part of the coordinator works through. */
+export interface CoordinatorParts {
+  readonly state: CoordinatorState;
+  readonly records: MemberRecords;
+  readonly slots: SlotUpkeep;
+}
+
 /** The slot table upkeep of one coordinator. */
 export class SlotUpkeep {
   readonly moves: SlotMoves;

@@ -87,9 +87,9 @@ export function createCoordinator(
   const state = new CoordinatorState(deps, { snapshot, kept, table });
   const records = new MemberRecords(state);
   const upkeep = new SlotUpkeep(state, records);
-  const parts = { records, slots: upkeep };
-  const meeting = new Meeting(state, parts);
-  const heartbeats = new Heartbeats(state, parts);
+  const parts = { state, records, slots: upkeep };
+  const meeting = new Meeting(parts);
+  const heartbeats = new Heartbeats(parts);
   const joining = new Joining(state);
   return {
     onStart() {
@@ -122,7 +122,7 @@ export function createCoordinator(
       ...heartbeats.handlers(),
       ...upkeep.handlers(),
       ...joining.handlers(),
-      ...adminHandlers(state, parts),
+      ...adminHandlers(parts),
       view: () => state.view(),
       health: () => health(state, { slots: upkeep, joining }),
     }),
