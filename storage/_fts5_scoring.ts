@@ -39,6 +39,8 @@ import { topHits } from "./top_hits.ts";
 const MAX_DENSE_RID = 1 << 20;
 /** Rids the first typed-array score table holds. */
 const MIN_DENSE_RIDS = 1024;
+/** A column number no term statistic is kept under (`-1` is the postings' any column). */
+const NO_COLUMN = -2;
 
 /** The engine's state a search reads (taken afresh for each search). */
 export interface Fts5View {
@@ -143,7 +145,7 @@ function searchDisjunction(
     bound: (term) => {
       const stats = view.postings.termStats(term.term);
       const perField = term.fields.map((field) => {
-        const stat = stats.get(view.columns.get(field) ?? -2);
+        const stat = stats.get(view.columns.get(field) ?? NO_COLUMN);
         return stat === undefined ? undefined : { maxTf: stat.maxTf, minLen: stat.minLen };
       });
       return scorer.bound(term, perField);
