@@ -2,7 +2,7 @@
  * What the ClusterCoordinator speaks and needs: its messages and their replies, what
  * `GET /_cluster/nodes` and `DELETE /_cluster/nodes/{id}` answer, and the dependencies it is
  * built with (transport, pool, timers, log) — the coordinator's whole surface, apart from its
- * state, which lives in `coordinator.ts`.
+ * state, which lives in `_coordinator_state.ts` (the parts of the coordinator beside it).
  *
  * @module
  */
