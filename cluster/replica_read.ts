@@ -6,15 +6,20 @@
  * delete's tombstone included, so a replica that missed a delete cannot resurrect it. The
  * replicas found older are repaired with a stamped copy of the newest (Cassandra's read
  * repair; blocking for the replies the answer used, as Cassandra 4 does for monotonic quorum
- * reads, and in the background for replies that come later).
+ * reads, and in the background for replies that come later). The pure steps are functions
+ * here; `ReplicaReads` runs them for the cluster's executor.
  *
  * @module
  */
 
+import type { NodeOrchestrator } from "../node/orchestrator.ts";
+import type { WriteCommand } from "../node/write_command.ts";
 import { isStamp } from "../storage/hlc.ts";
 import type { StampedRead, StoredDocument } from "../storage/microshard.ts";
-import type { WriteCommand } from "../node/write_command.ts";
 import { MalformedFrameError } from "./errors.ts";
+import type { ClusterExecutorSettings, ClusterExecutorStats } from "./executor_settings.ts";
+import type { RemoteCalls } from "./remote_calls.ts";
+import { type ClusterView, isLive } from "./view.ts";
 
 /** A replica's answer to a stamped read. */
 export interface ReplicaAnswer {
@@ -158,6 +163,137 @@ export function firstAnswers<T>(
     if (queue.length > 0 && speculativeMs > 0) timer = setTimeout(speculate, speculativeMs);
     settle();
   });
+}
+
+/** A point read as it names its document. */
+export interface PointRead {
+  readonly index: string;
+  readonly id: string;
+  readonly routingKey?: string;
+}
+
+/** What the replicated point read works with. */
+export interface ReplicaReadsDeps {
+  readonly node: NodeOrchestrator;
+  readonly calls: RemoteCalls;
+  readonly settings: ClusterExecutorSettings;
+  readonly counters: ClusterExecutorStats;
+}
+
+/** The replicated point reads coordinated by this node, with their read repair. */
+export class ReplicaReads {
+  readonly #node: NodeOrchestrator;
+  readonly #calls: RemoteCalls;
+  readonly #settings: ClusterExecutorSettings;
+  readonly #counters: ClusterExecutorStats;
+  /** Turns the replicated reads take over the other live owners of a slot. */
+  #readTurn = 0;
+
+  constructor(deps: ReplicaReadsDeps) {
+    this.#node = deps.node;
+    this.#calls = deps.calls;
+    this.#settings = deps.settings;
+    this.#counters = deps.counters;
+  }
+
+  /**
+   * A point read of a replicated slot: `read_quorum` live owners are asked, another in place
+   * of one that fails or is slow, and the first `read_quorum` answers decide, by stamp (a
+   * tombstone included); a down owner is asked last, so the slot stays readable while any
+   * owner lives. The owners found older get a stamped copy of the newest before the answer;
+   * an answer that comes later is compared too, and whichever side is older repaired after it.
+   */
+  async read(
+    view: ClusterView,
+    read: PointRead,
+    owners: readonly string[],
+  ): Promise<StoredDocument | null> {
+    const wanted = Math.min(Math.max(this.#settings.readQuorum ?? 1, 1), owners.length);
+    const order = this.#askOrder(view, owners);
+    const got = await firstAnswers(
+      { first: order.slice(0, wanted), then: order.slice(wanted) },
+      wanted,
+      (node) => this.#stampedRead(view, node, read),
+      {
+        onLate: (node, late, got) => {
+          const all = [...answersOf(got), { node, read: late }];
+          this.#repairStale(view, read.index, all).catch(() => {});
+        },
+      },
+    );
+    return documentOf(await this.#repairStale(view, read.index, answersOf(got)));
+  }
+
+  /**
+   * The owners in the order a read asks them: this node first when it is an owner, the other
+   * live owners taken in turn (so reads spread over them), down owners last.
+   */
+  #askOrder(view: ClusterView, owners: readonly string[]): string[] {
+    const others = owners.filter((node) => node !== view.self && isLive(view, node));
+    const turn = others.length === 0 ? 0 : this.#readTurn++ % others.length;
+    return [
+      ...owners.filter((node) => node === view.self),
+      ...others.slice(turn),
+      ...others.slice(0, turn),
+      ...owners.filter((node) => node !== view.self && !isLive(view, node)),
+    ];
+  }
+
+  /** One owner's copy of a document with its stamp (this node's own, or a peer's, checked). */
+  async #stampedRead(view: ClusterView, node: string, read: PointRead): Promise<StampedRead> {
+    const { index, id, routingKey } = read;
+    if (node === view.self) return await this.#node.getStamped(index, id, routingKey);
+    const answer = await this.#calls.unicast(view, node, {
+      type: "getStamped",
+      index,
+      id,
+      ...(routingKey === undefined ? {} : { routingKey }),
+    });
+    return parseStampedRead(answer);
+  }
+
+  /** Repairs the answers older than the newest of them; resolves with the newest. */
+  async #repairStale(
+    view: ClusterView,
+    index: string,
+    answers: readonly ReplicaAnswer[],
+  ): Promise<StampedRead> {
+    const newest = newestOf(answers);
+    const stale = staleOf(answers, newest).map(({ node }) => node);
+    if (stale.length > 0) await this.#repair(view, index, newest, stale);
+    return newest;
+  }
+
+  /**
+   * Read repair: a stamped copy of the newest answer to the owners found older (applied only
+   * where it is newer; a repair that fails leaves the replica to hints and anti-entropy).
+   */
+  async #repair(
+    view: ClusterView,
+    index: string,
+    newest: StampedRead,
+    nodes: readonly string[],
+  ): Promise<void> {
+    const copy = repairOf(index, newest);
+    if (copy === undefined) return;
+    await Promise.all(nodes.map(async (node) => {
+      try {
+        const [answer] = node === view.self
+          ? await this.#node.write([copy])
+          : await this.#calls.unicast(view, node, { type: "copy", commands: [copy] });
+        if (answer?.ok === true && answer.result !== "unchanged") this.#counters.read_repairs++;
+      } catch {
+        // Not repaired now: hints and anti-entropy bring the replica up to date.
+      }
+    }));
+  }
+}
+
+/** Gathered answers as replica answers. */
+function answersOf(
+  got: ReadonlyArray<{ node: string; value: StampedRead }>,
+): ReplicaAnswer[] {
+  return got.map(({ node, value }) => ({ node, read: value }));
 }
 
 /** Longest document id or routing key a peer's answer may carry, in characters. */

@@ -92,3 +92,10 @@ export function ownerOfWrite(
 ): string {
   return ownerOfSlot(view, slotOf(write.routingKey ?? write.id));
 }
+
+/** Whether a member can answer now: connected, and not suspect or down (this node always). */
+export function isLive(view: ClusterView, node: string): boolean {
+  if (node === view.self) return true;
+  const member = view.members.get(node);
+  return member?.connected === true && (member.state ?? "up") === "up";
+}

@@ -1,0 +1,222 @@
+/**
+ * A search in a cluster, by slot: the node that coordinates it compiles it here and assigns
+ * each of the 1,024 slots to exactly one node (its owner by this node's table, fences
+ * included; a replicated slot to one live owner, rotating from one search to the next), then
+ * gathers every node's shard pages for both phases under that one assignment; a node serving
+ * pages leaves out, in its engines, the slots it holds but was not assigned, so nothing is
+ * counted twice while a slot moves or has replicas. A node whose first-phase statistics are
+ * nonsense or missing is not asked to score; its shards count as failed.
+ *
+ * @module
+ */
+
+import type { NodeOrchestrator } from "../node/orchestrator.ts";
+import { NodeUnavailableError } from "../node/errors.ts";
+import { gatherPages, type PageSet, type SearchPages, type ShardQuery } from "../query/pipeline.ts";
+import type { SearchRequest } from "../query/request.ts";
+import { IndexNotFoundError } from "../storage/errors.ts";
+import type { Plan } from "../storage/search_index.ts";
+import { CLUSTER_SLOTS, SLOT_FIELD } from "../storage/slot.ts";
+import { MalformedFrameError } from "./errors.ts";
+import type { ClusterExecutorSettings, ClusterExecutorStats } from "./executor_settings.ts";
+import type { Gathered, RemoteCalls } from "./remote_calls.ts";
+import type { SlotStates } from "./slot_states.ts";
+import { checkedStatsPages } from "./stats_schema.ts";
+import { type ClusterView, isLive } from "./view.ts";
+
+/**
+ * Which node answers each slot in one search: `owners[slot]` indexes `nodes` (about 1 KiB on
+ * the wire, sent with every shard-pages request of a cluster search).
+ */
+export interface SlotAssignment {
+  readonly nodes: readonly string[];
+  readonly owners: readonly number[];
+}
+
+/** What a cluster search works with. */
+export interface SlotSearchDeps {
+  readonly node: NodeOrchestrator;
+  readonly calls: RemoteCalls;
+  readonly slots: SlotStates;
+  readonly settings: ClusterExecutorSettings;
+  readonly counters: ClusterExecutorStats;
+  /** The view searches run in now. */
+  readonly currentView: () => ClusterView;
+}
+
+/** Searches coordinated here, and this node's part of any node's search. */
+export class SlotSearch {
+  readonly #node: NodeOrchestrator;
+  readonly #calls: RemoteCalls;
+  readonly #slots: SlotStates;
+  readonly #settings: ClusterExecutorSettings;
+  readonly #counters: ClusterExecutorStats;
+  readonly #view: () => ClusterView;
+  /** Searches coordinated here: which live owner of a replicated slot answers it turns. */
+  #searches = 0;
+
+  constructor(deps: SlotSearchDeps) {
+    this.#node = deps.node;
+    this.#calls = deps.calls;
+    this.#slots = deps.slots;
+    this.#settings = deps.settings;
+    this.#counters = deps.counters;
+    this.#view = deps.currentView;
+  }
+
+  /** Compiles here (the index must be known here), then gathers every node's shard pages. */
+  searchPages(index: string, request: SearchRequest): Promise<SearchPages> {
+    const entry = this.#node.schema(index);
+    if (entry === undefined) return Promise.reject(new IndexNotFoundError(index));
+    const view = this.#view();
+    // Nodes whose statistics are not in this search's sums (refused, or not answered): not
+    // asked to score with them, so no node's scores are skewed; the answer counts them failed.
+    const excluded = new Map<string, Error>();
+    // One assignment for both phases of a search: its statistics and its pages cover alike.
+    const assignment = this.#assignmentOf(view);
+    return gatherPages(
+      (query) => this.#pagesEverywhere(view, query, excluded, assignment),
+      index,
+      request,
+      {
+        schema: entry.schema,
+        limits: this.#settings.limits ?? {},
+        ...(entry.ranking === undefined ? {} : { ranking: entry.ranking }),
+      },
+    );
+  }
+
+  /**
+   * This node's shard pages of a search another node coordinates (or this one): the slots
+   * this node holds but the coordinator assigned to another node (a slot it is receiving, or
+   * one it moved away and has not dropped yet) are left out in the engines, by the internal
+   * `_slot` value every document is indexed with (`SLOT_FIELD`), so a moving slot is counted
+   * once.
+   */
+  async servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet> {
+    const excluded = assignment === undefined ? [] : this.#excludedSlots(assignment);
+    if (excluded.length === 0) return await this.#node.shardPages(query);
+    const left: Plan = {
+      kind: "or",
+      children: excluded.map((slot): Plan => ({ kind: "eq", field: SLOT_FIELD, value: slot })),
+    };
+    const plan: Plan = { kind: "and", children: [query.plan, { kind: "not", child: left }] };
+    return await this.#node.shardPages({ ...query, plan });
+  }
+
+  /** One phase of a search on every reachable node, with the nodes that failed counted. */
+  async #pagesEverywhere(
+    view: ClusterView,
+    query: ShardQuery,
+    excluded: Map<string, Error>,
+    assignment: SlotAssignment,
+  ): Promise<PageSet> {
+    const gathered = await this.#calls.gather(view, (node) => {
+      const reason = excluded.get(node);
+      if (reason !== undefined) return Promise.reject(reason);
+      if (node === view.self) return this.servePages(query, assignment);
+      return this.#calls.unicast(
+        view,
+        node,
+        { type: "shardPages", query, assignment },
+        this.#settings.broadcastTimeoutMs,
+      )
+        .then((set) => query.phase === "stats" ? this.#checkedStats(set, node) : set);
+    });
+    if (query.phase === "stats") {
+      for (const { node, error } of gathered.failed) {
+        excluded.set(
+          node,
+          error instanceof MalformedFrameError
+            ? error
+            : new NodeUnavailableError(node, "its statistics are not in this search's sums"),
+        );
+      }
+    }
+    return this.#pageSetOf(view, gathered, assignment);
+  }
+
+  /** The gathered pages as one set, with the shards of the nodes that count as failed. */
+  #pageSetOf(
+    view: ClusterView,
+    gathered: Gathered<PageSet>,
+    assignment: SlotAssignment,
+  ): PageSet {
+    const pages = gathered.results.flatMap(({ value }) => value.pages);
+    let totalShards = gathered.results.reduce((sum, { value }) => sum + value.totalShards, 0);
+    let failedShards = 0;
+    // With replicas, a node that answers no slot of this search (a live replica answers them
+    // all) is no failure: only a slot none of whose owners lives is.
+    const assigned = new Set(assignment.owners.map((at) => assignment.nodes[at]!));
+    const failed = (this.#settings.replicationFactor ?? 1) > 1
+      ? gathered.failed.filter(({ node }) => assigned.has(node))
+      : gathered.failed;
+    for (const { node } of failed) {
+      const shards = view.members.get(node)?.info.shardCount ?? 0;
+      failedShards += shards;
+      totalShards += shards;
+    }
+    return {
+      pages,
+      totalShards,
+      failedShards,
+      nodesContacted: gathered.contacted,
+      nodesFailed: failed.length,
+    };
+  }
+
+  /**
+   * Another node's statistics, checked before they are added up: nonsense is refused and
+   * counted, never summed into the scores; the node is not asked to score (its shards count
+   * as failed in the answer).
+   */
+  #checkedStats(set: PageSet, node: string): PageSet {
+    try {
+      return checkedStatsPages(set, node);
+    } catch (error) {
+      this.#counters.refused_peer_stats++;
+      throw error;
+    }
+  }
+
+  /**
+   * Which node answers each slot in a search coordinated here: the slot's owner by this
+   * node's table (fences included), so every slot is answered by exactly one node.
+   */
+  #assignmentOf(view: ClusterView): SlotAssignment {
+    const nodes: string[] = [];
+    const index = new Map<string, number>();
+    // Replicated slots rotate over their live owners from one search to the next.
+    const turn = this.#searches++;
+    const owners = Array.from({ length: CLUSTER_SLOTS }, (_, slot) => {
+      const owner = this.#searcherFor(view, slot, turn);
+      let at = index.get(owner);
+      if (at === undefined) index.set(owner, at = nodes.push(owner) - 1);
+      return at;
+    });
+    return { nodes, owners };
+  }
+
+  /** The node answering a slot in search number `turn`: one live owner, spread over nodes. */
+  #searcherFor(view: ClusterView, slot: number, turn: number): string {
+    const owners = view.slots?.entry(slot).owners ?? [];
+    if (owners.length <= 1 || this.#slots.isFenced(slot)) {
+      return this.#slots.ownerFor(view, slot, 0);
+    }
+    const live = owners.filter((node) => isLive(view, node));
+    if (live.length === 0) return owners[0]!;
+    return live[(slot + turn) % live.length]!;
+  }
+
+  /** The slots this node may hold documents of that `assignment` gives to another node. */
+  #excludedSlots(assignment: SlotAssignment): number[] {
+    const view = this.#view();
+    const excluded: number[] = [];
+    for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+      const assigned = assignment.nodes[assignment.owners[slot] ?? -1];
+      if (assigned === view.self) continue;
+      if (this.#slots.mayHold(view, slot)) excluded.push(slot);
+    }
+    return excluded;
+  }
+}
