@@ -222,15 +222,17 @@ export class SlotUpkeep {
   }
 
   /**
-   * The members that are up (by record; a lost member stays one until removed): where slots
-   * should be. A leaving member is not one of them, so its slots move off it.
+   * The members that are up (by record; a lost member stays one until removed), with their
+   * zones: where slots should be. A leaving member is not one of them, so its slots move off it.
    */
   #desiredRing(): HashRing | undefined {
     const s = this.#s;
     const up = [...s.members.keys()].filter((id) => (s.records.get(id)?.state ?? "up") === "up");
-    const key = up.sort().join(",");
+    // Replicas go to different zones (`node.zone`) while there are zones left.
+    const zones = new Map(up.map((id) => [id, s.members.get(id)?.info.zone ?? ""]));
+    const key = up.sort().map((id) => `${id}@${zones.get(id)}`).join(",");
     if (this.#desired.key !== key) {
-      this.#desired = { key, ring: up.length === 0 ? undefined : new HashRing(up) };
+      this.#desired = { key, ring: up.length === 0 ? undefined : new HashRing(up, { zones }) };
     }
     return this.#desired.ring;
   }
