@@ -44,6 +44,7 @@ import type { Plan } from "../storage/search_index.ts";
 import { encodeStamp } from "../storage/hlc.ts";
 import { within } from "./within.ts";
 import type { HintStore } from "./hints.ts";
+import { AntiEntropy, DEFAULT_ANTI_ENTROPY_INTERVAL_MS } from "./anti_entropy.ts";
 
 /** Settings of remote execution (from `[search]` and `[network]`). */
 export interface ClusterExecutorSettings {
@@ -71,6 +72,8 @@ export interface ClusterExecutorSettings {
   readonly readQuorum?: number;
   /** Where copies a replica missed are kept until it is back (hinted handoff). */
   readonly hints?: HintStore;
+  /** Wait between two anti-entropy rounds (`anti_entropy_interval_ms`), in ms; 0: none. */
+  readonly antiEntropyIntervalMs?: number;
 }
 
 /**
@@ -191,6 +194,8 @@ export class ClusterExecutor implements Executor {
   #replayTimer: ReturnType<typeof setTimeout> | undefined;
   /** Searches coordinated here: which live owner of a replicated slot answers it turns. */
   #searches = 0;
+  /** Compares this node's replicated slots with their other owners (`start()` it). */
+  readonly antiEntropy: AntiEntropy;
 
   constructor(
     node: NodeOrchestrator,
@@ -201,6 +206,16 @@ export class ClusterExecutor implements Executor {
     this.#lookup = lookup;
     this.#settings = options;
     this.#view = options.view;
+    this.antiEntropy = new AntiEntropy({
+      node,
+      view: () => this.#view,
+      ask: (to, msg) => this.unicast(this.#view, to, msg, this.#settings.broadcastTimeoutMs),
+      // Streaming away (fenced) or draining here: the move, not anti-entropy, copies it.
+      moving: (slot) => this.#fenced.has(slot) || this.#movedAway.has(slot),
+      intervalMs: (options.replicationFactor ?? 1) > 1
+        ? options.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS
+        : 0,
+    });
   }
 
   /** Called with each member that has just become connected (to bring it up to date). */
@@ -248,6 +263,7 @@ export class ClusterExecutor implements Executor {
       ...this.counters,
       ...this.#settings.breaker?.stats,
       ...this.#settings.hints?.counters,
+      ...this.antiEntropy.counters,
     };
   }
 
