@@ -210,8 +210,9 @@ export class ClusterExecutor implements Executor {
       node,
       view: () => this.#view,
       ask: (to, msg) => this.unicast(this.#view, to, msg, this.#settings.broadcastTimeoutMs),
-      // Streaming away (fenced) or draining here: the move, not anti-entropy, copies it.
-      moving: (slot) => this.#fenced.has(slot) || this.#movedAway.has(slot),
+      // Fenced: its stream has ended, the flip comes next (a slot draining here, `#movedAway`,
+      // has no owner here any more; that set stays on a lead that streamed to a new replica).
+      moving: (slot) => this.#fenced.has(slot),
       intervalMs: (options.replicationFactor ?? 1) > 1
         ? options.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS
         : 0,
