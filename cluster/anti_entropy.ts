@@ -41,7 +41,7 @@ import {
   MAX_REPAIR_ENTRIES,
   parseDiffRequest,
   parseDigestRequest,
-  type WireEntry,
+  type WireDigestEntry,
 } from "./anti_entropy_schema.ts";
 import { copyOfEntry, type HeldEntry, readSlotEntries } from "./slot_entries.ts";
 import {
@@ -262,7 +262,9 @@ export class AntiEntropy {
     for (let pass = 0; pass < MAX_DIFF_PASSES; pass++) {
       const mine = new Map<string, HeldEntry>();
       for (const bucket of group) for (const entry of buckets[bucket]!) mine.set(entry.id, entry);
-      const entries = [...mine.values()].map((e): WireEntry => [e.id, e.stamp, e.deleted ? 1 : 0]);
+      const entries = [...mine.values()].map((
+        e,
+      ): WireDigestEntry => [e.id, e.stamp, e.deleted ? 1 : 0]);
       const asked = { index, slot, buckets: new Set(group), ids: new Set(mine.keys()) };
       const raw = await this.#deps.ask(peer, {
         type: "entropyDiff",

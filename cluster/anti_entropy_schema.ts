@@ -24,7 +24,7 @@ export const MAX_REPAIR_BYTES = 4 * 1024 * 1024;
 const MAX_REASON_CHARS = 500;
 
 /** One document or tombstone on the wire: `[id, stamp, 1 for a tombstone else 0]`. */
-export type WireEntry = readonly [id: string, stamp: string, deleted: 0 | 1];
+export type WireDigestEntry = readonly [id: string, stamp: string, deleted: 0 | 1];
 
 /** A slot's bucket digests of one index, asked of another owner. */
 export interface EntropyDigestMsg {
@@ -42,7 +42,7 @@ export interface EntropyDiffMsg {
   readonly index: string;
   readonly slot: number;
   readonly buckets: readonly number[];
-  readonly entries: readonly WireEntry[];
+  readonly entries: readonly WireDigestEntry[];
 }
 
 /** The answer to {@linkcode EntropyDigestMsg}: the digest, or why not (a moving slot, …). */
@@ -110,7 +110,7 @@ export function parseDigestRequest(raw: unknown): { index: string; slot: number 
 /** Checks a diff request from a peer: bounded, every entry valid and in a listed bucket. */
 export function parseDiffRequest(
   raw: unknown,
-): { index: string; slot: number; buckets: Set<number>; entries: WireEntry[] } {
+): { index: string; slot: number; buckets: Set<number>; entries: WireDigestEntry[] } {
   const msg = object(raw, "the diff request");
   const { index, slot } = indexAndSlot(msg);
   const buckets = new Set<number>();
@@ -124,7 +124,7 @@ export function parseDiffRequest(
   }
   if (buckets.size === 0) throw new MalformedEntropyError("no bucket is listed");
   const seen = new Set<string>();
-  const entries = list(msg.entries, MAX_DIFF_ENTRIES, "the entries").map((raw): WireEntry => {
+  const entries = list(msg.entries, MAX_DIFF_ENTRIES, "the entries").map((raw): WireDigestEntry => {
     const entry = list(raw, 3, "an entry");
     const id = checked(() => validateDocId(entry[0]));
     const [, stamp, deleted] = entry;
