@@ -5,8 +5,9 @@
  * came back under its own id — converge without any client read.
  *
  * Every `network.cluster.anti_entropy_interval_ms` this node takes the next slot it owns with
- * other owners (round-robin over the 1,024 slots; a pass over all of them is a *sweep*) and,
- * per index, compares the slot with each other live owner:
+ * other owners (round-robin over the 1,024 slots; a pass over all of them is a *sweep*; after a
+ * round that repaired something the next one follows at once) and, per index, compares the slot
+ * with each other live owner:
  *
  * 1. `entropyDigest`: the owner answers its slot's bucket digests (`slot_digest.ts`: entries
  *    `(id, stamp, deleted)` bucketed by a hash of the id, a SHA-256 per bucket);
@@ -152,15 +153,21 @@ export class AntiEntropy {
     this.#timer = undefined;
   }
 
-  #schedule(): void {
+  /**
+   * The next round after `intervalMs` — or at once after a round that repaired something: a
+   * replica far behind (wiped) is rebuilt slot after slot, still one slot at a time.
+   */
+  #schedule(delayMs = this.#deps.intervalMs): void {
     const timer = setTimeout(async () => {
+      const repaired = this.counters.anti_entropy_entries_repaired;
       try {
         await this.runRound();
       } catch (error) {
         this.#deps.log?.warn(`anti-entropy round failed: ${(error as Error).message}`);
       }
-      if (this.#running) this.#schedule();
-    }, this.#deps.intervalMs);
+      const behind = this.counters.anti_entropy_entries_repaired > repaired;
+      if (this.#running) this.#schedule(behind ? 0 : this.#deps.intervalMs);
+    }, delayMs);
     Deno.unrefTimer(timer);
     this.#timer = timer;
   }
