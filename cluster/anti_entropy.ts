@@ -65,7 +65,7 @@ export const PUSH_PAGE_ENTRIES = 500;
 export type AntiEntropyCounters = {
   /** Slots compared (one per round that found a slot with another live owner). */
   anti_entropy_rounds: number;
-  /** Passes over all 1,024 slots. */
+  /** Passes over all 1,024 slots (that compared at least one). */
   anti_entropy_sweeps: number;
   /** Slot comparisons with one other owner, per index. */
   anti_entropy_slots_compared: number;
@@ -129,6 +129,8 @@ export class AntiEntropy {
   #cursor = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #running = false;
+  /** Rounds since the cursor last passed slot 0 (a pass without any is no sweep). */
+  #roundsThisSweep = 0;
 
   constructor(deps: AntiEntropyDeps) {
     this.#deps = deps;
@@ -183,13 +185,17 @@ export class AntiEntropy {
     for (let k = 0; k < CLUSTER_SLOTS; k++) {
       const slot = this.#cursor;
       this.#cursor = (slot + 1) % CLUSTER_SLOTS;
-      if (this.#cursor === 0) this.counters.anti_entropy_sweeps++;
+      if (this.#cursor === 0 && this.#roundsThisSweep > 0) {
+        this.counters.anti_entropy_sweeps++;
+        this.#roundsThisSweep = 0;
+      }
       if (this.#unsettled(view, slot) !== undefined) continue;
       const peers = view.slots.entry(slot).owners.filter((node) =>
         node !== view.self && isLive(view, node)
       );
       if (peers.length === 0) continue;
       this.counters.anti_entropy_rounds++;
+      this.#roundsThisSweep++;
       await this.compareSlot(slot, peers);
       return slot;
     }
@@ -199,11 +205,14 @@ export class AntiEntropy {
   /** Compares one slot of every index with each of `peers` (and repairs what differs). */
   async compareSlot(slot: number, peers: readonly string[]): Promise<void> {
     for (const { index } of this.#deps.node.schemaList()) {
-      const mine = await readSlotEntries(this.#deps.node, index, slot);
-      const digest = slotDigest(mine);
+      let digest: string[] | undefined;
       for (const peer of peers) {
         try {
+          // Read again after a repair here: the next owner is compared with what is held now.
+          digest ??= slotDigest(await readSlotEntries(this.#deps.node, index, slot));
+          const pulled = this.counters.anti_entropy_entries_pulled;
           await this.#compareWith(peer, index, slot, digest);
+          if (this.counters.anti_entropy_entries_pulled > pulled) digest = undefined;
         } catch (error) {
           if (error instanceof MalformedEntropyError) this.counters.anti_entropy_refused++;
           else this.counters.anti_entropy_failures++;
