@@ -196,6 +196,7 @@ async function serve(args: string[]): Promise<number> {
             replicationFactor: config.network.cluster.replication_factor,
             writeQuorum: config.network.cluster.write_quorum,
             readQuorum: config.network.cluster.read_quorum,
+            antiEntropyIntervalMs: config.network.cluster.anti_entropy_interval_ms,
             ...(hints === undefined ? {} : { hints }),
           },
         ),
@@ -231,6 +232,9 @@ async function serve(args: string[]): Promise<number> {
       snapshot: view.snapshot,
       rebalancing: view.rebalancing,
       telemetry: view.telemetry,
+      ...(clusterExecutor === undefined
+        ? {}
+        : { anti_entropy: clusterExecutor.antiEntropy.status() }),
     };
   };
   const metrics = new HttpMetrics();
@@ -338,6 +342,8 @@ async function serve(args: string[]): Promise<number> {
         error: (message) => log.error(message),
       },
     });
+    // Replicas compare their slots from now on (with replication_factor > 1).
+    executor.antiEntropy.start();
     console.log(
       `cluster "${clusterConfig.cluster_name}": peer ${cluster.info.peerId} on ${
         cluster.info.addrs.join(" ")

@@ -47,6 +47,7 @@ import { type SlotAssignment, SlotSearch } from "./slot_search.ts";
 import { SlotStates } from "./slot_states.ts";
 import { slotCopies } from "./slot_stream.ts";
 import { type ClusterView, ownerOfSlot, reachable } from "./view.ts";
+import { AntiEntropy, DEFAULT_ANTI_ENTROPY_INTERVAL_MS } from "./anti_entropy.ts";
 
 export {
   type ClusterExecutorSettings,
@@ -112,6 +113,8 @@ export class ClusterExecutor implements Executor {
   readonly #reads: ReplicaReads;
   readonly #search: SlotSearch;
   #view: ClusterView;
+  /** Compares this node's replicated slots with their other owners (`start()` it). */
+  readonly antiEntropy: AntiEntropy;
 
   constructor(
     node: NodeOrchestrator,
@@ -132,6 +135,17 @@ export class ClusterExecutor implements Executor {
     this.#writes = new ReplicatedWrites({ ...parts, calls: this.#calls });
     this.#reads = new ReplicaReads({ ...parts, calls: this.#calls });
     this.#search = new SlotSearch({ ...parts, calls: this.#calls });
+    this.antiEntropy = new AntiEntropy({
+      node,
+      view: () => this.#view,
+      ask: (to, msg) => this.unicast(this.#view, to, msg, options.broadcastTimeoutMs),
+      // Fenced: its stream has ended, the flip comes next (a slot draining here, `#movedAway`,
+      // has no owner here any more; that set stays on a lead that streamed to a new replica).
+      moving: (slot) => this.#slots.isFenced(slot),
+      intervalMs: (options.replicationFactor ?? 1) > 1
+        ? options.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS
+        : 0,
+    });
   }
 
   /** Called with each member that has just become connected (to bring it up to date). */
@@ -173,6 +187,7 @@ export class ClusterExecutor implements Executor {
       ...this.counters,
       ...this.#settings.breaker?.stats,
       ...this.#settings.hints?.counters,
+      ...this.antiEntropy.counters,
     };
   }
 

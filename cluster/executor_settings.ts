@@ -38,6 +38,8 @@ export interface ClusterExecutorSettings {
   readonly readQuorum?: number;
   /** Where copies a replica missed are kept until it is back (hinted handoff). */
   readonly hints?: HintStore;
+  /** Wait between two anti-entropy rounds (`anti_entropy_interval_ms`), in ms; 0: none. */
+  readonly antiEntropyIntervalMs?: number;
 }
 
 /** Default documents per page of a moving slot's stream. */

@@ -8,7 +8,7 @@
  * Hints are durable: one NDJSON file per missing node in `<data dir>/hints/`, appended and
  * synced before the hint counts; a restart finds them again. They are bounded — at most
  * `maxHintsPerNode` hints per node and `maxHintBytes` in all: a hint over a bound is dropped
- * and counted (`hints_dropped`; anti-entropy, a later step, is what repairs that replica).
+ * and counted (`hints_dropped`; anti-entropy, `anti_entropy.ts`, repairs that replica).
  * Hints do not count toward a write's quorum (unlike Dynamo's sloppy quorum).
  *
  * @module

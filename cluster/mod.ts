@@ -4,7 +4,8 @@
  * `remote_host.ts`, `remote_peer_pool.ts`), the consistent-hash ring of slot owners
  * (`ring.ts`), the ClusterCoordinator that changes the cluster view only on messages
  * (`coordinator.ts`, `view.ts`), the node service peers call (`node_service.ts`), the
- * cluster's executor (`cluster_executor.ts`), and joining a cluster (`start.ts`).
+ * cluster's executor (`cluster_executor.ts`), anti-entropy between replicas (`anti_entropy.ts`,
+ * `slot_digest.ts`), and joining a cluster (`start.ts`).
  *
  * @module
  */
@@ -75,3 +76,26 @@ export {
   type SlotMovesDeps,
 } from "./slot_moves.ts";
 export { type HintCounters, HintStore, type SendCopies } from "./hints.ts";
+export {
+  AntiEntropy,
+  type AntiEntropyCounters,
+  type AntiEntropyDeps,
+  type AntiEntropyStatus,
+  DEFAULT_ANTI_ENTROPY_INTERVAL_MS,
+} from "./anti_entropy.ts";
+export {
+  type EntropyDiffMsg,
+  type EntropyDiffReply,
+  type EntropyDigestMsg,
+  type EntropyDigestReply,
+  MalformedEntropyError,
+  type WireDigestEntry,
+} from "./anti_entropy_schema.ts";
+export {
+  bucketOf,
+  compareEntries,
+  differingBuckets,
+  DIGEST_BUCKETS,
+  type DigestEntry,
+  slotDigest,
+} from "./slot_digest.ts";

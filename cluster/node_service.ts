@@ -23,6 +23,12 @@ import type { LeaveResult } from "./coordinator_protocol.ts";
 import { MembershipRefusedError } from "./errors.ts";
 import type { SlotAssignment } from "./cluster_executor.ts";
 import { CLUSTER_SLOTS } from "../storage/slot.ts";
+import type {
+  EntropyDiffMsg,
+  EntropyDiffReply,
+  EntropyDigestMsg,
+  EntropyDigestReply,
+} from "./anti_entropy_schema.ts";
 
 /** How the service routes what reaches it (the cluster executor, in a running cluster). */
 export interface ServiceRouting {
@@ -37,6 +43,11 @@ export interface ServiceRouting {
   servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet>;
   /** This node's `_leave`. */
   leave(): Promise<LeaveResult>;
+  /** Answers other owners' anti-entropy (`cluster/anti_entropy.ts`); it checks what they send. */
+  antiEntropy?: {
+    serveDigest(raw: unknown): Promise<EntropyDigestReply>;
+    serveDiff(raw: unknown): Promise<EntropyDiffReply>;
+  };
 }
 
 /** A peer's slot assignment, checked: anything malformed is ignored (no slot left out). */
@@ -88,7 +99,11 @@ export type NodeServiceMsg =
   /** An API key created or deleted on another node. */
   | { type: "applyKeys"; change: KeyChange }
   /** Another node's whole key set, when the two meet (merged: deletions are kept). */
-  | { type: "applyKeySnapshot"; snapshot: KeySnapshot };
+  | { type: "applyKeySnapshot"; snapshot: KeySnapshot }
+  /** Anti-entropy: this node's bucket digests of a slot it owns with the sender. */
+  | EntropyDigestMsg
+  /** Anti-entropy: the sender's entries of differing buckets; answered with the difference. */
+  | EntropyDiffMsg;
 
 /** Replies of the node service. */
 export type NodeServiceReplies = {
@@ -106,6 +121,8 @@ export type NodeServiceReplies = {
   indexes: IndexSummary[];
   applyKeys: { applied: boolean };
   applyKeySnapshot: { applied: boolean };
+  entropyDigest: EntropyDigestReply;
+  entropyDiff: EntropyDiffReply;
 };
 
 /** A ref to a node's service (usually remote). */
@@ -114,6 +131,11 @@ export type NodeServiceRef = ActorRef<NodeServiceMsg, NodeServiceReplies>;
 /** The answer of a key message on a node without a key store. */
 function none(): Promise<{ applied: boolean }> {
   return Promise.resolve({ applied: false });
+}
+
+/** The answer of an anti-entropy message on a node that takes no part in it. */
+function notInCluster(): Promise<{ refused: string }> {
+  return Promise.resolve({ refused: "this node takes no part in anti-entropy" });
 }
 
 /**
@@ -194,6 +216,9 @@ export function createNodeService(
       ctx.detach(keys?.apply(msg.change).then(() => ({ applied: true })) ?? none()),
     applyKeySnapshot: (msg, ctx) =>
       ctx.detach(keys?.applySnapshot(msg.snapshot).then(() => ({ applied: true })) ?? none()),
+    entropyDigest: (msg, ctx) =>
+      ctx.detach(routing()?.antiEntropy?.serveDigest(msg) ?? notInCluster()),
+    entropyDiff: (msg, ctx) => ctx.detach(routing()?.antiEntropy?.serveDiff(msg) ?? notInCluster()),
   };
   return { receive: receiveBy(handlers) };
 }

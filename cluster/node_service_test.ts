@@ -49,3 +49,34 @@ Deno.test("node service: a peer's shard query with nonsense statistics or rankin
   }
   assert.equal(asked.length, 1, "no refused query reached the shards");
 });
+
+Deno.test("node service: anti-entropy messages reach the node's anti-entropy, and are refused (not failed) outside a cluster", async () => {
+  const ask = async (routing: (() => never) | undefined, msg: Record<string, unknown>) => {
+    const service = createNodeService(
+      {} as NodeOrchestrator,
+      routing === undefined ? {} : { routing },
+    );
+    const reply = service.receive(msg as never, ctx) as unknown as { detached: Promise<unknown> };
+    return await reply.detached;
+  };
+  const digest = { type: "entropyDigest", index: "books", slot: 3 };
+  const diff = { type: "entropyDiff", index: "books", slot: 3, buckets: [1], entries: [] };
+  for (const msg of [digest, diff]) {
+    assert.deepEqual(await ask(undefined, msg), {
+      refused: "this node takes no part in anti-entropy",
+    });
+  }
+  const seen: unknown[] = [];
+  const routing = () =>
+    ({
+      antiEntropy: {
+        serveDigest: (raw: unknown) => (seen.push(raw), Promise.resolve({ digest: [] })),
+        serveDiff: (
+          raw: unknown,
+        ) => (seen.push(raw), Promise.resolve({ newer: [], wanted: [], more: false })),
+      },
+    }) as never;
+  assert.deepEqual(await ask(routing, digest), { digest: [] });
+  assert.deepEqual(await ask(routing, diff), { newer: [], wanted: [], more: false });
+  assert.deepEqual(seen, [digest, diff]);
+});

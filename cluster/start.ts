@@ -140,6 +140,7 @@ export async function startCluster(
     serveGet?: ServiceRouting["serveGet"];
     servePages?: ServiceRouting["servePages"];
     noteCopies?: ServiceRouting["noteCopies"];
+    antiEntropy?: ServiceRouting["antiEntropy"];
   },
   wiring: ClusterWiring,
   options: ClusterStartOptions,
@@ -159,6 +160,7 @@ export async function startCluster(
       servePages: (query, assignment) => servePages.call(executor, query, assignment),
       noteCopies: (commands) => executor.noteCopies?.(commands),
       leave: () => coordinator.ask({ type: "leave" }),
+      ...(executor.antiEntropy === undefined ? {} : { antiEntropy: executor.antiEntropy }),
     };
   };
   const service = system.spawn<NodeServiceMsg, NodeServiceReplies>(

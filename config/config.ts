@@ -49,6 +49,7 @@ export interface Config {
       replication_factor: number;
       write_quorum: number;
       read_quorum: number;
+      anti_entropy_interval_ms: number;
       move_page_docs: number;
     };
   };

@@ -278,6 +278,15 @@ export const SETTINGS: readonly Setting[] = [
       "replicas whose answers a point read waits for (the newest stamp wins, older replicas are repaired); with read_quorum + write_quorum > replication_factor a read sees every acknowledged write",
   },
   {
+    path: ["network", "cluster", "anti_entropy_interval_ms"],
+    type: "integer",
+    default: 100,
+    min: 0,
+    max: 3_600_000,
+    doc:
+      "wait between two anti-entropy rounds (each compares one replicated slot with its other owners); 0: none",
+  },
+  {
     path: ["network", "cluster", "move_page_docs"],
     type: "integer",
     default: 500,

@@ -41,6 +41,8 @@ export interface Health {
   rebalancing?: { slots_moving: number; slots_total: number };
   /** In a cluster: membership counters. */
   telemetry?: Record<string, number>;
+  /** With replication: anti-entropy's interval, sweep position and counters. */
+  anti_entropy?: Record<string, number>;
 }
 
 /** What the handler needs from the node. */

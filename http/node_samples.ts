@@ -47,6 +47,16 @@ const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
   hints_replayed: "Hints sent to their replica once it was live again.",
   hints_dropped: "Hints not kept because the hint bounds were reached.",
   hints_pending: "Hints kept here now, waiting for their replica.",
+  anti_entropy_rounds: "Anti-entropy rounds (one replicated slot compared with its other owners).",
+  anti_entropy_sweeps: "Anti-entropy passes over all 1,024 slots.",
+  anti_entropy_slots_compared: "Slot digests compared with another owner, per index.",
+  anti_entropy_buckets_differing: "Digest buckets that differed from another owner's.",
+  anti_entropy_entries_pulled: "Documents and tombstones applied here from another owner's copy.",
+  anti_entropy_entries_pushed: "Documents and tombstones another owner applied from this node.",
+  anti_entropy_entries_repaired: "Documents and tombstones repaired by anti-entropy (both ways).",
+  anti_entropy_buckets_skipped: "Digest buckets too large to exchange, skipped.",
+  anti_entropy_failures: "Anti-entropy comparisons another owner did not answer.",
+  anti_entropy_refused: "Malformed anti-entropy messages or answers from peers, refused.",
 };
 
 /** Collects the node's samples. */

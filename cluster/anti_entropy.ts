@@ -1,0 +1,412 @@
+/**
+ * Anti-entropy between the replicas of a slot (Dynamo §4.7, Riak's active anti-entropy,
+ * Cassandra's repair): replicas that disagree — a copy lost when its coordinator died
+ * mid-write, hints dropped over their bounds, a node whose data directory was wiped and that
+ * came back under its own id — converge without any client read.
+ *
+ * Every `network.cluster.anti_entropy_interval_ms` this node takes the next slot it owns with
+ * other owners (round-robin over the 1,024 slots; a pass over all of them is a *sweep*; after a
+ * round that repaired something the next one follows at once) and, per index, compares the slot
+ * with each other live owner:
+ *
+ * 1. `entropyDigest`: the owner answers its slot's bucket digests (`slot_digest.ts`: entries
+ *    `(id, stamp, deleted)` bucketed by a hash of the id, a SHA-256 per bucket);
+ * 2. `entropyDiff` for the buckets that differ: this node sends its `(id, stamp)` entries of
+ *    them; the owner answers stamped copies of what it holds newer (or this node lacks) and
+ *    the ids this node holds newer (or it lacks);
+ * 3. this node applies the copies (put-if-newer by stamp, as any copy) and sends the wanted
+ *    ones back as `copy` — both directions in one exchange.
+ *
+ * A slot that is moving here or there (pending, fenced, or draining) is never compared: the
+ * move streams it. The answering side refuses the same. Peer input is checked
+ * (`anti_entropy_schema.ts`) before anything is read or applied; what fails is refused and
+ * counted (`anti_entropy_refused`).
+ *
+ * @module
+ */
+
+import type { WriteResult } from "../node/executor.ts";
+import type { NodeOrchestrator } from "../node/orchestrator.ts";
+import type { WriteCommand } from "../node/write_command.ts";
+import { CLUSTER_SLOTS } from "../storage/slot.ts";
+import {
+  checkDiffReply,
+  checkDigestReply,
+  type EntropyDiffMsg,
+  type EntropyDiffReply,
+  type EntropyDigestMsg,
+  type EntropyDigestReply,
+  MalformedEntropyError,
+  MAX_DIFF_ENTRIES,
+  MAX_REPAIR_BYTES,
+  MAX_REPAIR_ENTRIES,
+  parseDiffRequest,
+  parseDigestRequest,
+  type WireDigestEntry,
+} from "./anti_entropy_schema.ts";
+import { copyOfEntry, type HeldEntry, readSlotEntries } from "./slot_entries.ts";
+import {
+  bucketize,
+  bucketOf,
+  compareEntries,
+  differingBuckets,
+  slotDigest,
+} from "./slot_digest.ts";
+import type { ClusterView } from "./view.ts";
+
+/** Default wait between two slot comparisons, in ms (a sweep of 1,024 slots: about 100 s). */
+export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 100;
+/** Diff exchanges of one group of buckets in one round at most (each carries ≤ 500 copies). */
+export const MAX_DIFF_PASSES = 50;
+/** Stamped copies per `copy` message this node sends back. */
+export const PUSH_PAGE_ENTRIES = 500;
+
+/** Counters for `/_metrics` (each `cameodb_<name>_total`) and health. */
+export type AntiEntropyCounters = {
+  /** Slots compared (one per round that found a slot with another live owner). */
+  anti_entropy_rounds: number;
+  /** Passes over all 1,024 slots (that compared at least one). */
+  anti_entropy_sweeps: number;
+  /** Slot comparisons with one other owner, per index. */
+  anti_entropy_slots_compared: number;
+  anti_entropy_buckets_differing: number;
+  /** Entries this node applied from another owner's copies. */
+  anti_entropy_entries_pulled: number;
+  /** Entries another owner applied from this node's copies. */
+  anti_entropy_entries_pushed: number;
+  /** Pulled plus pushed. */
+  anti_entropy_entries_repaired: number;
+  /** Buckets over `MAX_DIFF_ENTRIES` entries, not exchanged. */
+  anti_entropy_buckets_skipped: number;
+  /** Comparisons that failed (the owner did not answer). */
+  anti_entropy_failures: number;
+  /** Malformed messages or answers from peers, refused. */
+  anti_entropy_refused: number;
+};
+
+/** What anti-entropy shows in the node's health. */
+export type AntiEntropyStatus = {
+  interval_ms: number;
+  /** The slot the next round starts looking from. */
+  next_slot: number;
+} & AntiEntropyCounters;
+
+/** What anti-entropy needs of the node and the cluster. */
+export interface AntiEntropyDeps {
+  readonly node: Pick<
+    NodeOrchestrator,
+    "shardCount" | "slotPage" | "slotTombstones" | "schemaList" | "write"
+  >;
+  /** The cluster view now. */
+  readonly view: () => ClusterView;
+  /** Asks another node's service; the answer is untrusted (checked here). */
+  readonly ask: (
+    node: string,
+    msg: EntropyDigestMsg | EntropyDiffMsg | { type: "copy"; commands: readonly WriteCommand[] },
+  ) => Promise<unknown>;
+  /** Whether a slot is moving from or to here in a way the view does not show (fenced, draining). */
+  readonly moving: (slot: number) => boolean;
+  /** Wait between two rounds, in ms; 0 disables the rounds (answers are still served). */
+  readonly intervalMs: number;
+  readonly log?: { warn(message: string): void };
+}
+
+/** One node's anti-entropy: its rounds, and its answers to other owners' rounds. */
+export class AntiEntropy {
+  readonly counters: AntiEntropyCounters = {
+    anti_entropy_rounds: 0,
+    anti_entropy_sweeps: 0,
+    anti_entropy_slots_compared: 0,
+    anti_entropy_buckets_differing: 0,
+    anti_entropy_entries_pulled: 0,
+    anti_entropy_entries_pushed: 0,
+    anti_entropy_entries_repaired: 0,
+    anti_entropy_buckets_skipped: 0,
+    anti_entropy_failures: 0,
+    anti_entropy_refused: 0,
+  };
+  readonly #deps: AntiEntropyDeps;
+  #cursor = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #running = false;
+  /** Rounds since the cursor last passed slot 0 (a pass without any is no sweep). */
+  #roundsThisSweep = 0;
+
+  constructor(deps: AntiEntropyDeps) {
+    this.#deps = deps;
+  }
+
+  /** Counters and the sweep's position, for health. */
+  status(): AntiEntropyStatus {
+    return { interval_ms: this.#deps.intervalMs, next_slot: this.#cursor, ...this.counters };
+  }
+
+  /** Starts the rounds, one every `intervalMs` (none when it is 0). */
+  start(): void {
+    if (this.#deps.intervalMs <= 0 || this.#running) return;
+    this.#running = true;
+    this.#schedule();
+  }
+
+  /** Stops the rounds (a round under way finishes). */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * The next round after `intervalMs` — or at once after a round that repaired something: a
+   * replica far behind (wiped) is rebuilt slot after slot, still one slot at a time.
+   */
+  #schedule(delayMs = this.#deps.intervalMs): void {
+    const timer = setTimeout(async () => {
+      const repaired = this.counters.anti_entropy_entries_repaired;
+      try {
+        await this.runRound();
+      } catch (error) {
+        this.#deps.log?.warn(`anti-entropy round failed: ${(error as Error).message}`);
+      }
+      const behind = this.counters.anti_entropy_entries_repaired > repaired;
+      if (this.#running) this.#schedule(behind ? 0 : this.#deps.intervalMs);
+    }, delayMs);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  /**
+   * One round: the next slot (from the cursor on) this node owns with another live owner is
+   * compared with every other live owner. Resolves with the slot, or `undefined` when there
+   * was none (a whole sweep found nothing to compare).
+   */
+  async runRound(): Promise<number | undefined> {
+    const view = this.#deps.view();
+    if (view.joining === true || view.slots === undefined) return undefined;
+    for (let k = 0; k < CLUSTER_SLOTS; k++) {
+      const slot = this.#cursor;
+      this.#cursor = (slot + 1) % CLUSTER_SLOTS;
+      if (this.#cursor === 0 && this.#roundsThisSweep > 0) {
+        this.counters.anti_entropy_sweeps++;
+        this.#roundsThisSweep = 0;
+      }
+      if (this.#unsettled(view, slot) !== undefined) continue;
+      const peers = view.slots.entry(slot).owners.filter((node) =>
+        node !== view.self && isLive(view, node)
+      );
+      if (peers.length === 0) continue;
+      this.counters.anti_entropy_rounds++;
+      this.#roundsThisSweep++;
+      await this.compareSlot(slot, peers);
+      return slot;
+    }
+    return undefined;
+  }
+
+  /** Compares one slot of every index with each of `peers` (and repairs what differs). */
+  async compareSlot(slot: number, peers: readonly string[]): Promise<void> {
+    for (const { index } of this.#deps.node.schemaList()) {
+      let digest: string[] | undefined;
+      for (const peer of peers) {
+        try {
+          // Read again after a repair here: the next owner is compared with what is held now.
+          digest ??= slotDigest(await readSlotEntries(this.#deps.node, index, slot));
+          const pulled = this.counters.anti_entropy_entries_pulled;
+          await this.#compareWith(peer, index, slot, digest);
+          if (this.counters.anti_entropy_entries_pulled > pulled) digest = undefined;
+        } catch (error) {
+          if (error instanceof MalformedEntropyError) this.counters.anti_entropy_refused++;
+          else this.counters.anti_entropy_failures++;
+          this.#deps.log?.warn(
+            `anti-entropy of slot ${slot} of "${index}" with ${peer}: ${(error as Error).message}`,
+          );
+        }
+      }
+    }
+  }
+
+  async #compareWith(peer: string, index: string, slot: number, digest: string[]) {
+    const reply = checkDigestReply(
+      await this.#deps.ask(peer, { type: "entropyDigest", index, slot }),
+    );
+    if ("refused" in reply) return;
+    this.counters.anti_entropy_slots_compared++;
+    const differ = differingBuckets(digest, reply.digest);
+    if (differ.length === 0) return;
+    this.counters.anti_entropy_buckets_differing += differ.length;
+    const wanted = new Set(differ);
+    const held = await readSlotEntries(this.#deps.node, index, slot, {
+      keep: (id) => wanted.has(bucketOf(id)),
+      keepDoc: () => true,
+    });
+    const buckets = bucketize(held);
+    for (const group of this.#groups(differ, buckets)) {
+      await this.#repairGroup(peer, index, slot, group, buckets);
+    }
+  }
+
+  /** Differing buckets packed into diff requests of at most `MAX_DIFF_ENTRIES` entries. */
+  #groups(differ: readonly number[], buckets: readonly HeldEntry[][]): number[][] {
+    const groups: number[][] = [];
+    let group: number[] = [];
+    let size = 0;
+    for (const bucket of differ) {
+      const count = buckets[bucket]!.length;
+      if (count > MAX_DIFF_ENTRIES) {
+        this.counters.anti_entropy_buckets_skipped++;
+        continue;
+      }
+      if (size + count > MAX_DIFF_ENTRIES && group.length > 0) {
+        groups.push(group);
+        group = [];
+        size = 0;
+      }
+      group.push(bucket);
+      size += count;
+    }
+    if (group.length > 0) groups.push(group);
+    return groups;
+  }
+
+  /** Exchanges one group of buckets until the owner has no newer entry left for it. */
+  async #repairGroup(
+    peer: string,
+    index: string,
+    slot: number,
+    group: readonly number[],
+    buckets: HeldEntry[][],
+  ): Promise<void> {
+    for (let pass = 0; pass < MAX_DIFF_PASSES; pass++) {
+      const mine = new Map<string, HeldEntry>();
+      for (const bucket of group) for (const entry of buckets[bucket]!) mine.set(entry.id, entry);
+      const entries = [...mine.values()].map((
+        e,
+      ): WireDigestEntry => [e.id, e.stamp, e.deleted ? 1 : 0]);
+      const asked = { index, slot, buckets: new Set(group), ids: new Set(mine.keys()) };
+      const raw = await this.#deps.ask(peer, {
+        type: "entropyDiff",
+        index,
+        slot,
+        buckets: group,
+        entries,
+      });
+      const reply = checkDiffReply(raw, asked);
+      if ("refused" in reply) return;
+      await this.#pull(reply.newer, buckets);
+      await this.#push(peer, index, reply.wanted.map((id) => mine.get(id)!));
+      if (!reply.more) return;
+    }
+  }
+
+  /** Applies another owner's newer entries here (put-if-newer) and notes them as held. */
+  async #pull(newer: readonly WriteCommand[], buckets: HeldEntry[][]): Promise<void> {
+    if (newer.length === 0) return;
+    const results = await this.#deps.node.write(newer);
+    newer.forEach((command, k) => {
+      if (!changed(results[k])) return;
+      this.counters.anti_entropy_entries_pulled++;
+      this.counters.anti_entropy_entries_repaired++;
+      const entry: HeldEntry = {
+        id: command.id,
+        stamp: command.stamp!,
+        deleted: command.op === "delete",
+        version: command.version ?? 0,
+        ...(command.routingKey === undefined ? {} : { routingKey: command.routingKey }),
+        ...(command.op === "put" ? { doc: command.doc as Record<string, unknown> } : {}),
+      };
+      const bucket = buckets[bucketOf(command.id)]!;
+      const at = bucket.findIndex((held) => held.id === command.id);
+      if (at >= 0) bucket[at] = entry;
+      else bucket.push(entry);
+    });
+  }
+
+  /** Sends the entries another owner wants as stamped copies, in pages. */
+  async #push(peer: string, index: string, wanted: readonly HeldEntry[]): Promise<void> {
+    const copies = wanted.flatMap((entry) => copyOfEntry(index, entry) ?? []);
+    for (let at = 0; at < copies.length; at += PUSH_PAGE_ENTRIES) {
+      const answers = await this.#deps.ask(peer, {
+        type: "copy",
+        commands: copies.slice(at, at + PUSH_PAGE_ENTRIES),
+      });
+      if (!Array.isArray(answers)) throw new MalformedEntropyError("a copy answer is no list");
+      const applied = answers.filter((answer) => changed(answer as WriteResult)).length;
+      this.counters.anti_entropy_entries_pushed += applied;
+      this.counters.anti_entropy_entries_repaired += applied;
+    }
+  }
+
+  /** Why this node does not compare `slot` now (`undefined`: it does). */
+  #unsettled(view: ClusterView, slot: number): string | undefined {
+    const entry = view.slots?.entry(slot);
+    if (entry === undefined || !entry.owners.includes(view.self)) return "not an owner";
+    if (entry.owners.length < 2) return "not replicated";
+    if (entry.pending !== undefined || this.#deps.moving(slot)) return "moving";
+    return undefined;
+  }
+
+  /** Answers another owner's `entropyDigest`: this node's digest of the slot, or why not. */
+  async serveDigest(raw: unknown): Promise<EntropyDigestReply> {
+    try {
+      const { index, slot } = parseDigestRequest(raw);
+      const why = this.#unsettled(this.#deps.view(), slot);
+      if (why !== undefined) return { refused: `slot ${slot} is ${why} here` };
+      return { digest: slotDigest(await readSlotEntries(this.#deps.node, index, slot)) };
+    } catch (error) {
+      return this.#refuse(error);
+    }
+  }
+
+  /** Answers another owner's `entropyDiff`: this node's newer entries and the ids it wants. */
+  async serveDiff(raw: unknown): Promise<EntropyDiffReply> {
+    try {
+      const { index, slot, buckets, entries } = parseDiffRequest(raw);
+      const why = this.#unsettled(this.#deps.view(), slot);
+      if (why !== undefined) return { refused: `slot ${slot} is ${why} here` };
+      const mine = await readSlotEntries(this.#deps.node, index, slot, {
+        keep: (id) => buckets.has(bucketOf(id)),
+        keepDoc: () => true,
+      });
+      const theirs = entries.map(([id, stamp, deleted]) => ({ id, stamp, deleted: deleted === 1 }));
+      const { mineNewer, theirsNewer } = compareEntries(mine, theirs);
+      const newer: WriteCommand[] = [];
+      let bytes = 0;
+      for (const entry of mineNewer) {
+        const copy = copyOfEntry(index, entry);
+        if (copy === undefined) continue;
+        const size = copy.op === "put" ? JSON.stringify(copy.doc).length : 0;
+        if (
+          newer.length >= MAX_REPAIR_ENTRIES ||
+          (newer.length > 0 && bytes + size > MAX_REPAIR_BYTES)
+        ) {
+          break;
+        }
+        newer.push(copy);
+        bytes += size;
+      }
+      const more = newer.length < mineNewer.length;
+      return { newer, wanted: theirsNewer.map((entry) => entry.id), more };
+    } catch (error) {
+      return this.#refuse(error);
+    }
+  }
+
+  #refuse(error: unknown): { refused: string } {
+    if (!(error instanceof MalformedEntropyError)) throw error;
+    this.counters.anti_entropy_refused++;
+    return { refused: error.message };
+  }
+}
+
+/**
+ * Whether a copy's answer says it changed something: a copy not newer is `unchanged`; a
+ * copied delete of a document not held answers `not_found` but leaves its tombstone.
+ */
+function changed(result: WriteResult | undefined): boolean {
+  return result?.ok === true && result.result !== "unchanged";
+}
+
+/** Whether a member can answer now: connected, and not suspect or down. */
+function isLive(view: ClusterView, node: string): boolean {
+  const member = view.members.get(node);
+  return member?.connected === true && (member.state ?? "up") === "up";
+}
