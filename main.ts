@@ -26,6 +26,7 @@ import type { SearchLimits } from "./query/search.ts";
 import { HttpMetrics } from "./http/metrics.ts";
 import { ClusterExecutor, soloView } from "./cluster/cluster_executor.ts";
 import { HintStore } from "./cluster/hints.ts";
+import { IndexDrops } from "./cluster/index_drops.ts";
 import {
   NODE_SERVICE,
   type NodeServiceMsg,
@@ -158,6 +159,8 @@ async function serve(args: string[]): Promise<number> {
   const hints = wiring !== undefined && clusterConfig.replication_factor > 1
     ? await HintStore.open(dataDir)
     : undefined;
+  // The indexes dropped in the cluster, so a node that was away cannot bring one back.
+  const indexDrops = wiring === undefined ? undefined : await IndexDrops.open(dataDir);
   let clusterExecutor: ClusterExecutor | undefined;
   const { orchestrator, database } = await startNode(system, {
     nodeId,
@@ -198,6 +201,7 @@ async function serve(args: string[]): Promise<number> {
             readQuorum: config.network.cluster.read_quorum,
             antiEntropyIntervalMs: config.network.cluster.anti_entropy_interval_ms,
             ...(hints === undefined ? {} : { hints }),
+            ...(indexDrops === undefined ? {} : { indexDrops }),
           },
         ),
     }),
@@ -318,6 +322,7 @@ async function serve(args: string[]): Promise<number> {
     };
     cluster = await startCluster(system, orchestrator, executor, wiring, {
       keys: http.keys,
+      ...(indexDrops === undefined ? {} : { indexDrops }),
       nodeId,
       nodeName,
       zone: config.node.zone,
@@ -368,6 +373,8 @@ async function serve(args: string[]): Promise<number> {
     security: { master_key: hidden(config.security.master_key) },
   });
   await server.finished;
+  // No anti-entropy round against a node that is stopping.
+  clusterExecutor?.antiEntropy.stop();
   if (cluster !== undefined) {
     log.info("HTTP closed; leaving the cluster");
     await cluster.stop();

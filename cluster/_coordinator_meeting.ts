@@ -68,6 +68,7 @@ export class Meeting {
       schemas: s.deps.schemas(),
       records: this.#parts.records.all(),
       slots: s.table.toWire(),
+      drops: s.deps.indexDrops?.() ?? [],
     };
   }
 
@@ -178,7 +179,7 @@ export class Meeting {
     if (learned !== "same" && !merged) s.keepMembers();
     if (!wasConnected) s.deps.log.info(`node ${info.name} (${info.nodeId}) joined`);
     // Joining ends once the member's schemas are adopted: then this node holds the view.
-    s.deps.adoptSchemas(hello.schemas).catch((error) =>
+    s.deps.adoptSchemas(hello.schemas, hello.drops ?? []).catch((error) =>
       s.deps.log.warn(`cannot adopt the schemas of ${info.name}: ${(error as Error).message}`)
     ).finally(() => {
       if (s.joining) s.deps.tellSelf({ type: "adopted", from: info.name });

@@ -358,6 +358,7 @@ export class ClusterExecutor implements Executor {
   async configure(index: string, config: IndexConfig): Promise<IndexSchema> {
     const view = this.#view;
     const result = await this.#node.configure(index, config);
+    this.#settings.indexDrops?.birthOf(index);
     const fields = fieldDeclarations(result.schema);
     const description = config.description === undefined ? {} : { description: config.description };
     await this.gather(view, (node) =>
@@ -379,18 +380,29 @@ export class ClusterExecutor implements Executor {
   /** Deletes an index on every reachable node. */
   async dropIndex(index: string): Promise<DroppedIndex> {
     const view = this.#view;
+    // Every node that held the index keeps this marker, so a node away now cannot bring the
+    // index back when it returns (`index_drops.ts`).
+    const marker = { index, atMs: Date.now() };
+    const drops = this.#settings.indexDrops;
     const gathered = await this.gather(
       view,
       (node) =>
         node === view.self
-          ? this.#node.dropIndex(index).catch((error) => {
+          ? this.#node.dropIndex(index).then(async (dropped) => {
+            await drops?.merge([marker], [index]);
+            return dropped;
+          }).catch((error) => {
             if (!(error instanceof IndexNotFoundError)) throw error;
             return { deleted_from_shards: 0, total_shards: this.#node.shardCount };
           })
           : this.unicast(
             view,
             node,
-            { type: "dropIndex", index },
+            {
+              type: "dropIndex",
+              index,
+              ...(drops === undefined ? {} : { droppedAtMs: marker.atMs }),
+            },
             this.#settings.broadcastTimeoutMs,
           ),
     );

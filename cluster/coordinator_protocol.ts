@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { IndexDrop } from "./index_drops.ts";
 import type { ClusterHealth } from "./cluster_health.ts";
 import type { SlotMoveMsg } from "./slot_moves.ts";
 import type { WireEntry } from "./slot_table.ts";
@@ -148,9 +149,18 @@ export interface CoordinatorDeps {
     dropNode(node: string, reason: string): Promise<void>;
   };
   readonly schemas: () => SchemaInfo[];
+  /** The index drops this node knows (`index_drops.ts`), for its hellos; none when absent. */
+  readonly indexDrops?: () => IndexDrop[];
   /** What peers sent that this node refused (counted by the links, host and coordinator). */
   readonly counters: TrustCounters;
-  readonly adoptSchemas: (schemas: readonly SchemaInfo[]) => Promise<void>;
+  /**
+   * Takes a peer's schemas and its index drops: the drops first (an index held here that one
+   * drops is dropped), then the schemas not dropped.
+   */
+  readonly adoptSchemas: (
+    schemas: readonly SchemaInfo[],
+    drops: readonly IndexDrop[],
+  ) => Promise<void>;
   /** Delivers a message to this coordinator (answers of its own requests, the boot check). */
   readonly tellSelf: (msg: CoordinatorMsg) => void;
   /** Told every new view. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { IndexDrops } from "./index_drops.ts";
 import type { ActorRef } from "../actors/types.ts";
 import type { SearchLimits } from "../query/search.ts";
 import type { HintStore } from "./hints.ts";
@@ -40,6 +41,8 @@ export interface ClusterExecutorSettings {
   readonly hints?: HintStore;
   /** Wait between two anti-entropy rounds (`anti_entropy_interval_ms`), in ms; 0: none. */
   readonly antiEntropyIntervalMs?: number;
+  /** Where this node keeps the indexes dropped in the cluster (`index_drops.ts`). */
+  readonly indexDrops?: IndexDrops;
 }
 
 /** Default documents per page of a moving slot's stream. */

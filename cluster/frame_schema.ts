@@ -15,6 +15,7 @@ import type { AnswerFrame, RequestFrame } from "./remote_protocol.ts";
 import type { Hello, NodeInfo, SchemaInfo } from "./view.ts";
 import { parseRecords } from "./membership.ts";
 import { SlotTable } from "./slot_table.ts";
+import { parseIndexDrops } from "./index_drops.ts";
 
 /** Deepest nesting of a message a peer may send (objects and arrays). */
 export const MAX_VALUE_DEPTH = 64;
@@ -143,6 +144,9 @@ function parseSchema(raw: unknown): SchemaInfo {
   return {
     index: text(schema.index, "a schema's index"),
     engine: text(schema.engine, "a schema's engine"),
+    ...(schema.bornAtMs === undefined
+      ? {}
+      : { bornAtMs: integer(schema.bornAtMs, "a schema's birth", 0, Number.MAX_SAFE_INTEGER) }),
     fields: list(schema.fields, "a schema's fields", MAX_SCHEMA_FIELDS).map((raw) => {
       const field = object(raw, "a field");
       return { name: text(field.name, "a field's name"), type: text(field.type, "a field's type") };
@@ -165,5 +169,6 @@ export function parseHello(raw: unknown): Hello {
     ...parsed,
     ...(hello.records === undefined ? {} : { records: parseRecords(hello.records) }),
     ...(hello.slots === undefined ? {} : { slots: SlotTable.fromWire(hello.slots).toWire() }),
+    ...(hello.drops === undefined ? {} : { drops: parseIndexDrops(hello.drops) }),
   };
 }

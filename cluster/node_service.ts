@@ -8,6 +8,7 @@
  * @module
  */
 
+import { type IndexDrops, parseIndexDrops } from "./index_drops.ts";
 import type { Actor, ActorRef } from "../actors/types.ts";
 import { type Handlers, receiveBy } from "../actors/handlers.ts";
 import type { DroppedIndex, IndexConfig, IndexSummary, WriteResult } from "../node/executor.ts";
@@ -94,7 +95,8 @@ export type NodeServiceMsg =
   | { type: "shardPages"; query: ShardQuery; assignment?: SlotAssignment }
   | { type: "configure"; index: string; config: IndexConfig }
   | { type: "adoptSchemas"; schemas: readonly SchemaChange[] }
-  | { type: "dropIndex"; index: string }
+  /** `droppedAtMs`: when the coordinating node dropped it (kept as a marker, `index_drops.ts`). */
+  | { type: "dropIndex"; index: string; droppedAtMs?: number }
   | { type: "indexes" }
   /** An API key created or deleted on another node. */
   | { type: "applyKeys"; change: KeyChange }
@@ -152,10 +154,38 @@ function checkedQuery(query: ShardQuery, node: NodeOrchestrator): ShardQuery {
   return query;
 }
 
+/**
+ * Applies copies of another node's writes, except those of an index dropped in the cluster that
+ * this node does not hold (a returning node's hint, repair or anti-entropy push of a dropped
+ * index): those are answered `unchanged` and not applied, so they cannot create it again.
+ */
+async function writeCopies(
+  node: NodeOrchestrator,
+  commands: readonly WriteCommand[],
+  drops: IndexDrops | undefined,
+): Promise<WriteResult[]> {
+  const dropped = (command: WriteCommand) =>
+    drops?.droppedAt(command.index) !== undefined && node.schema(command.index) === undefined;
+  if (!commands.some(dropped)) return await node.write(commands);
+  const kept = commands.filter((command) => !dropped(command));
+  const written = kept.length === 0 ? [] : await node.write(kept);
+  let next = 0;
+  return commands.map((command): WriteResult =>
+    dropped(command)
+      ? { ok: true, id: command.id, result: "unchanged", version: 0 }
+      : written[next++]!
+  );
+}
+
 /** Builds the node service over the local orchestrator (and the node's API keys). */
 export function createNodeService(
   node: NodeOrchestrator,
-  options: { readonly keys?: KeyStore; readonly routing?: () => ServiceRouting | undefined } = {},
+  options: {
+    readonly keys?: KeyStore;
+    readonly routing?: () => ServiceRouting | undefined;
+    /** Where a drop another node made is kept as a marker (`index_drops.ts`). */
+    readonly indexDrops?: IndexDrops;
+  } = {},
 ): Actor<NodeServiceMsg, NodeServiceReplies> {
   const keys = options.keys;
   const routing = options.routing ?? (() => undefined);
@@ -189,7 +219,7 @@ export function createNodeService(
     copy: (msg, ctx) => {
       // Noted before the write: a search must not count a slot's partial copy.
       routing()?.noteCopies(msg.commands);
-      return ctx.detach(node.write(msg.commands).then(serializable));
+      return ctx.detach(writeCopies(node, msg.commands, options.indexDrops).then(serializable));
     },
     leave: (_msg, ctx) =>
       ctx.detach(
@@ -203,14 +233,33 @@ export function createNodeService(
           .catch(missing({ pages: [], totalShards: node.shardCount })),
       ),
     configure: (msg, ctx) =>
-      ctx.detach(node.configure(msg.index, msg.config).then(() => ({ index: msg.index }))),
-    adoptSchemas: (msg) => ({ refused: node.adoptSchemas(msg.schemas) }),
-    dropIndex: (msg, ctx) =>
       ctx.detach(
-        node.dropIndex(msg.index).catch(
-          missing({ deleted_from_shards: 0, total_shards: node.shardCount }),
-        ),
+        node.configure(msg.index, msg.config).then(() => {
+          options.indexDrops?.birthOf(msg.index);
+          return { index: msg.index };
+        }),
       ),
+    adoptSchemas: (msg) => {
+      const refused = node.adoptSchemas(msg.schemas);
+      // Born here now (`index_drops.ts`): a drop learned later must be newer to drop it.
+      for (const { index } of msg.schemas) {
+        if (!refused.includes(index)) options.indexDrops?.birthOf(index);
+      }
+      return { refused };
+    },
+    dropIndex: (msg, ctx) => {
+      // Checked before anything is dropped: a malformed time is refused with the whole message.
+      const marker = msg.droppedAtMs === undefined
+        ? []
+        : parseIndexDrops([{ index: msg.index, atMs: msg.droppedAtMs }]);
+      return ctx.detach(
+        node.dropIndex(msg.index).then(async (dropped) => {
+          // Kept only where the index was: that is where a returning node's copy is met.
+          await options.indexDrops?.merge(marker, [msg.index]);
+          return dropped;
+        }).catch(missing({ deleted_from_shards: 0, total_shards: node.shardCount })),
+      );
+    },
     indexes: (_msg, ctx) => ctx.detach(node.indexes()),
     applyKeys: (msg, ctx) =>
       ctx.detach(keys?.apply(msg.change).then(() => ({ applied: true })) ?? none()),

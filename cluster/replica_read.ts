@@ -14,7 +14,8 @@
 
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
 import type { WriteCommand } from "../node/write_command.ts";
-import { isStamp } from "../storage/hlc.ts";
+import { isStamp, UNSTAMPED } from "../storage/hlc.ts";
+import { slotOf } from "../storage/slot.ts";
 import type { StampedRead, StoredDocument } from "../storage/microshard.ts";
 import { MalformedFrameError } from "./errors.ts";
 import type { ClusterExecutorSettings, ClusterExecutorStats } from "./executor_settings.ts";
@@ -27,9 +28,13 @@ export interface ReplicaAnswer {
   readonly read: StampedRead;
 }
 
-/** The stamp that orders an answer: its document's or tombstone's; `""` (oldest) when none. */
+/**
+ * The stamp that orders an answer: its document's (`UNSTAMPED` for one stored before stamps
+ * were) or its tombstone's; `""`, older than every stamp, when the replica holds nothing.
+ */
 export function stampOf(read: StampedRead): string {
-  return read.document?.stamp ?? read.tombstone?.stamp ?? "";
+  if (read.document !== undefined) return read.document.stamp ?? UNSTAMPED;
+  return read.tombstone?.stamp ?? "";
 }
 
 /** The newest of the answers (the first of the highest stamp); `{}` when there are none. */
@@ -48,19 +53,20 @@ export function documentOf(read: StampedRead): StoredDocument | null {
 }
 
 /**
- * The stamped copy that brings an older replica up to `newest`; none when `newest` has no stamp
- * (nothing, or a document written before stamps were stored: no copy could order it).
+ * The stamped copy that brings an older replica up to `newest` (a document stored before
+ * stamps were goes as `UNSTAMPED`: it lands only where nothing is held); none when `newest` is
+ * nothing.
  */
 export function repairOf(index: string, newest: StampedRead): WriteCommand | undefined {
   const { document, tombstone } = newest;
-  if (document?.stamp !== undefined) {
+  if (document !== undefined) {
     const placed = document.routingKey === undefined ? {} : { routingKey: document.routingKey };
     return {
       op: "put",
       index,
       id: document.id,
       doc: document.doc,
-      stamp: document.stamp,
+      stamp: document.stamp ?? UNSTAMPED,
       version: document.version,
       ...placed,
     };
@@ -249,7 +255,7 @@ export class ReplicaReads {
       id,
       ...(routingKey === undefined ? {} : { routingKey }),
     });
-    return parseStampedRead(answer);
+    return answerFor(read, parseStampedRead(answer));
   }
 
   /** Repairs the answers older than the newest of them; resolves with the newest. */
@@ -298,6 +304,20 @@ function answersOf(
 
 /** Longest document id or routing key a peer's answer may carry, in characters. */
 const MAX_KEY_CHARS = 4_096;
+
+/**
+ * A peer's answer checked against what was asked: the same id, in the same slot. Anything else
+ * is refused, so it is neither answered nor copied to other replicas by a repair.
+ */
+export function answerFor(read: PointRead, answer: StampedRead): StampedRead {
+  const held = answer.document ?? answer.tombstone;
+  if (held === undefined) return answer;
+  const asked = slotOf(read.routingKey ?? read.id);
+  if (held.id !== read.id || slotOf(held.routingKey ?? held.id) !== asked) {
+    throw new MalformedFrameError(`a replica answered "${held.id}" for "${read.id}"`);
+  }
+  return answer;
+}
 
 /** A peer's answer to a stamped read, checked in shape (a malformed one is refused). */
 export function parseStampedRead(value: unknown): StampedRead {

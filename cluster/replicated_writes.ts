@@ -86,7 +86,10 @@ export class ReplicatedWrites {
 
   /** Writes a client's batch: new fields reach every node first, then each owner its writes. */
   async write(commands: readonly WriteCommand[]): Promise<WriteResult[]> {
-    await this.#spreadSchemas(this.#view(), this.#node.planSchemas(commands));
+    const changed = this.#node.planSchemas(commands);
+    // An index this batch creates is born now (`index_drops.ts`).
+    for (const { index } of changed) this.#settings.indexDrops?.birthOf(index);
+    await this.#spreadSchemas(this.#view(), changed);
     // The view after the schemas spread: a move may have started meanwhile.
     return await this.#route(this.#view(), commands, { hops: 0, ingress: true });
   }
@@ -274,10 +277,9 @@ export class ReplicatedWrites {
    */
   async #copyTo(view: ClusterView, to: string, round: CopyRound): Promise<void> {
     const { batch, results, positions, duals, tally } = round;
-    const copyFor = (k: number) =>
-      copyOf(batch[k]!, results[k]!, {
-        replica: view.slots?.entry(slotOf(placementKey(batch[k]!))).owners.includes(to) === true,
-      });
+    const isOwner = (k: number) =>
+      view.slots?.entry(slotOf(placementKey(batch[k]!))).owners.includes(to) === true;
+    const copyFor = (k: number) => copyOf(batch[k]!, results[k]!, { replica: isOwner(k) });
     const sent = positions.filter((k) => copyFor(k).length > 0);
     const copies = sent.flatMap(copyFor);
     if (copies.length === 0) return;
@@ -289,7 +291,8 @@ export class ReplicatedWrites {
       const answers = await this.#calls.unicast(view, to, { type: "copy", commands: copies });
       answers.forEach((answer, j) => {
         if (!answer.ok) return;
-        tally.acks[sent[j]!]!++;
+        // The quorum counts owners only: a moving slot's receiver is not one yet.
+        if (isOwner(sent[j]!)) tally.acks[sent[j]!]!++;
         if (answer.result === "deleted") tally.deletedElsewhere.set(sent[j]!, answer.version);
       });
       if (answers.some((answer) => !answer.ok)) {
@@ -340,7 +343,10 @@ export class ReplicatedWrites {
   /** A replicated write's answer: how many replicas took it, or 503 below the quorum. */
   #acknowledged(result: WriteResult, acks: number, owners: number): WriteResult {
     if (!result.ok) return result;
-    // A write that changed nothing (a delete of a missing document) needs no quorum.
+    // Unstamped: it changed nothing anywhere. A delete of an id this owner does not hold is
+    // stamped (its tombstone) and needs the quorum like any write: another owner may hold the
+    // document, so "not found" is only known once a quorum has taken the delete (Cassandra's
+    // rule: a delete is a write).
     if (result.stamp === undefined) return { ...result, replicas_acknowledged: acks };
     const quorum = this.#quorumOf(owners);
     if (acks >= quorum) return { ...withoutStamp(result), replicas_acknowledged: acks };
@@ -376,10 +382,12 @@ function copyOf(
   const { index, id } = command;
   const placed = command.routingKey === undefined ? {} : { routingKey: command.routingKey };
   if (command.op === "delete" && result.ok && result.result === "not_found") {
-    // Not held here (this replica missed the put, or no replica has it): the others may
-    // hold it. Copied with the stamp of the tombstone left here, so it orders against their
-    // put (and can be hinted); the version is each replica's own next one.
-    if (options.replica !== true) return [];
+    // Not held here (this replica missed the put, or no replica has it): the others, and a
+    // moving slot's receiver, may hold it. Copied with the stamp of the tombstone left here,
+    // so it orders against their put (and can be hinted); the version is each one's own next.
+    // Unstamped (never, from an owner's write since absent deletes leave tombstones) it goes
+    // to replicas only.
+    if (options.replica !== true && result.stamp === undefined) return [];
     return [{
       op: "delete",
       index,

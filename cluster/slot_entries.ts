@@ -8,15 +8,12 @@
 
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
 import type { WriteCommand } from "../node/write_command.ts";
-import { encodeStamp } from "../storage/hlc.ts";
+import { UNSTAMPED } from "../storage/hlc.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
 import type { DigestEntry } from "./slot_digest.ts";
 
 /** Documents (or tombstones) read from a shard per page while scanning a slot. */
 export const SCAN_PAGE_ENTRIES = 1_000;
-
-/** The stamp of a document stored before stamps were: older than every stamped write. */
-export const UNSTAMPED = encodeStamp({ ms: 0, counter: 0, tag: "" });
 
 /** One document or tombstone held here. */
 export interface HeldEntry extends DigestEntry {

@@ -8,11 +8,8 @@
 
 import type { NodeOrchestrator } from "../node/orchestrator.ts";
 import type { WriteCommand } from "../node/write_command.ts";
-import { encodeStamp } from "../storage/hlc.ts";
+import { UNSTAMPED } from "../storage/hlc.ts";
 import type { SlotDocument, SlotTombstone } from "../storage/microshard.ts";
-
-/** The stamp of a document stored before stamps were: older than every stamped write. */
-const UNSTAMPED = encodeStamp({ ms: 0, counter: 0, tag: "" });
 
 /** One page of a slot's stream: its copies, and how many of them are documents. */
 export interface SlotCopyPage {

@@ -37,6 +37,8 @@ import { type TrustCounters, trustCounters } from "./trust_counters.ts";
 import type { ClusterView, Hello, NodeInfo } from "./view.ts";
 import { WireCodec } from "./wire.ts";
 import { within } from "./within.ts";
+import type { IndexDrops } from "./index_drops.ts";
+import { IndexNotFoundError } from "../storage/errors.ts";
 import { MembershipRefusedError, NodeUnavailableError, UnknownNodeError } from "./errors.ts";
 
 export { COORDINATOR } from "./exposure.ts";
@@ -72,6 +74,8 @@ export interface ClusterStartOptions {
   readonly replicationFactor?: number;
   /** A moved slot's old copy is kept this long after every member knows the flip, in ms. */
   readonly dropGraceMs?: number;
+  /** The index drops this node knows and its indexes' births (`index_drops.ts`). */
+  readonly indexDrops?: IndexDrops;
   /** The node's API keys, which other nodes' changes and snapshots are applied to. */
   readonly keys?: KeyStore;
   readonly log: {
@@ -145,6 +149,7 @@ export async function startCluster(
   wiring: ClusterWiring,
   options: ClusterStartOptions,
 ): Promise<StartedCluster> {
+  const drops = options.indexDrops;
   const routing = (): ServiceRouting | undefined => {
     const { serveWrite, serveGet, servePages } = executor;
     const coordinator = spawned.coordinator;
@@ -167,6 +172,7 @@ export async function startCluster(
     () =>
       createNodeService(node, {
         routing,
+        ...(drops === undefined ? {} : { indexDrops: drops }),
         ...(options.keys === undefined ? {} : { keys: options.keys }),
       }),
     { name: NODE_SERVICE, mailboxCapacity: 16_384, supervision: { policy: "permanent" } },
@@ -229,15 +235,34 @@ export async function startCluster(
           keepAlive: (peer, addrs) => transport.keepAlive(peer, addrs),
           isConnected: (peer) => transport.isConnected(peer),
           pool: wiring.pool,
-          schemas: () => node.schemaList(),
+          // Each with its birth: a peer that knows the index was dropped after it refuses it.
+          schemas: () =>
+            node.schemaList().map((schema) => ({
+              ...schema,
+              ...(drops === undefined ? {} : { bornAtMs: drops.bornAt(schema.index) }),
+            })),
+          ...(drops === undefined ? {} : { indexDrops: () => drops.list() }),
           counters: wiring.counters,
-          adoptSchemas: async (schemas) => {
+          adoptSchemas: async (schemas, dropped) => {
+            const held = node.schemaList().map((schema) => schema.index);
+            for (const index of await drops?.merge(dropped, held) ?? []) {
+              options.log.info(`index "${index}" was dropped while this node was away: dropped`);
+              await node.dropIndex(index).catch((error) => {
+                if (!(error instanceof IndexNotFoundError)) throw error;
+              });
+            }
             for (const schema of schemas) {
+              // Born before a drop of its name: the dropped index, not adopted again.
+              if (drops?.isDropped(schema.index, schema.bornAtMs ?? 0) === true) continue;
               try {
                 await node.configure(schema.index, {
                   fields: [...schema.fields],
                   engine: schema.engine,
                 });
+                // The birth it came with; one of unknown birth is born here now.
+                if (schema.bornAtMs === undefined || schema.bornAtMs === 0) {
+                  drops?.birthOf(schema.index);
+                } else await drops?.adopted(schema.index, schema.bornAtMs);
               } catch (error) {
                 options.log.warn(
                   `cannot adopt the schema of index "${schema.index}": ${(error as Error).message}`,

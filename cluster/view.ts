@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { IndexDrop } from "./index_drops.ts";
 import type { MemberState } from "./failure_detector.ts";
 import type { HashRing } from "./ring.ts";
 import type { MemberRecord } from "./membership.ts";
@@ -33,6 +34,8 @@ export interface SchemaInfo {
   readonly index: string;
   readonly engine: string;
   readonly fields: ReadonlyArray<{ name: string; type: string }>;
+  /** When the index was born, in ms since the epoch (`index_drops.ts`); absent: unknown. */
+  readonly bornAtMs?: number;
 }
 
 /** What two nodes exchange when they meet: who they are, whom they know, which schemas. */
@@ -44,6 +47,8 @@ export interface Hello {
   readonly records?: readonly MemberRecord[];
   /** The sender's slot table (absent from a peer of an older version). */
   readonly slots?: readonly WireEntry[];
+  /** The indexes the sender knows were dropped (`index_drops.ts`; absent: none known). */
+  readonly drops?: readonly IndexDrop[];
 }
 
 /** One member as the view shows it. */

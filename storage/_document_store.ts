@@ -99,6 +99,24 @@ export class DocumentStore {
     return this.#getMany<DocHeader>(ids, (id) => keys.doc(index, id));
   }
 
+  /**
+   * A document's header and its tombstone in one snapshot read (`getMany` is one: a write
+   * between two reads could show neither).
+   */
+  async headerAndTombstone(
+    index: string,
+    id: string,
+  ): Promise<{ header?: DocHeader; tombstone?: Tombstone }> {
+    const [header, tombstone] = await this.#kv.getMany<[DocHeader, Tombstone]>([
+      keys.doc(index, id),
+      keys.tomb(index, id),
+    ]);
+    return {
+      ...(header.value === null ? {} : { header: header.value }),
+      ...(tombstone.value === null ? {} : { tombstone: tombstone.value }),
+    };
+  }
+
   /** The tombstones of the documents among `ids` that were deleted (and not written since). */
   tombstones(index: string, ids: readonly string[]): Promise<Map<string, Tombstone>> {
     return this.#getMany<Tombstone>(ids, (id) => keys.tomb(index, id));

@@ -60,17 +60,13 @@ export async function readStamped(
 ): Promise<StampedRead> {
   validateIndexName(index);
   validateDocId(id);
-  const [header, graves] = await Promise.all([
-    state.store.header(index, id),
-    state.store.tombstones(index, [id]),
-  ]);
+  const { header, tombstone: grave } = await state.store.headerAndTombstone(index, id);
   if (header !== undefined) {
     const placed = header.routingKey === undefined ? {} : { routingKey: header.routingKey };
     const stamped = header.stamp === undefined ? {} : { stamp: header.stamp };
     const doc = await state.store.body(header);
     return { document: { id, version: header.version, doc, ...placed, ...stamped } };
   }
-  const grave = graves.get(id);
   if (grave === undefined) return {};
   const placed = grave.routingKey === undefined ? {} : { routingKey: grave.routingKey };
   return { tombstone: { id, version: grave.version, stamp: grave.stamp, ...placed } };

@@ -52,6 +52,12 @@ export function encodeStamp(parts: StampParts): Stamp {
 }
 
 /** Decodes a stamp; `undefined` when it is not one. */
+/**
+ * The stamp of a document stored before stamps were: older than every stamped write, newer
+ * than nothing (a moving slot's stream, read repair and anti-entropy give it to such copies).
+ */
+export const UNSTAMPED: Stamp = encodeStamp({ ms: 0, counter: 0, tag: "" });
+
 export function decodeStamp(stamp: string): StampParts | undefined {
   const match = STAMP_PATTERN.exec(stamp);
   if (match === null) return undefined;
