@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { encodeStamp } from "../storage/hlc.ts";
+import { encodeStamp, UNSTAMPED } from "../storage/hlc.ts";
+import { slotOf } from "../storage/slot.ts";
 import {
+  answerFor,
   documentOf,
   firstAnswers,
   newestOf,
@@ -43,9 +45,8 @@ Deno.test("replica read: the newest stamp wins, a tombstone over an older docume
     stamp: stamp(3_000, "a"),
     version: 4,
   });
-  // Nothing stamped: nothing to order a repair by.
+  // Nothing held: nothing to repair with.
   assert.equal(repairOf("books", {}), undefined);
-  assert.equal(repairOf("books", { document: { id: "b1", version: 1, doc: {} } }), undefined);
 });
 
 Deno.test("firstAnswers: asks the first nodes at once, answers with the first `wanted`, hands later ones on", async () => {
@@ -142,4 +143,34 @@ Deno.test("parseStampedRead: a peer's malformed answer is refused, a good one ke
   for (const value of bad) {
     assert.throws(() => parseStampedRead(value), MalformedFrameError, JSON.stringify(value));
   }
+});
+
+Deno.test("replica read: a document stored before stamps were is answered and repaired as UNSTAMPED, older than any stamped write", () => {
+  const legacy = { document: { id: "b1", version: 1, doc: { n: 0 } } };
+  assert.deepEqual(documentOf(newestOf([{ node: "n1", read: legacy }])), {
+    id: "b1",
+    version: 1,
+    doc: { n: 0 },
+  });
+  const answers = [{ node: "n1", read: legacy }, { node: "n2", read: {} }];
+  assert.deepEqual(staleOf(answers, newestOf(answers)).map((a) => a.node), ["n2"]);
+  assert.equal(repairOf("books", legacy)?.stamp, UNSTAMPED);
+  // Any stamped write beats it.
+  assert.deepEqual(newestOf([...answers, { node: "n3", read: put(1, 2) }]), put(1, 2));
+});
+
+Deno.test("replica read: a peer's answer for another id, or another slot, is refused", () => {
+  const asked = { index: "books", id: "b1" };
+  assert.deepEqual(answerFor(asked, put(1, 1)), put(1, 1));
+  assert.deepEqual(answerFor(asked, {}), {});
+  const other = { document: { id: "b2", version: 1, doc: {}, stamp: stamp(1, "a") } };
+  assert.throws(() => answerFor(asked, other), MalformedFrameError);
+  // The same id placed by a routing key of another slot.
+  const moved = {
+    document: { id: "b1", version: 1, doc: {}, stamp: stamp(1, "a"), routingKey: "elsewhere" },
+  };
+  if (slotOf("elsewhere") !== slotOf("b1")) {
+    assert.throws(() => answerFor(asked, moved), MalformedFrameError);
+  }
+  assert.deepEqual(answerFor({ ...asked, routingKey: "elsewhere" }, moved), moved);
 });
