@@ -29,6 +29,20 @@ export function startClusterNode(
   });
 }
 
+/** What a node keeps of its data directory when its disk is lost: its identity. */
+const IDENTITY_FILES = new Set(["node_id", "cluster.key"]);
+
+/**
+ * Removes everything in a stopped node's data directory but its identity (`node_id`,
+ * `cluster.key`): a lost disk replaced, so the node restarts as the same member holding nothing.
+ */
+export async function wipeDataDir(dataDir: string): Promise<void> {
+  for await (const entry of Deno.readDir(dataDir)) {
+    if (IDENTITY_FILES.has(entry.name)) continue;
+    await Deno.remove(`${dataDir}/${entry.name}`, { recursive: true });
+  }
+}
+
 /** The node's cluster address, from its start line. */
 export function clusterAddress(node: ServerProcess): string {
   const match = node.output().match(/peer \S+ on (\S+)/);

@@ -10,4 +10,4 @@ export { SeededRandom, testSeed } from "./random.ts";
 export { call, type HttpAnswer } from "./http.ts";
 export { percentile } from "./stats.ts";
 export { waitUntil } from "./wait.ts";
-export { allGreen, clusterAddress, startClusterNode } from "./cluster.ts";
+export { allGreen, clusterAddress, startClusterNode, wipeDataDir } from "./cluster.ts";

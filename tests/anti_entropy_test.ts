@@ -17,7 +17,7 @@ import { readSlotEntries } from "../cluster/slot_entries.ts";
 import { slotOf } from "../storage/slot.ts";
 import { call } from "../testing/http.ts";
 import type { ServerProcess } from "../testing/server_process.ts";
-import { clusterAddress, startClusterNode } from "../testing/cluster.ts";
+import { clusterAddress, startClusterNode, wipeDataDir } from "../testing/cluster.ts";
 import { waitUntil } from "../testing/wait.ts";
 import { withMachineLock } from "../testing/machine_lock.ts";
 
@@ -140,10 +140,7 @@ Deno.test({
         // c loses its disk: SIGKILL, everything but its identity removed, restarted as c.
         await c.stop("SIGKILL");
         running.delete(c);
-        for await (const entry of Deno.readDir(`${root}/c`)) {
-          if (entry.name === "node_id" || entry.name === "cluster.key") continue;
-          await Deno.remove(`${root}/c/${entry.name}`, { recursive: true });
-        }
+        await wipeDataDir(`${root}/c`);
         const wiped = await startNode(`${root}/c`, "c", [seed, clusterAddress(b)]);
         running.add(wiped);
         const started = performance.now();

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { call } from "../testing/http.ts";
 import type { ServerProcess } from "../testing/server_process.ts";
-import { allGreen, clusterAddress, startClusterNode } from "../testing/cluster.ts";
+import { allGreen, clusterAddress, startClusterNode, wipeDataDir } from "../testing/cluster.ts";
 import { waitUntil } from "../testing/wait.ts";
 import { withMachineLock } from "../testing/machine_lock.ts";
 
@@ -48,14 +48,6 @@ async function settled(node: ServerProcess): Promise<boolean> {
   };
   return health.rebalancing.slots_moving === 0 &&
     nodes.nodes.length === 3 && nodes.nodes.every((member) => member.slots === 1_024);
-}
-
-/** Keeps the node's data directory's identity (node id, key) and removes everything else. */
-async function wipe(dataDir: string): Promise<void> {
-  for await (const entry of Deno.readDir(dataDir)) {
-    if (entry.name === "node_id" || entry.name === "cluster.key") continue;
-    await Deno.remove(`${dataDir}/${entry.name}`, { recursive: true });
-  }
 }
 
 /** Ids read at once, as a client with a connection pool would. */
@@ -120,7 +112,7 @@ Deno.test({
         assert.deepEqual(await misreads(c), []);
 
         await kill(c);
-        await wipe(`${root}/c`);
+        await wipeDataDir(`${root}/c`);
         const back = await start("c", [clusterAddress(a), clusterAddress(b)]);
         await allGreen([a, b, back], 3, "c back, wiped");
         assert.equal(await readRepairs(back), 0, "nothing repaired before a read");

@@ -12,7 +12,7 @@
 
 import { call } from "../../testing/http.ts";
 import type { ServerProcess } from "../../testing/server_process.ts";
-import { clusterAddress, startClusterNode } from "../../testing/cluster.ts";
+import { clusterAddress, startClusterNode, wipeDataDir } from "../../testing/cluster.ts";
 import { waitUntil } from "../../testing/wait.ts";
 
 /** The pre-shared key of the cluster under test. */
@@ -165,11 +165,8 @@ export class ClusterUnderTest {
    * and `cluster.key`): a lost disk, replaced, with the node's identity restored from
    * its configuration — so it comes back as the same member, holding nothing.
    */
-  async wipe(node: TestNode): Promise<void> {
-    for await (const entry of Deno.readDir(node.dataDir)) {
-      if (entry.name === "node_id" || entry.name === "cluster.key") continue;
-      await Deno.remove(`${node.dataDir}/${entry.name}`, { recursive: true });
-    }
+  wipe(node: TestNode): Promise<void> {
+    return wipeDataDir(node.dataDir);
   }
 
   /** Resolves once every live node is green with every member connected. */
