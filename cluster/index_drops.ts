@@ -117,13 +117,6 @@ export class IndexDrops {
     return at !== undefined && bornAtMs <= at;
   }
 
-  /** Records a drop made here, now; returns its marker. */
-  async dropNow(index: string): Promise<IndexDrop> {
-    const drop = { index, atMs: this.#nowMs() };
-    await this.merge([drop], [index]);
-    return drop;
-  }
-
   /**
    * Merges markers another node sent; returns the indexes of `held` (those this node holds)
    * that they drop — born at or before their marker, or without a birth — whose births are
