@@ -11,6 +11,7 @@ import {
   staleOf,
 } from "./replica_read.ts";
 import { MalformedFrameError } from "./errors.ts";
+import { withDeadline } from "../testing/deadline.ts";
 
 const stamp = (ms: number, tag: string) => encodeStamp({ ms, counter: 0, tag });
 const put = (ms: number, n: number) => ({
@@ -52,8 +53,19 @@ Deno.test("replica read: the newest stamp wins, a tombstone over an older docume
 Deno.test("firstAnswers: asks the first nodes at once, answers with the first `wanted`, hands later ones on", async () => {
   const gates = new Map<string, PromiseWithResolvers<string>>();
   const asked: string[] = [];
+  const waits: Array<{ count: number; done: () => void }> = [];
+  const askedReach = (count: number) =>
+    withDeadline(
+      new Promise<void>((done) => {
+        if (asked.length >= count) done();
+        else waits.push({ count, done });
+      }),
+      5_000,
+      `${count} nodes asked`,
+    );
   const ask = (node: string) => {
     asked.push(node);
+    for (const wait of waits) if (asked.length >= wait.count) wait.done();
     const gate = Promise.withResolvers<string>();
     gates.set(node, gate);
     return gate.promise;
@@ -63,15 +75,18 @@ Deno.test("firstAnswers: asks the first nodes at once, answers with the first `w
     { first: ["n1", "n2", "n3"], then: ["n4"] },
     2,
     ask,
-    { onLate: (node, value, answers) => late.resolve({ node, value, answered: answers.length }) },
+    {
+      // No speculation here: n4 must be asked only in place of the node that fails.
+      speculativeMs: 0,
+      onLate: (node, value, answers) => late.resolve({ node, value, answered: answers.length }),
+    },
   );
-  await Promise.resolve();
-  await Promise.resolve();
+  await askedReach(3);
   assert.deepEqual(asked, ["n1", "n2", "n3"]);
   gates.get("n2")!.resolve("two");
   gates.get("n1")!.reject(new Error("n1 is down"));
-  await new Promise((resolve) => setTimeout(resolve, 0));
   // n1 failed: the next node is asked in its place.
+  await askedReach(4);
   assert.deepEqual(asked, ["n1", "n2", "n3", "n4"]);
   gates.get("n3")!.resolve("three");
   assert.deepEqual(await answer, [{ node: "n2", value: "two" }, { node: "n3", value: "three" }]);
