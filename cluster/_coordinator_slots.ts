@@ -16,7 +16,7 @@ import { type MemberRecord, ownsSlots } from "./membership.ts";
 import { checkedSlotNews } from "./peer_input.ts";
 import { HashRing } from "./ring.ts";
 import { DEFAULT_MAX_SLOTS_MOVING, SlotMoves } from "./slot_moves.ts";
-import { SlotTable, type WireEntry, writeSlotFile } from "./slot_table.ts";
+import { type EntryGate, SlotTable, type WireEntry, writeSlotFile } from "./slot_table.ts";
 import type { NodeInfo } from "./view.ts";
 
 /** Default time a flipped slot's copy is kept after every member acknowledged it, in ms. */
@@ -73,6 +73,8 @@ export class SlotUpkeep {
   readonly #records: MemberRecords;
   /** Per member, the slot digest it last told and how many slots it is still draining. */
   readonly #heard = new Map<string, { digest: string; draining: number }>();
+  /** Slots with a newer entry held back: it names an owner not met yet (`SlotTable.merge`). */
+  readonly #waiting = new Set<number>();
   /** `slots.json` writes, one at a time (each replaces the file through a rename). */
   #slotWrite: Promise<void> = Promise.resolve();
   /** `slots.json` is written once for all the merges of this turn. */
@@ -146,6 +148,7 @@ export class SlotUpkeep {
       digest,
       draining: this.moves.moving,
       ...(differs ? { table: table.toWire() } : {}),
+      ...(this.#waiting.size > 0 ? { waiting: [...this.#waiting] } : {}),
     };
   }
 
@@ -174,10 +177,13 @@ export class SlotUpkeep {
     let changed: number[] = [];
     const before = s.table.copy();
     if (news.table !== undefined) {
-      changed = s.table.merge(news.table);
+      changed = s.table.merge(news.table, this.#gate);
       this.moves.onMemberTable(node, news.table);
     }
-    if (news.entries !== undefined) changed.push(...s.table.mergeEntries(news.entries));
+    if (news.entries !== undefined) {
+      changed.push(...s.table.mergeEntries(news.entries, this.#gate));
+    }
+    for (const slot of changed) this.#waiting.delete(slot);
     this.moves.onMerged(changed, before);
     this.#heard.set(node, { digest: news.digest, draining: news.draining });
     if (news.digest === s.table.digest()) this.moves.onMemberTable(node, "same");
@@ -193,11 +199,21 @@ export class SlotUpkeep {
   takeHello(node: string, wire: readonly WireEntry[]): void {
     const theirs = SlotTable.fromWire(wire);
     const before = this.#s.table.copy();
-    const changed = this.#s.table.merge(theirs);
+    const changed = this.#s.table.merge(theirs, this.#gate);
+    for (const slot of changed) this.#waiting.delete(slot);
     this.moves.onMerged(changed, before);
     if (changed.length > 0) this.persist();
     this.moves.onMemberTable(node, theirs);
   }
+
+  /**
+   * Merges take an entry naming a node this node has not met only once it has met it; until
+   * then the slot is noted waiting (a push of it is not acknowledged by the answer).
+   */
+  readonly #gate: EntryGate = {
+    met: (node) => node === this.#s.self.nodeId || this.#s.members.has(node),
+    waits: (slot) => this.#waiting.add(slot),
+  };
 
   /** Slots moving anywhere, as far as this node knows: pending ones, and copies not dropped. */
   slotsMoving(): number {
@@ -281,8 +297,12 @@ export class SlotUpkeep {
 
   /** A member answered a push: its acknowledgement, and the slot news it answered with. */
   #onPushed(node: string, entries: Array<[number, WireEntry]>, answer: unknown): void {
-    this.moves.onPushAcked(node, entries);
     const slots = (answer as { slots?: unknown } | undefined)?.slots;
+    const waiting = (slots as { waiting?: unknown } | undefined)?.waiting;
+    const held = Array.isArray(waiting)
+      ? entries.filter(([slot]) => !waiting.includes(slot))
+      : entries;
+    this.moves.onPushAcked(node, held);
     try {
       if (this.#s.members.get(node)?.connected === true) this.take(node, slots);
     } catch (error) {

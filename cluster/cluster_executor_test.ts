@@ -251,6 +251,32 @@ Deno.test("cluster executor: a node that fails the statistics phase is not asked
   assert.equal(ops.counters.refused_peer_stats, 0, "a failure is not nonsense");
 });
 
+Deno.test("cluster executor: slots this node's table gives to a node it has not met count as failed, never silently missed", async () => {
+  const schema = { version: 1, fields: { title: { type: "text" as const } } };
+  const local = { docCount: 4, fields: [["title", 4, 8] as const], docFreqs: [] };
+  const node = {
+    shardCount: 1,
+    schema: () => ({ schema, engine: "fts5" }),
+    shardPages: () =>
+      Promise.resolve({ pages: [{ total: 4, hits: [], stats: local }], totalShards: 1 }),
+  } as unknown as NodeOrchestrator;
+  const base = view({ a: true });
+  // "z" owns half the slots by the table, but is no member here (not met yet): nobody asks it.
+  const table = SlotTable.fromRing(new HashRing(["a", "z"]));
+  const ops = new ClusterExecutor(node, service(() => Promise.reject(new Error("unused"))), {
+    ...settings,
+    view: { ...base, slots: table },
+  });
+  const gathered = await ops.searchPages("books", { query: "rust" });
+  assert.equal(gathered.context.nodesFailed, 1);
+  assert.equal(gathered.context.failedShards, 1);
+  const known = new ClusterExecutor(node, service(() => Promise.reject(new Error("unused"))), {
+    ...settings,
+    view: { ...base, slots: SlotTable.fromRing(new HashRing(["a"])) },
+  });
+  assert.equal((await known.searchPages("books", { query: "rust" })).context.failedShards, 0);
+});
+
 /** An executor on node "a" of three, every slot on all three (RF 3), over stand-in services. */
 async function replicated(
   answer: (node: string, commands: Array<{ op: string; id: string }>) => Promise<unknown>,

@@ -120,6 +120,11 @@ export interface SlotNews {
   /** The entries changed since the last push (a push carries these instead of the table). */
   entries?: Array<[number, WireEntry]>;
   draining: number;
+  /**
+   * Slots with a newer entry this node heard and holds back: it names an owner this node has
+   * not met yet (`SlotTable.merge`). A push of them is not acknowledged by the answer.
+   */
+  waiting?: number[];
 }
 
 /** What `POST /_cluster/nodes/{node_id}/_leave` answers (at once; poll `GET /_cluster/nodes`). */

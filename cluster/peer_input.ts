@@ -11,6 +11,7 @@ import { type MemberRecord, parseRecords } from "./membership.ts";
 import type { TrustCounters } from "./trust_counters.ts";
 import type { Hello } from "./view.ts";
 import { parseWireEntries, type SlotEntry, SlotTable } from "./slot_table.ts";
+import { CLUSTER_SLOTS } from "../storage/slot.ts";
 
 /** A hello from the network, checked against its schema; a bad one is refused. */
 export function checkedHello(raw: unknown, peer: string, counters: TrustCounters): Hello {
@@ -46,6 +47,7 @@ export function checkedSlotNews(
   table?: SlotTable;
   entries?: Array<[number, SlotEntry]>;
   draining: number;
+  waiting?: number[];
 } | undefined {
   if (raw === undefined) return undefined;
   try {
@@ -58,9 +60,18 @@ export function checkedSlotNews(
     if (typeof draining !== "number" || !Number.isSafeInteger(draining) || draining < 0) {
       throw new Error("a draining count is not a non-negative integer");
     }
+    const waiting = news.waiting;
+    if (
+      waiting !== undefined &&
+      (!Array.isArray(waiting) || waiting.length > CLUSTER_SLOTS ||
+        !waiting.every((slot) => Number.isInteger(slot) && slot >= 0 && slot < CLUSTER_SLOTS))
+    ) {
+      throw new Error("the waiting slots are not a list of slot numbers");
+    }
     return {
       digest: news.digest,
       draining,
+      ...(waiting === undefined ? {} : { waiting: waiting as number[] }),
       ...(news.table === undefined ? {} : { table: SlotTable.fromWire(news.table) }),
       ...(news.entries === undefined ? {} : { entries: parseWireEntries(news.entries) }),
     };

@@ -156,12 +156,17 @@ export class SlotSearch {
       failedShards += shards;
       totalShards += shards;
     }
+    // A slot assigned to a node not met yet (this node's table names it, e.g. while joining)
+    // was answered by none: counted as one failed shard per such node, never silently missed.
+    const unmet = [...assigned].filter((node) => !view.members.has(node));
+    failedShards += unmet.length;
+    totalShards += unmet.length;
     return {
       pages,
       totalShards,
       failedShards,
       nodesContacted: gathered.contacted,
-      nodesFailed: failed.length,
+      nodesFailed: failed.length + unmet.length,
     };
   }
 

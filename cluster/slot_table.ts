@@ -32,6 +32,14 @@ export interface SlotEntry {
   readonly version: RecordVersion;
 }
 
+/** Which incoming entries a merge takes now (see `SlotTable.merge`). */
+export interface EntryGate {
+  /** Whether this node has met `node` (it can ask it). */
+  readonly met: (node: string) => boolean;
+  /** A newer entry for `slot` waits: it names a node not met yet. */
+  readonly waits: (slot: number) => void;
+}
+
 /** An entry as it crosses the wire: `[owners, pending or "", epoch, origin]`. */
 export type WireEntry = [string[], string, number, string];
 
@@ -110,30 +118,49 @@ export class SlotTable {
   }
 
   /** Takes the incoming entries newer than the ones held; returns the slots that changed. */
-  mergeEntries(incoming: ReadonlyArray<readonly [number, SlotEntry]>): number[] {
+  mergeEntries(
+    incoming: ReadonlyArray<readonly [number, SlotEntry]>,
+    gate?: EntryGate,
+  ): number[] {
     const changed: number[] = [];
     for (const [slot, theirs] of incoming) {
-      if (compareVersions(theirs.version, this.#entries[slot]!.version) > 0) {
-        this.#entries[slot] = theirs;
-        changed.push(slot);
-      }
+      if (this.#takes(slot, theirs, gate)) changed.push(slot);
     }
     if (changed.length > 0) this.#digest = undefined;
     return changed;
   }
 
-  /** Takes every incoming entry newer than the one held; returns the slots that changed. */
-  merge(incoming: SlotTable): number[] {
+  /**
+   * Takes every incoming entry newer than the one held; returns the slots that changed. With
+   * a `gate`, an entry that names an owner this node has not met waits (see `#takes`).
+   */
+  merge(incoming: SlotTable, gate?: EntryGate): number[] {
     const changed: number[] = [];
     for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
-      const theirs = incoming.#entries[slot]!;
-      if (compareVersions(theirs.version, this.#entries[slot]!.version) > 0) {
-        this.#entries[slot] = theirs;
-        changed.push(slot);
-      }
+      if (this.#takes(slot, incoming.#entries[slot]!, gate)) changed.push(slot);
     }
     if (changed.length > 0) this.#digest = undefined;
     return changed;
+  }
+
+  /**
+   * Takes one entry when it is newer. An entry that would hand a slot this node routes (its
+   * held entry has owners) to a node it has not met (`known` false) waits: this node could not
+   * ask that node in a search, and by the entry it would no longer ask the old owner either —
+   * the slot would be answered by none. Until then the old owner serves it here, and since
+   * this table does not hold the flip, the old owner keeps its copy (it drops a flipped slot
+   * only once every live member holds the flip). The entry comes again with the next
+   * heartbeat's table, after this node has met the new owner.
+   */
+  #takes(slot: number, theirs: SlotEntry, gate?: EntryGate): boolean {
+    const held = this.#entries[slot]!;
+    if (compareVersions(theirs.version, held.version) <= 0) return false;
+    if (gate !== undefined && held.owners.length > 0 && !theirs.owners.every(gate.met)) {
+      gate.waits(slot);
+      return false;
+    }
+    this.#entries[slot] = theirs;
+    return true;
   }
 
   /** A short digest of the whole table: two nodes with equal digests route alike. */

@@ -32,6 +32,30 @@ Deno.test("SlotTable: an unknown table loses to any other; the ring's loses to a
   assert.deepEqual(unknown.pendingSlots(), [5]);
 });
 
+Deno.test("SlotTable: with a gate, an entry naming a node not met waits until it is met", () => {
+  const met = new Set(["a", "b"]);
+  const waiting: number[] = [];
+  const gate = {
+    met: (node: string) => met.has(node),
+    waits: (slot: number) => waiting.push(slot),
+  };
+  const here = SlotTable.ownedBy("a");
+  const there = SlotTable.ownedBy("a");
+  there.set(4, nextEntry(there.entry(4), "a", { owners: ["c"] }));
+  there.set(6, nextEntry(there.entry(6), "a", { owners: ["b"] }));
+  // Slot 4 flipped to c, not met here: taking it would leave the slot answered by none.
+  assert.deepEqual(here.merge(there, gate), [6]);
+  assert.deepEqual(waiting, [4]);
+  assert.equal(here.ownerOf(4), "a");
+  assert.deepEqual(here.mergeEntries([[4, there.entry(4)]], gate), []);
+  met.add("c");
+  assert.deepEqual(here.merge(there, gate), [4]);
+  assert.equal(here.ownerOf(4), "c");
+  // A node that knows nothing yet (joining) takes any table: it routes nothing before.
+  const joining = SlotTable.unknown();
+  assert.equal(joining.merge(there, { met: () => false, waits: () => {} }).length, 1_024);
+});
+
 Deno.test("SlotTable: takeChanged() returns the entries set here since the last call", () => {
   const table = SlotTable.ownedBy("a");
   table.set(3, nextEntry(table.entry(3), "a", { owners: ["b"] }));
