@@ -202,8 +202,12 @@ export class AntiEntropy {
     return undefined;
   }
 
-  /** Compares one slot of every index with each of `peers` (and repairs what differs). */
-  async compareSlot(slot: number, peers: readonly string[]): Promise<void> {
+  /**
+   * Compares one slot of every index with each of `peers` (and repairs what differs).
+   * Resolves with whether every comparison was completed (no peer failed or refused one).
+   */
+  async compareSlot(slot: number, peers: readonly string[]): Promise<boolean> {
+    let complete = true;
     for (const { index } of this.#deps.node.schemaList()) {
       let digest: string[] | undefined;
       for (const peer of peers) {
@@ -211,9 +215,10 @@ export class AntiEntropy {
           // Read again after a repair here: the next owner is compared with what is held now.
           digest ??= slotDigest(await readSlotEntries(this.#deps.node, index, slot));
           const pulled = this.counters.anti_entropy_entries_pulled;
-          await this.#compareWith(peer, index, slot, digest);
+          if (!await this.#compareWith(peer, index, slot, digest)) complete = false;
           if (this.counters.anti_entropy_entries_pulled > pulled) digest = undefined;
         } catch (error) {
+          complete = false;
           if (error instanceof MalformedEntropyError) this.counters.anti_entropy_refused++;
           else this.counters.anti_entropy_failures++;
           this.#deps.log?.warn(
@@ -222,16 +227,24 @@ export class AntiEntropy {
         }
       }
     }
+    return complete;
   }
 
-  async #compareWith(peer: string, index: string, slot: number, digest: string[]) {
+  /** Compares and repairs one index's slot with `peer`; false when the peer refused to. */
+  async #compareWith(
+    peer: string,
+    index: string,
+    slot: number,
+    digest: string[],
+  ): Promise<boolean> {
     const reply = checkDigestReply(
       await this.#deps.ask(peer, { type: "entropyDigest", index, slot }),
     );
-    if ("refused" in reply) return;
+    // The peer does not hold the slot as an owner now (moving, or not its own): not compared.
+    if ("refused" in reply) return false;
     this.counters.anti_entropy_slots_compared++;
     const differ = differingBuckets(digest, reply.digest);
-    if (differ.length === 0) return;
+    if (differ.length === 0) return true;
     this.counters.anti_entropy_buckets_differing += differ.length;
     const wanted = new Set(differ);
     const held = await readSlotEntries(this.#deps.node, index, slot, {
@@ -239,9 +252,12 @@ export class AntiEntropy {
       keepDoc: () => true,
     });
     const buckets = bucketize(held);
-    for (const group of this.#groups(differ, buckets)) {
-      await this.#repairGroup(peer, index, slot, group, buckets);
+    const groups = this.#groups(differ, buckets);
+    let complete = groups.flat().length === differ.length;
+    for (const group of groups) {
+      if (!await this.#repairGroup(peer, index, slot, group, buckets)) complete = false;
     }
+    return complete;
   }
 
   /** Differing buckets packed into diff requests of at most `MAX_DIFF_ENTRIES` entries. */
@@ -267,14 +283,17 @@ export class AntiEntropy {
     return groups;
   }
 
-  /** Exchanges one group of buckets until the owner has no newer entry left for it. */
+  /**
+   * Exchanges one group of buckets until the owner has no newer entry left for it; false
+   * when it refused, or still had more after `MAX_DIFF_PASSES`.
+   */
   async #repairGroup(
     peer: string,
     index: string,
     slot: number,
     group: readonly number[],
     buckets: HeldEntry[][],
-  ): Promise<void> {
+  ): Promise<boolean> {
     for (let pass = 0; pass < MAX_DIFF_PASSES; pass++) {
       const mine = new Map<string, HeldEntry>();
       for (const bucket of group) for (const entry of buckets[bucket]!) mine.set(entry.id, entry);
@@ -290,11 +309,12 @@ export class AntiEntropy {
         entries,
       });
       const reply = checkDiffReply(raw, asked);
-      if ("refused" in reply) return;
+      if ("refused" in reply) return false;
       await this.#pull(reply.newer, buckets);
       await this.#push(peer, index, reply.wanted.map((id) => mine.get(id)!));
-      if (!reply.more) return;
+      if (!reply.more) return true;
     }
+    return false;
   }
 
   /** Applies another owner's newer entries here (put-if-newer) and notes them as held. */
