@@ -26,6 +26,8 @@ import type { SearchLimits } from "./query/search.ts";
 import { HttpMetrics } from "./http/metrics.ts";
 import { ClusterExecutor, soloView } from "./cluster/cluster_executor.ts";
 import { HintStore } from "./cluster/hints.ts";
+import { hasSlotFile } from "./cluster/slot_table.ts";
+import { RebuildingSlots } from "./cluster/rebuilding.ts";
 import { IndexDrops } from "./cluster/index_drops.ts";
 import {
   NODE_SERVICE,
@@ -156,6 +158,11 @@ async function serve(args: string[]): Promise<number> {
   const clusterConfig = config.network.cluster;
   const wiring = clusterConfig.enabled ? clusterWiring() : undefined;
   // Copies a replica missed, kept until it is back (only with replication).
+  // Before anything writes it: without `slots.json` this node's disk holds none of its slots,
+  // which (with replicas) it rebuilds from the other owners before its copies count.
+  const rebuilding = wiring !== undefined && clusterConfig.replication_factor > 1
+    ? await RebuildingSlots.open(dataDir, !await hasSlotFile(dataDir))
+    : undefined;
   const hints = wiring !== undefined && clusterConfig.replication_factor > 1
     ? await HintStore.open(dataDir)
     : undefined;
@@ -200,6 +207,7 @@ async function serve(args: string[]): Promise<number> {
             writeQuorum: config.network.cluster.write_quorum,
             readQuorum: config.network.cluster.read_quorum,
             antiEntropyIntervalMs: config.network.cluster.anti_entropy_interval_ms,
+            ...(rebuilding === undefined ? {} : { rebuilding }),
             ...(hints === undefined ? {} : { hints }),
             ...(indexDrops === undefined ? {} : { indexDrops }),
           },
@@ -229,7 +237,10 @@ async function serve(args: string[]): Promise<number> {
     return {
       ...base,
       ...membership,
-      status: view.status,
+      // Yellow while this node rebuilds slots it lost with its disk: a replica short.
+      status: view.status === "green" && (clusterExecutor?.rebuilding.count ?? 0) > 0
+        ? "yellow"
+        : view.status,
       total_nodes: view.total_nodes,
       connected_nodes: view.connected_nodes,
       nodes: view.nodes,

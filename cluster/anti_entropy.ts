@@ -52,7 +52,8 @@ import {
   differingBuckets,
   slotDigest,
 } from "./slot_digest.ts";
-import type { ClusterView } from "./view.ts";
+import type { RebuildingSlots } from "./rebuilding.ts";
+import { type ClusterView, isLive } from "./view.ts";
 
 /** Default wait between two slot comparisons, in ms (a sweep of 1,024 slots: about 100 s). */
 export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 100;
@@ -82,11 +83,15 @@ export type AntiEntropyCounters = {
   anti_entropy_failures: number;
   /** Malformed messages or answers from peers, refused. */
   anti_entropy_refused: number;
+  /** Slots of a wiped node compared in full with every other live owner (`rebuilding.ts`). */
+  anti_entropy_slots_rebuilt: number;
 };
 
 /** What anti-entropy shows in the node's health. */
 export type AntiEntropyStatus = {
   interval_ms: number;
+  /** Slots this node is rebuilding (its data directory was empty at start): not yet counted. */
+  rebuilding_slots: number;
   /** The slot the next round starts looking from. */
   next_slot: number;
 } & AntiEntropyCounters;
@@ -108,6 +113,8 @@ export interface AntiEntropyDeps {
   readonly moving: (slot: number) => boolean;
   /** Wait between two rounds, in ms; 0 disables the rounds (answers are still served). */
   readonly intervalMs: number;
+  /** The slots this node is rebuilding (compared first; each counts once compared in full). */
+  readonly rebuilding?: RebuildingSlots;
   readonly log?: { warn(message: string): void };
 }
 
@@ -124,6 +131,7 @@ export class AntiEntropy {
     anti_entropy_buckets_skipped: 0,
     anti_entropy_failures: 0,
     anti_entropy_refused: 0,
+    anti_entropy_slots_rebuilt: 0,
   };
   readonly #deps: AntiEntropyDeps;
   #cursor = 0;
@@ -131,6 +139,8 @@ export class AntiEntropy {
   #running = false;
   /** Rounds since the cursor last passed slot 0 (a pass without any is no sweep). */
   #roundsThisSweep = 0;
+  /** Where the next rebuilding round starts looking (slots are rebuilt in turn). */
+  #rebuildCursor = 0;
 
   constructor(deps: AntiEntropyDeps) {
     this.#deps = deps;
@@ -138,7 +148,12 @@ export class AntiEntropy {
 
   /** Counters and the sweep's position, for health. */
   status(): AntiEntropyStatus {
-    return { interval_ms: this.#deps.intervalMs, next_slot: this.#cursor, ...this.counters };
+    return {
+      interval_ms: this.#deps.intervalMs,
+      rebuilding_slots: this.#deps.rebuilding?.count ?? 0,
+      next_slot: this.#cursor,
+      ...this.counters,
+    };
   }
 
   /** Starts the rounds, one every `intervalMs` (none when it is 0). */
@@ -182,6 +197,8 @@ export class AntiEntropy {
   async runRound(): Promise<number | undefined> {
     const view = this.#deps.view();
     if (view.joining === true || view.slots === undefined) return undefined;
+    const rebuilt = await this.#rebuildRound(view);
+    if (rebuilt !== undefined) return rebuilt;
     for (let k = 0; k < CLUSTER_SLOTS; k++) {
       const slot = this.#cursor;
       this.#cursor = (slot + 1) % CLUSTER_SLOTS;
@@ -197,6 +214,32 @@ export class AntiEntropy {
       this.counters.anti_entropy_rounds++;
       this.#roundsThisSweep++;
       await this.compareSlot(slot, peers);
+      return slot;
+    }
+    return undefined;
+  }
+
+  /**
+   * A round for the next slot this node is rebuilding that has another live owner: once it
+   * has been compared in full with every other live owner, this node's copy counts.
+   */
+  async #rebuildRound(view: ClusterView): Promise<number | undefined> {
+    const rebuilding = this.#deps.rebuilding;
+    if (rebuilding === undefined || rebuilding.count === 0) return undefined;
+    const slots = rebuilding.list();
+    const from = slots.findIndex((slot) => slot >= this.#rebuildCursor);
+    for (const slot of [...slots.slice(Math.max(from, 0)), ...slots.slice(0, Math.max(from, 0))]) {
+      if (this.#unsettled(view, slot) !== undefined) continue;
+      const peers = view.slots!.entry(slot).owners.filter((node) =>
+        node !== view.self && isLive(view, node)
+      );
+      if (peers.length === 0) continue;
+      this.#rebuildCursor = slot + 1;
+      this.counters.anti_entropy_rounds++;
+      if (await this.compareSlot(slot, peers)) {
+        rebuilding.done(slot);
+        this.counters.anti_entropy_slots_rebuilt++;
+      }
       return slot;
     }
     return undefined;
@@ -423,10 +466,4 @@ export class AntiEntropy {
  */
 function changed(result: WriteResult | undefined): boolean {
   return result?.ok === true && result.result !== "unchanged";
-}
-
-/** Whether a member can answer now: connected, and not suspect or down. */
-function isLive(view: ClusterView, node: string): boolean {
-  const member = view.members.get(node);
-  return member?.connected === true && (member.state ?? "up") === "up";
 }

@@ -40,7 +40,8 @@ import {
 } from "./executor_settings.ts";
 import type { NodeServiceMsg, NodeServiceReplies } from "./node_service.ts";
 import { type Gathered, RemoteCalls } from "./remote_calls.ts";
-import { type PointRead, ReplicaReads } from "./replica_read.ts";
+import { type PointRead, type ReplicaRead, ReplicaReads } from "./replica_read.ts";
+import { RebuildingSlots } from "./rebuilding.ts";
 import { ReplicatedWrites } from "./replicated_writes.ts";
 import { HashRing } from "./ring.ts";
 import { type SlotAssignment, SlotSearch } from "./slot_search.ts";
@@ -115,6 +116,8 @@ export class ClusterExecutor implements Executor {
   #view: ClusterView;
   /** Compares this node's replicated slots with their other owners (`start()` it). */
   readonly antiEntropy: AntiEntropy;
+  /** The slots this node is rebuilding after starting with an empty data directory. */
+  readonly rebuilding: RebuildingSlots;
 
   constructor(
     node: NodeOrchestrator,
@@ -124,12 +127,14 @@ export class ClusterExecutor implements Executor {
     this.#node = node;
     this.#settings = options;
     this.#view = options.view;
+    this.rebuilding = options.rebuilding ?? new RebuildingSlots();
     const parts = {
       node,
       settings: options,
       counters: this.counters,
       slots: this.#slots,
       currentView: () => this.#view,
+      rebuilding: this.rebuilding,
     };
     this.#calls = new RemoteCalls(lookup, parts);
     this.#writes = new ReplicatedWrites({ ...parts, calls: this.#calls });
@@ -142,6 +147,7 @@ export class ClusterExecutor implements Executor {
       // Fenced: its stream has ended, the flip comes next (a slot draining here, `#movedAway`,
       // has no owner here any more; that set stays on a lead that streamed to a new replica).
       moving: (slot) => this.#slots.isFenced(slot),
+      rebuilding: this.rebuilding,
       intervalMs: (options.replicationFactor ?? 1) > 1
         ? options.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS
         : 0,
@@ -156,6 +162,7 @@ export class ClusterExecutor implements Executor {
     const before = this.#view;
     this.#view = view;
     this.#slots.settle(view);
+    this.rebuilding.onView(view);
     for (const [node, member] of view.members) {
       if (node === view.self || !member.connected) continue;
       if (before.members.get(node)?.connected !== true) this.onMemberConnected(node);
@@ -350,6 +357,13 @@ export class ClusterExecutor implements Executor {
   }
 
   /** This node's shard pages of a search, without the slots `assignment` gives to others. */
+  /** This node's stamped copy for another owner's read, marked while its slot is rebuilt. */
+  async serveStamped(read: PointRead): Promise<ReplicaRead> {
+    const held = await this.#node.getStamped(read.index, read.id, read.routingKey);
+    const rebuilding = this.rebuilding.has(slotOf(read.routingKey ?? read.id));
+    return rebuilding ? { ...held, rebuilding } : held;
+  }
+
   servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet> {
     return this.#search.servePages(query, assignment);
   }

@@ -6,6 +6,8 @@ import { HashRing } from "./ring.ts";
 import type { ClusterView } from "./view.ts";
 import { HintStore } from "./hints.ts";
 import { SlotTable } from "./slot_table.ts";
+import { RebuildingSlots } from "./rebuilding.ts";
+import { encodeStamp } from "../storage/hlc.ts";
 
 // The cluster executor over stand-in node services: these tests are about its retry, timeout and
 // fan-out rules; the real services over libp2p are exercised by tests/cluster_test.ts.
@@ -358,4 +360,80 @@ Deno.test("cluster executor: a delete of a document this replica missed reaches 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("cluster executor: while this replica rebuilds a slot its own copy does not count: a read asks another owner, and repairs this one", async () => {
+  const stored = {
+    id: "x",
+    version: 2,
+    doc: { n: 2 },
+    stamp: encodeStamp({ ms: 2, counter: 0, tag: "b" }),
+  };
+  const repaired: unknown[] = [];
+  const node = {
+    getStamped: () => Promise.resolve({}),
+    write: (batch: unknown[]) => {
+      repaired.push(...batch);
+      return Promise.resolve(batch.map(() => ({ ok: true, id: "x", result: "created" })));
+    },
+  } as unknown as NodeOrchestrator;
+  const asked: string[] = [];
+  const lookup: ServiceLookup = (peer) =>
+    Promise.resolve({
+      ask: (msg: { type: string }) => {
+        asked.push(`${peer}:${msg.type}`);
+        return Promise.resolve(msg.type === "getStamped" ? { document: stored } : []);
+      },
+    } as unknown as Awaited<ReturnType<ServiceLookup>>);
+  const base = view({ a: true, b: true, c: true });
+  const ops = new ClusterExecutor(node, lookup, {
+    ...settings,
+    replicationFactor: 3,
+    readQuorum: 1,
+    view: { ...base, slots: SlotTable.fromRing(new HashRing(["a", "b", "c"]), 3) },
+    rebuilding: new RebuildingSlots("unknown"),
+  });
+  const read = await ops.get("books", "x");
+  assert.deepEqual(read, { id: "x", version: 2, doc: { n: 2 } });
+  assert.equal(asked.filter((call) => call.endsWith(":getStamped")).length, 1);
+  assert.equal(repaired.length, 1, "this replica got the newest copy");
+  // Another owner's read of this node's copy says it is rebuilding.
+  assert.equal((await ops.serveStamped({ index: "books", id: "x" })).rebuilding, true);
+});
+
+Deno.test("cluster executor: a search assigns a slot another owner says it is still rebuilding to a replica that is not", async () => {
+  const schema = { version: 1, fields: { title: { type: "text" as const } } };
+  const node = {
+    shardCount: 1,
+    schema: () => ({ schema, engine: "fts5" }),
+    shardPages: () => Promise.resolve({ pages: [{ total: 1, hits: [] }], totalShards: 1 }),
+  } as unknown as NodeOrchestrator;
+  const assignedToB: number[] = [];
+  const lookup: ServiceLookup = (peer) =>
+    Promise.resolve({
+      ask: (msg: { assignment: { nodes: string[]; owners: number[] } }) => {
+        const at = msg.assignment.nodes.indexOf(peer);
+        const mine = msg.assignment.owners.flatMap((owner, slot) => owner === at ? [slot] : []);
+        if (peer === "b") assignedToB.push(mine.length);
+        // b rebuilds every slot, and says so when it is given any.
+        const all = Array.from({ length: 1_024 }, (_, slot) => slot);
+        const rebuilding = peer === "b" && mine.length > 0 ? { rebuildingSlots: all } : {};
+        return Promise.resolve({ pages: [{ total: 1, hits: [] }], totalShards: 1, ...rebuilding });
+      },
+    } as unknown as Awaited<ReturnType<ServiceLookup>>);
+  const base = view({ a: true, b: true, c: true });
+  const ops = new ClusterExecutor(node, lookup, {
+    ...settings,
+    fanoutLimit: 3,
+    replicationFactor: 3,
+    view: { ...base, slots: SlotTable.fromRing(new HashRing(["a", "b", "c"]), 3) },
+  });
+  const gathered = await ops.searchPages("books", { query: "*", limit: 0 });
+  assert.equal(gathered.context.failedShards ?? 0, 0);
+  assert.ok(assignedToB[0]! > 0, "b was assigned slots at first");
+  assert.equal(assignedToB.at(-1), 0, "then none: the phase ran again without b's slots");
+  // The next search believes b at once: it is not assigned the slots it rebuilds.
+  assignedToB.length = 0;
+  await ops.searchPages("books", { query: "*", limit: 0 });
+  assert.deepEqual(assignedToB, [0]);
 });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { RebuildingSlots } from "./rebuilding.ts";
 import type { IndexDrops } from "./index_drops.ts";
 import type { ActorRef } from "../actors/types.ts";
 import type { SearchLimits } from "../query/search.ts";
@@ -43,6 +44,8 @@ export interface ClusterExecutorSettings {
   readonly antiEntropyIntervalMs?: number;
   /** Where this node keeps the indexes dropped in the cluster (`index_drops.ts`). */
   readonly indexDrops?: IndexDrops;
+  /** The slots this node is rebuilding after it started with an empty data directory. */
+  readonly rebuilding?: RebuildingSlots;
 }
 
 /** Default documents per page of a moving slot's stream. */

@@ -5,7 +5,8 @@
  * (`ring.ts`), the ClusterCoordinator that changes the cluster view only on messages
  * (`coordinator.ts`, `view.ts`), the node service peers call (`node_service.ts`), the
  * cluster's executor (`cluster_executor.ts`), anti-entropy between replicas (`anti_entropy.ts`,
- * `slot_digest.ts`), and joining a cluster (`start.ts`).
+ * `slot_digest.ts`), the slots a node rebuilds after losing its disk (`rebuilding.ts`), and
+ * joining a cluster (`start.ts`).
  *
  * @module
  */
@@ -83,6 +84,7 @@ export {
   type AntiEntropyStatus,
   DEFAULT_ANTI_ENTROPY_INTERVAL_MS,
 } from "./anti_entropy.ts";
+export { RebuildingSlots } from "./rebuilding.ts";
 export {
   type EntropyDiffMsg,
   type EntropyDiffReply,

@@ -18,7 +18,8 @@ import type { PageSet, ShardQuery } from "../query/pipeline.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
 import { checkRanking } from "../storage/ranking_config.ts";
 import { parseCorpusStats } from "./stats_schema.ts";
-import type { StampedRead, StoredDocument } from "../storage/microshard.ts";
+import type { StoredDocument } from "../storage/microshard.ts";
+import type { ReplicaRead } from "./replica_read.ts";
 import type { KeyChange, KeySnapshot, KeyStore } from "../security/key_store.ts";
 import type { LeaveResult } from "./coordinator_protocol.ts";
 import { MembershipRefusedError } from "./errors.ts";
@@ -38,6 +39,10 @@ export interface ServiceRouting {
     read: { readonly index: string; readonly id: string; readonly routingKey?: string },
     hops: number,
   ): Promise<StoredDocument | null>;
+  /** This node's copy of a document with its stamp, marked when its slot is being rebuilt. */
+  serveStamped?(
+    read: { readonly index: string; readonly id: string; readonly routingKey?: string },
+  ): Promise<ReplicaRead>;
   /** Copies of another node's writes are about to be applied here (see the executor). */
   noteCopies(commands: readonly WriteCommand[]): void;
   /** This node's pages of a search, leaving out the slots assigned to other nodes. */
@@ -111,7 +116,7 @@ export type NodeServiceMsg =
 export type NodeServiceReplies = {
   write: WriteResult[];
   get: StoredDocument | null;
-  getStamped: StampedRead;
+  getStamped: ReplicaRead;
   copy: WriteResult[];
   leave: LeaveResult;
   /** No pages (but the shard count) when the index has no schema on this node yet. */
@@ -215,7 +220,15 @@ export function createNodeService(
       const served = routing()?.serveGet(read, hopsOf(msg.hops));
       return ctx.detach(served ?? node.get(msg.index, msg.id, msg.routingKey));
     },
-    getStamped: (msg, ctx) => ctx.detach(node.getStamped(msg.index, msg.id, msg.routingKey)),
+    getStamped: (msg, ctx) => {
+      const read = {
+        index: msg.index,
+        id: msg.id,
+        ...(msg.routingKey === undefined ? {} : { routingKey: msg.routingKey }),
+      };
+      const served = routing()?.serveStamped?.(read);
+      return ctx.detach(served ?? node.getStamped(msg.index, msg.id, msg.routingKey));
+    },
     copy: (msg, ctx) => {
       // Noted before the write: a search must not count a slot's partial copy.
       routing()?.noteCopies(msg.commands);

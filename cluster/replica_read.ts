@@ -19,6 +19,8 @@ import { slotOf } from "../storage/slot.ts";
 import type { StampedRead, StoredDocument } from "../storage/microshard.ts";
 import { MalformedFrameError } from "./errors.ts";
 import type { ClusterExecutorSettings, ClusterExecutorStats } from "./executor_settings.ts";
+import { NodeUnavailableError } from "../node/errors.ts";
+import type { RebuildingSlots } from "./rebuilding.ts";
 import type { RemoteCalls } from "./remote_calls.ts";
 import { type ClusterView, isLive } from "./view.ts";
 
@@ -27,6 +29,13 @@ export interface ReplicaAnswer {
   readonly node: string;
   readonly read: StampedRead;
 }
+
+/**
+ * A replica's stamped read as it crosses the wire: `rebuilding` when the replica is still
+ * rebuilding the slot (`rebuilding.ts`) — its copy is used, but it does not count toward the
+ * read quorum.
+ */
+export type ReplicaRead = StampedRead & { readonly rebuilding?: true };
 
 /**
  * The stamp that orders an answer: its document's (`UNSTAMPED` for one stored before stamps
@@ -184,6 +193,8 @@ export interface ReplicaReadsDeps {
   readonly calls: RemoteCalls;
   readonly settings: ClusterExecutorSettings;
   readonly counters: ClusterExecutorStats;
+  /** The slots this node is rebuilding (its own answer for them does not count). */
+  readonly rebuilding?: RebuildingSlots;
 }
 
 /** The replicated point reads coordinated by this node, with their read repair. */
@@ -194,12 +205,14 @@ export class ReplicaReads {
   readonly #counters: ClusterExecutorStats;
   /** Turns the replicated reads take over the other live owners of a slot. */
   #readTurn = 0;
+  readonly #rebuilding: RebuildingSlots | undefined;
 
   constructor(deps: ReplicaReadsDeps) {
     this.#node = deps.node;
     this.#calls = deps.calls;
     this.#settings = deps.settings;
     this.#counters = deps.counters;
+    this.#rebuilding = deps.rebuilding;
   }
 
   /**
@@ -216,10 +229,17 @@ export class ReplicaReads {
   ): Promise<StoredDocument | null> {
     const wanted = Math.min(Math.max(this.#settings.readQuorum ?? 1, 1), owners.length);
     const order = this.#askOrder(view, owners);
+    // Answers of replicas still rebuilding the slot: used, but another owner is asked instead.
+    const rebuilding: ReplicaAnswer[] = [];
     const got = await firstAnswers(
       { first: order.slice(0, wanted), then: order.slice(wanted) },
       wanted,
-      (node) => this.#stampedRead(view, node, read),
+      async (node) => {
+        const answer = await this.#stampedRead(view, node, read);
+        if (answer.rebuilding !== true) return answer;
+        rebuilding.push({ node, read: answer });
+        throw new NodeUnavailableError(node, "it is still rebuilding this document's slot");
+      },
       {
         onLate: (node, late, got) => {
           const all = [...answersOf(got), { node, read: late }];
@@ -227,7 +247,8 @@ export class ReplicaReads {
         },
       },
     );
-    return documentOf(await this.#repairStale(view, read.index, answersOf(got)));
+    const answers = [...answersOf(got), ...rebuilding];
+    return documentOf(await this.#repairStale(view, read.index, answers));
   }
 
   /**
@@ -246,9 +267,13 @@ export class ReplicaReads {
   }
 
   /** One owner's copy of a document with its stamp (this node's own, or a peer's, checked). */
-  async #stampedRead(view: ClusterView, node: string, read: PointRead): Promise<StampedRead> {
+  async #stampedRead(view: ClusterView, node: string, read: PointRead): Promise<ReplicaRead> {
     const { index, id, routingKey } = read;
-    if (node === view.self) return await this.#node.getStamped(index, id, routingKey);
+    if (node === view.self) {
+      const held = await this.#node.getStamped(index, id, routingKey);
+      const rebuilding = this.#rebuilding?.has(slotOf(routingKey ?? id)) === true;
+      return rebuilding ? { ...held, rebuilding } : held;
+    }
     const answer = await this.#calls.unicast(view, node, {
       type: "getStamped",
       index,
@@ -309,7 +334,7 @@ const MAX_KEY_CHARS = 4_096;
  * A peer's answer checked against what was asked: the same id, in the same slot. Anything else
  * is refused, so it is neither answered nor copied to other replicas by a repair.
  */
-export function answerFor(read: PointRead, answer: StampedRead): StampedRead {
+export function answerFor<T extends StampedRead>(read: PointRead, answer: T): T {
   const held = answer.document ?? answer.tombstone;
   if (held === undefined) return answer;
   const asked = slotOf(read.routingKey ?? read.id);
@@ -320,8 +345,9 @@ export function answerFor(read: PointRead, answer: StampedRead): StampedRead {
 }
 
 /** A peer's answer to a stamped read, checked in shape (a malformed one is refused). */
-export function parseStampedRead(value: unknown): StampedRead {
+export function parseStampedRead(value: unknown): ReplicaRead {
   const read = record(value, "a stamped read");
+  const rebuilding = read.rebuilding === true ? { rebuilding: true as const } : {};
   if (read.document !== undefined) {
     const document = record(read.document, "its document");
     return {
@@ -330,11 +356,15 @@ export function parseStampedRead(value: unknown): StampedRead {
         doc: record(document.doc, "its document's body"),
         ...(document.stamp === undefined ? {} : { stamp: stamp(document.stamp) }),
       },
+      ...rebuilding,
     };
   }
-  if (read.tombstone === undefined) return {};
+  if (read.tombstone === undefined) return rebuilding;
   const tombstone = record(read.tombstone, "its tombstone");
-  return { tombstone: { ...keyed(tombstone, "its tombstone"), stamp: stamp(tombstone.stamp) } };
+  return {
+    tombstone: { ...keyed(tombstone, "its tombstone"), stamp: stamp(tombstone.stamp) },
+    ...rebuilding,
+  };
 }
 
 type Obj = Record<string, unknown>;

@@ -20,6 +20,7 @@ import { CLUSTER_SLOTS, SLOT_FIELD } from "../storage/slot.ts";
 import { MalformedFrameError } from "./errors.ts";
 import type { ClusterExecutorSettings, ClusterExecutorStats } from "./executor_settings.ts";
 import type { Gathered, RemoteCalls } from "./remote_calls.ts";
+import type { RebuildingSlots } from "./rebuilding.ts";
 import type { SlotStates } from "./slot_states.ts";
 import { checkedStatsPages } from "./stats_schema.ts";
 import { type ClusterView, isLive } from "./view.ts";
@@ -42,7 +43,15 @@ export interface SlotSearchDeps {
   readonly counters: ClusterExecutorStats;
   /** The view searches run in now. */
   readonly currentView: () => ClusterView;
+  /** The slots this node is rebuilding (its copy of them does not count yet). */
+  readonly rebuilding?: RebuildingSlots;
 }
+
+/**
+ * How long a node's word that it is rebuilding a slot is believed, in ms: meanwhile searches
+ * coordinated here assign the slot to another owner; after it, the node is asked again.
+ */
+export const REBUILDING_SEEN_MS = 2_000;
 
 /** Searches coordinated here, and this node's part of any node's search. */
 export class SlotSearch {
@@ -54,6 +63,9 @@ export class SlotSearch {
   readonly #view: () => ClusterView;
   /** Searches coordinated here: which live owner of a replicated slot answers it turns. */
   #searches = 0;
+  readonly #rebuilding: RebuildingSlots | undefined;
+  /** What other nodes said they are rebuilding, and when (see `REBUILDING_SEEN_MS`). */
+  readonly #rebuildingSeen = new Map<string, { slots: Set<number>; atMs: number }>();
 
   constructor(deps: SlotSearchDeps) {
     this.#node = deps.node;
@@ -62,6 +74,7 @@ export class SlotSearch {
     this.#settings = deps.settings;
     this.#counters = deps.counters;
     this.#view = deps.currentView;
+    this.#rebuilding = deps.rebuilding;
   }
 
   /** Compiles here (the index must be known here), then gathers every node's shard pages. */
@@ -72,10 +85,11 @@ export class SlotSearch {
     // Nodes whose statistics are not in this search's sums (refused, or not answered): not
     // asked to score with them, so no node's scores are skewed; the answer counts them failed.
     const excluded = new Map<string, Error>();
-    // One assignment for both phases of a search: its statistics and its pages cover alike.
-    const assignment = this.#assignmentOf(view);
+    // One assignment for both phases of a search: its statistics and its pages cover alike
+    // (changed only by the first phase, when a node it names is rebuilding a slot).
+    const search = { assignment: this.#assignmentOf(view), phases: 0 };
     return gatherPages(
-      (query) => this.#pagesEverywhere(view, query, excluded, assignment),
+      (query) => this.#pagesEverywhere(view, query, excluded, search),
       index,
       request,
       {
@@ -95,22 +109,89 @@ export class SlotSearch {
    */
   async servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet> {
     const excluded = assignment === undefined ? [] : this.#excludedSlots(assignment);
-    if (excluded.length === 0) return await this.#node.shardPages(query);
+    // Every slot this node is rebuilding when it was assigned any of them (the coordinator
+    // gives them to other owners and asks again; it believes the list for a while).
+    const rebuilding = assignment === undefined ? [] : this.#rebuildingOf(assignment);
+    const said = rebuilding.length === 0 ? {} : { rebuildingSlots: rebuilding };
+    if (excluded.length === 0) return { ...await this.#node.shardPages(query), ...said };
     const left: Plan = {
       kind: "or",
       children: excluded.map((slot): Plan => ({ kind: "eq", field: SLOT_FIELD, value: slot })),
     };
     const plan: Plan = { kind: "and", children: [query.plan, { kind: "not", child: left }] };
-    return await this.#node.shardPages({ ...query, plan });
+    return { ...await this.#node.shardPages({ ...query, plan }), ...said };
   }
 
-  /** One phase of a search on every reachable node, with the nodes that failed counted. */
+  /** Every slot this node is rebuilding, when `assignment` gives it any of them; else none. */
+  #rebuildingOf(assignment: SlotAssignment): number[] {
+    const rebuilding = this.#rebuilding;
+    if (rebuilding === undefined || rebuilding.count === 0) return [];
+    const at = assignment.nodes.indexOf(this.#view().self);
+    const assigned = assignment.owners.some((owner, slot) => owner === at && rebuilding.has(slot));
+    if (!assigned) return [];
+    return rebuilding.count === CLUSTER_SLOTS
+      ? Array.from({ length: CLUSTER_SLOTS }, (_, slot) => slot)
+      : rebuilding.list();
+  }
+
+  /**
+   * One phase of a search on every reachable node, with the nodes that failed counted. When
+   * the first phase finds a node rebuilding slots it was assigned that another live owner can
+   * answer, the assignment changes and the phase runs again (once): a wiped replica's copy
+   * never counts.
+   */
   async #pagesEverywhere(
     view: ClusterView,
     query: ShardQuery,
     excluded: Map<string, Error>,
-    assignment: SlotAssignment,
+    search: { assignment: SlotAssignment; phases: number },
   ): Promise<PageSet> {
+    const first = search.phases++ === 0;
+    let gathered = await this.#phase(view, query, excluded, search.assignment);
+    if (first && this.#noteRebuilding(gathered)) {
+      const assignment = this.#assignmentOf(view);
+      if (!sameAssignment(assignment, search.assignment)) {
+        search.assignment = assignment;
+        gathered = await this.#phase(view, query, excluded, assignment);
+      }
+    }
+    return this.#pageSetOf(view, gathered, search.assignment);
+  }
+
+  /** Notes which slots each answering node says it is rebuilding; true when one named any. */
+  #noteRebuilding(gathered: Gathered<PageSet>): boolean {
+    let any = false;
+    for (const { node, value } of gathered.results) {
+      const named = rebuildingSlotsOf(value.rebuildingSlots);
+      if (named.length === 0) {
+        this.#rebuildingSeen.delete(node);
+        continue;
+      }
+      any = true;
+      this.#rebuildingSeen.set(node, { slots: new Set(named), atMs: Date.now() });
+    }
+    return any;
+  }
+
+  /** Whether `node` said lately that it is rebuilding `slot` (this node: it knows). */
+  #isRebuilding(view: ClusterView, node: string, slot: number): boolean {
+    if (node === view.self) return this.#rebuilding?.has(slot) === true;
+    const seen = this.#rebuildingSeen.get(node);
+    if (seen === undefined) return false;
+    if (Date.now() - seen.atMs > REBUILDING_SEEN_MS) {
+      this.#rebuildingSeen.delete(node);
+      return false;
+    }
+    return seen.slots.has(slot);
+  }
+
+  /** One phase on every reachable node under `assignment`. */
+  async #phase(
+    view: ClusterView,
+    query: ShardQuery,
+    excluded: Map<string, Error>,
+    assignment: SlotAssignment,
+  ): Promise<Gathered<PageSet>> {
     const gathered = await this.#calls.gather(view, (node) => {
       const reason = excluded.get(node);
       if (reason !== undefined) return Promise.reject(reason);
@@ -133,7 +214,7 @@ export class SlotSearch {
         );
       }
     }
-    return this.#pageSetOf(view, gathered, assignment);
+    return gathered;
   }
 
   /** The gathered pages as one set, with the shards of the nodes that count as failed. */
@@ -210,7 +291,10 @@ export class SlotSearch {
     }
     const live = owners.filter((node) => isLive(view, node));
     if (live.length === 0) return owners[0]!;
-    return live[(slot + turn) % live.length]!;
+    // A replica still being rebuilt answers only when no other live one can.
+    const whole = live.filter((node) => !this.#isRebuilding(view, node, slot));
+    const from = whole.length > 0 ? whole : live;
+    return from[(slot + turn) % from.length]!;
   }
 
   /** The slots this node may hold documents of that `assignment` gives to another node. */
@@ -224,4 +308,19 @@ export class SlotSearch {
     }
     return excluded;
   }
+}
+
+/** Whether two assignments give every slot to the same node. */
+function sameAssignment(a: SlotAssignment, b: SlotAssignment): boolean {
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    if (a.nodes[a.owners[slot]!] !== b.nodes[b.owners[slot]!]) return false;
+  }
+  return true;
+}
+
+/** A peer's rebuilding slots, checked: anything but a list of slot numbers counts as none. */
+export function rebuildingSlotsOf(raw: unknown): number[] {
+  if (!Array.isArray(raw) || raw.length > CLUSTER_SLOTS) return [];
+  const valid = raw.every((slot) => Number.isInteger(slot) && slot >= 0 && slot < CLUSTER_SLOTS);
+  return valid ? raw as number[] : [];
 }

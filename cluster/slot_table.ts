@@ -283,6 +283,17 @@ export async function readSlotFile(dataDir: string): Promise<SlotTable | undefin
   return SlotTable.fromWire(JSON.parse(text));
 }
 
+/** Whether the data directory holds a kept table (a node that was in a cluster with it). */
+export async function hasSlotFile(dataDir: string): Promise<boolean> {
+  try {
+    await Deno.stat(`${dataDir}/${FILE}`);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
 /** Replaces `slots.json` at once (a crash leaves the old file or the new one). */
 export async function writeSlotFile(dataDir: string, table: SlotTable): Promise<void> {
   const path = `${dataDir}/${FILE}`;

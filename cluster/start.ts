@@ -143,6 +143,7 @@ export async function startCluster(
     serveWrite?: ServiceRouting["serveWrite"];
     serveGet?: ServiceRouting["serveGet"];
     servePages?: ServiceRouting["servePages"];
+    serveStamped?: ServiceRouting["serveStamped"];
     noteCopies?: ServiceRouting["noteCopies"];
     antiEntropy?: ServiceRouting["antiEntropy"];
   },
@@ -163,6 +164,9 @@ export async function startCluster(
       serveWrite: (commands, hops) => serveWrite.call(executor, commands, hops),
       serveGet: (read, hops) => serveGet.call(executor, read, hops),
       servePages: (query, assignment) => servePages.call(executor, query, assignment),
+      ...(executor.serveStamped === undefined
+        ? {}
+        : { serveStamped: (read) => executor.serveStamped!(read) }),
       noteCopies: (commands) => executor.noteCopies?.(commands),
       leave: () => coordinator.ask({ type: "leave" }),
       ...(executor.antiEntropy === undefined ? {} : { antiEntropy: executor.antiEntropy }),

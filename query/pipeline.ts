@@ -64,6 +64,11 @@ export interface PageSet {
   readonly failedShards?: number;
   readonly nodesContacted?: number;
   readonly nodesFailed?: number;
+  /**
+   * In a cluster: the slots assigned to the answering node that it is still rebuilding (its
+   * copy does not count yet; the coordinator asks another owner for them).
+   */
+  readonly rebuildingSlots?: readonly number[];
 }
 
 /** Asks every shard that holds the index for its page of a query. */

@@ -7,6 +7,9 @@
  * count in `/_metrics`, and point reads through it with `read_quorum` 1, which read its own copy
  * — holds every document with its last value and no deleted one; then it stops the node and
  * reads its data directory directly, slot by slot: every document and every tombstone is there.
+ * Before that, the wiped node runs once without anti-entropy rounds of its own (its rebuild
+ * cannot finish): its copies must not count — reads by id through it and searches through
+ * every node are complete — and, killed and restarted, it goes on rebuilding.
  */
 
 import assert from "node:assert/strict";
@@ -28,7 +31,12 @@ const DELETED = (i: number) => i % 5 === 0;
 /** Ids updated after they were written. */
 const UPDATED = (i: number) => i % 7 === 0;
 
-function startNode(dataDir: string, label: string, seeds: string[]): Promise<ServerProcess> {
+function startNode(
+  dataDir: string,
+  label: string,
+  seeds: string[],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
   return startClusterNode({
     dataDir,
     label,
@@ -41,8 +49,17 @@ function startNode(dataDir: string, label: string, seeds: string[]): Promise<Ser
       CAMEODB_NETWORK_CLUSTER_ANTI_ENTROPY_INTERVAL_MS: "5",
       CAMEODB_STORAGE_NUM_SHARDS_INIT: "2",
       CAMEODB_LOG: "warn",
+      ...env,
     },
   });
+}
+
+/** `*` through `node`: its total and failed shards. */
+async function countAll(node: ServerProcess): Promise<{ total: number; failed: number }> {
+  const answer = await call(node.url, "POST", "/api/books/search", { query: "*", limit: 1 });
+  const body = answer.body as { total_hits: number; failed_shards: number };
+  assert.equal(answer.status, 200, JSON.stringify(body));
+  return { total: body.total_hits, failed: body.failed_shards };
 }
 
 interface Health {
@@ -141,7 +158,29 @@ Deno.test({
         await c.stop("SIGKILL");
         running.delete(c);
         await wipeDataDir(`${root}/c`);
-        const wiped = await startNode(`${root}/c`, "c", [seed, clusterAddress(b)]);
+        // First without anti-entropy rounds of its own, so its rebuild cannot finish: while
+        // it rebuilds, its copies must not count — reads by id through it (read_quorum 1,
+        // its own copy first) and searches through any node see every document exactly once.
+        const seeds = [seed, clusterAddress(b)];
+        const halted = await startNode(`${root}/c`, "c", seeds, {
+          CAMEODB_NETWORK_CLUSTER_ANTI_ENTROPY_INTERVAL_MS: "0",
+        });
+        running.add(halted);
+        await waitUntil(
+          async () => (await health(halted)).anti_entropy?.rebuilding_slots === 1_024,
+          60_000,
+          "wiped c joined and rebuilds all 1,024 slots",
+        );
+        assert.equal((await health(halted)).status, "yellow");
+        assert.deepEqual(await wrongReads(halted), []);
+        for (const node of [halted, a, b, halted]) {
+          assert.deepEqual(await countAll(node), { total: live, failed: 0 }, node.url);
+        }
+        assert.equal((await health(halted)).anti_entropy?.rebuilding_slots, 1_024);
+        // Restarted in the middle of its rebuild (its slot table kept now): it goes on with it.
+        await halted.stop("SIGKILL");
+        running.delete(halted);
+        const wiped = await startNode(`${root}/c`, "c", seeds);
         running.add(wiped);
         const started = performance.now();
         await waitUntil(
@@ -149,6 +188,12 @@ Deno.test({
           60_000,
           "wiped c joined",
         );
+        await waitUntil(
+          async () => (await health(wiped)).anti_entropy?.rebuilding_slots === 0,
+          180_000,
+          "wiped c rebuilt every slot",
+        );
+        assert.equal((await health(wiped)).anti_entropy?.anti_entropy_slots_rebuilt, 1_024);
         await waitUntil(
           async () => await localDocuments(wiped) === live,
           180_000,
