@@ -171,8 +171,9 @@ export class AntiEntropy {
   }
 
   /**
-   * The next round after `intervalMs` — or at once after a round that repaired something: a
-   * replica far behind (wiped) is rebuilt slot after slot, still one slot at a time.
+   * The next round after `intervalMs` — or at once after a round that repaired something, or
+   * while slots are being rebuilt: a replica far behind (wiped) is rebuilt slot after slot,
+   * still one slot at a time.
    */
   #schedule(delayMs = this.#deps.intervalMs): void {
     const timer = setTimeout(async () => {
@@ -182,7 +183,9 @@ export class AntiEntropy {
       } catch (error) {
         this.#deps.log?.warn(`anti-entropy round failed: ${(error as Error).message}`);
       }
-      const behind = this.counters.anti_entropy_entries_repaired > repaired;
+      // Behind (it repaired something), or rebuilding a lost disk: the next round at once.
+      const behind = this.counters.anti_entropy_entries_repaired > repaired ||
+        (this.#deps.rebuilding?.count ?? 0) > 0;
       if (this.#running) this.#schedule(behind ? 0 : this.#deps.intervalMs);
     }, delayMs);
     Deno.unrefTimer(timer);

@@ -28,6 +28,8 @@ const PSK = "anti-entropy-test-secret";
 const DOCS = 400;
 /** Ids `d0`… deleted after they were written. */
 const DELETED = (i: number) => i % 5 === 0;
+/** Ids read through the wiped node while it rebuilds (each read repairs its copy). */
+const SAMPLE = 20;
 /** Ids updated after they were written. */
 const UPDATED = (i: number) => i % 7 === 0;
 
@@ -80,11 +82,14 @@ function expected(i: number): number | undefined {
   return UPDATED(i) ? i + 1_000 : i;
 }
 
-/** Through `node` (reading its own copy first), the ids whose answer is not what was written. */
-async function wrongReads(node: ServerProcess): Promise<string[]> {
+/**
+ * Through `node` (reading its own copy first), the ids among the first `ids` whose answer is
+ * not what was written.
+ */
+async function wrongReads(node: ServerProcess, ids = DOCS): Promise<string[]> {
   const wrong: string[] = [];
-  for (let at = 0; at < DOCS; at += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, DOCS - at) }, async (_, k) => {
+  for (let at = 0; at < ids; at += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, ids - at) }, async (_, k) => {
       const i = at + k;
       const answer = await call(node.url, "GET", `/api/books/document/d${i}`);
       const n = (answer.body as { doc?: { n?: number } } | undefined)?.doc?.n;
@@ -92,7 +97,10 @@ async function wrongReads(node: ServerProcess): Promise<string[]> {
       const right = want === undefined
         ? answer.status === 404
         : answer.status === 200 && n === want;
-      if (!right) wrong.push(`d${i}: ${answer.status} n=${n}, expected ${want ?? "404"}`);
+      if (!right) {
+        const why = answer.status >= 500 ? ` (${JSON.stringify(answer.body)})` : "";
+        wrong.push(`d${i}: ${answer.status} n=${n}, expected ${want ?? "404"}${why}`);
+      }
     }));
   }
   return wrong;
@@ -167,12 +175,16 @@ Deno.test({
         });
         running.add(halted);
         await waitUntil(
-          async () => (await health(halted)).anti_entropy?.rebuilding_slots === 1_024,
+          async () => {
+            const h = await health(halted);
+            return h.joining === false && h.anti_entropy?.rebuilding_slots === 1_024;
+          },
           60_000,
           "wiped c joined and rebuilds all 1,024 slots",
         );
         assert.equal((await health(halted)).status, "yellow");
-        assert.deepEqual(await wrongReads(halted), []);
+        // A sample only: each read repairs c's copy, and the rest is left to anti-entropy.
+        assert.deepEqual(await wrongReads(halted, SAMPLE), []);
         for (const node of [halted, a, b, halted]) {
           assert.deepEqual(await countAll(node), { total: live, failed: 0 }, node.url);
         }
@@ -228,7 +240,8 @@ Deno.test({
           ),
         );
         assert.ok(
-          ae.anti_entropy_entries_pulled + pushed[0]! + pushed[1]! >= live + deleted.length,
+          ae.anti_entropy_entries_pulled + pushed[0]! + pushed[1]! >=
+            live + deleted.length - SAMPLE,
           `every document and tombstone was repaired: ${ae.anti_entropy_entries_pulled} pulled, ${pushed} pushed`,
         );
 
