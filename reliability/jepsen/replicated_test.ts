@@ -19,7 +19,9 @@ Deno.test({
         readQuorum: 2,
         clients: 4,
         durationMs: 20_000,
-        faults: ["kill", "pause"],
+        faults: ["kill", "pause", "wipe"],
+        // A wiped node is a fault until it has rebuilt its slots (health yellow until then).
+        greenTimeoutMs: 150_000,
         quietMs: [1_000, 2_000],
         holdMs: [1_500, 3_000],
         // An unacknowledged write left on one replica makes searches through different nodes
@@ -28,6 +30,7 @@ Deno.test({
         convergeTimeoutMs: 150_000,
       });
       console.log(summaryLine(report));
+      console.log(JSON.stringify({ byKind: report.nemesis.byKind, examples: report.check.examples }));
       const c = report.check;
       assert.ok(report.nemesis.faults >= 2, `only ${report.nemesis.faults} faults ran`);
       assert.ok(c.model.mustExist > 0, "no id must exist: the run checked nothing");

@@ -43,6 +43,8 @@ export interface JepsenOptions {
   holdMs?: [number, number];
   /** Longest wait for convergence after the last heal, in ms. */
   convergeTimeoutMs?: number;
+  /** Longest wait for the cluster to be green after a fault (a wiped node's rebuild), in ms. */
+  greenTimeoutMs?: number;
   /** Where to write the whole history as JSON (optional). */
   historyFile?: string;
   log?: (line: string) => void;
@@ -78,6 +80,7 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
       ? {}
       : { replicationFactor: options.replicationFactor }),
     ...(options.readQuorum === undefined ? {} : { readQuorum: options.readQuorum }),
+    ...(options.greenTimeoutMs === undefined ? {} : { waitMs: options.greenTimeoutMs }),
   });
   try {
     await createIndex(cluster);
