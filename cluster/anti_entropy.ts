@@ -59,6 +59,11 @@ import { type ClusterView, isLive } from "./view.ts";
 export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 100;
 /** Diff exchanges of one group of buckets in one round at most (each carries ≤ 500 copies). */
 export const MAX_DIFF_PASSES = 50;
+/**
+ * Slots a node rebuilding a lost disk compares at once (a normal round compares one): the
+ * rebuild is bounded by this, not by the interval.
+ */
+export const REBUILD_SLOTS_AT_ONCE = 4;
 /** Stamped copies per `copy` message this node sends back. */
 export const PUSH_PAGE_ENTRIES = 500;
 
@@ -223,29 +228,33 @@ export class AntiEntropy {
   }
 
   /**
-   * A round for the next slot this node is rebuilding that has another live owner: once it
-   * has been compared in full with every other live owner, this node's copy counts.
+   * A round for the next slots this node is rebuilding that have another live owner (up to
+   * `REBUILD_SLOTS_AT_ONCE`, compared side by side): once one has been compared in full with
+   * every other live owner, this node's copy of it counts. Resolves with the first such slot.
    */
   async #rebuildRound(view: ClusterView): Promise<number | undefined> {
     const rebuilding = this.#deps.rebuilding;
     if (rebuilding === undefined || rebuilding.count === 0) return undefined;
     const slots = rebuilding.list();
-    const from = slots.findIndex((slot) => slot >= this.#rebuildCursor);
-    for (const slot of [...slots.slice(Math.max(from, 0)), ...slots.slice(0, Math.max(from, 0))]) {
+    const from = Math.max(slots.findIndex((slot) => slot >= this.#rebuildCursor), 0);
+    const batch: Array<{ slot: number; peers: string[] }> = [];
+    for (const slot of [...slots.slice(from), ...slots.slice(0, from)]) {
+      if (batch.length >= REBUILD_SLOTS_AT_ONCE) break;
       if (this.#unsettled(view, slot) !== undefined) continue;
       const peers = view.slots!.entry(slot).owners.filter((node) =>
         node !== view.self && isLive(view, node)
       );
-      if (peers.length === 0) continue;
-      this.#rebuildCursor = slot + 1;
-      this.counters.anti_entropy_rounds++;
-      if (await this.compareSlot(slot, peers)) {
-        rebuilding.done(slot);
-        this.counters.anti_entropy_slots_rebuilt++;
-      }
-      return slot;
+      if (peers.length > 0) batch.push({ slot, peers });
     }
-    return undefined;
+    if (batch.length === 0) return undefined;
+    this.#rebuildCursor = batch.at(-1)!.slot + 1;
+    this.counters.anti_entropy_rounds += batch.length;
+    await Promise.all(batch.map(async ({ slot, peers }) => {
+      if (!await this.compareSlot(slot, peers)) return;
+      rebuilding.done(slot);
+      this.counters.anti_entropy_slots_rebuilt++;
+    }));
+    return batch[0]!.slot;
   }
 
   /**

@@ -133,29 +133,40 @@ async function hintsPending(node: Target): Promise<number> {
 
 /**
  * Waits until every node answers `*` with the same total and no failed shard and no
- * hint pending (the cluster has converged), within `timeoutMs`; resolves with the time it took in ms, or
- * `null` when it did not converge in time.
+ * hint pending (the cluster has converged), within `timeoutMs`; resolves with the time it took
+ * in ms, or `null` when it did not converge in time (`onLast` is then told what the last
+ * look saw, per node).
  */
 export async function converge(
   nodes: readonly Target[],
   timeoutMs: number,
+  onLast?: (seen: string) => void,
 ): Promise<number | null> {
   const started = performance.now();
+  let seen = "nothing answered";
   while (performance.now() - started < timeoutMs) {
     try {
       const pages = await Promise.all(nodes.map((node) => search(node, { query: "*", limit: 0 })));
+      const pending = await Promise.all(nodes.map(hintsPending));
       const totals = new Set(pages.map((page) => page.total_hits));
       if (
         totals.size === 1 && pages.every((page) => page.failed_shards === 0) &&
-        (await Promise.all(nodes.map(hintsPending))).every((pending) => pending === 0)
+        pending.every((hints) => hints === 0)
       ) {
         return Math.round(performance.now() - started);
       }
-    } catch {
+      seen = nodes.map((node, k) =>
+        `${node.label}: total ${pages[k]!.total_hits}, failed_shards ${
+          pages[k]!.failed_shards
+        }, hints pending ${pending[k]}`
+      ).join("; ");
+    } catch (error) {
       // Not answering yet: ask again.
+      seen = (error as Error).message;
     }
     // Ask again once the previous answers are in, yielding a moment between rounds.
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  onLast?.(seen);
   return null;
 }

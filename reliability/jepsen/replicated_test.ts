@@ -22,6 +22,7 @@ Deno.test({
         faults: ["kill", "pause", "wipe"],
         // A wiped node is a fault until it has rebuilt its slots (health yellow until then).
         greenTimeoutMs: 150_000,
+        log: (line) => console.log(line),
         quietMs: [1_000, 2_000],
         holdMs: [1_500, 3_000],
         // An unacknowledged write left on one replica makes searches through different nodes
@@ -30,7 +31,9 @@ Deno.test({
         convergeTimeoutMs: 150_000,
       });
       console.log(summaryLine(report));
-      console.log(JSON.stringify({ byKind: report.nemesis.byKind, examples: report.check.examples }));
+      console.log(
+        JSON.stringify({ byKind: report.nemesis.byKind, examples: report.check.examples }),
+      );
       const c = report.check;
       assert.ok(report.nemesis.faults >= 2, `only ${report.nemesis.faults} faults ran`);
       assert.ok(c.model.mustExist > 0, "no id must exist: the run checked nothing");

@@ -112,7 +112,11 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
     ]);
     clearTimeout(timer);
     await cluster.green();
-    const convergedMs = await converge(targets(), options.convergeTimeoutMs ?? 30_000);
+    const convergedMs = await converge(
+      targets(),
+      options.convergeTimeoutMs ?? 30_000,
+      (seen) => log(`not converged; last seen: ${seen}`),
+    );
     const operations = history.operations();
     const ids = [
       ...new Set(operations.flatMap((op) => op.f === "get" ? [] : op.items.map((i) => i.id))),
