@@ -121,7 +121,11 @@ export class HintStore {
     hints.replaying = true;
     const run = hints.queue.then(() => this.#replay(node, hints, send));
     hints.queue = run.catch(() => {});
-    return run.finally(() => (hints.replaying = false));
+    return run.finally(() => (hints.replaying = false)).then(async (sent) =>
+      // Hints kept while this replay ran are appended after it: they go next, or they would
+      // wait for the node's next reconnection (a Jepsen run saw one wait forever).
+      sent > 0 && hints.count > 0 ? sent + await this.replay(node, send) : sent
+    );
   }
 
   async #replay(node: string, hints: NodeHints, send: SendCopies): Promise<number> {

@@ -42,6 +42,8 @@ export interface ClusterOptions {
   replicationFactor?: number;
   /** `network.cluster.read_quorum` of every node; the server's default when absent. */
   readQuorum?: number;
+  /** `network.cluster.anti_entropy_interval_ms` of every node; the default when absent. */
+  antiEntropyIntervalMs?: number;
 }
 
 /** The nodes, their processes and the waits on their health. */
@@ -74,6 +76,9 @@ export class ClusterUnderTest {
         ...(options.readQuorum === undefined
           ? {}
           : { CAMEODB_NETWORK_CLUSTER_READ_QUORUM: String(options.readQuorum) }),
+        ...(options.antiEntropyIntervalMs === undefined ? {} : {
+          CAMEODB_NETWORK_CLUSTER_ANTI_ENTROPY_INTERVAL_MS: String(options.antiEntropyIntervalMs),
+        }),
       },
     );
     try {

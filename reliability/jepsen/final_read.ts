@@ -125,9 +125,19 @@ export async function scan(
  * with replicas, equal totals say nothing of whether every replica has every write.
  */
 async function hintsPending(node: Target): Promise<number> {
+  return await metric(node, "cameodb_hints_pending_total");
+}
+
+/** The anti-entropy sweeps `node` has counted. */
+async function sweeps(node: Target): Promise<number> {
+  return await metric(node, "cameodb_anti_entropy_sweeps_total");
+}
+
+/** One unlabelled counter of `node`'s `/_metrics` (0 when absent). */
+async function metric(node: Target, name: string): Promise<number> {
   const answer = await call(node.url, "GET", "/_metrics");
   const text = typeof answer.body === "string" ? answer.body : "";
-  const line = text.split("\n").find((l) => l.startsWith("cameodb_hints_pending_total "));
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.split(" ")[1]);
 }
 
@@ -141,16 +151,21 @@ export async function converge(
   nodes: readonly Target[],
   timeoutMs: number,
   onLast?: (seen: string) => void,
+  awaitSweep = false,
 ): Promise<number | null> {
   const started = performance.now();
   let seen = "nothing answered";
+  // Two more sweeps counted on a node: one whole sweep began after this moment.
+  const sweepsAtStart = awaitSweep ? await Promise.all(nodes.map(sweeps)) : [];
   while (performance.now() - started < timeoutMs) {
     try {
       const pages = await Promise.all(nodes.map((node) => search(node, { query: "*", limit: 0 })));
       const pending = await Promise.all(nodes.map(hintsPending));
+      const swept = !awaitSweep ||
+        (await Promise.all(nodes.map(sweeps))).some((n, k) => n - sweepsAtStart[k]! >= 2);
       const totals = new Set(pages.map((page) => page.total_hits));
       if (
-        totals.size === 1 && pages.every((page) => page.failed_shards === 0) &&
+        swept && totals.size === 1 && pages.every((page) => page.failed_shards === 0) &&
         pending.every((hints) => hints === 0)
       ) {
         return Math.round(performance.now() - started);
@@ -159,7 +174,7 @@ export async function converge(
         `${node.label}: total ${pages[k]!.total_hits}, failed_shards ${
           pages[k]!.failed_shards
         }, hints pending ${pending[k]}`
-      ).join("; ");
+      ).join("; ") + (swept ? "" : "; no whole anti-entropy sweep yet");
     } catch (error) {
       // Not answering yet: ask again.
       seen = (error as Error).message;

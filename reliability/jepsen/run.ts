@@ -45,6 +45,14 @@ export interface JepsenOptions {
   convergeTimeoutMs?: number;
   /** Longest wait for the cluster to be green after a fault (a wiped node's rebuild), in ms. */
   greenTimeoutMs?: number;
+  /** `network.cluster.anti_entropy_interval_ms` of the nodes; the server's default when absent. */
+  antiEntropyIntervalMs?: number;
+  /**
+   * Convergence also waits for one whole anti-entropy sweep after the last heal (on some
+   * node), so every replica of every slot was compared after the faults: the final reads
+   * then see one value per id through every node.
+   */
+  awaitSweep?: boolean;
   /** Where to write the whole history as JSON (optional). */
   historyFile?: string;
   log?: (line: string) => void;
@@ -81,6 +89,9 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
       : { replicationFactor: options.replicationFactor }),
     ...(options.readQuorum === undefined ? {} : { readQuorum: options.readQuorum }),
     ...(options.greenTimeoutMs === undefined ? {} : { waitMs: options.greenTimeoutMs }),
+    ...(options.antiEntropyIntervalMs === undefined
+      ? {}
+      : { antiEntropyIntervalMs: options.antiEntropyIntervalMs }),
   });
   try {
     await createIndex(cluster);
@@ -116,6 +127,7 @@ export async function runJepsen(options: JepsenOptions = {}): Promise<JepsenRepo
       targets(),
       options.convergeTimeoutMs ?? 30_000,
       (seen) => log(`not converged; last seen: ${seen}`),
+      options.awaitSweep === true,
     );
     const operations = history.operations();
     const ids = [
