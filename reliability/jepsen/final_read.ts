@@ -128,9 +128,22 @@ async function hintsPending(node: Target): Promise<number> {
   return await metric(node, "cameodb_hints_pending_total");
 }
 
-/** The anti-entropy sweeps `node` has counted. */
-async function sweeps(node: Target): Promise<number> {
-  return await metric(node, "cameodb_anti_entropy_sweeps_total");
+/** Where `node`'s anti-entropy is: its sweeps counted and the slot its next round starts from. */
+async function sweepPosition(node: Target): Promise<{ sweeps: number; slot: number }> {
+  const answer = await call(node.url, "GET", "/_cluster/health");
+  const ae =
+    (answer.body as { anti_entropy?: { anti_entropy_sweeps?: number; next_slot?: number } })
+      .anti_entropy;
+  return { sweeps: ae?.anti_entropy_sweeps ?? 0, slot: ae?.next_slot ?? 0 };
+}
+
+/** Whether the rounds from `from` to `now` covered every slot (one whole sweep). */
+function sweptSince(
+  from: { sweeps: number; slot: number },
+  now: { sweeps: number; slot: number },
+): boolean {
+  const wrapped = now.sweeps - from.sweeps;
+  return wrapped >= 2 || (wrapped === 1 && now.slot >= from.slot);
 }
 
 /** One unlabelled counter of `node`'s `/_metrics` (0 when absent). */
@@ -155,14 +168,15 @@ export async function converge(
 ): Promise<number | null> {
   const started = performance.now();
   let seen = "nothing answered";
-  // Two more sweeps counted on a node: one whole sweep began after this moment.
-  const sweepsAtStart = awaitSweep ? await Promise.all(nodes.map(sweeps)) : [];
+  const sweptFrom = awaitSweep ? await Promise.all(nodes.map(sweepPosition)) : [];
   while (performance.now() - started < timeoutMs) {
     try {
       const pages = await Promise.all(nodes.map((node) => search(node, { query: "*", limit: 0 })));
       const pending = await Promise.all(nodes.map(hintsPending));
       const swept = !awaitSweep ||
-        (await Promise.all(nodes.map(sweeps))).some((n, k) => n - sweepsAtStart[k]! >= 2);
+        (await Promise.all(nodes.map(sweepPosition))).some((now, k) =>
+          sweptSince(sweptFrom[k]!, now)
+        );
       const totals = new Set(pages.map((page) => page.total_hits));
       if (
         swept && totals.size === 1 && pages.every((page) => page.failed_shards === 0) &&

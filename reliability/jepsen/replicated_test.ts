@@ -27,8 +27,8 @@ Deno.test({
         holdMs: [1_500, 3_000],
         // An unacknowledged write left on one replica makes searches and reads through
         // different nodes differ until anti-entropy reaches its slot: convergence waits for one
-        // whole sweep after the last heal (1,024 rounds, 20 ms apart here).
-        antiEntropyIntervalMs: 20,
+        // whole sweep after the last heal (1,024 rounds, 5 ms apart here).
+        antiEntropyIntervalMs: 5,
         awaitSweep: true,
         convergeTimeoutMs: 240_000,
       });

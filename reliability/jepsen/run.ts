@@ -12,7 +12,11 @@
  *
  * `--hold-ms=MIN-MAX` and `--quiet-ms=MIN-MAX` set how long a fault is held and the quiet
  * spell before each (2000-5000 and 1000-3000 by default); `--history=FILE` writes the
- * history as JSON. Exit status 1 when any anomaly count is non-zero. `jepsen_test.ts` runs a short version.
+ * history as JSON; `--anti-entropy-ms=N` sets the nodes' anti-entropy interval, `--await-sweep`
+ * makes convergence wait for one whole anti-entropy sweep after the last heal, `--converge-s=N`
+ * and `--green-s=N` bound the waits for convergence and for green after a fault (a wiped node's
+ * rebuild). Exit status 1 when any anomaly count is non-zero. `jepsen_test.ts` and
+ * `replicated_test.ts` run short versions.
  *
  * @module
  */
@@ -247,6 +251,13 @@ export function parseArgs(args: readonly string[]): JepsenOptions {
   }
   const historyFile = arg("history");
   if (historyFile !== undefined) options.historyFile = historyFile;
+  const interval = number("anti-entropy-ms");
+  if (interval !== undefined) options.antiEntropyIntervalMs = interval;
+  const converge = number("converge-s");
+  if (converge !== undefined) options.convergeTimeoutMs = converge * 1_000;
+  const green = number("green-s");
+  if (green !== undefined) options.greenTimeoutMs = green * 1_000;
+  if (args.includes("--await-sweep")) options.awaitSweep = true;
   return options;
 }
 
