@@ -331,6 +331,9 @@ async function serve(args: string[]): Promise<number> {
       executor.sendTo(node, { type: "applyKeySnapshot", snapshot: http.keys.snapshot() })
         .catch((error) => log.warn(`cannot send the API keys to node ${node}: ${error.message}`));
     };
+    // Copies of slots this node holds without owning them (a move that did not finish, or a
+    // copy moved away and not dropped before a restart): left out of searches it is not given.
+    await executor.noteHeldSlots();
     cluster = await startCluster(system, orchestrator, executor, wiring, {
       keys: http.keys,
       ...(indexDrops === undefined ? {} : { indexDrops }),

@@ -154,6 +154,17 @@ export class ClusterExecutor implements Executor {
     });
   }
 
+  /**
+   * Notes every slot this node holds documents of (read from its shards at start), so a
+   * search that does not assign such a slot here leaves this node's copy out — a move that
+   * was aborted, or a copy moved away whose drop a restart interrupted, is not counted twice.
+   */
+  async noteHeldSlots(): Promise<void> {
+    for (const { index } of this.#node.schemaList()) {
+      this.#slots.noteHeld((await this.#node.slotCounts(index)).keys());
+    }
+  }
+
   /** Called with each member that has just become connected (to bring it up to date). */
   onMemberConnected: (node: string) => void = () => {};
 

@@ -437,3 +437,34 @@ Deno.test("cluster executor: a search assigns a slot another owner says it is st
   await ops.searchPages("books", { query: "*", limit: 0 });
   assert.deepEqual(assignedToB, [0]);
 });
+
+Deno.test("cluster executor: a slot found holding documents at start is left out of this node's pages when another node answers it", async () => {
+  const plans: unknown[] = [];
+  const node = {
+    schemaList: () => [{ index: "books", engine: "fts5", fields: [] }],
+    slotCounts: () => Promise.resolve(new Map([[5, 3]])),
+    shardPages: (query: { plan: unknown }) => {
+      plans.push(query.plan);
+      return Promise.resolve({ pages: [], totalShards: 1 });
+    },
+  } as unknown as NodeOrchestrator;
+  // Slot 5 is b's by the table; a holds a leftover copy of it (a move that did not finish).
+  const table = SlotTable.ownedBy("b");
+  const ops = new ClusterExecutor(node, service(() => Promise.reject(new Error("unused"))), {
+    ...settings,
+    view: { ...view({ a: true, b: true }), slots: table },
+  });
+  const assignment = { nodes: ["b"], owners: Array.from({ length: 1_024 }, () => 0) };
+  const query = { index: "books", plan: { kind: "all" }, limit: 10, sort: [], facets: [] };
+  await ops.servePages(query as never, assignment);
+  assert.deepEqual(plans.pop(), { kind: "all" }, "nothing known held: nothing left out");
+  await ops.noteHeldSlots();
+  await ops.servePages(query as never, assignment);
+  assert.deepEqual(plans.pop(), {
+    kind: "and",
+    children: [{ kind: "all" }, {
+      kind: "not",
+      child: { kind: "or", children: [{ kind: "eq", field: "_slot", value: 5 }] },
+    }],
+  });
+});

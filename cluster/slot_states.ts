@@ -28,7 +28,10 @@ export class SlotStates {
   readonly #localWrites = new Map<number, Set<Promise<unknown>>>();
   /** Slots streamed away from here whose copy is not dropped yet (searches leave them out). */
   readonly #movedAway = new Set<number>();
-  /** Slots another node copied documents of to here (a move to here, maybe not finished). */
+  /**
+   * Slots another node copied documents of to here (a move to here, maybe not finished), and
+   * the slots found holding documents at start.
+   */
   readonly #received = new Set<number>();
 
   /** Whether a slot's requests go to its receiver (its stream has ended). */
@@ -130,6 +133,11 @@ export class SlotStates {
   /** Copies of another node's writes arrived here: their slots are noted as received. */
   noteReceived(commands: readonly WriteCommand[]): void {
     for (const command of commands) this.#received.add(slotOf(placementKey(command)));
+  }
+
+  /** Slots this node holds documents of, as read from its shards (at start). */
+  noteHeld(slots: Iterable<number>): void {
+    for (const slot of slots) this.#received.add(slot);
   }
 
   /** Whether this node may hold documents of a slot (served, moving here or away, received). */
