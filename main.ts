@@ -203,6 +203,7 @@ async function serve(args: string[]): Promise<number> {
               maxInFlightPerNode: config.network.cluster.max_in_flight_per_node,
             }),
             movePageDocs: config.network.cluster.move_page_docs,
+            moveBytesPerSec: config.network.cluster.move_bytes_per_sec,
             replicationFactor: config.network.cluster.replication_factor,
             writeQuorum: config.network.cluster.write_quorum,
             readQuorum: config.network.cluster.read_quorum,

@@ -42,6 +42,7 @@ import type { NodeServiceMsg, NodeServiceReplies } from "./node_service.ts";
 import { type Gathered, RemoteCalls } from "./remote_calls.ts";
 import { type PointRead, type ReplicaRead, ReplicaReads } from "./replica_read.ts";
 import { RebuildingSlots } from "./rebuilding.ts";
+import { DEFAULT_MOVE_BYTES_PER_SEC, MoveThrottle } from "./move_throttle.ts";
 import { ReplicatedWrites } from "./replicated_writes.ts";
 import { HashRing } from "./ring.ts";
 import { type SlotAssignment, SlotSearch } from "./slot_search.ts";
@@ -118,6 +119,8 @@ export class ClusterExecutor implements Executor {
   readonly antiEntropy: AntiEntropy;
   /** The slots this node is rebuilding after starting with an empty data directory. */
   readonly rebuilding: RebuildingSlots;
+  /** The bound on streaming moving slots (`move_bytes_per_sec`), over all moves at once. */
+  readonly #throttle: MoveThrottle;
 
   constructor(
     node: NodeOrchestrator,
@@ -128,6 +131,7 @@ export class ClusterExecutor implements Executor {
     this.#settings = options;
     this.#view = options.view;
     this.rebuilding = options.rebuilding ?? new RebuildingSlots();
+    this.#throttle = new MoveThrottle(options.moveBytesPerSec ?? DEFAULT_MOVE_BYTES_PER_SEC);
     const parts = {
       node,
       settings: options,
@@ -206,6 +210,7 @@ export class ClusterExecutor implements Executor {
       ...this.#settings.breaker?.stats,
       ...this.#settings.hints?.counters,
       ...this.antiEntropy.counters,
+      move_bytes_streamed: this.#throttle.bytes,
     };
   }
 
@@ -258,6 +263,7 @@ export class ClusterExecutor implements Executor {
     const pageDocs = this.#settings.movePageDocs ?? DEFAULT_MOVE_PAGE_DOCS;
     let documents = 0;
     for await (const page of slotCopies(this.#node, slot, { pageDocs })) {
+      await this.#throttle.take(copiesBytes(page.copies));
       await this.#sendCopies(to, page.copies);
       documents += page.documents;
     }
@@ -481,4 +487,13 @@ function mergeSummaries(lists: ReadonlyArray<readonly IndexSummary[]>) {
     entry.nodes++;
   }
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** About how many bytes a page of copies takes on the wire (its documents as JSON). */
+function copiesBytes(copies: readonly WriteCommand[]): number {
+  let bytes = 0;
+  for (const copy of copies) {
+    bytes += copy.id.length + (copy.op === "put" ? JSON.stringify(copy.doc).length : 0);
+  }
+  return bytes;
 }

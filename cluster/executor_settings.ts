@@ -32,6 +32,8 @@ export interface ClusterExecutorSettings {
   readonly breaker?: NodeBreaker;
   /** Documents (and tombstones) per page of a moving slot's stream; 500 by default. */
   readonly movePageDocs?: number;
+  /** Bytes per second moving slots are streamed at most (`move_bytes_per_sec`); 0: no bound. */
+  readonly moveBytesPerSec?: number;
   /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
   readonly replicationFactor?: number;
   /** Replicas a write must reach (`write_quorum`); 0 or absent: a majority of the owners. */

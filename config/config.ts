@@ -51,6 +51,7 @@ export interface Config {
       read_quorum: number;
       anti_entropy_interval_ms: number;
       move_page_docs: number;
+      move_bytes_per_sec: number;
     };
   };
   storage: {

@@ -295,6 +295,15 @@ export const SETTINGS: readonly Setting[] = [
     doc: "documents (or tombstones) per page of a moving slot's stream",
   },
   {
+    path: ["network", "cluster", "move_bytes_per_sec"],
+    type: "integer",
+    default: 67_108_864,
+    min: 0,
+    max: 10_737_418_240,
+    doc:
+      "bytes per second this node streams moving slots at most, all moves together (64 MiB); 0: no bound",
+  },
+  {
     path: ["storage", "data_paths"],
     type: "string[]",
     default: ["./data/cameodb"],

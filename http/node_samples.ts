@@ -57,6 +57,8 @@ const EXECUTOR_COUNTERS: Readonly<Record<string, string>> = {
   anti_entropy_buckets_skipped: "Digest buckets too large to exchange, skipped.",
   anti_entropy_failures: "Anti-entropy comparisons another owner did not answer.",
   anti_entropy_refused: "Malformed anti-entropy messages or answers from peers, refused.",
+  move_bytes_streamed:
+    "Bytes of documents this node streamed to the receivers of moving slots (bounded by move_bytes_per_sec).",
   anti_entropy_slots_rebuilt:
     "Slots of a node that started with an empty data directory, compared in full with their other live owners.",
 };
