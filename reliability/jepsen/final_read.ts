@@ -188,7 +188,12 @@ export async function converge(
         `${node.label}: total ${pages[k]!.total_hits}, failed_shards ${
           pages[k]!.failed_shards
         }, hints pending ${pending[k]}`
-      ).join("; ") + (swept ? "" : "; no whole anti-entropy sweep yet");
+      ).join("; ") +
+        (swept
+          ? ""
+          : `; no whole anti-entropy sweep yet (${
+            JSON.stringify(await Promise.all(nodes.map(sweepPosition)))
+          } since ${JSON.stringify(sweptFrom)})`);
     } catch (error) {
       // Not answering yet: ask again.
       seen = (error as Error).message;
