@@ -105,7 +105,7 @@ export interface RemovalResult {
   state: "removed";
   /** Whether it was removed before this request (the request changed nothing). */
   already_removed: boolean;
-  /** Slots it owned, now owned by others: without replication their documents are gone. */
+  /** Slots it owned alone (no other replica), now owned by others: their documents are gone. */
   slots_lost: number;
 }
 
