@@ -189,7 +189,7 @@ export interface CoordinatorDeps {
   readonly dropSlot?: (slot: number) => Promise<void>;
   /** Keeps the tombstones of these slots (slots moving from here). */
   readonly holdSlots?: (slots: readonly number[]) => void;
-  /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
+  /** Owners per slot; 1 when absent (the server passes `replication_factor`, default 3). */
   readonly replicationFactor?: number;
   /** This node's copy of a slot leaves (it is no longer a replica): searches leave it out. */
   readonly leaveSlot?: (slot: number) => void;

@@ -31,7 +31,7 @@ export interface ClusterExecutorSettings {
   readonly breaker?: NodeBreaker;
   /** Documents (and tombstones) per page of a moving slot's stream; 500 by default. */
   readonly movePageDocs?: number;
-  /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
+  /** Owners per slot; 1 when absent (the server passes `replication_factor`, default 3). */
   readonly replicationFactor?: number;
   /** Replicas a write must reach (`write_quorum`); 0 or absent: a majority of the owners. */
   readonly writeQuorum?: number;
