@@ -80,6 +80,8 @@ async function startCluster(size: number, root: string): Promise<ServerProcess[]
     CAMEODB_STORAGE_NUM_SHARDS_INIT: SHARDS,
     CAMEODB_LOG: "warn",
     CAMEODB_NETWORK_CLUSTER_PSK: "bench-cluster-secret",
+    // One owner per slot: what spreading costs (bench/replication_bench.ts measures RF 3).
+    CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: "1",
   };
   if (size === 1) return [await startServerProcess({ dataDir: `${root}/n0`, env })];
   const first = await startClusterNode({ dataDir: `${root}/n0`, env });

@@ -450,7 +450,7 @@ async function clusterCommand(
       io.out(
         removed.already_removed
           ? `node ${removed.node_id} was already removed`
-          : `removed node ${removed.node_id}: ${removed.slots_lost} slots have new owners (their documents are lost)`,
+          : `removed node ${removed.node_id}: ${removed.slots_lost} slots it held alone have new owners (their documents are lost)`,
       );
       return { code: 0 };
     }

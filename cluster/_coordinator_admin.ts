@@ -68,10 +68,13 @@ function removeNode(parts: CoordinatorParts, nodeId: string): RemovalResult {
         `(POST /_cluster/nodes/${nodeId}/_leave) instead`,
     );
   }
-  const slotsLost = s.table.spread().get(nodeId) ?? 0;
+  // Lost: the slots it held alone. A slot with other replicas keeps its documents on them.
+  const slotsLost = s.table.soleOwned(nodeId);
   parts.records.take([removalRecord(record, s.self.nodeId)], s.self.nodeId);
   parts.slots.plan();
-  s.deps.log.warn(`removed node ${nodeId}: ${slotsLost} slots have new owners, their data is lost`);
+  s.deps.log.warn(
+    `removed node ${nodeId}: ${slotsLost} slots it held alone have new owners, their data is lost`,
+  );
   return { node_id: nodeId, state: "removed", already_removed: false, slots_lost: slotsLost };
 }
 

@@ -105,7 +105,7 @@ export interface RemovalResult {
   state: "removed";
   /** Whether it was removed before this request (the request changed nothing). */
   already_removed: boolean;
-  /** Slots it owned, now owned by others: without replication their documents are gone. */
+  /** Slots it owned alone (no other replica), now owned by others: their documents are gone. */
   slots_lost: number;
 }
 
@@ -189,7 +189,7 @@ export interface CoordinatorDeps {
   readonly dropSlot?: (slot: number) => Promise<void>;
   /** Keeps the tombstones of these slots (slots moving from here). */
   readonly holdSlots?: (slots: readonly number[]) => void;
-  /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
+  /** Owners per slot; 1 when absent (the server passes `replication_factor`, default 3). */
   readonly replicationFactor?: number;
   /** This node's copy of a slot leaves (it is no longer a replica): searches leave it out. */
   readonly leaveSlot?: (slot: number) => void;

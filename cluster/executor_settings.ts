@@ -34,7 +34,7 @@ export interface ClusterExecutorSettings {
   readonly movePageDocs?: number;
   /** Bytes per second moving slots are streamed at most (`move_bytes_per_sec`); 0: no bound. */
   readonly moveBytesPerSec?: number;
-  /** Owners per slot (`network.cluster.replication_factor`); 1 by default. */
+  /** Owners per slot; 1 when absent (the server passes `replication_factor`, default 3). */
   readonly replicationFactor?: number;
   /** Replicas a write must reach (`write_quorum`); 0 or absent: a majority of the owners. */
   readonly writeQuorum?: number;

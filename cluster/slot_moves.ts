@@ -53,7 +53,7 @@ export interface SlotMovesDeps {
   /** Delivers a message to the coordinator. */
   readonly tellSelf: (msg: SlotMoveMsg) => void;
   readonly log: { info(message: string): void; warn(message: string): void };
-  /** Owners each slot should have (`network.cluster.replication_factor`); 1 by default. */
+  /** Owners each slot should have; 1 when absent (the server passes `replication_factor`: 3). */
   readonly replicationFactor?: number;
   /** This node's copy of a slot is leaving (searches leave it out until it is dropped). */
   readonly leave?: (slot: number) => void;

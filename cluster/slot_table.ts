@@ -190,6 +190,13 @@ export class SlotTable {
     return counts;
   }
 
+  /** How many slots `node` serves with no other owner (the ones lost if it is lost). */
+  soleOwned(node: string): number {
+    return this.#entries.filter(({ owners }) =>
+      owners.length > 0 && owners.every((owner) => owner === node)
+    ).length;
+  }
+
   /** The slots with a pending receiver. */
   pendingSlots(): number[] {
     const slots: number[] = [];

@@ -18,6 +18,19 @@ Deno.test("SlotTable: entries merge last-writer-wins by [epoch, origin], in any 
   assert.equal(a.spread().get("a"), 1_023);
 });
 
+Deno.test("SlotTable: soleOwned() counts the slots a node serves with no other owner", () => {
+  const ring = new HashRing(["a", "b", "c"]);
+  const single = SlotTable.fromRing(ring);
+  assert.equal(single.soleOwned("a"), single.spread().get("a"));
+  assert.ok(single.soleOwned("a") > 0);
+  const replicated = SlotTable.fromRing(ring, 3);
+  assert.equal(replicated.spread().get("a"), 1_024);
+  assert.equal(replicated.soleOwned("a"), 0, "every slot has two other replicas");
+  replicated.set(9, nextEntry(replicated.entry(9), "b", { owners: ["a"] }));
+  assert.equal(replicated.soleOwned("a"), 1);
+  assert.equal(SlotTable.unknown().soleOwned("a"), 0);
+});
+
 Deno.test("SlotTable: an unknown table loses to any other; the ring's loses to any change", () => {
   const unknown = SlotTable.unknown();
   assert.equal(unknown.ownerOf(0), undefined);

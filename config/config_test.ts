@@ -12,6 +12,10 @@ Deno.test("config: defaults without a file", async () => {
     assert.equal(config.network.http.bind_address, "127.0.0.1");
     assert.deepEqual(config.storage.data_paths, ["./data/cameodb"]);
     assert.equal(config.search.default_search_limit, 10);
+    // Each slot on three nodes (fewer while the cluster has fewer), a majority acknowledges.
+    assert.equal(config.network.cluster.replication_factor, 3);
+    assert.equal(config.network.cluster.write_quorum, 0);
+    assert.equal(config.network.cluster.read_quorum, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -253,11 +253,11 @@ export const SETTINGS: readonly Setting[] = [
   {
     path: ["network", "cluster", "replication_factor"],
     type: "integer",
-    default: 1,
+    default: 3,
     min: 1,
     max: 16,
     doc:
-      "nodes holding each slot (effectively min(this, members)): its first distinct nodes on the ring",
+      "nodes holding each slot (effectively min(this, members): 1 alone, 2 with two nodes): its first distinct nodes on the ring",
   },
   {
     path: ["network", "cluster", "write_quorum"],
@@ -266,7 +266,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 0,
     max: 16,
     doc:
-      "replicas that must make a write durable before it is acknowledged; 0: a majority of replication_factor",
+      "replicas that must make a write durable before it is acknowledged; 0: a majority of the slot's owners (min(replication_factor, members): 2 of 3, 2 of 2, 1 of 1)",
   },
   {
     path: ["network", "cluster", "read_quorum"],

@@ -156,7 +156,8 @@ export const API_DOCS: Record<string, RouteDoc> = {
     },
   },
   "DELETE /_cluster/nodes/:node_id": {
-    summary: "Forget a down node for good: its slots get new owners (their documents are lost)",
+    summary:
+      "Forget a down node for good: its slots get new owners; slots_lost counts those it held alone (their documents are lost; a slot with other replicas keeps them)",
     tags: ["cluster"],
     params: [{ name: "node_id", description: "the node id of a member that is down" }],
     response: {

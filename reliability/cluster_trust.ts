@@ -106,7 +106,12 @@ export async function runClusterTrust(
   const hammer = options.hammer ?? 300;
   const log = options.log ?? (() => {});
   const root = await Deno.makeTempDir({ prefix: "cameodb-cluster-trust-" });
-  const env = { CAMEODB_NETWORK_CLUSTER_PSK: TRUST_PSK, CAMEODB_LOG: "warn" };
+  // One owner per slot: the point is that reads of a hung node's documents fail fast (503).
+  const env = {
+    CAMEODB_NETWORK_CLUSTER_PSK: TRUST_PSK,
+    CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: "1",
+    CAMEODB_LOG: "warn",
+  };
   const nodes: ServerProcess[] = [];
   const attackers: ClusterAttacker[] = [];
   const report: ClusterTrustReport = {

@@ -90,6 +90,8 @@ function startNode(root: string, label: string, seeds: string[]): Promise<Server
     seeds,
     env: {
       CAMEODB_NETWORK_CLUSTER_PSK: PSK,
+      // One owner per slot: the suite measures slots moving whole (and a removal losing them).
+      CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: "1",
       CAMEODB_STORAGE_NUM_SHARDS_INIT: "2",
       CAMEODB_LOG: "error",
     },

@@ -39,6 +39,8 @@ interface SearchAnswer {
 function env(psk: string): Record<string, string> {
   return {
     CAMEODB_NETWORK_CLUSTER_PSK: psk,
+    // One owner per slot: the point is what a lost node's slots do without replicas (503).
+    CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: "1",
     CAMEODB_SEARCH_BROADCAST_TIMEOUT_SECS: String(BROADCAST_TIMEOUT_SECS),
     CAMEODB_STORAGE_NUM_SHARDS_INIT: "2",
     CAMEODB_LOG: "warn",

@@ -37,6 +37,8 @@ function startNode(dataDir: string, label: string, seeds: string[]): Promise<Ser
     seeds,
     env: {
       CAMEODB_NETWORK_CLUSTER_PSK: PSK,
+      // One owner per slot: the counts below (1,024 slots in all, C's slots lost) are RF 1's.
+      CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: "1",
       CAMEODB_STORAGE_NUM_SHARDS_INIT: "2",
       CAMEODB_LOG: "warn",
     },

@@ -23,6 +23,8 @@ function startNode(dataDir: string, label: string, seeds: string[]): Promise<Ser
     seeds,
     env: {
       CAMEODB_NETWORK_CLUSTER_PSK: PSK,
+      // One owner per slot: the point is a slot moving whole from one owner to another.
+      CAMEODB_NETWORK_CLUSTER_REPLICATION_FACTOR: "1",
       CAMEODB_STORAGE_NUM_SHARDS_INIT: "2",
       CAMEODB_LOG: "warn",
       CAMEODB_NETWORK_CLUSTER_MAX_SLOTS_MOVING: "8",

@@ -15,6 +15,8 @@ Deno.test({
       const report = await runJepsen({
         seed: testSeed("jepsen"),
         nodes: 3,
+        // The RF 1 variant (replicated_test.ts runs RF 3): durable at ack on the one owner.
+        replicationFactor: 1,
         clients: 4,
         durationMs: 20_000,
         faults: ["kill", "pause"],

@@ -33,7 +33,8 @@ export interface WipedRejoinReport {
 
 /** Runs the reproducer on a fresh three-node cluster. */
 export async function runWipedRejoin(docs: number): Promise<WipedRejoinReport> {
-  const cluster = await ClusterUnderTest.start({ nodes: 3 });
+  // One owner per slot: the reproduction is of a document stored where its one owner is not.
+  const cluster = await ClusterUnderTest.start({ nodes: 3, replicationFactor: 1 });
   try {
     const n1 = cluster.nodes[0]!;
     const n2 = cluster.nodes[1]!;
