@@ -154,6 +154,9 @@ async function metric(node: Target, name: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(" ")[1]);
 }
 
+/** How often convergence looks at the anti-entropy sweeps while it waits for one, in ms. */
+const SWEEP_LOOK_MS = 1_000;
+
 /**
  * Waits until every node answers `*` with the same total and no failed shard and no
  * hint pending (the cluster has converged), within `timeoutMs`; resolves with the time it took
@@ -171,15 +174,23 @@ export async function converge(
   const sweptFrom = awaitSweep ? await Promise.all(nodes.map(sweepPosition)) : [];
   while (performance.now() - started < timeoutMs) {
     try {
+      // The sweep is waited for first, with cheap looks: searches every 50 ms would slow the
+      // very rounds they wait for.
+      if (awaitSweep) {
+        const now = await Promise.all(nodes.map(sweepPosition));
+        if (!now.some((position, k) => sweptSince(sweptFrom[k]!, position))) {
+          seen = `no whole anti-entropy sweep yet (${JSON.stringify(now)} since ${
+            JSON.stringify(sweptFrom)
+          })`;
+          await new Promise((resolve) => setTimeout(resolve, SWEEP_LOOK_MS));
+          continue;
+        }
+      }
       const pages = await Promise.all(nodes.map((node) => search(node, { query: "*", limit: 0 })));
       const pending = await Promise.all(nodes.map(hintsPending));
-      const swept = !awaitSweep ||
-        (await Promise.all(nodes.map(sweepPosition))).some((now, k) =>
-          sweptSince(sweptFrom[k]!, now)
-        );
       const totals = new Set(pages.map((page) => page.total_hits));
       if (
-        swept && totals.size === 1 && pages.every((page) => page.failed_shards === 0) &&
+        totals.size === 1 && pages.every((page) => page.failed_shards === 0) &&
         pending.every((hints) => hints === 0)
       ) {
         return Math.round(performance.now() - started);
@@ -188,12 +199,7 @@ export async function converge(
         `${node.label}: total ${pages[k]!.total_hits}, failed_shards ${
           pages[k]!.failed_shards
         }, hints pending ${pending[k]}`
-      ).join("; ") +
-        (swept
-          ? ""
-          : `; no whole anti-entropy sweep yet (${
-            JSON.stringify(await Promise.all(nodes.map(sweepPosition)))
-          } since ${JSON.stringify(sweptFrom)})`);
+      ).join("; ");
     } catch (error) {
       // Not answering yet: ask again.
       seen = (error as Error).message;
