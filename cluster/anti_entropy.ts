@@ -108,6 +108,13 @@ export interface AntiEntropyDeps {
   readonly moving: (slot: number) => boolean;
   /** Wait between two rounds, in ms; 0 disables the rounds (answers are still served). */
   readonly intervalMs: number;
+  /**
+   * A round of `slot` that started (before its digests were read) at `startedAtMs` completed
+   * with every other owner in `owners`: the slot's tombstone horizon (`tombstone_horizons.ts`).
+   */
+  readonly onRepaired?: (slot: number, startedAtMs: number, owners: readonly string[]) => void;
+  /** The cursor passed the last slot: a sweep ended (also one that compared nothing). */
+  readonly onSweep?: () => void;
   readonly log?: { warn(message: string): void };
 }
 
@@ -185,18 +192,23 @@ export class AntiEntropy {
     for (let k = 0; k < CLUSTER_SLOTS; k++) {
       const slot = this.#cursor;
       this.#cursor = (slot + 1) % CLUSTER_SLOTS;
+      if (this.#cursor === 0) this.#deps.onSweep?.();
       if (this.#cursor === 0 && this.#roundsThisSweep > 0) {
         this.counters.anti_entropy_sweeps++;
         this.#roundsThisSweep = 0;
       }
       if (this.#unsettled(view, slot) !== undefined) continue;
-      const peers = view.slots.entry(slot).owners.filter((node) =>
-        node !== view.self && isLive(view, node)
-      );
+      const owners = view.slots.entry(slot).owners;
+      const peers = owners.filter((node) => node !== view.self && isLive(view, node));
       if (peers.length === 0) continue;
       this.counters.anti_entropy_rounds++;
       this.#roundsThisSweep++;
-      await this.compareSlot(slot, peers);
+      const startedAtMs = Date.now();
+      const complete = await this.compareSlot(slot, peers);
+      // Every other owner, not only the live ones: with one down the slot's tombstones stay.
+      if (complete && peers.length === owners.length - 1) {
+        this.#deps.onRepaired?.(slot, startedAtMs, owners);
+      }
       return slot;
     }
     return undefined;
