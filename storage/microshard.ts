@@ -273,6 +273,10 @@ export class Microshard {
       clock: state.clock,
       nowMs: state.nowMs(),
       ...(options.withStamps === true ? { tombstoneAbsent: true } : {}),
+      // With replicas, a past-grace delete of an id not held here is not brought back to it.
+      ...(state.tombstoneHorizons === undefined
+        ? {}
+        : { forgetDeletesBeforeMs: state.nowMs() - state.tombstoneGraceMs }),
     });
     for (const i of staged.notFound) outcomes[i] = notFoundOutcome(requests[i]!.id);
     for (const { request, version } of staged.stale) {

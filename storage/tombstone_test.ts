@@ -318,3 +318,43 @@ Deno.test("microshard: horizons collect at most every tombstoneCollectIntervalMs
     assert.equal(shard.tombstonesCollected, 1);
   });
 });
+
+Deno.test("microshard: with replicas a copied delete past the grace of an id held nowhere here leaves nothing; of a held document it applies", async () => {
+  const wall = 10_000_000;
+  const options = { tombstoneGraceMs: 60_000, tombstonesAwaitReplicas: true, nowMs: () => wall };
+  await withShard(options, async (shard) => {
+    await shard.write([{ op: "put", index: "books", id: "held", doc: { n: 1 }, stamp: stamp(1) }]);
+    const copiedDelete = (id: string, ms: number) => ({
+      op: "delete" as const,
+      index: "books",
+      id,
+      stamp: stamp(ms, "peer"),
+      version: 2,
+    });
+    // Another replica collected it and this one did too: it does not come back from a third.
+    const [old] = await shard.write([copiedDelete("gone", wall - 61_000)]);
+    assert.deepEqual(old, { ok: true, id: "gone", result: "unchanged", version: 0 });
+    assert.deepEqual(await shard.getStamped("books", "gone"), {});
+    // Within the grace it is kept, as any copied delete.
+    const [fresh] = await shard.write([copiedDelete("recent", wall - 59_000)]);
+    assert.equal(fresh?.ok && fresh.result, "not_found");
+    assert.ok((await shard.getStamped("books", "recent")).tombstone !== undefined);
+    // A replica that still holds the document takes the delete, however old.
+    const [applied] = await shard.write([copiedDelete("held", wall - 61_000)]);
+    assert.equal(applied?.ok && applied.result, "deleted");
+    assert.ok((await shard.getStamped("books", "held")).tombstone !== undefined);
+  });
+  await withShard({ tombstoneGraceMs: 60_000, nowMs: () => wall }, async (shard) => {
+    await shard.write([{ op: "put", index: "books", id: "other", doc: {} }]);
+    // Without replicas nothing changes: the copied delete leaves its tombstone.
+    const [old] = await shard.write([{
+      op: "delete",
+      index: "books",
+      id: "gone",
+      stamp: stamp(wall - 61_000, "peer"),
+      version: 2,
+    }]);
+    assert.equal(old?.ok && old.result, "not_found");
+    assert.ok((await shard.getStamped("books", "gone")).tombstone !== undefined);
+  });
+});
