@@ -6,10 +6,11 @@
  *
  * The horizon of a slot is the local time an anti-entropy round of it *started* (before its
  * digests were read), recorded when that round completed with every other owner of the slot:
- * each tombstone written here before it was in the digests, and each owner took it (or held
- * something newer). This is Cassandra's "only purge repaired tombstones" on top of
- * `gc_grace_seconds`, and Riak's reaping of a delete once every primary has acknowledged it
- * (`delete_mode`). A slot owned here alone has every replica here: its horizon is now.
+ * each tombstone written here before it was in the digests (a shard reads a slot only after
+ * the write batch under way), and each owner took it (or held something newer). This is
+ * Cassandra's "only purge repaired tombstones" on top of `gc_grace_seconds`, and Riak's
+ * reaping of a delete once every primary has acknowledged it (`delete_mode`). A slot owned
+ * here alone has every replica here: its horizon is now.
  *
  * Horizons live in memory: after a restart none is known, so the shards keep every tombstone
  * until the next complete rounds (safe). They reach the shards after a sweep, at most every
