@@ -297,7 +297,7 @@ export class AntiEntropy {
 
   /**
    * Exchanges one group of buckets until the owner has no newer entry left for it; false
-   * when it refused, or still had more after `MAX_DIFF_PASSES`.
+   * when it refused, did not take a copy, or still had more after `MAX_DIFF_PASSES`.
    */
   async #repairGroup(
     peer: string,
@@ -306,6 +306,7 @@ export class AntiEntropy {
     group: readonly number[],
     buckets: HeldEntry[][],
   ): Promise<boolean> {
+    let taken = true;
     for (let pass = 0; pass < MAX_DIFF_PASSES; pass++) {
       const mine = new Map<string, HeldEntry>();
       for (const bucket of group) for (const entry of buckets[bucket]!) mine.set(entry.id, entry);
@@ -323,8 +324,8 @@ export class AntiEntropy {
       const reply = checkDiffReply(raw, asked);
       if ("refused" in reply) return false;
       await this.#pull(reply.newer, buckets);
-      await this.#push(peer, index, reply.wanted.map((id) => mine.get(id)!));
-      if (!reply.more) return true;
+      if (!await this.#push(peer, index, reply.wanted.map((id) => mine.get(id)!))) taken = false;
+      if (!reply.more) return taken;
     }
     return false;
   }
@@ -352,19 +353,24 @@ export class AntiEntropy {
     });
   }
 
-  /** Sends the entries another owner wants as stamped copies, in pages. */
-  async #push(peer: string, index: string, wanted: readonly HeldEntry[]): Promise<void> {
+  /**
+   * Sends the entries another owner wants as stamped copies, in pages; false when it failed
+   * one (then it may lack a tombstone held here: the slot's round is not complete).
+   */
+  async #push(peer: string, index: string, wanted: readonly HeldEntry[]): Promise<boolean> {
+    let taken = true;
     const copies = wanted.flatMap((entry) => copyOfEntry(index, entry) ?? []);
     for (let at = 0; at < copies.length; at += PUSH_PAGE_ENTRIES) {
-      const answers = await this.#deps.ask(peer, {
-        type: "copy",
-        commands: copies.slice(at, at + PUSH_PAGE_ENTRIES),
-      });
+      const page = copies.slice(at, at + PUSH_PAGE_ENTRIES);
+      const answers = await this.#deps.ask(peer, { type: "copy", commands: page });
       if (!Array.isArray(answers)) throw new MalformedEntropyError("a copy answer is no list");
       const applied = answers.filter((answer) => changed(answer as WriteResult)).length;
       this.counters.anti_entropy_entries_pushed += applied;
       this.counters.anti_entropy_entries_repaired += applied;
+      const failed = answers.some((answer) => (answer as WriteResult | undefined)?.ok !== true);
+      if (failed || answers.length < page.length) taken = false;
     }
+    return taken;
   }
 
   /** Why this node does not compare `slot` now (`undefined`: it does). */

@@ -8,6 +8,7 @@ import { SlotTable } from "./slot_table.ts";
 import { TombstoneHorizons } from "./tombstone_horizons.ts";
 import type { ClusterView } from "./view.ts";
 import type { WriteCommand } from "../node/write_command.ts";
+import { slotOf } from "../storage/slot.ts";
 
 /** Slot 0 owned by `owners`, every other slot by `rest`. */
 function tableOf(owners: readonly string[], rest: readonly string[]): SlotTable {
@@ -101,7 +102,7 @@ function viewOf(self: string, connected: ReadonlySet<string>, slots: SlotTable):
   return { self, members, ring: new HashRing(nodes), slots };
 }
 
-Deno.test("anti-entropy: onRepaired() gives a slot's round start only when the round completed with every other owner, not only the live ones", async () => {
+Deno.test("anti-entropy: onRepaired() gives a slot's round start only when the round completed with every other owner, not only the live ones; an owner that did not take a copy leaves the slot incomplete", async () => {
   const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   const systems = [new ActorSystem({ node: "a" }), new ActorSystem({ node: "b" })];
   try {
@@ -114,6 +115,8 @@ Deno.test("anti-entropy: onRepaired() gives a slot's round start only when the r
     const slots = SlotTable.fromRing(new HashRing(["a", "b", "c"]), 3);
     const connected = new Set(["b"]);
     const failing = new Set<string>();
+    /** Owners whose shard fails every copy (a full disk): their answers are not ok. */
+    const refusing = new Set<string>();
     const repaired: Array<{ slot: number; startedAtMs: number; owners: readonly string[] }> = [];
     const aeB: AntiEntropy = new AntiEntropy({
       node: b,
@@ -130,6 +133,13 @@ Deno.test("anti-entropy: onRepaired() gives a slot's round start only when the r
         const m = msg as Msg;
         if (m.type === "entropyDigest") return aeB.serveDigest(m);
         if (m.type === "entropyDiff") return aeB.serveDiff(m);
+        if (refusing.has(to)) {
+          return Promise.resolve(m.commands.map(({ id }) => ({
+            ok: false,
+            id,
+            error: { name: "StorageError", message: "disk full" },
+          })));
+        }
         return b.write(m.commands);
       },
       moving: () => false,
@@ -153,6 +163,13 @@ Deno.test("anti-entropy: onRepaired() gives a slot's round start only when the r
     assert.equal(await aeA.runRound(), 2);
     assert.equal(repaired.length, 1);
     assert.equal(aeA.counters.anti_entropy_failures, 1);
+    // An owner that answers but does not take a's tombstone of "x": the slot is not complete.
+    failing.delete("c");
+    refusing.add("b");
+    assert.equal(await aeA.compareSlot(slotOf("x"), ["b", "c"]), false);
+    refusing.delete("b");
+    assert.equal(await aeA.compareSlot(slotOf("x"), ["b", "c"]), true);
+    assert.equal((await b.getStamped("books", "x")).tombstone !== undefined, true);
   } finally {
     for (const system of systems) await system.shutdown();
     for (const dir of dirs) await Deno.remove(dir, { recursive: true });
