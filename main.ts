@@ -177,6 +177,9 @@ async function serve(args: string[]): Promise<number> {
     shardNiceness: config.storage.shard_worker_niceness,
     commitWindowMs: config.storage.wal_sync === "batch" ? config.storage.wal_batch_window_ms : 0,
     tombstoneGraceMs: config.storage.tombstone_grace_ms,
+    tombstoneCollectIntervalMs: config.storage.tombstone_collect_interval_ms,
+    // With replicas a tombstone waits until every replica of its slot holds it.
+    tombstonesAwaitReplicas: wiring !== undefined && clusterConfig.replication_factor > 1,
     memoryLimitBytes: Math.floor(
       config.search.total_memory_limit_mb * 1024 * 1024 / config.storage.num_shards_init,
     ),
@@ -209,6 +212,7 @@ async function serve(args: string[]): Promise<number> {
             readQuorum: config.network.cluster.read_quorum,
             antiEntropyIntervalMs: config.network.cluster.anti_entropy_interval_ms,
             ...(rebuilding === undefined ? {} : { rebuilding }),
+            tombstoneCollectIntervalMs: config.storage.tombstone_collect_interval_ms,
             ...(hints === undefined ? {} : { hints }),
             ...(indexDrops === undefined ? {} : { indexDrops }),
           },
@@ -271,6 +275,12 @@ async function serve(args: string[]): Promise<number> {
                 database,
                 cluster === undefined ? undefined : () => cluster!.health(),
               ),
+              {
+                name: "cameodb_tombstones_collected_total",
+                help: "Tombstones collected by this node's shards since they opened.",
+                type: "counter",
+                value: await orchestrator.tombstonesCollected(),
+              },
             ]),
         }, {
           log: (error) => log.error("request failed:", error),

@@ -120,6 +120,13 @@ export interface AntiEntropyDeps {
   readonly intervalMs: number;
   /** The slots this node is rebuilding (compared first; each counts once compared in full). */
   readonly rebuilding?: RebuildingSlots;
+  /**
+   * A round of `slot` that started (before its digests were read) at `startedAtMs` completed
+   * with every other owner in `owners`: the slot's tombstone horizon (`tombstone_horizons.ts`).
+   */
+  readonly onRepaired?: (slot: number, startedAtMs: number, owners: readonly string[]) => void;
+  /** The cursor passed the last slot: a sweep ended (also one that compared nothing). */
+  readonly onSweep?: () => void;
   readonly log?: { warn(message: string): void };
 }
 
@@ -210,18 +217,23 @@ export class AntiEntropy {
     for (let k = 0; k < CLUSTER_SLOTS; k++) {
       const slot = this.#cursor;
       this.#cursor = (slot + 1) % CLUSTER_SLOTS;
+      if (this.#cursor === 0) this.#deps.onSweep?.();
       if (this.#cursor === 0 && this.#roundsThisSweep > 0) {
         this.counters.anti_entropy_sweeps++;
         this.#roundsThisSweep = 0;
       }
       if (this.#unsettled(view, slot) !== undefined) continue;
-      const peers = view.slots.entry(slot).owners.filter((node) =>
-        node !== view.self && isLive(view, node)
-      );
+      const owners = view.slots.entry(slot).owners;
+      const peers = owners.filter((node) => node !== view.self && isLive(view, node));
       if (peers.length === 0) continue;
       this.counters.anti_entropy_rounds++;
       this.#roundsThisSweep++;
-      await this.compareSlot(slot, peers);
+      const startedAtMs = Date.now();
+      const complete = await this.compareSlot(slot, peers);
+      // Every other owner, not only the live ones: with one down the slot's tombstones stay.
+      if (complete && peers.length === owners.length - 1) {
+        this.#deps.onRepaired?.(slot, startedAtMs, owners);
+      }
       return slot;
     }
     return undefined;
@@ -250,9 +262,12 @@ export class AntiEntropy {
     this.#rebuildCursor = batch.at(-1)!.slot + 1;
     this.counters.anti_entropy_rounds += batch.length;
     await Promise.all(batch.map(async ({ slot, peers }) => {
+      const startedAtMs = Date.now();
       if (!await this.compareSlot(slot, peers)) return;
       rebuilding.done(slot);
       this.counters.anti_entropy_slots_rebuilt++;
+      const owners = view.slots!.entry(slot).owners;
+      if (peers.length === owners.length - 1) this.#deps.onRepaired?.(slot, startedAtMs, owners);
     }));
     return batch[0]!.slot;
   }
@@ -340,7 +355,7 @@ export class AntiEntropy {
 
   /**
    * Exchanges one group of buckets until the owner has no newer entry left for it; false
-   * when it refused, or still had more after `MAX_DIFF_PASSES`.
+   * when it refused, did not take a copy, or still had more after `MAX_DIFF_PASSES`.
    */
   async #repairGroup(
     peer: string,
@@ -349,6 +364,7 @@ export class AntiEntropy {
     group: readonly number[],
     buckets: HeldEntry[][],
   ): Promise<boolean> {
+    let taken = true;
     for (let pass = 0; pass < MAX_DIFF_PASSES; pass++) {
       const mine = new Map<string, HeldEntry>();
       for (const bucket of group) for (const entry of buckets[bucket]!) mine.set(entry.id, entry);
@@ -366,8 +382,8 @@ export class AntiEntropy {
       const reply = checkDiffReply(raw, asked);
       if ("refused" in reply) return false;
       await this.#pull(reply.newer, buckets);
-      await this.#push(peer, index, reply.wanted.map((id) => mine.get(id)!));
-      if (!reply.more) return true;
+      if (!await this.#push(peer, index, reply.wanted.map((id) => mine.get(id)!))) taken = false;
+      if (!reply.more) return taken;
     }
     return false;
   }
@@ -395,19 +411,24 @@ export class AntiEntropy {
     });
   }
 
-  /** Sends the entries another owner wants as stamped copies, in pages. */
-  async #push(peer: string, index: string, wanted: readonly HeldEntry[]): Promise<void> {
+  /**
+   * Sends the entries another owner wants as stamped copies, in pages; false when it failed
+   * one (then it may lack a tombstone held here: the slot's round is not complete).
+   */
+  async #push(peer: string, index: string, wanted: readonly HeldEntry[]): Promise<boolean> {
+    let taken = true;
     const copies = wanted.flatMap((entry) => copyOfEntry(index, entry) ?? []);
     for (let at = 0; at < copies.length; at += PUSH_PAGE_ENTRIES) {
-      const answers = await this.#deps.ask(peer, {
-        type: "copy",
-        commands: copies.slice(at, at + PUSH_PAGE_ENTRIES),
-      });
+      const page = copies.slice(at, at + PUSH_PAGE_ENTRIES);
+      const answers = await this.#deps.ask(peer, { type: "copy", commands: page });
       if (!Array.isArray(answers)) throw new MalformedEntropyError("a copy answer is no list");
       const applied = answers.filter((answer) => changed(answer as WriteResult)).length;
       this.counters.anti_entropy_entries_pushed += applied;
       this.counters.anti_entropy_entries_repaired += applied;
+      const failed = answers.some((answer) => (answer as WriteResult | undefined)?.ok !== true);
+      if (failed || answers.length < page.length) taken = false;
     }
+    return taken;
   }
 
   /** Why this node does not compare `slot` now (`undefined`: it does). */

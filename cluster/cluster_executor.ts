@@ -28,7 +28,10 @@ import { placementKey, type WriteCommand } from "../node/write_command.ts";
 import type { PageSet, SearchPages, ShardQuery } from "../query/pipeline.ts";
 import type { SearchRequest } from "../query/request.ts";
 import { IndexNotFoundError } from "../storage/errors.ts";
-import type { StoredDocument } from "../storage/microshard.ts";
+import {
+  DEFAULT_TOMBSTONE_COLLECT_INTERVAL_MS,
+  type StoredDocument,
+} from "../storage/microshard.ts";
 import { fieldDeclarations } from "../storage/schema.ts";
 import { slotOf } from "../storage/slot.ts";
 import {
@@ -50,6 +53,7 @@ import { SlotStates } from "./slot_states.ts";
 import { slotCopies } from "./slot_stream.ts";
 import { type ClusterView, ownerOfSlot, reachable } from "./view.ts";
 import { AntiEntropy, DEFAULT_ANTI_ENTROPY_INTERVAL_MS } from "./anti_entropy.ts";
+import { TombstoneHorizons } from "./tombstone_horizons.ts";
 
 export {
   type ClusterExecutorSettings,
@@ -121,6 +125,8 @@ export class ClusterExecutor implements Executor {
   readonly rebuilding: RebuildingSlots;
   /** The bound on streaming moving slots (`move_bytes_per_sec`), over all moves at once. */
   readonly #throttle: MoveThrottle;
+  /** Per slot, when every replica last held this node's tombstones (sent to the shards). */
+  readonly #horizons: TombstoneHorizons;
 
   constructor(
     node: NodeOrchestrator,
@@ -132,6 +138,10 @@ export class ClusterExecutor implements Executor {
     this.#view = options.view;
     this.rebuilding = options.rebuilding ?? new RebuildingSlots();
     this.#throttle = new MoveThrottle(options.moveBytesPerSec ?? DEFAULT_MOVE_BYTES_PER_SEC);
+    this.#horizons = new TombstoneHorizons({
+      send: (horizons) => node.setTombstoneHorizons(horizons),
+      sendIntervalMs: options.tombstoneCollectIntervalMs ?? DEFAULT_TOMBSTONE_COLLECT_INTERVAL_MS,
+    });
     const parts = {
       node,
       settings: options,
@@ -155,6 +165,8 @@ export class ClusterExecutor implements Executor {
       intervalMs: (options.replicationFactor ?? 1) > 1
         ? options.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS
         : 0,
+      onRepaired: (slot, startedAtMs, owners) => this.#horizons.record(slot, startedAtMs, owners),
+      onSweep: () => void this.#horizons.sweepEnded(this.#view),
     });
   }
 

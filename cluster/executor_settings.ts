@@ -44,6 +44,11 @@ export interface ClusterExecutorSettings {
   readonly hints?: HintStore;
   /** Wait between two anti-entropy rounds (`anti_entropy_interval_ms`), in ms; 0: none. */
   readonly antiEntropyIntervalMs?: number;
+  /**
+   * The tombstone horizons reach the shards at most this often, in ms
+   * (`storage.tombstone_collect_interval_ms`; an hour by default).
+   */
+  readonly tombstoneCollectIntervalMs?: number;
   /** Where this node keeps the indexes dropped in the cluster (`index_drops.ts`). */
   readonly indexDrops?: IndexDrops;
   /** The slots this node is rebuilding after it started with an empty data directory. */

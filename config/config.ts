@@ -64,6 +64,7 @@ export interface Config {
     shard_worker_niceness: number;
     max_shards_per_node: number;
     tombstone_grace_ms: number;
+    tombstone_collect_interval_ms: number;
   };
   search: {
     indexer_memory_min_mb: number;

@@ -374,7 +374,16 @@ export const SETTINGS: readonly Setting[] = [
     default: 10 * 24 * 60 * 60 * 1_000,
     min: 0,
     max: 365 * 24 * 60 * 60 * 1_000,
-    doc: "a delete's tombstone is kept this long (10 days), never while its slot moves",
+    doc: "a delete's tombstone is kept this long (10 days), never while its slot moves, and " +
+      "with replicas until every replica of its slot holds it",
+  },
+  {
+    path: ["storage", "tombstone_collect_interval_ms"],
+    type: "integer",
+    default: 60 * 60 * 1_000,
+    min: 10,
+    max: 24 * 60 * 60 * 1_000,
+    doc: "tombstones past their grace are collected at most this often (an hour)",
   },
   {
     path: ["search", "indexer_memory_min_mb"],

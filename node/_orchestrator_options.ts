@@ -52,4 +52,11 @@ export interface OrchestratorOptions {
   readonly stampTag?: string;
   /** Tombstones are kept this long after a delete, in ms (the shards' default: 10 days). */
   readonly tombstoneGraceMs?: number;
+  /** Tombstones are collected at most this often, in ms (the shards' default: an hour). */
+  readonly tombstoneCollectIntervalMs?: number;
+  /**
+   * The node runs with replicas: the shards collect a tombstone only once every replica of
+   * its slot holds it (see `NodeOrchestrator.setTombstoneHorizons`).
+   */
+  readonly tombstonesAwaitReplicas?: boolean;
 }

@@ -73,6 +73,10 @@ function shardArgs(options: OrchestratorOptions, i: number): MicroshardActorArgs
     ...(options.tombstoneGraceMs === undefined
       ? {}
       : { tombstoneGraceMs: options.tombstoneGraceMs }),
+    ...(options.tombstoneCollectIntervalMs === undefined
+      ? {}
+      : { tombstoneCollectIntervalMs: options.tombstoneCollectIntervalMs }),
+    ...(options.tombstonesAwaitReplicas === true ? { tombstonesAwaitReplicas: true } : {}),
   };
 }
 

@@ -350,6 +350,25 @@ export class NodeOrchestrator {
     await this.#everyShard({ type: "holdSlots", slots: [...slots] });
   }
 
+  /**
+   * With replicas, tells every shard the cluster slots' tombstone horizons (local ms before
+   * which every replica of the slot holds this node's tombstones; a slot left out keeps its
+   * tombstones), and the shards collect if due. Resolves with how many were collected.
+   */
+  async setTombstoneHorizons(horizons: ReadonlyMap<number, number>): Promise<number> {
+    const collected = await this.#everyShard({
+      type: "tombstoneHorizons",
+      horizons: [...horizons],
+    });
+    return collected.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Tombstones the local shards collected since they opened. */
+  async tombstonesCollected(): Promise<number> {
+    const stats = await this.#everyShard({ type: "stats" });
+    return stats.reduce((sum, s) => sum + s.tombstonesCollected, 0);
+  }
+
   /** Per cluster slot, how many documents of `index` this node holds (slots with none left out). */
   async slotCounts(index: string): Promise<Map<number, number>> {
     if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);

@@ -152,9 +152,15 @@ export class DocumentStore {
     }
   }
 
-  /** Deletes the tombstones written before `beforeMs` whose slot `keep` does not hold; returns how many. */
+  /**
+   * Deletes the tombstones written before `beforeMs` that `keep` (asked with each one's slot
+   * and local write time) does not keep; returns how many.
+   */
   async collectTombstones(
-    options: { readonly beforeMs: number; readonly keep?: (slot: number) => boolean },
+    options: {
+      readonly beforeMs: number;
+      readonly keep?: (slot: number, deletedAtMs: number) => boolean;
+    },
   ): Promise<number> {
     let collected = 0;
     const kv = this.#kv;
@@ -162,7 +168,7 @@ export class DocumentStore {
       for await (const entry of kv.list<Tombstone>({ prefix: ["tomb"] })) {
         const tombstone = entry.value;
         if (tombstone.deletedAtMs >= options.beforeMs) continue;
-        if (options.keep?.(tombstone.slot) === true) continue;
+        if (options.keep?.(tombstone.slot, tombstone.deletedAtMs) === true) continue;
         const [, index, id] = entry.key as [string, string, string];
         collected++;
         yield tombstoneRemoval(index, id, tombstone.slot);

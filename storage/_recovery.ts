@@ -72,21 +72,39 @@ export async function recover(state: ShardState): Promise<RecoveryStats> {
   return stats;
 }
 
-/** Tombstones are collected at most this often by pruning, in ms (an hour). */
-export const TOMBSTONE_COLLECT_EVERY_MS = 60 * 60 * 1_000;
-
 /**
  * Collects the tombstones older than the grace period, except those of held slots (a slot
- * being moved keeps its deletes until the move ends); returns how many.
+ * being moved keeps its deletes until the move ends) and, on a node with replicas, those
+ * not yet held by every replica of their slot; returns how many.
+ *
+ * With replicas (`state.tombstoneHorizons` defined) a tombstone goes only when it was
+ * written before its slot's horizon: the start of the last anti-entropy round that completed
+ * with every other owner, so every replica holds it (or something newer). This is Cassandra's
+ * rule — a tombstone is purged only past `gc_grace_seconds` *and* once repaired (its
+ * "only purge repaired tombstones") — and Riak's reaping of a delete once every primary has
+ * it (`delete_mode`). A slot without a horizon (none known yet, after a restart) keeps them
+ * all; without replicas the grace alone decides, as a replica that missed the delete cannot
+ * give the document back.
  */
 export async function collectTombstones(state: ShardState): Promise<number> {
   const nowMs = state.nowMs();
   state.tombstonesCollectedAtMs = nowMs;
   const held = state.heldSlots;
-  return await state.store.collectTombstones({
+  const horizons = state.tombstoneHorizons;
+  const collected = await state.store.collectTombstones({
     beforeMs: nowMs - state.tombstoneGraceMs,
-    keep: (slot) => held.has(slot),
+    keep: (slot, deletedAtMs) =>
+      held.has(slot) ||
+      (horizons !== undefined && !(deletedAtMs < (horizons.get(slot) ?? -Infinity))),
   });
+  state.tombstonesCollected += collected;
+  return collected;
+}
+
+/** Collects the tombstones when the last collection is `tombstoneCollectIntervalMs` old. */
+export async function collectTombstonesIfDue(state: ShardState): Promise<number> {
+  const sinceMs = state.nowMs() - state.tombstonesCollectedAtMs;
+  return sinceMs >= state.tombstoneCollectIntervalMs ? await collectTombstones(state) : 0;
 }
 
 /** Opens an index's engine; rebuilds it when the change log cannot bring it level. */
@@ -169,9 +187,7 @@ export async function prune(state: ShardState): Promise<void> {
     .filter((open) => open.engine.durable || state.behind.has(open.meta.name))
     .filter((open) => open.engine.appliedSeq() < (state.lastTouch.get(open.meta.name) ?? 0))
     .map((open) => open.engine.appliedSeq());
-  if (state.nowMs() - state.tombstonesCollectedAtMs >= TOMBSTONE_COLLECT_EVERY_MS) {
-    await collectTombstones(state);
-  }
+  await collectTombstonesIfDue(state);
   const through = Math.min(state.seq, ...applied);
   if (through <= state.pruned) return;
   await state.store.pruneLog(state.pruned, through);

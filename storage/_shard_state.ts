@@ -35,10 +35,19 @@ export interface ShardState {
   readonly nowMs: () => number;
   /** Tombstones are collected this long after their delete, in ms. */
   readonly tombstoneGraceMs: number;
+  /** Tombstones are collected at most this often, in ms. */
+  readonly tombstoneCollectIntervalMs: number;
   /** Slots whose tombstones are kept whatever their age (slots being moved). */
   heldSlots: ReadonlySet<number>;
+  /**
+   * With replicas, per slot the local time before which every replica holds this shard's
+   * tombstones (a slot missing: none collected); `undefined` without replicas (the grace alone).
+   */
+  tombstoneHorizons: ReadonlyMap<number, number> | undefined;
   /** When tombstones were last collected, in ms since the epoch. */
   tombstonesCollectedAtMs: number;
+  /** Tombstones collected since the shard opened. */
+  tombstonesCollected: number;
   /** The last sequence number committed. */
   seq: number;
   /** Change-log entries up to here are pruned. */

@@ -19,6 +19,9 @@ export const DEFAULT_PRUNE_EVERY_ENTRIES = 1_000;
 /** Default time a tombstone is kept before it is collected, in ms (10 days, as Cassandra's gc_grace_seconds). */
 export const DEFAULT_TOMBSTONE_GRACE_MS = 10 * 24 * 60 * 60 * 1_000;
 
+/** Default time between two collections of tombstones, in ms (an hour). */
+export const DEFAULT_TOMBSTONE_COLLECT_INTERVAL_MS = 60 * 60 * 1_000;
+
 /** Fault injection for crash and gating tests: called between steps of the pipeline. */
 export interface MicroshardFaults {
   /**
@@ -50,6 +53,14 @@ export interface MicroshardOptions {
   readonly stampTag?: string;
   /** Tombstones are collected this long after their delete, in ms; 10 days by default. */
   readonly tombstoneGraceMs?: number;
+  /** Tombstones are collected at most this often, in ms; an hour by default. */
+  readonly tombstoneCollectIntervalMs?: number;
+  /**
+   * The node runs with replicas: a tombstone is collected only once every replica of its slot
+   * holds it (see `Microshard.setTombstoneHorizons`; none is known when the shard opens).
+   * False by default: the grace alone.
+   */
+  readonly tombstonesAwaitReplicas?: boolean;
   /** The wall clock, in ms since the epoch (stamps, tombstone ages); `Date.now` by default. */
   readonly nowMs?: () => number;
 }

@@ -27,7 +27,7 @@ import {
   type Mutation,
   type Tombstone,
 } from "./kv_layout.ts";
-import { HybridLogicalClock, isStamp, type Stamp } from "./hlc.ts";
+import { decodeStamp, HybridLogicalClock, isStamp, type Stamp } from "./hlc.ts";
 import { validateDocId, validateIndexName } from "./names.ts";
 import { EMPTY_SCHEMA, findMisfit, flatten, type IndexedValue, planSchema } from "./schema.ts";
 import type { EngineName } from "./search_index.ts";
@@ -310,6 +310,14 @@ export interface StageInput {
   readonly nowMs?: number;
   /** A delete of an id not held leaves a tombstone too (see `WriteOptions.withStamps`). */
   readonly tombstoneAbsent?: boolean;
+  /**
+   * With replicas: a copied delete of an id this shard holds nothing of (no document, no
+   * tombstone), stamped before this time (ms since the epoch: now less the grace), leaves
+   * nothing and is answered `unchanged`. Past the grace its tombstone only keeps the replicas
+   * that still hold it from giving it back to those that collected it; a replica holding
+   * the document takes it as usual.
+   */
+  readonly forgetDeletesBeforeMs?: number;
   /** Makes a new blob id; random UUIDs by default. */
   readonly newBlobId?: () => string;
 }
@@ -353,7 +361,8 @@ export function stageChanges(input: StageInput): StagedBatch {
     const key = documentKey(request.index, request.id);
     const { header: previous, tombstone } = knownOf(key);
     const held = previous?.stamp ?? tombstone?.stamp;
-    if (isStale(request, previous, held)) {
+    const holdsNothing = previous === undefined && tombstone === undefined;
+    if (isStale(request, previous, held) || (holdsNothing && isForgotten(request, input))) {
       stale.push({ request: i, version: previous?.version ?? tombstone?.version ?? 0 });
       continue;
     }
@@ -373,6 +382,16 @@ export function stageChanges(input: StageInput): StagedBatch {
     known.set(key, { header: change.header, tombstone: change.tombstone });
   }
   return { changes, notFound, stale };
+}
+
+/** Whether a copied delete (of an id not held here) is past the grace (`forgetDeletesBeforeMs`). */
+function isForgotten(
+  request: WriteRequest,
+  input: Pick<StageInput, "forgetDeletesBeforeMs">,
+): boolean {
+  if (request.op !== "delete" || request.stamp === undefined) return false;
+  const beforeMs = input.forgetDeletesBeforeMs;
+  return beforeMs !== undefined && (decodeStamp(request.stamp)?.ms ?? 0) < beforeMs;
 }
 
 /** Whether a copy (stamped, or legacy versioned) is not newer than what the shard holds. */

@@ -27,7 +27,7 @@ import {
   findMisfitDocument,
   type IndexConfig,
 } from "./_index_lifecycle.ts";
-import { collectTombstones, prune, recover } from "./_recovery.ts";
+import { collectTombstones, collectTombstonesIfDue, prune, recover } from "./_recovery.ts";
 import {
   indexInfos,
   readDocument,
@@ -41,6 +41,7 @@ import type { ShardState } from "./_shard_state.ts";
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   DEFAULT_PRUNE_EVERY_ENTRIES,
+  DEFAULT_TOMBSTONE_COLLECT_INTERVAL_MS,
   DEFAULT_TOMBSTONE_GRACE_MS,
   type IndexInfo,
   type MicroshardOptions,
@@ -78,6 +79,7 @@ export {
   type CarriedSchema,
   type CarriedSchemas,
   DEFAULT_MAX_DOCUMENT_BYTES,
+  DEFAULT_TOMBSTONE_COLLECT_INTERVAL_MS,
   DEFAULT_TOMBSTONE_GRACE_MS,
   type IndexInfo,
   type MicroshardFaults,
@@ -133,8 +135,12 @@ export class Microshard {
       }),
       nowMs: options.nowMs ?? Date.now,
       tombstoneGraceMs: options.tombstoneGraceMs ?? DEFAULT_TOMBSTONE_GRACE_MS,
+      tombstoneCollectIntervalMs: options.tombstoneCollectIntervalMs ??
+        DEFAULT_TOMBSTONE_COLLECT_INTERVAL_MS,
       heldSlots: new Set(),
+      tombstoneHorizons: options.tombstonesAwaitReplicas === true ? new Map() : undefined,
       tombstonesCollectedAtMs: 0,
+      tombstonesCollected: 0,
       seq: 0,
       pruned: 0,
       sincePrune: 0,
@@ -177,6 +183,11 @@ export class Microshard {
   /** How many write batches ran (each batch is one group commit). */
   get writeBatches(): number {
     return this.#writeBatches;
+  }
+
+  /** How many tombstones were collected since the shard opened. */
+  get tombstonesCollected(): number {
+    return this.#state.tombstonesCollected;
   }
 
   /** Runs `fn` after every earlier call: the store is used by one caller at a time. */
@@ -262,6 +273,10 @@ export class Microshard {
       clock: state.clock,
       nowMs: state.nowMs(),
       ...(options.withStamps === true ? { tombstoneAbsent: true } : {}),
+      // With replicas, a past-grace delete of an id not held here is not brought back to it.
+      ...(state.tombstoneHorizons === undefined
+        ? {}
+        : { forgetDeletesBeforeMs: state.nowMs() - state.tombstoneGraceMs }),
     });
     for (const i of staged.notFound) outcomes[i] = notFoundOutcome(requests[i]!.id);
     for (const { request, version } of staged.stale) {
@@ -346,8 +361,22 @@ export class Microshard {
   }
 
   /**
-   * Collects the tombstones older than `tombstoneGraceMs` outside held slots; returns how
-   * many. It also runs by itself when the change log is pruned, at most once an hour.
+   * With replicas (`tombstonesAwaitReplicas`), the slots' horizons from now on, as
+   * `[slot, ms]` pairs: a slot's tombstones written before its horizon (local wall-clock ms)
+   * are held by every replica, so they may go once past the grace; a slot without one keeps
+   * them. Then collects when the last collection is `tombstoneCollectIntervalMs` old; returns
+   * how many were collected. Ignored without replicas (the grace alone decides).
+   */
+  setTombstoneHorizons(horizons: Iterable<readonly [number, number]>): Promise<number> {
+    if (this.#state.tombstoneHorizons === undefined) return Promise.resolve(0);
+    this.#state.tombstoneHorizons = new Map(horizons);
+    return this.#exclusive(() => collectTombstonesIfDue(this.#state));
+  }
+
+  /**
+   * Collects the tombstones older than `tombstoneGraceMs` outside held slots (and, with
+   * replicas, written before their slot's horizon); returns how many. It also runs by itself
+   * when the change log is pruned, at most every `tombstoneCollectIntervalMs`.
    */
   collectTombstones(): Promise<number> {
     return this.#exclusive(() => collectTombstones(this.#state));

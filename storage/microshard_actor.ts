@@ -109,7 +109,9 @@ export type MicroshardMsg =
   /** Keeps these slots' tombstones whatever their age (see `Microshard.holdSlots`). */
   | { type: "holdSlots"; slots: number[] }
   /** Collects the tombstones past their grace (see `Microshard.collectTombstones`). */
-  | { type: "collectTombstones" };
+  | { type: "collectTombstones" }
+  /** The slots' tombstone horizons, then a collection if due (see `Microshard.setTombstoneHorizons`). */
+  | { type: "tombstoneHorizons"; horizons: Array<[number, number]> };
 
 /** Replies of the MicroshardActor. */
 export type MicroshardReplies = {
@@ -121,13 +123,20 @@ export type MicroshardReplies = {
   checkSchema: { id: string; message: string } | null;
   dropIndex: boolean;
   indexes: IndexInfo[];
-  stats: { seq: number; writeBatches: number; recovery: RecoveryReport };
+  stats: {
+    seq: number;
+    writeBatches: number;
+    recovery: RecoveryReport;
+    /** Tombstones collected since the shard opened. */
+    tombstonesCollected: number;
+  };
   slotPage: SlotPage;
   slotCounts: Array<[number, number]>;
   dropSlot: number;
   slotTombstones: SlotTombstonePage;
   holdSlots: true;
   collectTombstones: number;
+  tombstoneHorizons: number;
 };
 
 /**
@@ -223,6 +232,8 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
           return true;
         case "collectTombstones":
           return ctx.detach(serial.run(() => open().collectTombstones()));
+        case "tombstoneHorizons":
+          return ctx.detach(serial.run(() => open().setTombstoneHorizons(msg.horizons)));
         case "checkSchema":
           return ctx.detach(
             serial.run(() => open().checkSchema(msg.index, msg.schema)).then((m) => m ?? null),
@@ -233,7 +244,12 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
           return open().indexes();
         case "stats": {
           const s = open();
-          return { seq: s.seq, writeBatches: s.writeBatches, recovery: s.recovery };
+          return {
+            seq: s.seq,
+            writeBatches: s.writeBatches,
+            recovery: s.recovery,
+            tombstonesCollected: s.tombstonesCollected,
+          };
         }
       }
     },

@@ -29,6 +29,7 @@ export {
   type CarriedSchema,
   type CarriedSchemas,
   DEFAULT_MAX_DOCUMENT_BYTES,
+  DEFAULT_TOMBSTONE_COLLECT_INTERVAL_MS,
   DEFAULT_TOMBSTONE_GRACE_MS,
   type IndexInfo,
   Microshard,

@@ -243,3 +243,118 @@ Deno.test("microshard: an owner's delete (withStamps) of an id it does not hold 
     assert.equal(await shard.get("books", "b1"), undefined);
   });
 });
+
+Deno.test("microshard: with replicas a tombstone past its grace goes only when written before its slot's horizon; no horizon keeps it", async () => {
+  let wall = 1_000_000;
+  const options = {
+    tombstoneGraceMs: 60_000,
+    tombstoneCollectIntervalMs: 0,
+    tombstonesAwaitReplicas: true,
+    nowMs: () => wall,
+  };
+  await withShard(options, async (shard, reopen) => {
+    const ids = ["h1", "h2", "h3", "h4"];
+    const slots = ids.map(slotOf);
+    assert.equal(new Set(slots).size, ids.length, "one slot per id");
+    await shard.write(ids.map((id) => ({ op: "put" as const, index: "books", id, doc: {} })));
+    await shard.write(ids.map((id) => ({ op: "delete" as const, index: "books", id })));
+    const deletedAtMs = wall;
+    wall += 61_000;
+    // No horizon known yet (none after opening): past the grace, still kept.
+    assert.equal(await shard.collectTombstones(), 0);
+    // h1's slot was repaired after the delete, h2's exactly at it (not after), h3's before;
+    // h4's slot has no horizon.
+    const horizons: Array<[number, number]> = [
+      [slots[0]!, deletedAtMs + 1],
+      [slots[1]!, deletedAtMs],
+      [slots[2]!, deletedAtMs - 1],
+    ];
+    assert.equal(await shard.setTombstoneHorizons(horizons), 1, "collected at once (due)");
+    const left = async () => {
+      const held: string[] = [];
+      for (const [k, id] of ids.entries()) {
+        const page = await shard.slotTombstones("books", slots[k]!, { limit: 10 });
+        if (page.tombstones.some((t) => t.id === id)) held.push(id);
+      }
+      return held;
+    };
+    assert.deepEqual(await left(), ["h2", "h3", "h4"]);
+    assert.equal(shard.tombstonesCollected, 1);
+    // A held slot keeps its tombstones even past its horizon.
+    shard.holdSlots([slots[1]!]);
+    assert.equal(await shard.setTombstoneHorizons([[slots[1]!, wall], [slots[2]!, wall]]), 1);
+    assert.deepEqual(await left(), ["h2", "h4"]);
+    // After a restart no horizon is known: kept, whatever the horizons were before.
+    shard.holdSlots([]);
+    const reopened = await reopen();
+    assert.equal(await reopened.collectTombstones(), 0);
+    assert.equal(reopened.tombstonesCollected, 0);
+  });
+});
+
+Deno.test("microshard: horizons collect at most every tombstoneCollectIntervalMs; without replicas they are ignored and the grace alone decides", async () => {
+  let wall = 1_000_000;
+  const interval = { tombstoneGraceMs: 1_000, tombstoneCollectIntervalMs: 10_000 };
+  await withShard(
+    { ...interval, tombstonesAwaitReplicas: true, nowMs: () => wall },
+    async (shard) => {
+      // Opening collected (nothing): the next collection is due an interval later.
+      await shard.write([{ op: "put", index: "books", id: "r1", doc: {} }]);
+      await shard.write([{ op: "delete", index: "books", id: "r1" }]);
+      wall += 5_000;
+      const horizon: Array<[number, number]> = [[slotOf("r1"), wall]];
+      assert.equal(await shard.setTombstoneHorizons(horizon), 0, "not due yet");
+      wall += 5_000;
+      assert.equal(await shard.setTombstoneHorizons(horizon), 1, "due");
+    },
+  );
+  await withShard({ ...interval, nowMs: () => wall }, async (shard) => {
+    await shard.write([{ op: "put", index: "books", id: "r2", doc: {} }]);
+    await shard.write([{ op: "delete", index: "books", id: "r2" }]);
+    wall += 10_000;
+    // No replicas: a horizon before the delete changes nothing, nor does it trigger anything.
+    assert.equal(await shard.setTombstoneHorizons([[slotOf("r2"), 0]]), 0);
+    assert.equal(await shard.collectTombstones(), 1, "past the grace: collected by it alone");
+    assert.equal(shard.tombstonesCollected, 1);
+  });
+});
+
+Deno.test("microshard: with replicas a copied delete past the grace of an id held nowhere here leaves nothing; of a held document it applies", async () => {
+  const wall = 10_000_000;
+  const options = { tombstoneGraceMs: 60_000, tombstonesAwaitReplicas: true, nowMs: () => wall };
+  await withShard(options, async (shard) => {
+    await shard.write([{ op: "put", index: "books", id: "held", doc: { n: 1 }, stamp: stamp(1) }]);
+    const copiedDelete = (id: string, ms: number) => ({
+      op: "delete" as const,
+      index: "books",
+      id,
+      stamp: stamp(ms, "peer"),
+      version: 2,
+    });
+    // Another replica collected it and this one did too: it does not come back from a third.
+    const [old] = await shard.write([copiedDelete("gone", wall - 61_000)]);
+    assert.deepEqual(old, { ok: true, id: "gone", result: "unchanged", version: 0 });
+    assert.deepEqual(await shard.getStamped("books", "gone"), {});
+    // Within the grace it is kept, as any copied delete.
+    const [fresh] = await shard.write([copiedDelete("recent", wall - 59_000)]);
+    assert.equal(fresh?.ok && fresh.result, "not_found");
+    assert.ok((await shard.getStamped("books", "recent")).tombstone !== undefined);
+    // A replica that still holds the document takes the delete, however old.
+    const [applied] = await shard.write([copiedDelete("held", wall - 61_000)]);
+    assert.equal(applied?.ok && applied.result, "deleted");
+    assert.ok((await shard.getStamped("books", "held")).tombstone !== undefined);
+  });
+  await withShard({ tombstoneGraceMs: 60_000, nowMs: () => wall }, async (shard) => {
+    await shard.write([{ op: "put", index: "books", id: "other", doc: {} }]);
+    // Without replicas nothing changes: the copied delete leaves its tombstone.
+    const [old] = await shard.write([{
+      op: "delete",
+      index: "books",
+      id: "gone",
+      stamp: stamp(wall - 61_000, "peer"),
+      version: 2,
+    }]);
+    assert.equal(old?.ok && old.result, "not_found");
+    assert.ok((await shard.getStamped("books", "gone")).tombstone !== undefined);
+  });
+});
