@@ -271,9 +271,7 @@ export function whereSql(
       return `(${children.join(" AND ")})`;
     }
     case "or":
-      return plan.children.length === 0
-        ? "0"
-        : `(${plan.children.map((child) => whereSql(child, params, context)).join(" OR ")})`;
+      return plan.children.length === 0 ? "0" : orSql(plan.children, params, context);
     case "not":
       return `(NOT ${whereSql(plan.child, params, context)})`;
     case "boost":
@@ -284,6 +282,56 @@ export function whereSql(
 }
 
 /** Documents with a `vals` row meeting `condition`: listed, or probed per row. */
+/**
+ * An OR of `children`: the `eq`s on one field of one value type as one `IN` list (a search that
+ * leaves out a thousand slots is one list, not a thousand subqueries), the rest joined two by
+ * two, so the expression stays within SQLite's depth limit of 1,000 (a flat `a OR b OR …` of
+ * 1,023 excluded slots failed with "Expression tree is too large").
+ */
+function orSql(
+  children: readonly Plan[],
+  params: Array<string | number>,
+  context: Fts5SqlContext,
+): string {
+  const lists = new Map<
+    string,
+    { field: string; column: string; values: Array<string | number> }
+  >();
+  const pieces: Array<(params: Array<string | number>) => string> = [];
+  for (const child of children) {
+    if (child.kind !== "eq") {
+      pieces.push((into) => whereSql(child, into, context));
+      continue;
+    }
+    const [column, value] = valueColumn(child.value);
+    const key = JSON.stringify([child.field, column]);
+    let list = lists.get(key);
+    if (list === undefined) {
+      lists.set(key, list = { field: child.field, column, values: [] });
+      const held = list;
+      pieces.push((into) => {
+        into.push(held.field, ...held.values);
+        const marks = held.values.map(() => "?").join(", ");
+        return rowsWhere(`field = ? AND ${held.column} IN (${marks})`, false);
+      });
+    }
+    list.values.push(value);
+  }
+  return balancedOr(pieces, params);
+}
+
+/** `pieces` joined by OR as a balanced tree (depth log2 of their number), in order. */
+function balancedOr(
+  pieces: ReadonlyArray<(params: Array<string | number>) => string>,
+  params: Array<string | number>,
+): string {
+  if (pieces.length === 1) return pieces[0]!(params);
+  const half = Math.ceil(pieces.length / 2);
+  return `(${balancedOr(pieces.slice(0, half), params)} OR ${
+    balancedOr(pieces.slice(half), params)
+  })`;
+}
+
 function rowsWhere(condition: string, probe: boolean): string {
   return probe
     ? `EXISTS (SELECT 1 FROM vals v WHERE v.rid = d.rid AND ${condition})`

@@ -41,6 +41,46 @@ const MATCHING_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    title:
+      "an OR of thousands of eq values (a search leaving out most slots) matches, alone and negated",
+    run: (h) => {
+      const index = loaded(h);
+      // 2,000 years, two of them held (2016 by b2, 2019 by b4 or another): one list, any depth.
+      const years: Plan[] = Array.from({ length: 2_000 }, (_, k): Plan => ({
+        kind: "eq",
+        field: "year",
+        value: 1_000 + k,
+      }));
+      const many: Plan = { kind: "or", children: [...years, term("title", "rust")] };
+      const expected = ids(index, {
+        kind: "or",
+        children: [
+          { kind: "range", field: "year", gte: 1_000, lt: 3_000 },
+          term("title", "rust"),
+        ],
+      });
+      assert.ok(expected.length >= 2, JSON.stringify(expected));
+      assert.deepEqual(ids(index, many), expected);
+      assert.deepEqual(
+        ids(index, { kind: "and", children: [{ kind: "all" }, { kind: "not", child: many }] }),
+        ids(index, {
+          kind: "and",
+          children: [{ kind: "all" }, {
+            kind: "not",
+            child: {
+              kind: "or",
+              children: [
+                { kind: "range", field: "year", gte: 1_000, lt: 3_000 },
+                term("title", "rust"),
+              ],
+            },
+          }],
+        }),
+      );
+      index.close();
+    },
+  },
+  {
     title: "eq and range filter numbers, dates, booleans and strings",
     run: (h) => {
       const index = loaded(h);
