@@ -39,6 +39,8 @@ export class CoordinatorState {
   readonly self: NodeInfo;
   /** The member list read from disk at boot. */
   readonly snapshot: readonly NodeInfo[];
+  /** `cluster.json` writes, one at a time. */
+  #memberWrite: Promise<void> = Promise.resolve();
   readonly members: Map<string, Member>;
   /** Node ids behind admitted peer ids. */
   readonly byPeer = new Map<string, string>();
@@ -138,13 +140,20 @@ export class CoordinatorState {
     this.deps.onView(this.view());
   }
 
-  /** Rewrites `cluster.json` (members and records); a failure is logged. */
+  /**
+   * Rewrites `cluster.json` (members and records) after the writes before it, so the last
+   * snapshot lands last (two at once raced for the same temporary file: one failed with
+   * `NotFound`, and an older list could win); a failure is logged.
+   */
   keepMembers(): void {
-    writeClusterFile(this.deps.dataDir, {
+    const file = {
       cluster_name: this.self.clusterName,
       members: [...this.members.values()].map((m) => m.info),
       records: [...this.records.values()],
-    }).catch((error) => this.deps.log.warn(`cannot keep the member list: ${error}`));
+    };
+    this.#memberWrite = this.#memberWrite
+      .then(() => writeClusterFile(this.deps.dataDir, file))
+      .catch((error) => this.deps.log.warn(`cannot keep the member list: ${error}`));
   }
 
   /** A member is no longer reachable: no heartbeats to it, its links dropped. */
