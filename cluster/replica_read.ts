@@ -229,15 +229,21 @@ export class ReplicaReads {
   ): Promise<StoredDocument | null> {
     const wanted = Math.min(Math.max(this.#settings.readQuorum ?? 1, 1), owners.length);
     const order = this.#askOrder(view, owners);
-    // Answers of replicas still rebuilding the slot: used, but another owner is asked instead.
+    // Answers of replicas still rebuilding the slot: used, but another owner is asked instead;
+    // one that comes after the read was answered is repaired like any late answer.
     const rebuilding: ReplicaAnswer[] = [];
+    let answered: ReplicaAnswer[] | undefined;
     const got = await firstAnswers(
       { first: order.slice(0, wanted), then: order.slice(wanted) },
       wanted,
       async (node) => {
         const answer = await this.#stampedRead(view, node, read);
         if (answer.rebuilding !== true) return answer;
-        rebuilding.push({ node, read: answer });
+        if (answered === undefined) rebuilding.push({ node, read: answer });
+        else {
+          this.#repairStale(view, read.index, [...answered, { node, read: answer }])
+            .catch(() => {});
+        }
         throw new NodeUnavailableError(node, "it is still rebuilding this document's slot");
       },
       {
@@ -247,8 +253,8 @@ export class ReplicaReads {
         },
       },
     );
-    const answers = [...answersOf(got), ...rebuilding];
-    return documentOf(await this.#repairStale(view, read.index, answers));
+    answered = answersOf(got);
+    return documentOf(await this.#repairStale(view, read.index, [...answered, ...rebuilding]));
   }
 
   /**
