@@ -232,13 +232,14 @@ export class ReplicaReads {
     // Answers of replicas still rebuilding the slot: used, but another owner is asked instead;
     // one that comes after the read was answered is repaired like any late answer.
     const rebuilding: ReplicaAnswer[] = [];
-    let answered: ReplicaAnswer[] | undefined;
+    const settled = { answered: undefined as ReplicaAnswer[] | undefined };
     const got = await firstAnswers(
       { first: order.slice(0, wanted), then: order.slice(wanted) },
       wanted,
       async (node) => {
         const answer = await this.#stampedRead(view, node, read);
         if (answer.rebuilding !== true) return answer;
+        const answered = settled.answered;
         if (answered === undefined) rebuilding.push({ node, read: answer });
         else {
           this.#repairStale(view, read.index, [...answered, { node, read: answer }])
@@ -253,8 +254,10 @@ export class ReplicaReads {
         },
       },
     );
-    answered = answersOf(got);
-    return documentOf(await this.#repairStale(view, read.index, [...answered, ...rebuilding]));
+    settled.answered = answersOf(got);
+    return documentOf(
+      await this.#repairStale(view, read.index, [...settled.answered, ...rebuilding]),
+    );
   }
 
   /**
