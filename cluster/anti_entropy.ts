@@ -153,6 +153,8 @@ export class AntiEntropy {
   #roundsThisSweep = 0;
   /** Where the next rebuilding round starts looking (slots are rebuilt in turn). */
   #rebuildCursor = 0;
+  /** The last round rebuilt a slot (the next one runs at once). */
+  #rebuiltAny = false;
 
   constructor(deps: AntiEntropyDeps) {
     this.#deps = deps;
@@ -195,9 +197,9 @@ export class AntiEntropy {
       } catch (error) {
         this.#deps.log?.warn(`anti-entropy round failed: ${(error as Error).message}`);
       }
-      // Behind (it repaired something), or rebuilding a lost disk: the next round at once.
-      const behind = this.counters.anti_entropy_entries_repaired > repaired ||
-        (this.#deps.rebuilding?.count ?? 0) > 0;
+      // Behind (it repaired something), or a lost disk's rebuild went on: the next round at once.
+      const behind = this.counters.anti_entropy_entries_repaired > repaired || this.#rebuiltAny;
+      this.#rebuiltAny = false;
       if (this.#running) this.#schedule(behind ? 0 : this.#deps.intervalMs);
     }, delayMs);
     Deno.unrefTimer(timer);
@@ -259,11 +261,14 @@ export class AntiEntropy {
       if (peers.length > 0) batch.push({ slot, peers });
     }
     if (batch.length === 0) return undefined;
+    // No index known here (its schemas not adopted): nothing was compared, nothing is rebuilt.
+    if (this.#deps.node.schemaList().length === 0) return undefined;
     this.#rebuildCursor = batch.at(-1)!.slot + 1;
     this.counters.anti_entropy_rounds += batch.length;
     await Promise.all(batch.map(async ({ slot, peers }) => {
       const startedAtMs = Date.now();
       if (!await this.compareSlot(slot, peers)) return;
+      this.#rebuiltAny = true;
       rebuilding.done(slot);
       this.counters.anti_entropy_slots_rebuilt++;
       const owners = view.slots!.entry(slot).owners;
@@ -392,6 +397,10 @@ export class AntiEntropy {
   async #pull(newer: readonly WriteCommand[], buckets: HeldEntry[][]): Promise<void> {
     if (newer.length === 0) return;
     const results = await this.#deps.node.write(newer);
+    const failed = results.findIndex((result) => result?.ok !== true);
+    if (failed >= 0 || results.length < newer.length) {
+      throw new Error(`a pulled copy of "${newer[Math.max(failed, 0)]!.id}" did not apply here`);
+    }
     newer.forEach((command, k) => {
       if (!changed(results[k])) return;
       this.counters.anti_entropy_entries_pulled++;

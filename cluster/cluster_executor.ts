@@ -269,6 +269,8 @@ export class ClusterExecutor implements Executor {
    * documents streamed; rejects when the stream or a dual write failed (the caller aborts).
    */
   async streamSlot(slot: number, to: string): Promise<number> {
+    // A partial copy must not become a whole replica elsewhere: the move waits (it is retried).
+    if (this.rebuilding.has(slot)) throw new Error(`slot ${slot} is still being rebuilt here`);
     this.#slots.beginDual(slot);
     // Writes decided before the slot was pending (no dual write) land before the snapshot.
     await Promise.allSettled(this.#slots.localWritesOf(slot));
@@ -356,7 +358,13 @@ export class ClusterExecutor implements Executor {
     const slot = slotOf(routingKey ?? id);
     const owners = view.slots?.entry(slot).owners ?? [];
     if (owners.length > 1 && !this.#slots.isFenced(slot)) {
-      if (hops >= 0 && owners.includes(view.self)) return this.#node.get(index, id, routingKey);
+      if (hops >= 0 && owners.includes(view.self)) {
+        // A copy being rebuilt does not answer for the slot: the sender asks another owner.
+        if (this.rebuilding.has(slot)) {
+          return Promise.reject(new NodeUnavailableError(view.self, "it is rebuilding this slot"));
+        }
+        return this.#node.get(index, id, routingKey);
+      }
       if (hops >= 1) {
         return Promise.reject(
           new NodeUnavailableError(owners[0]!, "its slots are changing; retry"),
@@ -385,7 +393,6 @@ export class ClusterExecutor implements Executor {
     return this.#search.searchPages(index, request);
   }
 
-  /** This node's shard pages of a search, without the slots `assignment` gives to others. */
   /** This node's stamped copy for another owner's read, marked while its slot is rebuilt. */
   async serveStamped(read: PointRead): Promise<ReplicaRead> {
     const held = await this.#node.getStamped(read.index, read.id, read.routingKey);
@@ -393,6 +400,7 @@ export class ClusterExecutor implements Executor {
     return rebuilding ? { ...held, rebuilding } : held;
   }
 
+  /** This node's shard pages of a search, without the slots `assignment` gives to others. */
   servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet> {
     return this.#search.servePages(query, assignment);
   }

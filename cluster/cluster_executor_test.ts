@@ -415,9 +415,9 @@ Deno.test("cluster executor: a search assigns a slot another owner says it is st
         const at = msg.assignment.nodes.indexOf(peer);
         const mine = msg.assignment.owners.flatMap((owner, slot) => owner === at ? [slot] : []);
         if (peer === "b") assignedToB.push(mine.length);
-        // b rebuilds every slot, and says so when it is given any.
+        // b rebuilds every slot, and says so in every answer.
         const all = Array.from({ length: 1_024 }, (_, slot) => slot);
-        const rebuilding = peer === "b" && mine.length > 0 ? { rebuildingSlots: all } : {};
+        const rebuilding = peer === "b" ? { rebuildingSlots: all } : {};
         return Promise.resolve({ pages: [{ total: 1, hits: [] }], totalShards: 1, ...rebuilding });
       },
     } as unknown as Awaited<ReturnType<ServiceLookup>>);
@@ -467,4 +467,31 @@ Deno.test("cluster executor: a slot found holding documents at start is left out
       child: { kind: "or", children: [{ kind: "eq", field: "_slot", value: 5 }] },
     }],
   });
+});
+
+Deno.test("cluster executor: a slot only a rebuilding replica can answer is answered, and its shards count as failed", async () => {
+  const schema = { version: 1, fields: { title: { type: "text" as const } } };
+  const node = {
+    shardCount: 2,
+    schema: () => ({ schema, engine: "fts5" }),
+    shardPages: () => Promise.resolve({ pages: [{ total: 0, hits: [] }], totalShards: 2 }),
+  } as unknown as NodeOrchestrator;
+  const all = Array.from({ length: 1_024 }, (_, slot) => slot);
+  const lookup: ServiceLookup = () =>
+    Promise.resolve({
+      ask: () =>
+        Promise.resolve({ pages: [{ total: 7, hits: [] }], totalShards: 2, rebuildingSlots: all }),
+    } as unknown as Awaited<ReturnType<ServiceLookup>>);
+  // Every slot on b and c (RF 2); c is down, b rebuilds everything; a owns nothing.
+  const ops = new ClusterExecutor(node, lookup, {
+    ...settings,
+    replicationFactor: 2,
+    view: {
+      ...view({ a: true, b: true, c: false }),
+      slots: SlotTable.fromRing(new HashRing(["b", "c"]), 2),
+    },
+  });
+  const gathered = await ops.searchPages("books", { query: "*", limit: 0 });
+  assert.equal(gathered.pages.reduce((sum, page) => sum + page.total, 0), 7, "b's pages are used");
+  assert.equal(gathered.context.failedShards, 2, "and b's two shards count as failed");
 });

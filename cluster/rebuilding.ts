@@ -75,7 +75,9 @@ export class RebuildingSlots {
     }
     let changed = false;
     for (const slot of this.#slots) {
-      if (!table.entry(slot).owners.includes(view.self)) changed = this.#slots.delete(slot);
+      const owners = table.entry(slot).owners;
+      // Not owned here any more, or owned here alone (nothing left to rebuild it from).
+      if (!owners.includes(view.self) || owners.length === 1) changed = this.#slots.delete(slot);
     }
     if (changed) this.#keep();
   }

@@ -30,6 +30,12 @@ Deno.test("RebuildingSlots: a fresh node rebuilds the slots it shares with other
   rebuilding.onView(viewOf("c", table));
   assert.equal(rebuilding.has(second!), false);
   assert.equal(rebuilding.count, owned.length - 2);
+  // A slot now owned here alone has nothing to be rebuilt from: it leaves the set.
+  const third = owned[2]!;
+  table.set(third, nextEntry(table.entry(third), "a", { owners: ["c"] }));
+  rebuilding.onView(viewOf("c", table));
+  assert.equal(rebuilding.has(third), false);
+  assert.equal(rebuilding.count, owned.length - 3);
 });
 
 Deno.test("RebuildingSlots: a node alone with its slots, or not fresh, rebuilds nothing", () => {

@@ -109,9 +109,9 @@ export class SlotSearch {
    */
   async servePages(query: ShardQuery, assignment?: SlotAssignment): Promise<PageSet> {
     const excluded = assignment === undefined ? [] : this.#excludedSlots(assignment);
-    // Every slot this node is rebuilding when it was assigned any of them (the coordinator
-    // gives them to other owners and asks again; it believes the list for a while).
-    const rebuilding = assignment === undefined ? [] : this.#rebuildingOf(assignment);
+    // Every slot this node is rebuilding, while it rebuilds any (the coordinator gives them to
+    // other owners, and asks again when it had given it one; it believes the list for a while).
+    const rebuilding = assignment === undefined ? [] : this.#rebuildingList();
     const said = rebuilding.length === 0 ? {} : { rebuildingSlots: rebuilding };
     if (excluded.length === 0) return { ...await this.#node.shardPages(query), ...said };
     const left: Plan = {
@@ -122,13 +122,10 @@ export class SlotSearch {
     return { ...await this.#node.shardPages({ ...query, plan }), ...said };
   }
 
-  /** Every slot this node is rebuilding, when `assignment` gives it any of them; else none. */
-  #rebuildingOf(assignment: SlotAssignment): number[] {
+  /** Every slot this node is rebuilding (none when it rebuilds nothing). */
+  #rebuildingList(): number[] {
     const rebuilding = this.#rebuilding;
     if (rebuilding === undefined || rebuilding.count === 0) return [];
-    const at = assignment.nodes.indexOf(this.#view().self);
-    const assigned = assignment.owners.some((owner, slot) => owner === at && rebuilding.has(slot));
-    if (!assigned) return [];
     return rebuilding.count === CLUSTER_SLOTS
       ? Array.from({ length: CLUSTER_SLOTS }, (_, slot) => slot)
       : rebuilding.list();
@@ -148,7 +145,10 @@ export class SlotSearch {
   ): Promise<PageSet> {
     const first = search.phases++ === 0;
     let gathered = await this.#phase(view, query, excluded, search.assignment);
-    if (first && this.#noteRebuilding(gathered)) {
+    if (
+      first && this.#noteRebuilding(gathered) &&
+      this.#answeredRebuilding(gathered, search.assignment) > 0
+    ) {
       const assignment = this.#assignmentOf(view);
       if (!sameAssignment(assignment, search.assignment)) {
         search.assignment = assignment;
@@ -171,6 +171,20 @@ export class SlotSearch {
       this.#rebuildingSeen.set(node, { slots: new Set(named), atMs: Date.now() });
     }
     return any;
+  }
+
+  /** The shards of the answering nodes that were given a slot they say they are rebuilding. */
+  #answeredRebuilding(gathered: Gathered<PageSet>, assignment: SlotAssignment): number {
+    let shards = 0;
+    for (const { node, value } of gathered.results) {
+      const named = new Set(rebuildingSlotsOf(value.rebuildingSlots));
+      if (named.size === 0) continue;
+      const at = assignment.nodes.indexOf(node);
+      if (assignment.owners.some((owner, slot) => owner === at && named.has(slot))) {
+        shards += value.totalShards;
+      }
+    }
+    return shards;
   }
 
   /** Whether `node` said lately that it is rebuilding `slot` (this node: it knows). */
@@ -237,6 +251,9 @@ export class SlotSearch {
       failedShards += shards;
       totalShards += shards;
     }
+    // Slots answered by a replica still rebuilding them (no other live owner could): those pages
+    // are not whole, so that node's shards count as failed (the search may miss documents).
+    failedShards += this.#answeredRebuilding(gathered, assignment);
     // A slot assigned to a node not met yet (this node's table names it, e.g. while joining)
     // was answered by none: counted as one failed shard per such node, never silently missed.
     const unmet = [...assigned].filter((node) => !view.members.has(node));

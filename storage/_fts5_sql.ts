@@ -281,7 +281,6 @@ export function whereSql(
   }
 }
 
-/** Documents with a `vals` row meeting `condition`: listed, or probed per row. */
 /**
  * An OR of `children`: the `eq`s on one field of one value type as one `IN` list (a search that
  * leaves out a thousand slots is one list, not a thousand subqueries), the rest joined two by
@@ -332,6 +331,7 @@ function balancedOr(
   })`;
 }
 
+/** Documents with a `vals` row meeting `condition`: listed, or probed per row. */
 function rowsWhere(condition: string, probe: boolean): string {
   return probe
     ? `EXISTS (SELECT 1 FROM vals v WHERE v.rid = d.rid AND ${condition})`

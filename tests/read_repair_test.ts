@@ -157,7 +157,9 @@ Deno.test({
               limit: 1,
             });
             const body = answer.body as { total_hits?: number; failed_shards?: number };
-            return answer.status === 200 && body.failed_shards === 0 && body.total_hits === live;
+            // c is still a replica being rebuilt (anti-entropy is off): it answers, and says
+            // its copy may be partial (its shards count as failed).
+            return answer.status === 200 && body.failed_shards === 2 && body.total_hits === live;
           },
           30_000,
           `c alone counts ${live} documents`,

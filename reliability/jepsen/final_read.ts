@@ -171,14 +171,18 @@ export async function converge(
 ): Promise<number | null> {
   const started = performance.now();
   let seen = "nothing answered";
-  const sweptFrom = awaitSweep ? await Promise.all(nodes.map(sweepPosition)) : [];
+  // Where the sweeps stood when the wait began (asked again while a node does not answer yet).
+  let sweptFrom: Array<{ sweeps: number; slot: number }> | undefined;
   while (performance.now() - started < timeoutMs) {
     try {
       // The sweep is waited for first, with cheap looks: searches every 50 ms would slow the
       // very rounds they wait for.
       if (awaitSweep) {
+        sweptFrom ??= await Promise.all(nodes.map(sweepPosition));
+        const from = sweptFrom;
         const now = await Promise.all(nodes.map(sweepPosition));
-        if (!now.some((position, k) => sweptSince(sweptFrom[k]!, position))) {
+        // With RF = nodes (the Jepsen runs) one node's sweep compares every replica of every slot.
+        if (!now.some((position, k) => sweptSince(from[k]!, position))) {
           seen = `no whole anti-entropy sweep yet (${JSON.stringify(now)} since ${
             JSON.stringify(sweptFrom)
           })`;
