@@ -495,3 +495,40 @@ Deno.test("cluster executor: a slot only a rebuilding replica can answer is answ
   assert.equal(gathered.pages.reduce((sum, page) => sum + page.total, 0), 7, "b's pages are used");
   assert.equal(gathered.context.failedShards, 2, "and b's two shards count as failed");
 });
+
+Deno.test("cluster executor: a node given slots it neither serves nor holds says so, and the coordinator counts its shards failed", async () => {
+  const schema = { version: 1, fields: { title: { type: "text" as const } } };
+  const node = {
+    shardCount: 2,
+    schema: () => ({ schema, engine: "fts5" }),
+    schemaList: () => [],
+    shardPages: () => Promise.resolve({ pages: [{ total: 0, hits: [] }], totalShards: 2 }),
+  } as unknown as NodeOrchestrator;
+  // This node ("a") holds nothing: every slot is b's by its table.
+  const here = new ClusterExecutor(node, service(() => Promise.reject(new Error("unused"))), {
+    ...settings,
+    view: { ...view({ a: true, b: true }), slots: SlotTable.ownedBy("b") },
+  });
+  const assignment = { nodes: ["a"], owners: Array.from({ length: 1_024 }, () => 0) };
+  const query = { index: "books", plan: { kind: "all" }, limit: 0, sort: [], facets: [] };
+  const answer = await here.servePages(query as never, assignment);
+  assert.equal(answer.unservedSlots?.length, 1_024);
+  // A coordinator whose table is behind gives b's slots to "a": a's answer says it misses them.
+  const behind = new ClusterExecutor(node, (peer) =>
+    Promise.resolve({
+      ask: () =>
+        Promise.resolve(
+          peer === "a"
+            ? { pages: [{ total: 0, hits: [] }], totalShards: 2, unservedSlots: [1, 2] }
+            : { pages: [{ total: 3, hits: [] }], totalShards: 2 },
+        ),
+    } as unknown as Awaited<ReturnType<ServiceLookup>>), {
+    ...settings,
+    view: {
+      ...{ ...view({ a: true, b: true, c: true }), self: "c" },
+      slots: SlotTable.fromRing(new HashRing(["a", "b"])),
+    },
+  });
+  const gathered = await behind.searchPages("books", { query: "*", limit: 0 });
+  assert.equal(gathered.context.failedShards, 2);
+});

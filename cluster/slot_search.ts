@@ -112,7 +112,11 @@ export class SlotSearch {
     // Every slot this node is rebuilding, while it rebuilds any (the coordinator gives them to
     // other owners, and asks again when it had given it one; it believes the list for a while).
     const rebuilding = assignment === undefined ? [] : this.#rebuildingList();
-    const said = rebuilding.length === 0 ? {} : { rebuildingSlots: rebuilding };
+    const unserved = assignment === undefined ? [] : this.#unservedOf(assignment);
+    const said = {
+      ...(rebuilding.length === 0 ? {} : { rebuildingSlots: rebuilding }),
+      ...(unserved.length === 0 ? {} : { unservedSlots: unserved }),
+    };
     if (excluded.length === 0) return { ...await this.#node.shardPages(query), ...said };
     const left: Plan = {
       kind: "or",
@@ -120,6 +124,21 @@ export class SlotSearch {
     };
     const plan: Plan = { kind: "and", children: [query.plan, { kind: "not", child: left }] };
     return { ...await this.#node.shardPages({ ...query, plan }), ...said };
+  }
+
+  /**
+   * The slots `assignment` gives this node that it neither serves nor may hold: the
+   * coordinator routes by an older table (e.g. it holds back a flip naming a node it has not
+   * met since its restart, while this node dropped its copy).
+   */
+  #unservedOf(assignment: SlotAssignment): number[] {
+    const view = this.#view();
+    const at = assignment.nodes.indexOf(view.self);
+    const slots: number[] = [];
+    assignment.owners.forEach((owner, slot) => {
+      if (owner === at && !this.#slots.mayHold(view, slot)) slots.push(slot);
+    });
+    return slots;
   }
 
   /** Every slot this node is rebuilding (none when it rebuilds nothing). */
@@ -173,10 +192,17 @@ export class SlotSearch {
     return any;
   }
 
-  /** The shards of the answering nodes that were given a slot they say they are rebuilding. */
+  /**
+   * The shards of the answering nodes that were given a slot they say they are rebuilding, or
+   * do not hold at all: their pages are not whole for this search.
+   */
   #answeredRebuilding(gathered: Gathered<PageSet>, assignment: SlotAssignment): number {
     let shards = 0;
     for (const { node, value } of gathered.results) {
+      if (rebuildingSlotsOf(value.unservedSlots).length > 0) {
+        shards += value.totalShards;
+        continue;
+      }
       const named = new Set(rebuildingSlotsOf(value.rebuildingSlots));
       if (named.size === 0) continue;
       const at = assignment.nodes.indexOf(node);

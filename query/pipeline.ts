@@ -69,6 +69,11 @@ export interface PageSet {
    * copy does not count yet; the coordinator asks another owner for them).
    */
   readonly rebuildingSlots?: readonly number[];
+  /**
+   * In a cluster: slots assigned to the answering node that it neither serves nor holds (the
+   * coordinator's table is behind): its pages miss them, so the coordinator counts it failed.
+   */
+  readonly unservedSlots?: readonly number[];
 }
 
 /** Asks every shard that holds the index for its page of a query. */
