@@ -4,15 +4,13 @@ import type { WriteRequest } from "./_shard_types.ts";
 import {
   BLOB_CHUNKS_PER_ATOMIC,
   changeOutcome,
-  checkCarried,
   documentKey,
-  evolveIndex,
-  planIndexes,
   refuseOverMemory,
   stageChanges,
   validateRequests,
   withoutFailures,
 } from "./_write_plan.ts";
+import { checkCarried, evolveIndex, planIndexes } from "./_index_plan.ts";
 import { CHUNK_BYTES, type IndexMeta, INLINE_MAX_BYTES, keys } from "./kv_layout.ts";
 import type { Schema } from "./schema.ts";
 

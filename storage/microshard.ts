@@ -4,8 +4,9 @@
  * runs them one caller at a time (reads beside the queue); each part is a file of its own:
  *
  * - `_write_plan.ts` — a batch planned by pure functions: `validateRequests`,
- *   `refuseOverMemory`, `planIndexes` (evolve the schema, or check against the one the
- *   node carried), `stageChanges` (versions, sequence numbers, KV mutations);
+ *   `refuseOverMemory`, `stageChanges` (versions, sequence numbers, KV mutations), with
+ *   `_index_plan.ts`'s `planIndexes` (evolve the schema, or check against the one the node
+ *   carried);
  * - `_write_commit.ts` — `commitToKv`, `applyToEngines`, `housekeep`;
  * - `_document_store.ts` — the KV document store: headers, bodies, blobs, the change log;
  * - `_recovery.ts` — `recover` at open, `catchUp` from the change log, `prune`;
@@ -63,13 +64,13 @@ import {
   type Failure,
   failureOutcome,
   notFoundOutcome,
-  planIndexes,
   refuseOverMemory,
   stageChanges,
   unchangedOutcome,
   validateRequests,
   withoutFailures,
 } from "./_write_plan.ts";
+import { planIndexes } from "./_index_plan.ts";
 import { StorageUnavailableError } from "./errors.ts";
 import type { DocHeader, Tombstone } from "./kv_layout.ts";
 import type { Plan } from "./search_index.ts";
