@@ -13,6 +13,7 @@ import type {
   MicroshardMsg,
   MicroshardReplies,
 } from "../storage/microshard_actor.ts";
+import { ShardChanges } from "../storage/shard_changes.ts";
 import type { ShardReaderMsg, ShardReaderReplies } from "../storage/shard_reader_actor.ts";
 import {
   DEFAULT_READER_WORKERS,
@@ -37,29 +38,39 @@ export type ShardRef = ActorRef<MicroshardMsg, MicroshardReplies>;
 /** A reader worker. */
 export type ReaderRef = ActorRef<ShardReaderMsg, ShardReaderReplies>;
 
-/** Spawns the shard workers (supervised by `system`), as many as `shards.json` says. */
+/**
+ * Spawns the shard workers (supervised by `system`), as many as `shards.json` says, with
+ * the change counters they share with this isolate.
+ */
 export async function spawnShards(
   system: ActorSystem,
   options: OrchestratorOptions,
-): Promise<ShardRef[]> {
+): Promise<{ shards: ShardRef[]; changes: ShardChanges }> {
   await Deno.mkdir(`${options.dataDir}/shards`, { recursive: true });
   const count = await shardCountOf(options.dataDir, options.numShards);
-  return await Promise.all(Array.from(
+  const changes = ShardChanges.create(count);
+  const shards = await Promise.all(Array.from(
     { length: count },
     (_, i) =>
       system.spawnWorker<MicroshardMsg, MicroshardReplies>(SHARD_MODULE, {
         name: `shard-${i}`,
-        args: shardArgs(options, i),
+        args: shardArgs(options, i, changes),
         mailboxCapacity: SHARD_MAILBOX_CAPACITY,
         supervision: WORKER_SUPERVISION,
       }),
   ));
+  return { shards, changes };
 }
 
 /** What shard worker `i` is started with. */
-function shardArgs(options: OrchestratorOptions, i: number): MicroshardActorArgs {
+function shardArgs(
+  options: OrchestratorOptions,
+  i: number,
+  changes: ShardChanges,
+): MicroshardActorArgs {
   return {
     dir: shardDir(options.dataDir, i),
+    changes: { buffer: changes.buffer, shard: i },
     ...(options.memoryLimitBytes === undefined
       ? {}
       : { memoryLimitBytes: options.memoryLimitBytes }),

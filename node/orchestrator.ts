@@ -33,6 +33,8 @@ import type { MicroshardMsg, MicroshardReplies } from "../storage/microshard_act
 import { validateIndexName } from "../storage/names.ts";
 import { declareFields, fieldDeclarations, typeChanges } from "../storage/schema.ts";
 import type { PageSet, ShardQuery } from "../query/pipeline.ts";
+import { addStats } from "../storage/bm25.ts";
+import type { ShardChanges } from "../storage/shard_changes.ts";
 import type {
   DroppedIndex,
   IndexConfig,
@@ -51,6 +53,7 @@ import {
 } from "./_node_schemas.ts";
 import { DEFAULT_SHARD_TIMEOUT_MS, type OrchestratorOptions } from "./_orchestrator_options.ts";
 import { shardBatches } from "./_shard_batches.ts";
+import { StatsCache } from "./_stats_cache.ts";
 import { type ReaderRef, type ShardRef, spawnReaders, spawnShards } from "./_shard_workers.ts";
 
 export { fnv1a } from "./hash.ts";
@@ -70,9 +73,14 @@ export class NodeOrchestrator {
   #readers: ReaderRef[] = [];
   #schemas: NodeSchemas;
   #options: OrchestratorOptions;
+  /** What every change of a shard's contents counts in (shared with the shard workers). */
+  readonly #changes: ShardChanges;
+  /** The statistics phase of searches, kept while no shard changes. */
+  readonly #stats = new StatsCache();
 
-  private constructor(shards: ShardRef[], options: OrchestratorOptions) {
+  private constructor(shards: ShardRef[], changes: ShardChanges, options: OrchestratorOptions) {
     this.#shards = shards;
+    this.#changes = changes;
     this.shardCount = shards.length;
     this.#options = options;
     this.#schemas = new NodeSchemas({
@@ -85,8 +93,8 @@ export class NodeOrchestrator {
 
   /** Spawns the microshard workers (supervised by `system`) and loads the schemas. */
   static async start(system: ActorSystem, options: OrchestratorOptions): Promise<NodeOrchestrator> {
-    const shards = await spawnShards(system, options);
-    const node = new NodeOrchestrator(shards, options);
+    const { shards, changes } = await spawnShards(system, options);
+    const node = new NodeOrchestrator(shards, changes, options);
     await node.#loadSchemas();
     // After the shards answered: their recovery (which may rewrite KV) is done.
     node.#readers = await spawnReaders(system, { ...options, shardCount: shards.length });
@@ -282,6 +290,25 @@ export class NodeOrchestrator {
   /** Every shard's page of a compiled query (a shard that has no such index yet has none). */
   async shardPages(query: ShardQuery): Promise<PageSet> {
     if (!this.#schemas.has(query.index)) throw new IndexNotFoundError(query.index);
+    if (query.phase !== "stats") return await this.#shardPages(query);
+    // The first phase: answered from the statistics kept while no shard changed.
+    const version = this.#changes.version();
+    const kept = version === undefined
+      ? undefined
+      : this.#stats.lookup(query.index, query.plan, version);
+    if (kept !== undefined) {
+      return { pages: [{ total: 0, hits: [], stats: kept }], totalShards: this.shardCount };
+    }
+    const set = await this.#shardPages(query);
+    if (version !== undefined && this.#changes.version() === version) {
+      const parts = set.pages.flatMap((page) => page.stats === undefined ? [] : [page.stats]);
+      this.#stats.record(query.index, query.plan, addStats(parts), version);
+    }
+    return set;
+  }
+
+  /** Every shard's page of a query. */
+  async #shardPages(query: ShardQuery): Promise<PageSet> {
     const pages = await Promise.all(this.#shards.map((shard) =>
       this.#ask(shard, {
         type: "search",
@@ -403,6 +430,7 @@ export class NodeOrchestrator {
       // from all of them.
       await this.#everyShard({ type: "dropIndex", index });
       this.#schemas.delete(index);
+      this.#stats.forget(index);
       return { deleted_from_shards: this.shardCount, total_shards: this.shardCount };
     } finally {
       this.#schemas.dropping.delete(index);

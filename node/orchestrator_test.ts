@@ -303,3 +303,40 @@ Deno.test({
     );
   },
 });
+
+Deno.test("orchestrator: a search's statistics are kept while no shard changes, and any write moves them", async () => {
+  const dir = await Deno.makeTempDir();
+  const docs = (from: number, count: number, title: string) =>
+    Array.from({ length: count }, (_, i) => ({
+      op: "put" as const,
+      index: "books",
+      id: `b${from + i}`,
+      doc: { title: `${title} ${from + i}` },
+    }));
+  const scores = async (node: NodeOrchestrator) =>
+    (await search(node, "books", { query: "title:rust title:go" })).hits
+      .map((hit) => [hit.id, hit._score] as const);
+  let system = new ActorSystem({ node: "test" });
+  try {
+    let node = await NodeOrchestrator.start(system, { dataDir: dir, numShards: 3 });
+    await node.write([...docs(0, 4, "rust"), ...docs(4, 20, "go")]);
+    const first = await scores(node);
+    assert.deepEqual(await scores(node), first, "the kept statistics score the same");
+    // More documents holding "rust": its document frequency rises, the same documents score
+    // lower — with statistics kept from before the write they would score the same.
+    await node.write(docs(24, 8, "rust"));
+    const after = new Map(await scores(node));
+    for (const [id, score] of first.filter(([id]) => Number(id.slice(1)) < 4)) {
+      assert.ok(after.get(id)! < score, `${id}: ${after.get(id)} after, ${score} before`);
+    }
+    // A node started afresh (nothing kept) scores exactly as the one that kept them.
+    const kept = await scores(node);
+    await system.shutdown();
+    system = new ActorSystem({ node: "test" });
+    node = await NodeOrchestrator.start(system, { dataDir: dir, numShards: 3 });
+    assert.deepEqual(await scores(node), kept);
+  } finally {
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -25,6 +25,7 @@
  * @module
  */
 
+import { ShardChanges } from "./shard_changes.ts";
 import { lowerThreadPriority } from "../actors/thread_priority.ts";
 import type { Actor, Taken } from "../actors/types.ts";
 import {
@@ -158,11 +159,17 @@ export type MicroshardActorArgs = MicroshardOptions & {
    * 0, the threads answering requests get a core before a shard's bulk apply does.
    */
   readonly niceness?: number;
+  /**
+   * The node's shared change counters and this shard's number in them: every change of the
+   * shard's contents (the jobs of its serial queue, slot holds, the recovery at start) is
+   * counted, so the main isolate can tell whether anything changed since it last asked.
+   */
+  readonly changes?: { readonly buffer: SharedArrayBuffer; readonly shard: number };
 };
 
 /** Builds the actor; the worker host calls this with the spawn's `args`. */
 export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, MicroshardReplies> {
-  const { applyGate, commitWindowMs, niceness, ...rest } = args;
+  const { applyGate, commitWindowMs, niceness, changes, ...rest } = args;
   const options: MicroshardOptions = applyGate === undefined ? rest : {
     ...rest,
     faults: { ...rest.faults, beforeIndexApply: () => holdAt(applyGate) },
@@ -173,10 +180,16 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
     return shard;
   };
   const serial = new SerialQueue(() => open(), commitWindowMs ?? 0);
+  const counters = changes === undefined ? undefined : ShardChanges.of(changes.buffer);
+  const changing = <T>(change: () => Promise<T>): Promise<T> =>
+    counters === undefined ? change() : counters.during(changes!.shard, change);
+  /** Exclusive work that changes what the shard holds (a schema change, a drop). */
+  const exclusive = <T>(run: () => Promise<T>): Promise<T> => changing(() => serial.run(run));
   return {
     async onStart() {
       if (niceness !== undefined && niceness > 0) lowerThreadPriority(niceness);
-      shard = await Microshard.open(options);
+      counters?.restarted(changes!.shard);
+      shard = await changing(() => Microshard.open(options));
     },
     async onStop() {
       await shard?.close();
@@ -188,7 +201,7 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
         // actor's loop (so reads are received while a batch runs); queued writes coalesce.
         case "write":
           serial.takeQueued = (max) => ctx.takeWhile((next) => next.type === "write", max);
-          return ctx.detach(serial.write(msg));
+          return ctx.detach(changing(() => serial.write(msg)));
         // Reads are detached: they run beside the write batches instead of behind them.
         case "get":
           return ctx.detach(open().get(msg.index, msg.id).then((doc) => doc ?? null));
@@ -208,7 +221,7 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
             }),
           );
         case "configure":
-          return ctx.detach(serial.run(() => open().configure(msg.index, msg.config)));
+          return ctx.detach(exclusive(() => open().configure(msg.index, msg.config)));
         case "slotPage":
           return ctx.detach(
             open().slotPage(msg.index, msg.slot, {
@@ -219,7 +232,7 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
         case "slotCounts":
           return ctx.detach(open().slotCounts(msg.index).then((counts) => [...counts]));
         case "dropSlot":
-          return ctx.detach(serial.run(() => open().dropSlot(msg.index, msg.slot)));
+          return ctx.detach(exclusive(() => open().dropSlot(msg.index, msg.slot)));
         case "slotTombstones":
           return ctx.detach(
             open().slotTombstones(msg.index, msg.slot, {
@@ -228,8 +241,14 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
             }),
           );
         case "holdSlots":
-          open().holdSlots(msg.slots);
+          counters?.begin(changes!.shard);
+          try {
+            open().holdSlots(msg.slots);
+          } finally {
+            counters?.end(changes!.shard);
+          }
           return true;
+        // Tombstones are not what searches see: not counted as changes.
         case "collectTombstones":
           return ctx.detach(serial.run(() => open().collectTombstones()));
         case "tombstoneHorizons":
@@ -239,7 +258,7 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
             serial.run(() => open().checkSchema(msg.index, msg.schema)).then((m) => m ?? null),
           );
         case "dropIndex":
-          return ctx.detach(serial.run(() => open().dropIndex(msg.index)));
+          return ctx.detach(exclusive(() => open().dropIndex(msg.index)));
         case "indexes":
           return open().indexes();
         case "stats": {
