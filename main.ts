@@ -173,6 +173,7 @@ async function serve(args: string[]): Promise<number> {
     nodeId,
     dataDir,
     numShards: config.storage.num_shards_init,
+    pointReads: config.storage.point_reads,
     readerWorkers: config.storage.reader_workers,
     shardNiceness: config.storage.shard_worker_niceness,
     commitWindowMs: config.storage.wal_sync === "batch" ? config.storage.wal_batch_window_ms : 0,

@@ -3,12 +3,12 @@
  * the during-ingest point-read latencies (p50/p99) and the ingest's documents/s. The shape of
  * `tests/read_during_ingest_test.ts`, with bulks of 5,000 documents of ~40 words and the figure
  * printed rather than bounded; the reads during the ingest are paced (one every
- * `--read-interval-ms`, 5 by default, or back to back when they are slower). `--reader-workers
- * N` sets `storage.reader_workers` (0: point reads go to the shard workers, as before the
- * reader workers), `--niceness N` `storage.shard_worker_niceness`.
+ * `--read-interval-ms`, 5 by default, or back to back when they are slower). `--point-reads`
+ * sets `storage.point_reads` (`main`, `workers` or `shards`), `--reader-workers N`
+ * `storage.reader_workers` (with `workers`), `--niceness N` `storage.shard_worker_niceness`.
  *
  * ```sh
- * deno run -A bench/read_during_ingest.ts --reader-workers 2 --docs 40000
+ * deno run -A bench/read_during_ingest.ts --point-reads main --docs 40000
  * ```
  *
  * @module
@@ -20,6 +20,7 @@ import { percentile } from "../testing/stats.ts";
 
 const { values } = parseArgs({
   options: {
+    "point-reads": { type: "string", default: "main" },
     "reader-workers": { type: "string", default: "2" },
     "docs": { type: "string", default: "40000" },
     "niceness": { type: "string", default: "10" },
@@ -64,6 +65,7 @@ const dataDir = await Deno.makeTempDir();
 const server = await startServerProcess({
   dataDir,
   env: {
+    CAMEODB_STORAGE_POINT_READS: values["point-reads"],
     CAMEODB_STORAGE_READER_WORKERS: values["reader-workers"],
     CAMEODB_STORAGE_SHARD_WORKER_NICENESS: values.niceness,
   },
@@ -95,7 +97,8 @@ try {
   during.sort((a, b) => a - b);
   const f = (xs: number[], q: number) => percentile(xs, q).toFixed(2);
   console.log(
-    `reader_workers=${values["reader-workers"]} shard_worker_niceness=${values.niceness}: ` +
+    `point_reads=${values["point-reads"]} reader_workers=${values["reader-workers"]} ` +
+      `shard_worker_niceness=${values.niceness}: ` +
       `idle p50/p99 ${f(idle, 0.5)}/${f(idle, 0.99)} ms; ` +
       `during ingest p50/p99 ${f(during, 0.5)}/${f(during, 0.99)} ms max ${
         during[during.length - 1]!.toFixed(1)

@@ -60,6 +60,7 @@ export interface Config {
     wal_batch_window_ms: number;
     default_batch_size: number;
     num_shards_init: number;
+    point_reads: "main" | "workers" | "shards";
     reader_workers: number;
     shard_worker_niceness: number;
     max_shards_per_node: number;

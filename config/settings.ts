@@ -343,13 +343,22 @@ export const SETTINGS: readonly Setting[] = [
     doc: "microshards of a new node (fixed once the node has data)",
   },
   {
+    path: ["storage", "point_reads"],
+    type: "string",
+    default: "main",
+    choices: ["main", "workers", "shards"],
+    doc: "where point reads are answered, never behind a write but with shards: main, from " +
+      "the main isolate's own KV handles (no worker hop); workers, by reader_workers " +
+      "workers with KV handles of their own; shards, by the shard workers",
+  },
+  {
     path: ["storage", "reader_workers"],
     type: "integer",
     default: 2,
     min: 0,
     max: 1_024,
-    doc: "workers answering point reads from their own KV handles, never behind a write " +
-      "(at most one per shard; 0: the shard workers answer them)",
+    doc: "with point_reads = workers: workers answering point reads from their own KV " +
+      "handles (at most one per shard; 0: the shard workers answer them)",
   },
   {
     path: ["storage", "shard_worker_niceness"],

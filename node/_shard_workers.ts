@@ -14,8 +14,13 @@ import type {
   MicroshardReplies,
 } from "../storage/microshard_actor.ts";
 import { ShardChanges } from "../storage/shard_changes.ts";
-import type { ShardReaderMsg, ShardReaderReplies } from "../storage/shard_reader_actor.ts";
 import {
+  createActor as createReader,
+  type ShardReaderMsg,
+  type ShardReaderReplies,
+} from "../storage/shard_reader_actor.ts";
+import {
+  DEFAULT_POINT_READS,
   DEFAULT_READER_WORKERS,
   DEFAULT_SHARD_NICENESS,
   type OrchestratorOptions,
@@ -91,12 +96,30 @@ function shardArgs(
   };
 }
 
-/** Spawns the point-read workers: reader `r` holds shards `r`, `r + n`, `r + 2n`, …. */
+/**
+ * Spawns the point readers: with `pointReads: "main"`, one reader in this isolate over every
+ * shard; with `"workers"`, reader workers — reader `r` holds shards `r`, `r + n`, `r + 2n`, …;
+ * with `"shards"`, none (the shard workers answer).
+ */
 export function spawnReaders(
   system: ActorSystem,
   options: OrchestratorOptions & { readonly shardCount: number },
 ): Promise<ReaderRef[]> {
   const shardCount = options.shardCount;
+  const where = options.pointReads ?? DEFAULT_POINT_READS;
+  if (where === "shards") return Promise.resolve([]);
+  if (where === "main") {
+    const dirs = Array.from({ length: shardCount }, (_, i) => shardDir(options.dataDir, i));
+    const reader = system.spawn<ShardReaderMsg, ShardReaderReplies>(
+      () => createReader({ dirs }),
+      {
+        name: "reader-main",
+        mailboxCapacity: READER_MAILBOX_CAPACITY,
+        supervision: WORKER_SUPERVISION,
+      },
+    );
+    return Promise.resolve([reader]);
+  }
   const count = Math.min(shardCount, options.readerWorkers ?? DEFAULT_READER_WORKERS);
   return Promise.all(Array.from({ length: count }, (_, r) => {
     const dirs: string[] = [];

@@ -245,41 +245,44 @@ Deno.test("orchestrator: a cluster slot's documents are counted, paged from ever
   });
 });
 
-Deno.test("orchestrator: a point read is answered while its shard's worker is held inside a write's index apply", async () => {
-  const dir = await Deno.makeTempDir();
-  const system = new ActorSystem({ node: "test" });
-  // [0] = 1 holds every shard worker's thread at its next engine apply; [1] = 1 once held.
-  const gate = new Int32Array(new SharedArrayBuffer(8));
-  try {
-    const node = await NodeOrchestrator.start(system, {
-      dataDir: dir,
-      numShards: 1,
-      shardApplyGate: gate,
-      shardTimeoutMs: 60_000,
-    });
-    const [first] = await node.write([{ op: "put", index: "p", id: "a", doc: { t: "one" } }]);
-    assert.ok(first?.ok);
-    Atomics.store(gate, 0, 1);
-    const held = node.write([{ op: "put", index: "p", id: "b", doc: { t: "two" } }]);
-    held.catch(() => {}); // observed now; awaited below
-    const entered = Atomics.waitAsync(gate, 1, 0, 30_000);
-    if (entered.async) await entered.value;
-    assert.equal(Atomics.load(gate, 1), 1, "the shard never reached its index apply");
-    // The shard's thread is blocked (synchronously, as in a long FTS5 apply): nothing it
-    // hosts can answer. The reader answers from KV — the held write too, committed there.
-    assert.equal((await node.get("p", "a"))?.doc.t, "one");
-    assert.equal((await node.get("p", "b"))?.doc.t, "two");
-    assert.equal(await node.get("p", "missing"), null);
-    Atomics.store(gate, 0, 0);
-    Atomics.notify(gate, 0);
-    assert.ok((await held)[0]?.ok);
-  } finally {
-    Atomics.store(gate, 0, 0);
-    Atomics.notify(gate, 0);
-    await system.shutdown();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const pointReads of ["main", "workers"] as const) {
+  Deno.test(`orchestrator: a point read is answered while its shard's worker is held inside a write's index apply (point reads: ${pointReads})`, async () => {
+    const dir = await Deno.makeTempDir();
+    const system = new ActorSystem({ node: "test" });
+    // [0] = 1 holds every shard worker's thread at its next engine apply; [1] = 1 once held.
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    try {
+      const node = await NodeOrchestrator.start(system, {
+        dataDir: dir,
+        numShards: 1,
+        shardApplyGate: gate,
+        shardTimeoutMs: 60_000,
+        pointReads,
+      });
+      const [first] = await node.write([{ op: "put", index: "p", id: "a", doc: { t: "one" } }]);
+      assert.ok(first?.ok);
+      Atomics.store(gate, 0, 1);
+      const held = node.write([{ op: "put", index: "p", id: "b", doc: { t: "two" } }]);
+      held.catch(() => {}); // observed now; awaited below
+      const entered = Atomics.waitAsync(gate, 1, 0, 30_000);
+      if (entered.async) await entered.value;
+      assert.equal(Atomics.load(gate, 1), 1, "the shard never reached its index apply");
+      // The shard's thread is blocked (synchronously, as in a long FTS5 apply): nothing it
+      // hosts can answer. The reader answers from KV — the held write too, committed there.
+      assert.equal((await node.get("p", "a"))?.doc.t, "one");
+      assert.equal((await node.get("p", "b"))?.doc.t, "two");
+      assert.equal(await node.get("p", "missing"), null);
+      Atomics.store(gate, 0, 0);
+      Atomics.notify(gate, 0);
+      assert.ok((await held)[0]?.ok);
+    } finally {
+      Atomics.store(gate, 0, 0);
+      Atomics.notify(gate, 0);
+      await system.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 Deno.test({
   name:
