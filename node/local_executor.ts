@@ -8,7 +8,7 @@
 
 import { IndexNotFoundError } from "../storage/errors.ts";
 import type { StoredDocument } from "../storage/microshard.ts";
-import { gatherPages, type SearchPages } from "../query/pipeline.ts";
+import { gatherPages, type SearchPages, type ShardQuery } from "../query/pipeline.ts";
 import type { SearchLimits } from "../query/search.ts";
 import type { SearchRequest } from "../query/request.ts";
 import type {
@@ -63,7 +63,11 @@ export class LocalExecutor implements Executor {
   searchPages(index: string, request: SearchRequest): Promise<SearchPages> {
     const entry = this.#node.schema(index);
     if (entry === undefined) return Promise.reject(new IndexNotFoundError(index));
-    return gatherPages((query) => this.#node.shardPages(query), index, request, {
+    // With several shards, each would read and send its whole top `offset + limit` documents,
+    // most of them cut by the merge: they answer without, and the merged page's are read here.
+    const fetchPhase = this.#node.shardCount > 1;
+    const port = (query: ShardQuery) => this.#node.shardPages(query, { fetchPhase });
+    return gatherPages(port, index, request, {
       schema: entry.schema,
       limits: this.#limits,
       oneShard: this.#node.shardCount === 1,

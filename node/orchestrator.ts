@@ -268,7 +268,11 @@ export class NodeOrchestrator {
   /** Reads a document from its shard. */
   async get(index: string, id: string, routingKey?: string): Promise<StoredDocument | null> {
     if (!this.#schemas.has(index)) throw new IndexNotFoundError(index);
-    const shard = this.shardOf(routingKey ?? id);
+    return await this.#read(this.shardOf(routingKey ?? id), index, id);
+  }
+
+  /** Reads a document from shard `shard`, through a reader where there are readers. */
+  async #read(shard: number, index: string, id: string): Promise<StoredDocument | null> {
     const readers = this.#readers.length;
     if (readers === 0) return await this.#ask(this.#shards[shard]!, { type: "get", index, id });
     return await this.#readers[shard % readers]!.ask(
@@ -287,10 +291,23 @@ export class NodeOrchestrator {
     return this.#ask(shard, { type: "getStamped", index, id });
   }
 
-  /** Every shard's page of a compiled query (a shard that has no such index yet has none). */
-  async shardPages(query: ShardQuery): Promise<PageSet> {
+  /**
+   * Every shard's page of a compiled query (a shard that has no such index yet has none).
+   * With `fetchPhase` (this node's own searches, never a peer's: the answer carries a
+   * function), the shards answer without documents and the set's `fetchDocs` reads them.
+   */
+  async shardPages(
+    query: ShardQuery,
+    options: { readonly fetchPhase?: boolean } = {},
+  ): Promise<PageSet> {
     if (!this.#schemas.has(query.index)) throw new IndexNotFoundError(query.index);
-    if (query.phase !== "stats") return await this.#shardPages(query);
+    if (query.phase !== "stats") {
+      if (options.fetchPhase !== true) return await this.#shardPages(query, false);
+      const set = await this.#shardPages(query, true);
+      const fetchDocs = (wanted: ReadonlyArray<{ page: number; id: string }>) =>
+        Promise.all(wanted.map(({ page, id }) => this.#read(page, query.index, id)));
+      return { ...set, fetchDocs };
+    }
     // The first phase: answered from the statistics kept while no shard changed.
     const version = this.#changes.version();
     const kept = version === undefined
@@ -299,7 +316,7 @@ export class NodeOrchestrator {
     if (kept !== undefined) {
       return { pages: [{ total: 0, hits: [], stats: kept }], totalShards: this.shardCount };
     }
-    const set = await this.#shardPages(query);
+    const set = await this.#shardPages(query, false);
     if (version !== undefined && this.#changes.version() === version) {
       const parts = set.pages.flatMap((page) => page.stats === undefined ? [] : [page.stats]);
       this.#stats.record(query.index, query.plan, addStats(parts), version);
@@ -307,8 +324,8 @@ export class NodeOrchestrator {
     return set;
   }
 
-  /** Every shard's page of a query. */
-  async #shardPages(query: ShardQuery): Promise<PageSet> {
+  /** Every shard's page of a query (page `i` from shard `i`), with or without documents. */
+  async #shardPages(query: ShardQuery, withoutDocs: boolean): Promise<PageSet> {
     const pages = await Promise.all(this.#shards.map((shard) =>
       this.#ask(shard, {
         type: "search",
@@ -320,6 +337,7 @@ export class NodeOrchestrator {
         facets: [...query.facets],
         ...(query.stats === undefined ? {} : { stats: query.stats }),
         ...(query.phase === "stats" ? { statsOnly: true } : {}),
+        ...(withoutDocs ? { withoutDocs: true } : {}),
         ...(query.deadlineAtMs === undefined ? {} : { deadlineAtMs: query.deadlineAtMs }),
         ...(query.ranking === undefined ? {} : { ranking: query.ranking }),
       }).catch((error) => {

@@ -4,7 +4,7 @@ import { fnv1a, NodeOrchestrator, type OrchestratorOptions } from "./orchestrato
 import { threadId, threadNiceness } from "../actors/thread_priority.ts";
 import { slotOf } from "./hash.ts";
 import { LocalExecutor } from "./local_executor.ts";
-import { answerOf } from "../query/pipeline.ts";
+import { answerOf, gatherPages } from "../query/pipeline.ts";
 import type { SearchRequest } from "../query/request.ts";
 
 /** Searches through the local executor (compile → shards → merge). */
@@ -342,4 +342,36 @@ Deno.test("orchestrator: a search's statistics are kept while no shard changes, 
     await system.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("orchestrator: a search over several shards reads only its page's documents and answers as if each shard had read its own", async () => {
+  await withNode(async (node) => {
+    await node.write(Array.from({ length: 40 }, (_, i) => ({
+      op: "put" as const,
+      index: "books",
+      id: `b${i}`,
+      doc: { title: `rust ${"book ".repeat(1 + (i % 7))}`, n: i },
+    })));
+    await node.write([{
+      op: "put",
+      index: "books",
+      id: "b5",
+      doc: { title: "rust book", n: 500 },
+    }]);
+    const request = { query: "title:rust title:book", limit: 5, offset: 3 };
+    const schema = node.schema("books")!.schema;
+    const read = (fetchPhase: boolean) =>
+      gatherPages((query) => node.shardPages(query, { fetchPhase }), "books", request, { schema })
+        .then(answerOf);
+    const [fetched, whole] = [await read(true), await read(false)];
+    const strip = (answer: { hits: unknown[]; total_hits: number }) => ({
+      hits: answer.hits,
+      total: answer.total_hits,
+    });
+    assert.equal(fetched.hits.length, 5);
+    assert.deepEqual(strip(fetched), strip(whole));
+    assert.ok(fetched.hits.every((hit) => typeof hit.title === "string"), "every hit has its doc");
+    // The executor's own searches take the fetch phase with several shards.
+    assert.deepEqual(strip(await search(node, "books", request)), strip(whole));
+  });
 });

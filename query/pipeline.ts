@@ -11,7 +11,8 @@
  * which are added up; then every shard scores with the sums, so a document scores the same
  * on one shard or sixteen, on one node or three, and the merged order is the order of one
  * index. A port over one shard skips the first phase: that shard's statistics
- * are the index's.
+ * are the index's. A port may also leave the documents out of its shards' pages and read only
+ * those of the merged page (`PageSet.fetchDocs`: the fetch phase, `fetch_phase.ts`).
  *
  * @module
  */
@@ -21,6 +22,7 @@ import type { Microshard, ShardSearchResult } from "../storage/microshard.ts";
 import type { FacetSpec, Plan, SortSpec } from "../storage/search_index.ts";
 import { addStats, type Bm25Params, type CorpusStats, scoringLeavesOf } from "../storage/bm25.ts";
 import type { Schema } from "../storage/schema.ts";
+import { type DocumentFetch, fetchPageDocs } from "./fetch_phase.ts";
 import { parseSearchRequest, type SearchRequest } from "./request.ts";
 import {
   type CompiledSearch,
@@ -74,6 +76,11 @@ export interface PageSet {
    * coordinator's table is behind): its pages miss them, so the coordinator counts it failed.
    */
   readonly unservedSlots?: readonly number[];
+  /**
+   * Reads the documents of pages answered without them (`ShardSearchResult.docsLeftOut`):
+   * a port whose shards leave them out returns it, and only the merged page's are read.
+   */
+  readonly fetchDocs?: DocumentFetch;
 }
 
 /** Asks every shard that holds the index for its page of a query. */
@@ -122,8 +129,11 @@ export async function gatherPages(
   const query = { ...shardQuery(index, search), ...deadline, ...ranking };
   const stats = options.oneShard === true ? undefined : await gatherStats(port, query);
   const set = await port(stats === undefined ? query : { ...query, stats });
+  const pages = set.fetchDocs === undefined
+    ? set.pages
+    : await fetchPageDocs(set.pages, search, set.fetchDocs);
   return {
-    pages: set.pages,
+    pages,
     search,
     context: {
       started,

@@ -31,6 +31,11 @@ import type { FacetSpec, Plan, SearchOptions } from "./search_index.ts";
 export type ShardSearchOptions = SearchOptions & {
   readonly facets?: readonly FacetSpec[];
   readonly statsOnly?: boolean;
+  /**
+   * The hits' ids, scores and sort values only: the node reads the documents of the merged
+   * page (with several shards, each would read its whole `limit` of which most are cut).
+   */
+  readonly withoutDocs?: boolean;
 };
 
 /**
@@ -158,6 +163,15 @@ export async function searchShard(
   }
   const result = open.engine.search(plan, options);
   const facets = facetSpecs.length === 0 ? undefined : open.engine.facets(plan, facetSpecs);
+  if (options.withoutDocs === true) {
+    const hits = result.hits.map((hit) => ({ ...hit, version: 0, doc: {} }));
+    return {
+      total: result.total,
+      hits,
+      docsLeftOut: true,
+      ...(facets === undefined ? {} : { facets }),
+    };
+  }
   const headers = await state.store.headers(index, result.hits.map((hit) => hit.id));
   const hits: ShardHit[] = [];
   for (const hit of result.hits) {

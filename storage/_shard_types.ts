@@ -204,6 +204,11 @@ export interface ShardSearchResult {
   readonly facets?: FacetCounts[];
   /** With `statsOnly`: this shard's part of the statistics scoring the plan needs. */
   readonly stats?: CorpusStats;
+  /**
+   * With `withoutDocs`: the hits carry no documents (`doc` is empty, `version` 0) — the node
+   * reads those of the merged page itself (the fetch phase, `query/fetch_phase.ts`).
+   */
+  readonly docsLeftOut?: true;
 }
 
 /** A hit with its document. */

@@ -76,6 +76,8 @@ export type MicroshardMsg =
     stats?: CorpusStats;
     /** Answer only this shard's part of the statistics. */
     statsOnly?: boolean;
+    /** The hits without their documents (the node reads the merged page's). */
+    withoutDocs?: boolean;
     /** When the search must stop (epoch ms). */
     deadlineAtMs?: number;
     /** BM25's `k1`, `b` and field boosts to score with. */
@@ -216,6 +218,7 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
               ...(msg.facets === undefined ? {} : { facets: msg.facets }),
               ...(msg.stats === undefined ? {} : { stats: msg.stats }),
               ...(msg.statsOnly === undefined ? {} : { statsOnly: msg.statsOnly }),
+              ...(msg.withoutDocs === undefined ? {} : { withoutDocs: msg.withoutDocs }),
               ...(msg.deadlineAtMs === undefined ? {} : { deadlineAtMs: msg.deadlineAtMs }),
               ...(msg.ranking === undefined ? {} : { ranking: msg.ranking }),
             }),
