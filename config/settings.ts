@@ -347,9 +347,9 @@ export const SETTINGS: readonly Setting[] = [
     type: "string",
     default: "main",
     choices: ["main", "workers", "shards"],
-    doc: "where point reads are answered, never behind a write but with shards: main, from " +
-      "the main isolate's own KV handles (no worker hop); workers, by reader_workers " +
-      "workers with KV handles of their own; shards, by the shard workers",
+    doc: "who answers point reads: main, from the main isolate's own KV handles (no worker " +
+      "hop); workers, reader_workers workers with KV handles of their own (both never wait " +
+      "behind a write); shards, the shard workers (behind their write batches)",
   },
   {
     path: ["storage", "reader_workers"],

@@ -11,6 +11,9 @@
  *
  * Not kept: plans with fuzzy terms (their expansions are decided by each shard), statistics
  * gathered while a shard changed (the version before and after must match and be settled).
+ * The version is the node's, not the index's: a write to any index (or a write batch waiting
+ * out `storage.wal_batch_window_ms`) sets every index's kept statistics aside until the next
+ * search gathers them again — never wrong, only not kept while something is written.
  *
  * @module
  */
@@ -18,8 +21,11 @@
 import { type CorpusStats, statTerms, termKey } from "../storage/bm25.ts";
 import type { Plan } from "../storage/search_index.ts";
 
-/** Terms kept per index; past it the index's terms are dropped and gathered again. */
-export const MAX_CACHED_TERMS_PER_INDEX = 100_000;
+/**
+ * Terms kept in all, over every index; past it everything kept is dropped and gathered
+ * again. A term is its key (field and term, JSON) and a number: ~100 bytes, ~20 MB at most.
+ */
+export const MAX_CACHED_TERMS = 200_000;
 
 interface IndexEntry {
   readonly version: number;
@@ -31,11 +37,17 @@ interface IndexEntry {
 /** The statistics a plan's score needs, gathered at a version of the node's shards. */
 export class StatsCache {
   readonly #entries = new Map<string, IndexEntry>();
+  /** Terms kept, over every entry. */
+  #terms = 0;
 
   /** The statistics of `plan` on `index` at `version`, when every one of them is kept. */
   lookup(index: string, plan: Plan, version: number): CorpusStats | undefined {
     const entry = this.#entries.get(index);
-    if (entry === undefined || entry.version !== version) return undefined;
+    if (entry === undefined) return undefined;
+    if (entry.version !== version) {
+      this.forget(index); // a shard changed since: never used again
+      return undefined;
+    }
     const keys = plainTermKeys(plan);
     if (keys === undefined) return undefined;
     const docFreqs: Array<readonly [string, number]> = [];
@@ -50,20 +62,33 @@ export class StatsCache {
   /** Keeps the sums gathered for `plan` at `version` (every shard settled before and after). */
   record(index: string, plan: Plan, stats: CorpusStats, version: number): void {
     if (plainTermKeys(plan) === undefined) return;
+    if (this.#terms + stats.docFreqs.length > MAX_CACHED_TERMS) this.#clear();
     let entry = this.#entries.get(index);
-    if (
-      entry === undefined || entry.version !== version ||
-      entry.docFreqs.size + stats.docFreqs.length > MAX_CACHED_TERMS_PER_INDEX
-    ) {
+    if (entry === undefined || entry.version !== version) {
+      this.forget(index);
       entry = { version, docCount: stats.docCount, fields: stats.fields, docFreqs: new Map() };
       this.#entries.set(index, entry);
     }
-    for (const [key, df] of stats.docFreqs) entry.docFreqs.set(key, df);
+    for (const [key, df] of stats.docFreqs) {
+      if (!entry.docFreqs.has(key)) this.#terms++;
+      entry.docFreqs.set(key, df);
+    }
   }
 
-  /** Forgets an index (dropped). */
+  /** Forgets an index (dropped, or changed since). */
   forget(index: string): void {
+    this.#terms -= this.#entries.get(index)?.docFreqs.size ?? 0;
     this.#entries.delete(index);
+  }
+
+  /** Terms kept, over every index. */
+  get size(): number {
+    return this.#terms;
+  }
+
+  #clear(): void {
+    this.#entries.clear();
+    this.#terms = 0;
   }
 }
 

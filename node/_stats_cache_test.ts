@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_CACHED_TERMS_PER_INDEX, StatsCache } from "./_stats_cache.ts";
+import { MAX_CACHED_TERMS, StatsCache } from "./_stats_cache.ts";
 import { type CorpusStats, termKey } from "../storage/bm25.ts";
 import type { Plan } from "../storage/search_index.ts";
 
@@ -35,12 +35,25 @@ Deno.test("stats cache: a newer version replaces the old entries; fuzzy plans ar
   assert.equal(cache.lookup("books", term("go"), 2), undefined);
 });
 
-Deno.test("stats cache: past the per-index bound the kept terms start over", () => {
+Deno.test("stats cache: past the bound over every index the kept terms start over", () => {
   const cache = new StatsCache();
-  const many = Array.from({ length: MAX_CACHED_TERMS_PER_INDEX }, (_, i) => `t${i}`);
-  cache.record("books", or(...many), stats(Object.fromEntries(many.map((t) => [t, 1]))), 1);
-  assert.ok(cache.lookup("books", term("t5"), 1) !== undefined);
+  const half = MAX_CACHED_TERMS / 2;
+  const many = (prefix: string) => Array.from({ length: half }, (_, i) => `${prefix}${i}`);
+  const all = (terms: string[]) => stats(Object.fromEntries(terms.map((t) => [t, 1])));
+  cache.record("books", or(...many("b")), all(many("b")), 1);
+  cache.record("films", or(...many("f")), all(many("f")), 1);
+  assert.equal(cache.size, MAX_CACHED_TERMS);
+  assert.ok(cache.lookup("books", term("b5"), 1) !== undefined);
   cache.record("books", term("extra"), stats({ extra: 2 }), 1);
-  assert.equal(cache.lookup("books", term("t5"), 1), undefined, "dropped at the bound");
+  assert.equal(cache.lookup("films", term("f5"), 1), undefined, "dropped at the bound");
   assert.deepEqual(cache.lookup("books", term("extra"), 1), stats({ extra: 2 }));
+  assert.equal(cache.size, 1);
+});
+
+Deno.test("stats cache: an entry of an older version is dropped when it is looked up", () => {
+  const cache = new StatsCache();
+  cache.record("books", term("rust"), stats({ rust: 3 }), 1);
+  assert.equal(cache.size, 1);
+  assert.equal(cache.lookup("books", term("rust"), 2), undefined);
+  assert.equal(cache.size, 0, "nothing of an index that changed stays kept");
 });

@@ -375,3 +375,43 @@ Deno.test("orchestrator: a search over several shards reads only its page's docu
     assert.deepEqual(strip(await search(node, "books", request)), strip(whole));
   });
 });
+
+Deno.test("orchestrator: kept statistics score as the shards do while writes, deletes and searches race", async () => {
+  await withNode(async (node) => {
+    const executor = new LocalExecutor(node);
+    const scores = async (query: string) =>
+      answerOf(await executor.searchPages("books", { query, limit: 50 })).hits
+        .map((hit) => [hit.id, hit._score] as const);
+    // A fuzzy leaf is never answered from the kept statistics; this one matches nothing.
+    const kept = "title:rust title:go";
+    const asked = "title:rust title:go qqqqxz~1";
+    let next = 0;
+    const put = () =>
+      node.write([{
+        op: "put",
+        index: "books",
+        id: `b${next++ % 23}`,
+        doc: { title: next % 3 === 0 ? "rust go" : next % 3 === 1 ? "rust" : "go go" },
+      }]);
+    await put();
+    for (let round = 0; round < 12; round++) {
+      const writes = Array.from({ length: 1 + (round % 4) }, put);
+      if (round % 5 === 4) writes.push(node.write([{ op: "delete", index: "books", id: "b3" }]));
+      await Promise.all([...writes, ...Array.from({ length: 3 }, () => scores(kept))]);
+      assert.deepEqual(await scores(kept), await scores(asked), `round ${round}`);
+      assert.deepEqual(await scores(kept), await scores(asked), `round ${round}, kept`);
+    }
+  });
+});
+
+Deno.test("orchestrator: with point reads in the shard workers a read is answered there", async () => {
+  await withNode(
+    async (node) => {
+      await node.write([{ op: "put", index: "p", id: "a", doc: { t: "one" } }]);
+      assert.equal((await node.get("p", "a"))?.doc.t, "one");
+      assert.equal(await node.get("p", "missing"), null);
+    },
+    2,
+    { pointReads: "shards" },
+  );
+});

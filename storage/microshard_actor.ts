@@ -163,7 +163,7 @@ export type MicroshardActorArgs = MicroshardOptions & {
   readonly niceness?: number;
   /**
    * The node's shared change counters and this shard's number in them: every change of the
-   * shard's contents (the jobs of its serial queue, slot holds, the recovery at start) is
+   * shard's contents (writes, schema changes, drops, the recovery at start) is
    * counted, so the main isolate can tell whether anything changed since it last asked.
    */
   readonly changes?: { readonly buffer: SharedArrayBuffer; readonly shard: number };
@@ -243,13 +243,10 @@ export function createActor(args: MicroshardActorArgs): Actor<MicroshardMsg, Mic
               ...(msg.afterId === undefined ? {} : { afterId: msg.afterId }),
             }),
           );
+        // Which slots a search leaves out changes no statistics (they are the whole index's):
+        // not counted, or every slot-table flush in a cluster would drop the kept statistics.
         case "holdSlots":
-          counters?.begin(changes!.shard);
-          try {
-            open().holdSlots(msg.slots);
-          } finally {
-            counters?.end(changes!.shard);
-          }
+          open().holdSlots(msg.slots);
           return true;
         // Tombstones are not what searches see: not counted as changes.
         case "collectTombstones":

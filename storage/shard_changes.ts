@@ -1,7 +1,7 @@
 /**
  * Change counters a node's shard workers share with the main isolate, in shared memory: for
- * each shard, how many changes to its contents (write batches, schema changes, drops, slot
- * holds, the recovery at start) have started and how many have finished. The main isolate
+ * each shard, how many changes to its contents (write batches, schema changes, drops, the
+ * recovery at start) have started and how many have finished. The main isolate
  * reads them without a message, so it can tell whether anything a shard holds changed since
  * it last asked — what lets it keep a search's statistics between searches
  * (`node/_stats_cache.ts`) and still score exactly as if it had asked every shard again.
@@ -28,22 +28,25 @@
 
 /** The shared counters of a node's shards (one view of the same memory in each isolate). */
 export class ShardChanges {
-  /** `[started₀, finished₀, started₁, finished₁, …]`. */
-  readonly #counts: Int32Array;
+  /**
+   * `[started₀, finished₀, started₁, finished₁, …]`, 64-bit: 32-bit counters would wrap after
+   * 2³¹ changes (weeks of single writes) and could meet an old version again.
+   */
+  readonly #counts: BigInt64Array;
 
-  private constructor(counts: Int32Array) {
+  private constructor(counts: BigInt64Array) {
     this.#counts = counts;
   }
 
   /** New counters for `shards` shards, all settled. */
   static create(shards: number): ShardChanges {
-    const buffer = new SharedArrayBuffer(shards * 2 * Int32Array.BYTES_PER_ELEMENT);
-    return new ShardChanges(new Int32Array(buffer));
+    const buffer = new SharedArrayBuffer(shards * 2 * BigInt64Array.BYTES_PER_ELEMENT);
+    return new ShardChanges(new BigInt64Array(buffer));
   }
 
   /** A view of counters made by {@linkcode create} (what a worker gets in its start args). */
   static of(buffer: SharedArrayBuffer): ShardChanges {
-    return new ShardChanges(new Int32Array(buffer));
+    return new ShardChanges(new BigInt64Array(buffer));
   }
 
   /** The shared memory, to hand to a worker. */
@@ -53,12 +56,12 @@ export class ShardChanges {
 
   /** Shard `shard` starts changing its contents. */
   begin(shard: number): void {
-    Atomics.add(this.#counts, 2 * shard, 1);
+    Atomics.add(this.#counts, 2 * shard, 1n);
   }
 
   /** A change of shard `shard` finished (whether it succeeded or not). */
   end(shard: number): void {
-    Atomics.add(this.#counts, 2 * shard + 1, 1);
+    Atomics.add(this.#counts, 2 * shard + 1, 1n);
   }
 
   /** Runs `change` as one change of shard `shard`. */
@@ -74,6 +77,8 @@ export class ShardChanges {
   /**
    * A new worker of shard `shard` starts: the changes its predecessor started and never
    * finished (it died) count as finished — what they did is whatever the recovery finds.
+   * (Were a predecessor still running and to finish one later, the shard would never look
+   * settled again: the kept statistics would go unused, never wrong.)
    */
   restarted(shard: number): void {
     Atomics.store(this.#counts, 2 * shard + 1, Atomics.load(this.#counts, 2 * shard));
@@ -81,12 +86,12 @@ export class ShardChanges {
 
   /** The sum of finished changes while every shard is settled; `undefined` while one changes. */
   version(): number | undefined {
-    let version = 0;
+    let version = 0n;
     for (let i = 0; i < this.#counts.length; i += 2) {
       const finished = Atomics.load(this.#counts, i + 1);
       if (Atomics.load(this.#counts, i) !== finished) return undefined;
       version += finished;
     }
-    return version;
+    return Number(version);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The ShardReaderActor: point reads (`get`) of one or more microshards, answered from KV
- * handles of its own in a worker of its own, so a point read never waits behind a shard's
- * write batch — its KV commits, the synchronous FTS5 apply slices, the structured clone of
- * a large bulk — which all run in the shard's worker.
+ * handles of its own — in the main isolate (a node's default, `storage.point_reads`) or in a
+ * worker of its own — so a point read never waits behind a shard's write batch: its KV
+ * commits, the synchronous FTS5 apply slices, the structured clone of a large bulk, which
+ * all run in the shard's worker.
  *
  * Deno KV is SQLite in WAL mode: a second connection to a shard's `kv.sqlite` reads the
  * last committed state without taking the writer's lock, so a write acknowledged by the
@@ -10,13 +11,14 @@
  * read in one KV call and a blob is never rewritten, only removed — a read that finds its
  * blob gone meanwhile reads the header again, at most {@linkcode MAX_BLOB_GONE_RETRIES}
  * times). The reader never writes. It opens its handles only after the shards have opened
- * (recovery may rewrite KV at open).
+ * (recovery may rewrite KV at open; a shard worker restarted later recovers under the open
+ * reader, which then reads what the recovery left).
  *
- * @example Spawn a reader for two shards and read a document
+ * @example Spawn a reader for two shards in this isolate and read a document
  * ```ts ignore
- * const reader = await system.spawnWorker<ShardReaderMsg, ShardReaderReplies>(
- *   new URL("./shard_reader_actor.ts", import.meta.url),
- *   { name: "reader-0", args: { dirs: ["./data/shard-0", "./data/shard-1"] } },
+ * const reader = system.spawn<ShardReaderMsg, ShardReaderReplies>(
+ *   () => createActor({ dirs: ["./data/shard-0", "./data/shard-1"] }),
+ *   { name: "reader-main" },
  * );
  * const doc = await reader.ask({ type: "get", shard: 1, index: "books", id: "b1" });
  * ```
@@ -57,9 +59,16 @@ export function createActor(
   let stores: DocumentStore[] = [];
   return {
     async onStart() {
-      stores = await Promise.all(
+      // Every handle that opened is closed when one did not (the actor is then restarted).
+      const opened = await Promise.allSettled(
         options.dirs.map((dir) => DocumentStore.open(`${dir}/kv.sqlite`)),
       );
+      const failed = opened.find((result) => result.status === "rejected");
+      if (failed !== undefined) {
+        for (const result of opened) if (result.status === "fulfilled") result.value.close();
+        throw failed.reason;
+      }
+      stores = opened.map((result) => (result as PromiseFulfilledResult<DocumentStore>).value);
     },
     onStop() {
       for (const store of stores) store.close();
