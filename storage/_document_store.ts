@@ -122,6 +122,33 @@ export class DocumentStore {
     return this.#getMany<Tombstone>(ids, (id) => keys.tomb(index, id));
   }
 
+  /**
+   * The headers and tombstones of `ids`, by id: both keys of an id in the same read (a
+   * single write costs one KV read instead of two).
+   */
+  async headersAndTombstones(
+    index: string,
+    ids: readonly string[],
+  ): Promise<{ headers: Map<string, DocHeader>; tombstones: Map<string, Tombstone> }> {
+    const headers = new Map<string, DocHeader>();
+    const tombstones = new Map<string, Tombstone>();
+    const perRead = KV_MAX_KEYS_PER_READ / 2;
+    const groups: string[][] = [];
+    for (let at = 0; at < ids.length; at += perRead) groups.push(ids.slice(at, at + perRead));
+    await Promise.all(groups.map(async (group) => {
+      const entries = await this.#kv.getMany<unknown[]>(
+        group.flatMap((id) => [keys.doc(index, id), keys.tomb(index, id)]),
+      );
+      group.forEach((id, i) => {
+        const header = entries[2 * i]!.value as DocHeader | null;
+        const tombstone = entries[2 * i + 1]!.value as Tombstone | null;
+        if (header !== null) headers.set(id, header);
+        if (tombstone !== null) tombstones.set(id, tombstone);
+      });
+    }));
+    return { headers, tombstones };
+  }
+
   /** The values under `keyOf(id)` of the ids that have one, by id (the key's last part). */
   async #getMany<T>(ids: readonly string[], keyOf: (id: string) => Deno.KvKey) {
     const values = new Map<string, T>();

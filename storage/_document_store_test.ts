@@ -84,3 +84,26 @@ Deno.test("document store: pruning the log deletes its entries, then moves the w
     assert.deepEqual([rest[0], rest.at(-1), rest.length], [1_201, 1_500, 300]);
   });
 });
+
+Deno.test("document store: headers and tombstones of many ids are read together, each by its id", async () => {
+  await withStore(async (store, kv) => {
+    const ids = Array.from({ length: 13 }, (_, i) => `d${i}`);
+    for (const [i, id] of ids.entries()) {
+      if (i % 3 === 0) await kv.set(keys.doc("books", id), { version: i, body: new Uint8Array() });
+      if (i % 4 === 0) await kv.set(keys.tomb("books", id), { version: i, stamp: [i, 0, "x"] });
+    }
+    await kv.set(keys.doc("films", "d1"), { version: 99, body: new Uint8Array() });
+    const { headers, tombstones } = await store.headersAndTombstones("books", ids);
+    assert.deepEqual([...headers.keys()].sort(), ["d0", "d12", "d3", "d6", "d9"]);
+    assert.deepEqual([...tombstones.keys()].sort(), ["d0", "d12", "d4", "d8"]);
+    assert.equal(headers.get("d9")?.version, 9);
+    assert.equal(tombstones.get("d8")?.version, 8);
+    assert.deepEqual(
+      {
+        headers: await store.headers("books", ids),
+        tombstones: await store.tombstones("books", ids),
+      },
+      { headers, tombstones },
+    );
+  });
+});

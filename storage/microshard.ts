@@ -308,10 +308,7 @@ export class Microshard {
     for (const [index, positions] of groups) {
       if (!metas.has(index)) continue;
       const ids = [...new Set(positions.map((i) => requests[i]!.id))];
-      const [found, graves] = await Promise.all([
-        store.headers(index, ids),
-        store.tombstones(index, ids),
-      ]);
+      const { headers: found, tombstones: graves } = await store.headersAndTombstones(index, ids);
       for (const [id, header] of found) headers.set(documentKey(index, id), header);
       for (const [id, tombstone] of graves) tombstones.set(documentKey(index, id), tombstone);
     }
