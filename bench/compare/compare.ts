@@ -452,7 +452,7 @@ async function main() {
   const out = values.out ?? (plan.quick ? undefined : "docs/comparison");
   if (out !== undefined) {
     await Deno.writeTextFile(`${out}.json`, JSON.stringify(result, null, 2) + "\n");
-    await Deno.writeTextFile(`${out}.md`, renderReport(result));
+    await Deno.writeTextFile(`${out}.md`, renderReport(result, out.split("/").pop()));
     await Deno.writeTextFile(`${out}.svg`, renderChart(result));
     log(`wrote ${out}.md, ${out}.json and ${out}.svg`);
   }

@@ -165,8 +165,11 @@ function loadSection(result: CompareResult): string[] {
   ];
 }
 
-/** The markdown report. */
-export function renderReport(result: CompareResult): string {
+/**
+ * The markdown report; `name` is the base name its JSON and chart are written under, beside it
+ * (`comparison` by default).
+ */
+export function renderReport(result: CompareResult, name = "comparison"): string {
   const systems = result.systems;
   const names = systems.map((s) => s.name);
   const out: string[] = [];
@@ -174,9 +177,9 @@ export function renderReport(result: CompareResult): string {
     "# CameoDB side by side",
     "",
     `Run on ${result.date} with \`${result.command}\` (${result.seconds} s). The raw figures are in`,
-    "[comparison.json](comparison.json), the chart in [comparison.svg](comparison.svg).",
+    `[${name}.json](${name}.json), the chart in [${name}.svg](${name}.svg).`,
     "",
-    "![headline figures](comparison.svg)",
+    `![headline figures](${name}.svg)`,
     "",
     "## Machine",
     "",
