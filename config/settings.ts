@@ -400,7 +400,8 @@ export const SETTINGS: readonly Setting[] = [
     default: 16,
     min: 1,
     max: 65_536,
-    doc: "memory an index writer starts with",
+    doc: "memory an index writer starts with (accepted; not used by this engine yet: a shard " +
+      "applies its writes in slices of 500 operations)",
   },
   {
     path: ["search", "indexer_memory_max_mb"],
@@ -408,7 +409,7 @@ export const SETTINGS: readonly Setting[] = [
     default: 256,
     min: 1,
     max: 65_536,
-    doc: "memory an index writer may grow to",
+    doc: "memory an index writer may grow to (accepted; not used by this engine yet)",
   },
   {
     path: ["search", "total_memory_limit_mb"],
@@ -424,7 +425,8 @@ export const SETTINGS: readonly Setting[] = [
     default: 0,
     min: 0,
     max: 1_024,
-    doc: "0: the number of cores",
+    doc: "threads answering searches, 0: the number of cores (accepted; not used yet: each " +
+      "shard worker answers its own shard's searches)",
   },
   {
     path: ["search", "default_search_limit"],
