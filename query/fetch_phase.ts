@@ -4,7 +4,8 @@
  * documents (`ShardSearchResult.docsLeftOut`), the pages are merged, and only the documents
  * of the merged page are read — with four shards and a page of 10, ten documents instead of
  * forty, and none of them cloned from a worker. A document deleted between the two phases
- * leaves its hit out and the next one takes its place, as when the shard reads it itself.
+ * leaves its hit out and the next one takes its place, as when the shard reads it itself; one
+ * written again in between is answered as it is now (its score is the one it was found with).
  *
  * @module
  */
