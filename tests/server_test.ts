@@ -191,3 +191,41 @@ Deno.test("server: CAMEODB_LOG sets the log level; an unknown level refuses to s
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("server: small JSON answers go out uncompressed to a client that accepts brotli; large ones compressed", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const server = await startServerProcess({ dataDir });
+  const accepting = { "accept-encoding": "gzip, br" };
+  try {
+    const docs = Array.from({ length: 60 }, (_, i) => ({
+      id: `d${i}`,
+      doc: { title: `document ${i}`, text: "words to fill the answer ".repeat(20) },
+    }));
+    const bulk = await fetch(`${server.url}/api/docs/_bulk`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(docs),
+    });
+    assert.equal(bulk.status, 200);
+    await bulk.body?.cancel();
+    const read = await fetch(`${server.url}/api/docs/document/d1`, { headers: accepting });
+    assert.equal(read.headers.get("content-encoding"), null, "a point read is not compressed");
+    assert.equal(((await read.json()) as { id: string }).id, "d1");
+    const search = (limit: number) =>
+      fetch(`${server.url}/api/docs/search`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...accepting },
+        body: JSON.stringify({ query: "words", limit }),
+      });
+    const page = await search(2);
+    assert.equal(page.headers.get("content-encoding"), null, "a small page is not compressed");
+    assert.equal(((await page.json()) as { hits: unknown[] }).hits.length, 2);
+    // 60 hits of ~500 bytes: over the 16 KiB below which answers are sent as they are.
+    const large = await search(60);
+    assert.ok(large.headers.get("content-encoding") !== null, "a large page is compressed");
+    assert.equal(((await large.json()) as { hits: unknown[] }).hits.length, 60);
+  } finally {
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
