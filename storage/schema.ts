@@ -250,7 +250,11 @@ function walk(
     const path = prefix === "" ? key : `${prefix}.${key}`;
     if (key === "") throw new SchemaError(`a field name is empty (in "${prefix}")`, path);
     if (key.startsWith("_")) {
-      throw new SchemaError(`field "${path}" is reserved: names starting with "_" are`, path);
+      throw new SchemaError(
+        `field "${path}" is reserved: names starting with "_" are kept for the database ` +
+          "(`_score`, `_highlights`)",
+        path,
+      );
     }
     if (path === ID_FIELD_NAME) {
       throw new SchemaError(
