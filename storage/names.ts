@@ -31,6 +31,9 @@ export function validateIndexName(name: unknown): string {
  * well-formed UTF-16 (no lone surrogates).
  */
 export function validateDocId(id: unknown): string {
+  if (id === undefined) {
+    throw new InvalidInputError(`No document id: an "id" (a non-empty string) is required`);
+  }
   if (typeof id !== "string" || id === "") {
     throw new InvalidInputError(
       `Invalid document id ${JSON.stringify(id)}: ids are non-empty strings`,

@@ -24,3 +24,7 @@ Deno.test("names: ids with lone surrogates are refused; paired ones are fine", (
   }
   assert.equal(validateDocId("rocket-\u{1f680}"), "rocket-\u{1f680}");
 });
+
+Deno.test("names: a missing id is named as missing", () => {
+  assert.throws(() => validateDocId(undefined), /No document id: an "id" .* is required/);
+});

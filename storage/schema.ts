@@ -123,6 +123,7 @@ function looksLikeDate(value: string): boolean {
 const DESCRIBED_STRING_CHARS = 40;
 
 function describe(value: unknown): string {
+  if (value === undefined) return 'none (no "doc" was sent)';
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") {

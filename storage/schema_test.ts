@@ -84,14 +84,16 @@ Deno.test("schema: reserved, dotted and too-deep fields are refused", () => {
     [1, 2],
     { list: [[1]] },
     { people: [{ name: "x" }] },
+    undefined,
   ]);
-  assert.match(errors[0]!.message, /"_id" is reserved/);
+  assert.match(errors[0]!.message, /"_id" is reserved: names starting with "_" are kept/);
   assert.match(errors[1]!.message, /contains "\."/);
   assert.match(errors[2]!.message, /nests deeper than 32/);
   assert.match(errors[3]!.message, /must be a JSON object/);
   assert.match(errors[4]!.message, /must be a JSON object/);
   assert.match(errors[5]!.message, /nested arrays/);
   assert.match(errors[6]!.message, /array of objects/);
+  assert.match(errors[7]!.message, /got none \(no "doc" was sent\)/);
 });
 
 Deno.test("schema: more than 1000 fields are refused", () => {
