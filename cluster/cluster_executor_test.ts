@@ -43,6 +43,20 @@ function service(ask: (msg: unknown) => Promise<unknown>): ServiceLookup {
   return () => Promise.resolve({ ask } as unknown as Awaited<ReturnType<ServiceLookup>>);
 }
 
+/** A node stub with one index of a text field, answering searches with `shardPages`. */
+function stubNode(
+  shardPages: (query: { phase?: string; stats?: unknown }) => Promise<unknown>,
+  more: { readonly shardCount?: number; readonly schemaList?: () => unknown[] } = {},
+): NodeOrchestrator {
+  const schema = { version: 1, fields: { title: { type: "text" as const } } };
+  return {
+    shardCount: 1,
+    schema: () => ({ schema, engine: "fts5" }),
+    shardPages,
+    ...more,
+  } as unknown as NodeOrchestrator;
+}
+
 Deno.test("cluster executor: a request whose link broke is retried remote_retry_attempts times", async () => {
   let calls = 0;
   const ops = new ClusterExecutor(
@@ -175,24 +189,19 @@ Deno.test("cluster executor: by the view, ownership decides local or remote; bro
 });
 
 Deno.test("cluster executor: a peer's nonsense statistics are refused and counted, never summed into the scores", async () => {
-  const schema = { version: 1, fields: { title: { type: "text" as const } } };
   const local = {
     docCount: 4,
     fields: [["title", 4, 8] as const],
     docFreqs: [['[null,"rust"]', 2] as const],
   };
   const scoredWith: unknown[] = [];
-  const node = {
-    shardCount: 1,
-    schema: () => ({ schema, engine: "fts5" }),
-    shardPages: (query: { phase?: string; stats?: unknown }) => {
-      if (query.phase !== "stats") scoredWith.push(query.stats);
-      return Promise.resolve({
-        pages: [{ total: query.phase === "stats" ? 0 : 2, hits: [], stats: local }],
-        totalShards: 1,
-      });
-    },
-  } as unknown as NodeOrchestrator;
+  const node = stubNode((query: { phase?: string; stats?: unknown }) => {
+    if (query.phase !== "stats") scoredWith.push(query.stats);
+    return Promise.resolve({
+      pages: [{ total: query.phase === "stats" ? 0 : 2, hits: [], stats: local }],
+      totalShards: 1,
+    });
+  });
   for (
     const nonsense of [
       { docCount: -3, fields: [], docFreqs: [] },
@@ -226,14 +235,10 @@ Deno.test("cluster executor: a peer's nonsense statistics are refused and counte
 });
 
 Deno.test("cluster executor: a node that fails the statistics phase is not asked to score with sums it is not in", async () => {
-  const schema = { version: 1, fields: { title: { type: "text" as const } } };
   const local = { docCount: 4, fields: [["title", 4, 8] as const], docFreqs: [] };
-  const node = {
-    shardCount: 1,
-    schema: () => ({ schema, engine: "fts5" }),
-    shardPages: () =>
-      Promise.resolve({ pages: [{ total: 1, hits: [], stats: local }], totalShards: 1 }),
-  } as unknown as NodeOrchestrator;
+  const node = stubNode(() =>
+    Promise.resolve({ pages: [{ total: 1, hits: [], stats: local }], totalShards: 1 })
+  );
   const phases: string[] = [];
   const ops = new ClusterExecutor(
     node,
@@ -254,14 +259,10 @@ Deno.test("cluster executor: a node that fails the statistics phase is not asked
 });
 
 Deno.test("cluster executor: slots this node's table gives to a node it has not met count as failed, never silently missed", async () => {
-  const schema = { version: 1, fields: { title: { type: "text" as const } } };
   const local = { docCount: 4, fields: [["title", 4, 8] as const], docFreqs: [] };
-  const node = {
-    shardCount: 1,
-    schema: () => ({ schema, engine: "fts5" }),
-    shardPages: () =>
-      Promise.resolve({ pages: [{ total: 4, hits: [], stats: local }], totalShards: 1 }),
-  } as unknown as NodeOrchestrator;
+  const node = stubNode(() =>
+    Promise.resolve({ pages: [{ total: 4, hits: [], stats: local }], totalShards: 1 })
+  );
   const base = view({ a: true });
   // "z" owns half the slots by the table, but is no member here (not met yet): nobody asks it.
   const table = SlotTable.fromRing(new HashRing(["a", "z"]));
@@ -402,12 +403,7 @@ Deno.test("cluster executor: while this replica rebuilds a slot its own copy doe
 });
 
 Deno.test("cluster executor: a search assigns a slot another owner says it is still rebuilding to a replica that is not", async () => {
-  const schema = { version: 1, fields: { title: { type: "text" as const } } };
-  const node = {
-    shardCount: 1,
-    schema: () => ({ schema, engine: "fts5" }),
-    shardPages: () => Promise.resolve({ pages: [{ total: 1, hits: [] }], totalShards: 1 }),
-  } as unknown as NodeOrchestrator;
+  const node = stubNode(() => Promise.resolve({ pages: [{ total: 1, hits: [] }], totalShards: 1 }));
   const assignedToB: number[] = [];
   const lookup: ServiceLookup = (peer) =>
     Promise.resolve({
@@ -470,12 +466,10 @@ Deno.test("cluster executor: a slot found holding documents at start is left out
 });
 
 Deno.test("cluster executor: a slot only a rebuilding replica can answer is answered, and its shards count as failed", async () => {
-  const schema = { version: 1, fields: { title: { type: "text" as const } } };
-  const node = {
-    shardCount: 2,
-    schema: () => ({ schema, engine: "fts5" }),
-    shardPages: () => Promise.resolve({ pages: [{ total: 0, hits: [] }], totalShards: 2 }),
-  } as unknown as NodeOrchestrator;
+  const node = stubNode(
+    () => Promise.resolve({ pages: [{ total: 0, hits: [] }], totalShards: 2 }),
+    { shardCount: 2 },
+  );
   const all = Array.from({ length: 1_024 }, (_, slot) => slot);
   const lookup: ServiceLookup = () =>
     Promise.resolve({
@@ -497,13 +491,10 @@ Deno.test("cluster executor: a slot only a rebuilding replica can answer is answ
 });
 
 Deno.test("cluster executor: a node given slots it neither serves nor holds says so, and the coordinator counts its shards failed", async () => {
-  const schema = { version: 1, fields: { title: { type: "text" as const } } };
-  const node = {
-    shardCount: 2,
-    schema: () => ({ schema, engine: "fts5" }),
-    schemaList: () => [],
-    shardPages: () => Promise.resolve({ pages: [{ total: 0, hits: [] }], totalShards: 2 }),
-  } as unknown as NodeOrchestrator;
+  const node = stubNode(
+    () => Promise.resolve({ pages: [{ total: 0, hits: [] }], totalShards: 2 }),
+    { shardCount: 2, schemaList: () => [] },
+  );
   // This node ("a") holds nothing: every slot is b's by its table.
   const here = new ClusterExecutor(node, service(() => Promise.reject(new Error("unused"))), {
     ...settings,

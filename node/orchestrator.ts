@@ -317,11 +317,14 @@ export class NodeOrchestrator {
       return { pages: [{ total: 0, hits: [], stats: kept }], totalShards: this.shardCount };
     }
     const set = await this.#shardPages(query, false);
+    // Summed once here, answered as one page as when kept (the first phase reads only stats).
+    const stats = addStats(
+      set.pages.flatMap((page) => page.stats === undefined ? [] : [page.stats]),
+    );
     if (version !== undefined && this.#changes.version() === version) {
-      const parts = set.pages.flatMap((page) => page.stats === undefined ? [] : [page.stats]);
-      this.#stats.record(query.index, query.plan, addStats(parts), version);
+      this.#stats.record(query.index, query.plan, stats, version);
     }
-    return set;
+    return { pages: [{ total: 0, hits: [], stats }], totalShards: this.shardCount };
   }
 
   /** Every shard's page of a query (page `i` from shard `i`), with or without documents. */

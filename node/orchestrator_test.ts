@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ActorSystem } from "../actors/system.ts";
 import { fnv1a, NodeOrchestrator, type OrchestratorOptions } from "./orchestrator.ts";
+import type { PointReads } from "./_orchestrator_options.ts";
 import { threadId, threadNiceness } from "../actors/thread_priority.ts";
 import { slotOf } from "./hash.ts";
 import { LocalExecutor } from "./local_executor.ts";
@@ -245,42 +246,56 @@ Deno.test("orchestrator: a cluster slot's documents are counted, paged from ever
   });
 });
 
+/**
+ * A one-shard node (`pointReads` as given) that holds "a"; `fn` runs while the shard worker's
+ * thread is held inside the index apply of a second write, "b" (committed to KV, not applied),
+ * and gets that write's outcome, answered once the hold is released.
+ */
+async function whileApplyHeld(
+  options: { readonly pointReads: PointReads; readonly shardTimeoutMs: number },
+  fn: (node: NodeOrchestrator, release: () => Promise<unknown>) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir();
+  const system = new ActorSystem({ node: "test" });
+  // [0] = 1 holds every shard worker's thread at its next engine apply; [1] = 1 once held.
+  const gate = new Int32Array(new SharedArrayBuffer(8));
+  const open = () => {
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+  };
+  try {
+    const node = await NodeOrchestrator.start(system, {
+      dataDir: dir,
+      numShards: 1,
+      shardApplyGate: gate,
+      ...options,
+    });
+    const [first] = await node.write([{ op: "put", index: "p", id: "a", doc: { t: "one" } }]);
+    assert.ok(first?.ok);
+    Atomics.store(gate, 0, 1);
+    const held = node.write([{ op: "put", index: "p", id: "b", doc: { t: "two" } }]);
+    held.catch(() => {}); // observed now; awaited by `release` where a test wants it
+    const entered = Atomics.waitAsync(gate, 1, 0, 30_000);
+    if (entered.async) await entered.value;
+    assert.equal(Atomics.load(gate, 1), 1, "the shard never reached its index apply");
+    await fn(node, () => (open(), held));
+  } finally {
+    open();
+    await system.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 for (const pointReads of ["main", "workers"] as const) {
   Deno.test(`orchestrator: a point read is answered while its shard's worker is held inside a write's index apply (point reads: ${pointReads})`, async () => {
-    const dir = await Deno.makeTempDir();
-    const system = new ActorSystem({ node: "test" });
-    // [0] = 1 holds every shard worker's thread at its next engine apply; [1] = 1 once held.
-    const gate = new Int32Array(new SharedArrayBuffer(8));
-    try {
-      const node = await NodeOrchestrator.start(system, {
-        dataDir: dir,
-        numShards: 1,
-        shardApplyGate: gate,
-        shardTimeoutMs: 60_000,
-        pointReads,
-      });
-      const [first] = await node.write([{ op: "put", index: "p", id: "a", doc: { t: "one" } }]);
-      assert.ok(first?.ok);
-      Atomics.store(gate, 0, 1);
-      const held = node.write([{ op: "put", index: "p", id: "b", doc: { t: "two" } }]);
-      held.catch(() => {}); // observed now; awaited below
-      const entered = Atomics.waitAsync(gate, 1, 0, 30_000);
-      if (entered.async) await entered.value;
-      assert.equal(Atomics.load(gate, 1), 1, "the shard never reached its index apply");
+    await whileApplyHeld({ pointReads, shardTimeoutMs: 60_000 }, async (node, release) => {
       // The shard's thread is blocked (synchronously, as in a long FTS5 apply): nothing it
       // hosts can answer. The reader answers from KV — the held write too, committed there.
       assert.equal((await node.get("p", "a"))?.doc.t, "one");
       assert.equal((await node.get("p", "b"))?.doc.t, "two");
       assert.equal(await node.get("p", "missing"), null);
-      Atomics.store(gate, 0, 0);
-      Atomics.notify(gate, 0);
-      assert.ok((await held)[0]?.ok);
-    } finally {
-      Atomics.store(gate, 0, 0);
-      Atomics.notify(gate, 0);
-      await system.shutdown();
-      await Deno.remove(dir, { recursive: true });
-    }
+      assert.ok(((await release()) as Array<{ ok: boolean }>)[0]?.ok);
+    });
   });
 }
 
@@ -404,14 +419,9 @@ Deno.test("orchestrator: kept statistics score as the shards do while writes, de
   });
 });
 
-Deno.test("orchestrator: with point reads in the shard workers a read is answered there", async () => {
-  await withNode(
-    async (node) => {
-      await node.write([{ op: "put", index: "p", id: "a", doc: { t: "one" } }]);
-      assert.equal((await node.get("p", "a"))?.doc.t, "one");
-      assert.equal(await node.get("p", "missing"), null);
-    },
-    2,
-    { pointReads: "shards" },
-  );
+Deno.test("orchestrator: with point reads in the shard workers, a read waits behind the shard's held apply", async () => {
+  await whileApplyHeld({ pointReads: "shards", shardTimeoutMs: 1_000 }, async (node) => {
+    // The shard's thread is blocked: a read it must answer times out (what `main` avoids).
+    await assert.rejects(node.get("p", "a"), (error: Error) => error.name === "AskTimeoutError");
+  });
 });

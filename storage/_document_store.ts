@@ -95,8 +95,9 @@ export class DocumentStore {
   }
 
   /** The headers of the documents among `ids` that exist. */
-  headers(index: string, ids: readonly string[]): Promise<Map<string, DocHeader>> {
-    return this.#getMany<DocHeader>(ids, (id) => keys.doc(index, id));
+  async headers(index: string, ids: readonly string[]): Promise<Map<string, DocHeader>> {
+    const [headers] = await this.#getMany(ids, (id) => keys.doc(index, id));
+    return headers as Map<string, DocHeader>;
   }
 
   /**
@@ -118,8 +119,9 @@ export class DocumentStore {
   }
 
   /** The tombstones of the documents among `ids` that were deleted (and not written since). */
-  tombstones(index: string, ids: readonly string[]): Promise<Map<string, Tombstone>> {
-    return this.#getMany<Tombstone>(ids, (id) => keys.tomb(index, id));
+  async tombstones(index: string, ids: readonly string[]): Promise<Map<string, Tombstone>> {
+    const [tombstones] = await this.#getMany(ids, (id) => keys.tomb(index, id));
+    return tombstones as Map<string, Tombstone>;
   }
 
   /**
@@ -130,41 +132,41 @@ export class DocumentStore {
     index: string,
     ids: readonly string[],
   ): Promise<{ headers: Map<string, DocHeader>; tombstones: Map<string, Tombstone> }> {
-    const headers = new Map<string, DocHeader>();
-    const tombstones = new Map<string, Tombstone>();
-    const perRead = KV_MAX_KEYS_PER_READ / 2;
+    const [headers, tombstones] = await this.#getMany(
+      ids,
+      (id) => keys.doc(index, id),
+      (id) => keys.tomb(index, id),
+    );
+    return {
+      headers: headers as Map<string, DocHeader>,
+      tombstones: tombstones as Map<string, Tombstone>,
+    };
+  }
+
+  /**
+   * Per key function, the values under its key of the ids that have one, by id; every key of
+   * an id is read in the same `getMany` (at most {@linkcode KV_MAX_KEYS_PER_READ} keys each).
+   */
+  async #getMany(
+    ids: readonly string[],
+    ...keyOfs: Array<(id: string) => Deno.KvKey>
+  ): Promise<Array<Map<string, unknown>>> {
+    const found = keyOfs.map(() => new Map<string, unknown>());
+    const perRead = Math.floor(KV_MAX_KEYS_PER_READ / keyOfs.length);
     const groups: string[][] = [];
     for (let at = 0; at < ids.length; at += perRead) groups.push(ids.slice(at, at + perRead));
     await Promise.all(groups.map(async (group) => {
       const entries = await this.#kv.getMany<unknown[]>(
-        group.flatMap((id) => [keys.doc(index, id), keys.tomb(index, id)]),
+        group.flatMap((id) => keyOfs.map((keyOf) => keyOf(id))),
       );
       group.forEach((id, i) => {
-        const header = entries[2 * i]!.value as DocHeader | null;
-        const tombstone = entries[2 * i + 1]!.value as Tombstone | null;
-        if (header !== null) headers.set(id, header);
-        if (tombstone !== null) tombstones.set(id, tombstone);
+        keyOfs.forEach((_, k) => {
+          const value = entries[i * keyOfs.length + k]!.value;
+          if (value !== null) found[k]!.set(id, value);
+        });
       });
     }));
-    return { headers, tombstones };
-  }
-
-  /** The values under `keyOf(id)` of the ids that have one, by id (the key's last part). */
-  async #getMany<T>(ids: readonly string[], keyOf: (id: string) => Deno.KvKey) {
-    const values = new Map<string, T>();
-    const groups: string[][] = [];
-    for (let at = 0; at < ids.length; at += KV_MAX_KEYS_PER_READ) {
-      groups.push(ids.slice(at, at + KV_MAX_KEYS_PER_READ));
-    }
-    await Promise.all(groups.map(async (group) => {
-      const entries = await this.#kv.getMany<T[]>(group.map(keyOf));
-      for (const entry of entries) {
-        if (entry.value !== null) {
-          values.set(entry.key[entry.key.length - 1] as string, entry.value);
-        }
-      }
-    }));
-    return values;
+    return found;
   }
 
   /** The ids of an index's tombstones in one slot, in id order, after `afterId`. */
