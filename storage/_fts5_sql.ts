@@ -49,10 +49,11 @@ export const TABLES_SQL =
   CREATE INDEX IF NOT EXISTS vals_str ON vals(field, str) WHERE str IS NOT NULL;
   DROP INDEX IF EXISTS vals_rid;
   CREATE INDEX IF NOT EXISTS vals_doc ON vals(rid, field, num, str);
-  CREATE TABLE IF NOT EXISTS postings(term TEXT NOT NULL, col INTEGER NOT NULL,
-    rid INTEGER NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL,
-    PRIMARY KEY (term, rid, col)) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS postings_doc ON postings(rid);
+  DROP TABLE IF EXISTS postings;
+  CREATE TABLE IF NOT EXISTS post_blocks(term TEXT NOT NULL, first_rid INTEGER NOT NULL,
+    last_rid INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (term, first_rid)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS doc_terms(rid INTEGER PRIMARY KEY, data TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS term_stats(term TEXT NOT NULL, col INTEGER NOT NULL,
     df INTEGER NOT NULL, max_tf INTEGER NOT NULL, min_len INTEGER NOT NULL,
     PRIMARY KEY (term, col)) WITHOUT ROWID;
@@ -60,10 +61,11 @@ export const TABLES_SQL =
     tokens INTEGER NOT NULL);`;
 
 /**
- * The version of the ranking tables (`postings`, `term_stats`, `field_stats`) an index file holds, in
- * `meta.ranking`; a file without it predates them and is rebuilt from KV.
+ * The version of the ranking tables (`post_blocks`, `doc_terms`, `term_stats`, `field_stats`) an
+ * index file holds, in `meta.ranking`; a file with another (or none) is rebuilt from KV. Version 3
+ * kept one `postings` row per posting (dropped when met: its file is rebuilt).
  */
-export const RANKING_VERSION = "3";
+export const RANKING_VERSION = "4";
 
 /** The names of `columns` generic text columns. */
 function columnNames(columns: number): string[] {

@@ -130,7 +130,9 @@ export class Fts5Index implements SearchIndex {
 
   #init(schema: Schema): void {
     const db = this.#db;
-    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY");
+    db.exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY",
+    );
     db.exec(TABLES_SQL);
     const meta = new Map(
       (db.prepare("SELECT key, value FROM meta").all() as Array<{ key: string; value: string }>)
@@ -138,7 +140,7 @@ export class Fts5Index implements SearchIndex {
     );
     const columns = meta.get("columns");
     if (columns !== undefined && meta.get("ranking") !== RANKING_VERSION) {
-      throw new Error("the file predates the ranking postings; it is rebuilt from KV");
+      throw new Error("the file's ranking tables are of another version; it is rebuilt from KV");
     }
     if (columns === undefined) {
       this.#createFts(INITIAL_COLUMNS);
@@ -166,7 +168,10 @@ export class Fts5Index implements SearchIndex {
     const db = this.#db;
     this.#stmts = {
       ridOf: db.prepare("SELECT rid FROM docs WHERE id = ?"),
-      insertDoc: db.prepare("INSERT INTO docs(id) VALUES (?) RETURNING rid"),
+      // Not `RETURNING rid`: a statement with RETURNING opens a statement savepoint, and FTS5
+      // writes its pending rows to disk at every savepoint — one tiny segment per document
+      // (profiled: 112 µs a document against 7 µs).
+      insertDoc: db.prepare("INSERT INTO docs(id) VALUES (?)"),
       deleteDoc: db.prepare("DELETE FROM docs WHERE rid = ?"),
       deleteFts: db.prepare("DELETE FROM fts WHERE rowid = ?"),
       deleteVals: db.prepare("DELETE FROM vals WHERE rid = ?"),
@@ -258,7 +263,7 @@ export class Fts5Index implements SearchIndex {
           count--;
         }
         if (op.op === "delete") continue;
-        const { rid } = insertDoc.get(op.id) as { rid: number };
+        const rid = Number(insertDoc.run(op.id).lastInsertRowid);
         count++;
         const texts: Array<string | null> = new Array(this.#columnCount).fill(null);
         const tokens = new Map<number, string[]>();

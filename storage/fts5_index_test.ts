@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
+import { allPostings } from "./_fts5_postings.ts";
+import { POSTINGS_PER_BLOCK } from "./_posting_blocks.ts";
 import { EMPTY_SCHEMA, flatten, planSchema } from "./schema.ts";
 import type { IndexOp, Plan } from "./search_index.ts";
 import { DatabaseSync } from "node:sqlite";
@@ -95,10 +97,22 @@ Deno.test("fts5 engine: the term and field statistics, written once per batch, m
     }
     index.close();
     const db = new DatabaseSync(path);
-    const expectedDf = db.prepare(
-      "SELECT term, col, count(*) AS df, max(tf) AS max_tf, min(len) AS min_len FROM postings " +
-        "GROUP BY term, col ORDER BY term, col",
-    ).all();
+    const postings = allPostings(db);
+    const groups = <T>(
+      keyOf: (row: typeof postings[number]) => string,
+      of: (rows: typeof postings) => T,
+    ) => {
+      const by = new Map<string, typeof postings>();
+      for (const row of postings) by.set(keyOf(row), [...(by.get(keyOf(row)) ?? []), row]);
+      return [...by].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, rows]) => of(rows));
+    };
+    const expectedDf = groups((row) => JSON.stringify([row.term, row.col]), (rows) => ({
+      term: rows[0]!.term,
+      col: rows[0]!.col,
+      df: rows.length,
+      max_tf: Math.max(...rows.map((row) => row.tf)),
+      min_len: Math.min(...rows.map((row) => row.len)),
+    }));
     const kept = db.prepare(
       "SELECT term, col, df, max_tf, min_len FROM term_stats WHERE col >= 0 AND df > 0 " +
         "ORDER BY term, col",
@@ -106,29 +120,111 @@ Deno.test("fts5 engine: the term and field statistics, written once per batch, m
     assert.ok(expectedDf.length > 5, "too few terms compared");
     assert.deepEqual(
       kept.map(({ term, col, df }) => ({ term, col, df })),
-      expectedDf.map((row) => {
-        const { term, col, df } = row as { term: string; col: number; df: number };
-        return { term, col, df };
-      }),
+      expectedDf.map(({ term, col, df }) => ({ term, col, df })),
     );
     // The bounds may be looser than the postings after deletes, never tighter.
-    for (const [i, row] of (expectedDf as Array<{ max_tf: number; min_len: number }>).entries()) {
+    for (const [i, row] of expectedDf.entries()) {
       assert.ok(kept[i]!.max_tf >= row.max_tf && kept[i]!.min_len <= row.min_len);
     }
-    const anyColumn = db.prepare(
-      "SELECT term, count(DISTINCT rid) AS df FROM postings GROUP BY term ORDER BY term",
-    ).all();
+    const anyColumn = groups((row) => row.term, (rows) => ({
+      term: rows[0]!.term,
+      df: new Set(rows.map((row) => row.rid)).size,
+    }));
     assert.deepEqual(
-      db.prepare("SELECT term, df FROM term_stats WHERE col = -1 AND df > 0 ORDER BY term").all(),
+      db.prepare("SELECT term, df FROM term_stats WHERE col = -1 AND df > 0 ORDER BY term").all()
+        .map((row) => ({ ...row })),
       anyColumn,
     );
+    const lengths = new Map<string, { col: number; len: number }>();
+    for (const row of postings) lengths.set(`${row.rid}:${row.col}`, row);
+    const byColumn = new Map<number, { col: number; docs: number; tokens: number }>();
+    for (const { col, len } of lengths.values()) {
+      const field = byColumn.get(col) ?? { col, docs: 0, tokens: 0 };
+      byColumn.set(col, { col, docs: field.docs + 1, tokens: field.tokens + len });
+    }
     assert.deepEqual(
-      db.prepare("SELECT col, docs, tokens FROM field_stats WHERE docs > 0 ORDER BY col").all(),
-      db.prepare(
-        "SELECT col, count(*) AS docs, sum(len) AS tokens FROM " +
-          "(SELECT DISTINCT rid, col, len FROM postings) GROUP BY col ORDER BY col",
-      ).all(),
+      db.prepare("SELECT col, docs, tokens FROM field_stats WHERE docs > 0 ORDER BY col").all()
+        .map((row) => ({ ...row })),
+      [...byColumn.values()].sort((a, b) => a.col - b.col),
     );
+    // Every posting list is in rid order and no document is in it twice per column.
+    for (const rows of groups((row) => row.term, (rows) => rows)) {
+      for (let i = 1; i < rows.length; i++) {
+        const [a, b] = [rows[i - 1]!, rows[i]!];
+        assert.ok(a.rid < b.rid || (a.rid === b.rid && a.col < b.col), `${a.term} out of order`);
+      }
+    }
+    db.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("fts5 engine: posting lists over many blocks hold exactly the documents' terms after random puts, updates and deletes", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/s.fts5.sqlite`;
+    const schema = planSchema(EMPTY_SCHEMA, [{ title: "a b", body: "c d" }]).schema;
+    const index = Fts5Index.open({ path, schema });
+    let seed = 11;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const text = () =>
+      Array.from({ length: Math.floor(random() * 5) }, () => "abcdef"[Math.floor(random() * 6)])
+        .join(" ");
+    const model = new Map<string, { title: string; body: string }>();
+    let seq = 0;
+    for (let batch = 0; batch < 40; batch++) {
+      // Early batches are large (lists fill several blocks); later ones small and mixed.
+      const size = batch < 4 ? 300 : 1 + Math.floor(random() * 20);
+      const ops = Array.from({ length: size }, () => {
+        const id = `d${Math.floor(random() * 1_000)}`;
+        if (batch >= 4 && random() < 0.4) {
+          model.delete(id);
+          return { op: "delete" as const, id };
+        }
+        const doc = { title: text(), body: text() };
+        model.set(id, doc);
+        return { op: "put" as const, id, values: flatten(schema, doc) };
+      });
+      index.apply(ops, ++seq);
+    }
+    index.close();
+    const db = new DatabaseSync(path);
+    const idOf = new Map(
+      (db.prepare("SELECT rid, id FROM docs").all() as Array<{ rid: number; id: string }>)
+        .map((row) => [row.rid, row.id]),
+    );
+    const columns = JSON.parse(
+      (db.prepare("SELECT value FROM meta WHERE key = 'columns'").get() as { value: string })
+        .value,
+    ) as Record<string, number>;
+    const expected: string[] = [];
+    for (const [id, doc] of model) {
+      for (const field of ["title", "body"] as const) {
+        const tokens = doc[field].split(" ").filter((token) => token !== "");
+        const counts = new Map<string, number>();
+        for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+        for (const [term, tf] of counts) {
+          expected.push(`${term} ${id} ${columns[field]} ${tf} ${tokens.length}`);
+        }
+      }
+    }
+    const postings = allPostings(db);
+    const longest = Math.max(
+      ...Object.values(Object.groupBy(postings, (row) => row.term)).map((rows) => rows!.length),
+    );
+    assert.ok(longest > 3 * POSTINGS_PER_BLOCK, `the longest list has ${longest} postings`);
+    assert.deepEqual(
+      postings.map((row) => `${row.term} ${idOf.get(row.rid)} ${row.col} ${row.tf} ${row.len}`)
+        .sort(),
+      expected.sort(),
+    );
+    const blocks = db.prepare("SELECT n, first_rid, last_rid FROM post_blocks").all() as Array<
+      { n: number; first_rid: number; last_rid: number }
+    >;
+    // A document's postings (here at most two columns) stay in one block.
+    assert.ok(blocks.every((block) => block.n >= 1 && block.n <= POSTINGS_PER_BLOCK + 1));
+    assert.ok(blocks.every((block) => block.first_rid <= block.last_rid));
     db.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { decodeBlock, encodeBlock, postingArrays } from "./_posting_blocks.ts";
+
+Deno.test("posting blocks: a block decodes to the postings it was written from, rids past 2^31 included", () => {
+  const postings = {
+    rids: [5, 5, 6, 300, 2 ** 33 + 7, 2 ** 52],
+    cols: [0, 3, 1, 200, 0, 15],
+    tfs: [1, 2, 70_000, 1, 3, 1],
+    lens: [4, 9, 70_000, 1, 2 ** 31 + 1, 6],
+  };
+  // From the second posting on: a block's first rid need not be the list's.
+  const block = encodeBlock(postings, 1, postings.rids.length);
+  const decoded = postingArrays(8);
+  assert.equal(decodeBlock(block, 5, decoded, 2), 7);
+  assert.deepEqual([...decoded.rids.slice(2, 7)], postings.rids.slice(1));
+  assert.deepEqual([...decoded.cols.slice(2, 7)], postings.cols.slice(1));
+  assert.deepEqual([...decoded.tfs.slice(2, 7)], postings.tfs.slice(1));
+  assert.deepEqual([...decoded.lens.slice(2, 7)], postings.lens.slice(1));
+  // Small distances and values take one byte each.
+  assert.equal(
+    encodeBlock({ rids: [1, 2], cols: [0, 0], tfs: [1, 1], lens: [3, 3] }, 0, 2).length,
+    8,
+  );
+});
+
+Deno.test("posting blocks: postings out of rid order are refused", () => {
+  assert.throws(
+    () => encodeBlock({ rids: [4, 3], cols: [0, 0], tfs: [1, 1], lens: [1, 1] }, 0, 2),
+    RangeError,
+  );
+});
