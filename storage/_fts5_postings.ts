@@ -3,22 +3,23 @@
  * transactions as the FTS5 rows (so recovery keeps them exact): FTS5's `bm25()` can neither
  * take index-wide statistics nor stop early, so scores come from these tables instead.
  *
- * - `post_blocks(term, first_rid, last_rid, n, data)` — per term, its postings (document,
- *   column, frequency, the column's length in that document) in blocks of at most
- *   {@linkcode POSTINGS_PER_BLOCK}, in rid order (`_posting_blocks.ts`); a term's list is one
- *   range of the primary key `(term, first_rid)`;
+ * - `post_blocks(term, first_rid, last_rid, n, data, stats)` — per term, its postings
+ *   (document, column, frequency, the column's length in that document) in rid order, as
+ *   blocks of bytes (`_posting_blocks.ts`): closed blocks of about
+ *   {@linkcode POSTINGS_PER_BLOCK}, keyed by their first rid, then one open block (keyed
+ *   {@linkcode OPEN_BLOCK}, so it sorts last) that new postings are appended to. The open
+ *   block also holds the term's statistics per column: document frequency, and the highest
+ *   frequency and shortest length among its postings (MaxScore's bounds: after deletes they
+ *   may be looser than the postings, never tighter); column `-1` counts the documents holding
+ *   the term in any column. So a bulk reads and writes one row per term it touches (and a
+ *   closed block per ~128 new postings), not one row per posting and per statistic;
  * - `doc_terms(rid, data)` — per document, its columns' lengths and distinct terms (JSON), so
- *   a delete finds the blocks to take it out of;
- * - `term_stats(term, col, df, max_tf, min_len)` — per term and column its document
- *   frequency, and the highest frequency and shortest length among its postings (MaxScore's
- *   bounds: after deletes they may be looser than the postings, never tighter); `col = -1`
- *   counts the documents holding the term in any column;
+ *   a delete finds the terms and blocks to take it out of;
  * - `field_stats(col, docs, tokens)` — per column, the documents with it and their tokens.
  *
- * A write appends each term's new postings to the term's last block (filling it, then new
- * blocks): the engine's rids only grow, so new postings always go at the end. A delete
- * rewrites the one block of each of its terms that holds it; blocks a delete leaves small
- * are not merged with their neighbours.
+ * The engine's rids only grow, so new postings always go at the end of a list. A delete
+ * rewrites the one block of each of its terms that holds it; closed blocks a delete leaves
+ * small are not merged with their neighbours.
  *
  * Posting lists read for a search are kept decoded (typed arrays) in a bounded cache of
  * {@linkcode MAX_CACHED_POSTINGS} postings, least recently used out first. A write drops the
@@ -30,21 +31,26 @@
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
+  BlockEncoder,
   decodeBlock,
-  encodeBlock,
+  decodeStats,
   type PostingArrays,
   postingArrays,
   POSTINGS_PER_BLOCK,
+  type TermStat,
 } from "./_posting_blocks.ts";
 
 /** Most postings kept decoded per index (20 bytes each: 40 MB at most). */
 export const MAX_CACHED_POSTINGS = 2_000_000;
 
-/** Most terms whose `term_stats` rows are kept read. */
+/** Most terms whose statistics are kept read. */
 export const MAX_CACHED_TERM_STATS = 100_000;
 
 /** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
 const BYTES_PER_CACHED_POSTING = 20;
+
+/** `post_blocks.first_rid` of a term's open block (above every rid). */
+export const OPEN_BLOCK = Number.MAX_SAFE_INTEGER;
 
 /** A term's postings, decoded, in rid order. */
 type DecodedList = ReturnType<typeof postingArrays>;
@@ -67,7 +73,7 @@ export function lowerBound(rids: Float64Array, rid: number): number {
   return low;
 }
 
-/** `term_stats.col` of a term's document frequency over every column. */
+/** The statistics' column of a term's document frequency over every column. */
 const ANY_COLUMN = -1;
 
 /** A posting as read: document, column, frequency, the column's length there. */
@@ -78,18 +84,19 @@ export interface PostingRow {
   readonly len: number;
 }
 
-/** A term's statistics in one column, summed over the documents staged. */
-interface TermStat {
-  df: number;
-  maxTf: number;
-  minLen: number;
+/** A term's postings staged by one apply, in the order posted (rid order). */
+interface StagedList {
+  readonly rids: number[];
+  readonly cols: number[];
+  readonly tfs: number[];
+  readonly lens: number[];
 }
 
 /** What {@linkcode Fts5Postings.post} staged for the next flush. */
 interface Staged {
   /** Per term, its new postings. */
   readonly postings: Map<string, StagedList>;
-  /** Per term, per column. */
+  /** Per term, per column, summed over the staged documents. */
   readonly terms: Map<string, Map<number, TermStat>>;
   /** Per column, the documents with it and their tokens. */
   readonly fields: Map<number, { docs: number; tokens: number }>;
@@ -101,22 +108,27 @@ function emptyStaged(): Staged {
   return { postings: new Map(), terms: new Map(), fields: new Map(), docs: [] };
 }
 
-/** Adds one document's posting of `term` in `col` to the staged statistics. */
-function addTermStat(
-  terms: Map<string, Map<number, TermStat>>,
-  term: string,
-  col: number,
-  tf: number,
-  len: number,
-): void {
-  let byCol = terms.get(term);
-  if (byCol === undefined) terms.set(term, byCol = new Map());
-  const stat = byCol.get(col);
-  if (stat === undefined) byCol.set(col, { df: 1, maxTf: tf, minLen: len });
+/** A `post_blocks` row as read. */
+interface BlockRow {
+  readonly first_rid: number;
+  readonly last_rid: number;
+  readonly n: number;
+  readonly data: Uint8Array;
+}
+
+/** A term's open block as read (with its statistics). */
+interface OpenRow extends BlockRow {
+  readonly stats: Uint8Array;
+}
+
+/** Adds `add` (one document's, or several summed) to a term's statistics in `col`. */
+function addTermStat(stats: Map<number, TermStat>, col: number, add: TermStat): void {
+  const stat = stats.get(col);
+  if (stat === undefined) stats.set(col, { ...add });
   else {
-    stat.df++;
-    stat.maxTf = Math.max(stat.maxTf, tf);
-    stat.minLen = Math.min(stat.minLen, len);
+    stat.df += add.df;
+    stat.maxTf = Math.max(stat.maxTf, add.maxTf);
+    stat.minLen = Math.min(stat.minLen, add.minLen);
   }
 }
 
@@ -136,13 +148,15 @@ function blockEnd(
   return end;
 }
 
-/** Blocks (in rid order) decoded into one list. */
+/** Blocks (in rid order) decoded into one list. The open block's rids count from 0. */
 function decodeRows(rows: readonly BlockRow[]): DecodedList {
   let count = 0;
   for (const row of rows) count += row.n;
   const list = postingArrays(count);
   let at = 0;
-  for (const row of rows) at = decodeBlock(row.data, row.first_rid, list, at);
+  for (const row of rows) {
+    at = decodeBlock(row.data, row.first_rid === OPEN_BLOCK ? 0 : row.first_rid, list, at);
+  }
   return list;
 }
 
@@ -181,20 +195,20 @@ export function allPostings(db: DatabaseSync): Array<PostingRow & { readonly ter
   });
 }
 
-/** A term's postings staged by one apply, in the order posted (rid order). */
-interface StagedList {
-  readonly rids: number[];
-  readonly cols: number[];
-  readonly tfs: number[];
-  readonly lens: number[];
-}
-
-/** A `post_blocks` row as read. */
-interface BlockRow {
-  readonly first_rid: number;
-  readonly last_rid: number;
-  readonly n: number;
-  readonly data: Uint8Array;
+/** Every term's kept statistics, in (term, column) order (for checks and tests). */
+export function allTermStats(
+  db: DatabaseSync,
+): Array<{ term: string; col: number } & TermStat> {
+  const rows = db.prepare(
+    `SELECT term, stats FROM post_blocks WHERE first_rid = ${OPEN_BLOCK} ORDER BY term`,
+  ).all() as Array<{ term: string; stats: Uint8Array }>;
+  return rows.flatMap(({ term, stats }) =>
+    [...decodeStats(stats)].sort(([a], [b]) => a - b).map(([col, stat]) => ({
+      term,
+      col,
+      ...stat,
+    }))
+  );
 }
 
 /** The postings tables of one index database. */
@@ -205,15 +219,12 @@ export class Fts5Postings {
     | "addDocTerms"
     | "removeDocTerms"
     | "blocks"
-    | "tail"
+    | "open"
     | "blockOf"
     | "putBlock"
     | "removeBlock"
     | "removeBlocks"
     | "addField"
-    | "addTerm"
-    | "dropTerm"
-    | "termStat"
     | "fields",
     StatementSync
   >;
@@ -226,11 +237,15 @@ export class Fts5Postings {
       addDocTerms: db.prepare("INSERT OR REPLACE INTO doc_terms(rid, data) VALUES (?, ?)"),
       removeDocTerms: db.prepare("DELETE FROM doc_terms WHERE rid = ?"),
       blocks: db.prepare(`${blocks} ORDER BY first_rid`),
-      tail: db.prepare(`${blocks} ORDER BY first_rid DESC LIMIT 1`),
+      open: db.prepare(
+        "SELECT first_rid, last_rid, n, data, stats FROM post_blocks " +
+          `WHERE term = ? AND first_rid = ${OPEN_BLOCK}`,
+      ),
+      // Closed blocks only: the open block's key is above every rid.
       blockOf: db.prepare(`${blocks} AND first_rid <= ? ORDER BY first_rid DESC LIMIT 1`),
       putBlock: db.prepare(
-        "INSERT OR REPLACE INTO post_blocks(term, first_rid, last_rid, n, data) " +
-          "VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO post_blocks(term, first_rid, last_rid, n, data, stats) " +
+          "VALUES (?, ?, ?, ?, ?, ?)",
       ),
       removeBlock: db.prepare("DELETE FROM post_blocks WHERE term = ? AND first_rid = ?"),
       removeBlocks: db.prepare("DELETE FROM post_blocks WHERE term = ?"),
@@ -238,28 +253,20 @@ export class Fts5Postings {
         "INSERT INTO field_stats(col, docs, tokens) VALUES (?, ?, ?) ON CONFLICT(col) DO " +
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
       ),
-      addTerm: db.prepare(
-        "INSERT INTO term_stats(term, col, df, max_tf, min_len) VALUES (?, ?, ?, ?, ?) " +
-          "ON CONFLICT(term, col) DO UPDATE SET df = df + excluded.df, " +
-          "max_tf = max(max_tf, excluded.max_tf), min_len = min(min_len, excluded.min_len)",
-      ),
-      dropTerm: db.prepare("UPDATE term_stats SET df = df - 1 WHERE term = ? AND col = ?"),
-      termStat: db.prepare(
-        "SELECT col, df, max_tf, min_len FROM term_stats WHERE term = ? AND df > 0",
-      ),
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
     };
   }
 
   #cache = new Map<string, DecodedList>();
   #cached = 0;
+  readonly #encoder = new BlockEncoder();
   #staged: Staged = emptyStaged();
   /**
-   * `term_stats` rows read for searches, per term (MaxScore's bounds and the document
-   * frequencies are asked for every query term: one statement each cost ~0.5 ms a query,
-   * profiled). Dropped with the term's list by every write that touches the term.
+   * Statistics read for searches, per term (MaxScore's bounds and the document frequencies
+   * are asked for every query term: one statement each cost ~0.5 ms a query, profiled).
+   * Dropped with the term's list by every write that touches the term.
    */
-  #termStats = new Map<string, Map<number, { df: number; maxTf: number; minLen: number }>>();
+  #termStats = new Map<string, Map<number, TermStat>>();
 
   /** Bytes the decoded lists take. */
   cacheBytes(): number {
@@ -296,10 +303,7 @@ export class Fts5Postings {
 
   /** Empties the tables (with the index's other tables, in the caller's transaction). */
   clear(): void {
-    this.#db.exec(
-      "DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM term_stats; " +
-        "DELETE FROM field_stats;",
-    );
+    this.#db.exec("DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM field_stats;");
     this.#cache.clear();
     this.#cached = 0;
     this.discard();
@@ -309,8 +313,7 @@ export class Fts5Postings {
   /**
    * A document's postings: its tokens per column. They are staged, not written: the
    * caller's transaction writes every staged document at once ({@linkcode flush}), each
-   * term's new postings appended to its last block and its statistics summed over the
-   * documents (one upsert per term and column instead of one per document). `rid` must be
+   * term's new postings and summed statistics in one write of its open block. `rid` must be
    * above every rid already posted (the engine's rids only grow).
    */
   post(rid: number, tokensByColumn: ReadonlyMap<number, readonly string[]>): void {
@@ -325,14 +328,16 @@ export class Fts5Postings {
       for (const [term, tf] of counts) {
         this.#forget(term);
         let list = staged.postings.get(term);
-        if (list === undefined) {
+        let stats = staged.terms.get(term);
+        if (list === undefined || stats === undefined) {
           staged.postings.set(term, list = { rids: [], cols: [], tfs: [], lens: [] });
+          staged.terms.set(term, stats = new Map());
         }
         list.rids.push(rid);
         list.cols.push(col);
         list.tfs.push(tf);
         list.lens.push(tokens.length);
-        addTermStat(staged.terms, term, col, tf, tokens.length);
+        addTermStat(stats, col, { df: 1, maxTf: tf, minLen: tokens.length });
         anywhere.add(term);
       }
       ofDoc.push([col, tokens.length, ...counts.keys()]);
@@ -340,7 +345,9 @@ export class Fts5Postings {
       if (field === undefined) staged.fields.set(col, { docs: 1, tokens: tokens.length });
       else (field.docs++, field.tokens += tokens.length);
     }
-    for (const term of anywhere) addTermStat(staged.terms, term, ANY_COLUMN, 0, 0);
+    for (const term of anywhere) {
+      addTermStat(staged.terms.get(term)!, ANY_COLUMN, { df: 1, maxTf: 0, minLen: 0 });
+    }
     if (ofDoc.length > 0) staged.docs.push([rid, JSON.stringify(ofDoc)]);
   }
 
@@ -348,59 +355,68 @@ export class Fts5Postings {
   flush(): void {
     const { postings, terms, fields, docs } = this.#staged;
     this.discard();
-    const { addTerm, addField, addDocTerms } = this.#stmts;
     for (const term of [...postings.keys()].sort()) {
       // Forgotten again here, not only when staged: a search between the two (if an apply
       // ever yields) would have cached the term's list and statistics from before this write.
       this.#forget(term);
-      this.#append(term, postings.get(term)!);
-      for (const [col, stat] of terms.get(term)!) {
-        addTerm.run(term, col, stat.df, stat.maxTf, stat.minLen);
-      }
+      this.#append(term, postings.get(term)!, terms.get(term)!);
     }
-    for (const [rid, data] of docs) addDocTerms.run(rid, data);
-    for (const [col, field] of fields) addField.run(col, field.docs, field.tokens);
+    for (const [rid, data] of docs) this.#stmts.addDocTerms.run(rid, data);
+    for (const [col, field] of fields) this.#stmts.addField.run(col, field.docs, field.tokens);
   }
 
   /**
-   * Appends a term's new postings (above its last rid) to its last block, as bytes (the block
-   * is not decoded), then to new blocks.
+   * Appends a term's new postings (above its last rid) to its open block — as bytes, the
+   * block not decoded, until it fills; then its postings are closed into blocks — and adds
+   * their statistics to the term's.
    */
-  #append(term: string, added: StagedList): void {
-    const tail = this.#stmts.tail.get(term) as BlockRow | undefined;
-    const count = added.rids.length;
-    if (tail !== undefined && added.rids[0]! <= tail.last_rid) {
+  #append(term: string, added: StagedList, addedStats: ReadonlyMap<number, TermStat>): void {
+    const open = this.#stmts.open.get(term) as OpenRow | undefined;
+    const stats = decodeStats(open?.stats);
+    for (const [col, stat] of addedStats) addTermStat(stats, col, stat);
+    const n = open?.n ?? 0;
+    if (open !== undefined && n > 0 && added.rids[0]! <= open.last_rid) {
       // Not above the last rid: never with the engine's growing rids, kept correct anyway.
-      const all = merged(decodeRows(this.#stmts.blocks.all(term) as unknown as BlockRow[]), added);
+      const rows = this.#stmts.blocks.all(term) as unknown as BlockRow[];
+      const all = merged(decodeRows(rows), added);
       this.#stmts.removeBlocks.run(term);
-      this.#writeBlocks(term, all, 0, all.rids.length);
-      return;
+      this.#store(term, all, 0, all.rids.length, stats);
+    } else if (n + added.rids.length < POSTINGS_PER_BLOCK) {
+      const encoder = this.#encoder.reset();
+      const previous = n > 0 ? open!.last_rid : 0;
+      const data = encoder.block(added, 0, added.rids.length, previous, open?.data);
+      const lastRid = added.rids[added.rids.length - 1]!;
+      const count = n + added.rids.length;
+      this.#stmts.putBlock.run(term, OPEN_BLOCK, lastRid, count, data, encoder.stats(stats));
+    } else {
+      const all = n > 0 ? merged(decodeRows([open!]), added) : added;
+      this.#store(term, all, 0, all.rids.length, stats);
     }
-    let from = 0;
-    if (tail !== undefined && tail.n < POSTINGS_PER_BLOCK) {
-      from = blockEnd(added.rids, 0, count, POSTINGS_PER_BLOCK - tail.n);
-      const bytes = encodeBlock(added, 0, from, tail.last_rid);
-      const data = new Uint8Array(tail.data.length + bytes.length);
-      data.set(tail.data);
-      data.set(bytes, tail.data.length);
-      const lastRid = added.rids[from - 1]!;
-      this.#stmts.putBlock.run(term, tail.first_rid, lastRid, tail.n + from, data);
-    }
-    this.#writeBlocks(term, added, from, count);
   }
 
-  /** Writes postings `from` to `to` (in rid order) as full blocks, the last one partly full. */
-  #writeBlocks(term: string, postings: PostingArrays, from: number, to: number): void {
-    for (let start = from, end = from; start < to; start = end) {
-      end = blockEnd(postings.rids, start, to, POSTINGS_PER_BLOCK);
-      this.#stmts.putBlock.run(
-        term,
-        postings.rids[start]!,
-        postings.rids[end - 1]!,
-        end - start,
-        encodeBlock(postings, start, end),
-      );
+  /**
+   * Writes postings `from` to `to` (in rid order, above the term's closed blocks) as closed
+   * blocks while a full one remains, the rest as the term's open block with `stats`.
+   */
+  #store(
+    term: string,
+    postings: PostingArrays,
+    from: number,
+    to: number,
+    stats: ReadonlyMap<number, TermStat>,
+  ): void {
+    const { rids } = postings;
+    let start = from;
+    while (to - start >= POSTINGS_PER_BLOCK) {
+      const end = blockEnd(rids, start, to, POSTINGS_PER_BLOCK);
+      const data = this.#encoder.reset().block(postings, start, end);
+      this.#stmts.putBlock.run(term, rids[start]!, rids[end - 1]!, end - start, data, null);
+      start = end;
     }
+    const encoder = this.#encoder.reset();
+    const data = encoder.block(postings, start, to, 0);
+    const lastRid = to > start ? rids[to - 1]! : 0;
+    this.#stmts.putBlock.run(term, OPEN_BLOCK, lastRid, to - start, data, encoder.stats(stats));
   }
 
   /** Drops what is staged (the caller's transaction failed). */
@@ -411,43 +427,48 @@ export class Fts5Postings {
   /** Removes a document's postings and takes it out of the statistics. */
   unpost(rid: number): void {
     this.flush(); // a document staged in this transaction is in the tables first
-    const { docTerms, removeDocTerms, addField, dropTerm } = this.#stmts;
+    const { docTerms, removeDocTerms, addField } = this.#stmts;
     const row = docTerms.get(rid) as { data: string } | undefined;
     if (row === undefined) return; // it had no text
-    const anywhere = new Set<string>();
+    const columnsOf = new Map<string, number[]>();
     for (const [col, len, ...terms] of JSON.parse(row.data) as DocTerms) {
-      for (const term of terms) {
-        this.#forget(term);
-        dropTerm.run(term, col);
-        anywhere.add(term);
-      }
+      for (const term of terms) columnsOf.set(term, [...(columnsOf.get(term) ?? []), col]);
       addField.run(col, -1, -len);
     }
-    for (const term of anywhere) {
-      dropTerm.run(term, ANY_COLUMN);
-      this.#removeFrom(term, rid);
-    }
+    for (const [term, columns] of columnsOf) this.#removeFrom(term, rid, columns);
     removeDocTerms.run(rid);
   }
 
-  /** Takes a document's postings out of the block of `term` that holds them. */
-  #removeFrom(term: string, rid: number): void {
-    const { blockOf, removeBlock } = this.#stmts;
-    const block = blockOf.get(term, rid) as BlockRow | undefined;
-    if (block === undefined || block.last_rid < rid) return;
-    const all = decodeRows([block]);
-    const kept = postingArrays(all.rids.length);
-    let count = 0;
-    for (let i = 0; i < all.rids.length; i++) {
-      if (all.rids[i] === rid) continue;
-      kept.rids[count] = all.rids[i]!;
-      kept.cols[count] = all.cols[i]!;
-      kept.tfs[count] = all.tfs[i]!;
-      kept.lens[count] = all.lens[i]!;
-      count++;
+  /** Takes a document's postings out of a term's blocks, and out of its statistics. */
+  #removeFrom(term: string, rid: number, columns: readonly number[]): void {
+    this.#forget(term);
+    const { open: openOf, blockOf, removeBlock, removeBlocks, putBlock } = this.#stmts;
+    const open = openOf.get(term) as OpenRow | undefined;
+    if (open === undefined) return;
+    const stats = decodeStats(open.stats);
+    for (const col of [...columns, ANY_COLUMN]) {
+      const stat = stats.get(col);
+      if (stat !== undefined) stat.df--;
     }
-    if (count === 0 || kept.rids[0] !== block.first_rid) removeBlock.run(term, block.first_rid);
-    if (count > 0) this.#writeBlocks(term, kept, 0, count);
+    if ((stats.get(ANY_COLUMN)?.df ?? 0) <= 0) {
+      removeBlocks.run(term); // no document holds it any more
+      return;
+    }
+    let openBlock: PostingArrays = decodeRows([open]);
+    if (open.n > 0 && openBlock.rids[0]! <= rid) openBlock = without(openBlock, rid);
+    else {
+      const block = blockOf.get(term, rid) as BlockRow | undefined;
+      if (block !== undefined && block.last_rid >= rid) {
+        const kept = without(decodeRows([block]), rid);
+        const count = kept.rids.length;
+        if (count === 0 || kept.rids[0] !== block.first_rid) removeBlock.run(term, block.first_rid);
+        if (count > 0) {
+          const data = this.#encoder.reset().block(kept, 0, count);
+          putBlock.run(term, kept.rids[0]!, kept.rids[count - 1]!, count, data, null);
+        }
+      }
+    }
+    this.#store(term, openBlock, 0, openBlock.rids.length, stats);
   }
 
   /**
@@ -513,14 +534,8 @@ export class Fts5Postings {
   termStats(term: string): Map<number, { df: number; maxTf: number; minLen: number }> {
     const cached = this.#termStats.get(term);
     if (cached !== undefined) return cached;
-    const rows = this.#stmts.termStat.all(term) as Array<
-      { col: number; df: number; max_tf: number; min_len: number }
-    >;
-    const stats = new Map(rows.map((row) => [row.col, {
-      df: row.df,
-      maxTf: row.max_tf,
-      minLen: row.min_len,
-    }]));
+    const open = this.#stmts.open.get(term) as OpenRow | undefined;
+    const stats = new Map([...decodeStats(open?.stats)].filter(([, stat]) => stat.df > 0));
     if (this.#termStats.size >= MAX_CACHED_TERM_STATS) {
       // The oldest entry out (a Map iterates in insertion order).
       this.#termStats.delete(this.#termStats.keys().next().value!);
@@ -546,4 +561,20 @@ export class Fts5Postings {
   fieldStats(): Array<{ col: number; docs: number; tokens: number }> {
     return this.#stmts.fields.all() as Array<{ col: number; docs: number; tokens: number }>;
   }
+}
+
+/** A list without the postings of `rid`. */
+function without(list: PostingArrays, rid: number): DecodedList {
+  let count = 0;
+  for (let i = 0; i < list.rids.length; i++) if (list.rids[i] !== rid) count++;
+  const kept = postingArrays(count);
+  for (let i = 0, k = 0; i < list.rids.length; i++) {
+    if (list.rids[i] === rid) continue;
+    kept.rids[k] = list.rids[i]!;
+    kept.cols[k] = list.cols[i]!;
+    kept.tfs[k] = list.tfs[i]!;
+    kept.lens[k] = list.lens[i]!;
+    k++;
+  }
+  return kept;
 }

@@ -50,22 +50,21 @@ export const TABLES_SQL =
   DROP INDEX IF EXISTS vals_rid;
   CREATE INDEX IF NOT EXISTS vals_doc ON vals(rid, field, num, str);
   DROP TABLE IF EXISTS postings;
+  DROP TABLE IF EXISTS term_stats;
   CREATE TABLE IF NOT EXISTS post_blocks(term TEXT NOT NULL, first_rid INTEGER NOT NULL,
-    last_rid INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,
+    last_rid INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL, stats BLOB,
     PRIMARY KEY (term, first_rid)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS doc_terms(rid INTEGER PRIMARY KEY, data TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS term_stats(term TEXT NOT NULL, col INTEGER NOT NULL,
-    df INTEGER NOT NULL, max_tf INTEGER NOT NULL, min_len INTEGER NOT NULL,
-    PRIMARY KEY (term, col)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS field_stats(col INTEGER PRIMARY KEY, docs INTEGER NOT NULL,
     tokens INTEGER NOT NULL);`;
 
 /**
- * The version of the ranking tables (`post_blocks`, `doc_terms`, `term_stats`, `field_stats`) an
- * index file holds, in `meta.ranking`; a file with another (or none) is rebuilt from KV. Version 3
- * kept one `postings` row per posting (dropped when met: its file is rebuilt).
+ * The version of the ranking tables (`post_blocks`, `doc_terms`, `field_stats`) an index file
+ * holds, in `meta.ranking`; a file with another (or none) is rebuilt from KV. Version 3 kept one
+ * `postings` row per posting and a `term_stats` table (both dropped when met: the file is
+ * rebuilt); version 4 had blocks without the open block's statistics.
  */
-export const RANKING_VERSION = "4";
+export const RANKING_VERSION = "5";
 
 /** The names of `columns` generic text columns. */
 function columnNames(columns: number): string[] {

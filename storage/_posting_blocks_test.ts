@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { decodeBlock, encodeBlock, postingArrays } from "./_posting_blocks.ts";
+import {
+  BlockEncoder,
+  decodeBlock,
+  decodeStats,
+  encodeBlock,
+  encodeStats,
+  postingArrays,
+} from "./_posting_blocks.ts";
 
 Deno.test("posting blocks: a block decodes to the postings it was written from, rids past 2^31 included", () => {
   const postings = {
@@ -28,4 +35,26 @@ Deno.test("posting blocks: postings out of rid order are refused", () => {
     () => encodeBlock({ rids: [4, 3], cols: [0, 0], tfs: [1, 1], lens: [1, 1] }, 0, 2),
     RangeError,
   );
+});
+
+Deno.test("posting blocks: the reused encoder writes the same bytes as the functions, past its buffer's size too", () => {
+  const count = 5_000; // 5,000 postings of up to 14 bytes: past the encoder's first 64 KiB
+  const postings = {
+    rids: Array.from({ length: count }, (_, i) => i * 1_000_003),
+    cols: Array.from({ length: count }, (_, i) => i % 7),
+    tfs: Array.from({ length: count }, (_, i) => 1 + (i % 300)),
+    lens: Array.from({ length: count }, (_, i) => 1 + i),
+  };
+  const stats = new Map([[-1, { df: 3, maxTf: 0, minLen: 0 }], [2, {
+    df: 2,
+    maxTf: 9,
+    minLen: 4,
+  }]]);
+  const encoder = new BlockEncoder();
+  const prefix = encodeBlock(postings, 0, 2);
+  const block = encoder.reset().block(postings, 2, count, postings.rids[1], prefix);
+  const statBytes = encoder.stats(stats); // a second result before the next reset
+  assert.deepEqual([...block], [...encodeBlock(postings, 0, count)]);
+  assert.deepEqual(decodeStats(statBytes), stats);
+  assert.deepEqual(decodeStats(encodeStats(stats)), stats);
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
-import { allPostings } from "./_fts5_postings.ts";
+import { allPostings, allTermStats, OPEN_BLOCK } from "./_fts5_postings.ts";
 import { POSTINGS_PER_BLOCK } from "./_posting_blocks.ts";
 import { EMPTY_SCHEMA, flatten, planSchema } from "./schema.ts";
 import type { IndexOp, Plan } from "./search_index.ts";
@@ -113,10 +113,7 @@ Deno.test("fts5 engine: the term and field statistics, written once per batch, m
       max_tf: Math.max(...rows.map((row) => row.tf)),
       min_len: Math.min(...rows.map((row) => row.len)),
     }));
-    const kept = db.prepare(
-      "SELECT term, col, df, max_tf, min_len FROM term_stats WHERE col >= 0 AND df > 0 " +
-        "ORDER BY term, col",
-    ).all() as Array<{ term: string; col: number; df: number; max_tf: number; min_len: number }>;
+    const kept = allTermStats(db).filter((row) => row.col >= 0 && row.df > 0);
     assert.ok(expectedDf.length > 5, "too few terms compared");
     assert.deepEqual(
       kept.map(({ term, col, df }) => ({ term, col, df })),
@@ -124,15 +121,15 @@ Deno.test("fts5 engine: the term and field statistics, written once per batch, m
     );
     // The bounds may be looser than the postings after deletes, never tighter.
     for (const [i, row] of expectedDf.entries()) {
-      assert.ok(kept[i]!.max_tf >= row.max_tf && kept[i]!.min_len <= row.min_len);
+      assert.ok(kept[i]!.maxTf >= row.max_tf && kept[i]!.minLen <= row.min_len);
     }
     const anyColumn = groups((row) => row.term, (rows) => ({
       term: rows[0]!.term,
       df: new Set(rows.map((row) => row.rid)).size,
     }));
     assert.deepEqual(
-      db.prepare("SELECT term, df FROM term_stats WHERE col = -1 AND df > 0 ORDER BY term").all()
-        .map((row) => ({ ...row })),
+      allTermStats(db).filter((row) => row.col === -1 && row.df > 0)
+        .map(({ term, df }) => ({ term, df })),
       anyColumn,
     );
     const lengths = new Map<string, { col: number; len: number }>();
@@ -222,9 +219,28 @@ Deno.test("fts5 engine: posting lists over many blocks hold exactly the document
     const blocks = db.prepare("SELECT n, first_rid, last_rid FROM post_blocks").all() as Array<
       { n: number; first_rid: number; last_rid: number }
     >;
+    const closed = blocks.filter((block) => block.first_rid !== OPEN_BLOCK);
+    assert.ok(closed.length > 10, `${closed.length} closed blocks`);
     // A document's postings (here at most two columns) stay in one block.
-    assert.ok(blocks.every((block) => block.n >= 1 && block.n <= POSTINGS_PER_BLOCK + 1));
-    assert.ok(blocks.every((block) => block.first_rid <= block.last_rid));
+    assert.ok(closed.every((block) => block.n >= 1 && block.n <= POSTINGS_PER_BLOCK + 1));
+    assert.ok(closed.every((block) => block.first_rid <= block.last_rid));
+    assert.ok(
+      blocks.filter((block) => block.first_rid === OPEN_BLOCK)
+        .every((block) => block.n < POSTINGS_PER_BLOCK),
+    );
+    // The kept document frequencies are the model's.
+    const df = new Map<string, number>();
+    for (const line of expected) {
+      const [term, , col] = line.split(" ");
+      df.set(`${term} ${col}`, (df.get(`${term} ${col}`) ?? 0) + 1);
+    }
+    assert.deepEqual(
+      new Map(
+        allTermStats(db).filter((row) => row.col >= 0 && row.df > 0)
+          .map((row) => [`${row.term} ${row.col}`, row.df]),
+      ),
+      df,
+    );
     db.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });
