@@ -301,13 +301,18 @@ export class Fts5Postings {
     return list;
   }
 
+  /** Drops every decoded list and statistic kept (the tables were rolled back). */
+  forgetAll(): void {
+    this.#cache.clear();
+    this.#cached = 0;
+    this.#termStats.clear();
+  }
+
   /** Empties the tables (with the index's other tables, in the caller's transaction). */
   clear(): void {
     this.#db.exec("DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM field_stats;");
-    this.#cache.clear();
-    this.#cached = 0;
+    this.forgetAll();
     this.discard();
-    this.#termStats.clear();
   }
 
   /**
