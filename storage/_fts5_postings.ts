@@ -90,14 +90,16 @@ interface StagedList {
   readonly cols: number[];
   readonly tfs: number[];
   readonly lens: number[];
+  /** Per column, summed over the staged documents (`-1`: any column). */
+  readonly stats: Map<number, TermStat>;
+  /** The last document staged (a document counts once in column `-1`). */
+  lastRid: number;
 }
 
 /** What {@linkcode Fts5Postings.post} staged for the next flush. */
 interface Staged {
-  /** Per term, its new postings. */
+  /** Per term, its new postings and statistics. */
   readonly postings: Map<string, StagedList>;
-  /** Per term, per column, summed over the staged documents. */
-  readonly terms: Map<string, Map<number, TermStat>>;
   /** Per column, the documents with it and their tokens. */
   readonly fields: Map<number, { docs: number; tokens: number }>;
   /** Per document, its `doc_terms` row. */
@@ -105,7 +107,7 @@ interface Staged {
 }
 
 function emptyStaged(): Staged {
-  return { postings: new Map(), terms: new Map(), fields: new Map(), docs: [] };
+  return { postings: new Map(), fields: new Map(), docs: [] };
 }
 
 /** A `post_blocks` row as read. */
@@ -121,14 +123,20 @@ interface OpenRow extends BlockRow {
   readonly stats: Uint8Array;
 }
 
-/** Adds `add` (one document's, or several summed) to a term's statistics in `col`. */
-function addTermStat(stats: Map<number, TermStat>, col: number, add: TermStat): void {
+/** Adds `df` documents (one, or several summed) to a term's statistics in `col`. */
+function addTermStat(
+  stats: Map<number, TermStat>,
+  col: number,
+  df: number,
+  maxTf: number,
+  minLen: number,
+): void {
   const stat = stats.get(col);
-  if (stat === undefined) stats.set(col, { ...add });
+  if (stat === undefined) stats.set(col, { df, maxTf, minLen });
   else {
-    stat.df += add.df;
-    stat.maxTf = Math.max(stat.maxTf, add.maxTf);
-    stat.minLen = Math.min(stat.minLen, add.minLen);
+    stat.df += df;
+    if (maxTf > stat.maxTf) stat.maxTf = maxTf;
+    if (minLen < stat.minLen) stat.minLen = minLen;
   }
 }
 
@@ -322,49 +330,45 @@ export class Fts5Postings {
    * above every rid already posted (the engine's rids only grow).
    */
   post(rid: number, tokensByColumn: ReadonlyMap<number, readonly string[]>): void {
+    // The terms' cached lists and statistics are dropped when the staged postings are
+    // written (flush, in the same synchronous apply), not here.
     const staged = this.#staged;
-    const anywhere = new Set<string>();
     const ofDoc: Array<Array<number | string>> = [];
     for (const col of [...tokensByColumn.keys()].sort((a, b) => a - b)) {
       const tokens = tokensByColumn.get(col)!;
-      if (tokens.length === 0) continue;
+      const len = tokens.length;
+      if (len === 0) continue;
       const counts = new Map<string, number>();
       for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
       for (const [term, tf] of counts) {
-        this.#forget(term);
         let list = staged.postings.get(term);
-        let stats = staged.terms.get(term);
-        if (list === undefined || stats === undefined) {
-          staged.postings.set(term, list = { rids: [], cols: [], tfs: [], lens: [] });
-          staged.terms.set(term, stats = new Map());
+        if (list === undefined) {
+          list = { rids: [], cols: [], tfs: [], lens: [], stats: new Map(), lastRid: -1 };
+          staged.postings.set(term, list);
         }
         list.rids.push(rid);
         list.cols.push(col);
         list.tfs.push(tf);
-        list.lens.push(tokens.length);
-        addTermStat(stats, col, { df: 1, maxTf: tf, minLen: tokens.length });
-        anywhere.add(term);
+        list.lens.push(len);
+        addTermStat(list.stats, col, 1, tf, len);
+        if (list.lastRid !== rid) addTermStat(list.stats, ANY_COLUMN, 1, 0, 0);
+        list.lastRid = rid;
       }
-      ofDoc.push([col, tokens.length, ...counts.keys()]);
+      ofDoc.push([col, len, ...counts.keys()]);
       const field = staged.fields.get(col);
-      if (field === undefined) staged.fields.set(col, { docs: 1, tokens: tokens.length });
-      else (field.docs++, field.tokens += tokens.length);
-    }
-    for (const term of anywhere) {
-      addTermStat(staged.terms.get(term)!, ANY_COLUMN, { df: 1, maxTf: 0, minLen: 0 });
+      if (field === undefined) staged.fields.set(col, { docs: 1, tokens: len });
+      else (field.docs++, field.tokens += len);
     }
     if (ofDoc.length > 0) staged.docs.push([rid, JSON.stringify(ofDoc)]);
   }
 
   /** Writes the staged postings and statistics (inside the caller's transaction). */
   flush(): void {
-    const { postings, terms, fields, docs } = this.#staged;
+    const { postings, fields, docs } = this.#staged;
     this.discard();
     for (const term of [...postings.keys()].sort()) {
-      // Forgotten again here, not only when staged: a search between the two (if an apply
-      // ever yields) would have cached the term's list and statistics from before this write.
       this.#forget(term);
-      this.#append(term, postings.get(term)!, terms.get(term)!);
+      this.#append(term, postings.get(term)!);
     }
     for (const [rid, data] of docs) this.#stmts.addDocTerms.run(rid, data);
     for (const [col, field] of fields) this.#stmts.addField.run(col, field.docs, field.tokens);
@@ -375,10 +379,12 @@ export class Fts5Postings {
    * block not decoded, until it fills; then its postings are closed into blocks — and adds
    * their statistics to the term's.
    */
-  #append(term: string, added: StagedList, addedStats: ReadonlyMap<number, TermStat>): void {
+  #append(term: string, added: StagedList): void {
     const open = this.#stmts.open.get(term) as OpenRow | undefined;
     const stats = decodeStats(open?.stats);
-    for (const [col, stat] of addedStats) addTermStat(stats, col, stat);
+    for (const [col, stat] of added.stats) {
+      addTermStat(stats, col, stat.df, stat.maxTf, stat.minLen);
+    }
     const n = open?.n ?? 0;
     if (open !== undefined && n > 0 && added.rids[0]! <= open.last_rid) {
       // Not above the last rid: never with the engine's growing rids, kept correct anyway.
