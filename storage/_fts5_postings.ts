@@ -309,18 +309,13 @@ export class Fts5Postings {
     return list;
   }
 
-  /** Drops every decoded list and statistic kept (the tables were rolled back). */
-  forgetAll(): void {
-    this.#cache.clear();
-    this.#cached = 0;
-    this.#termStats.clear();
-  }
-
   /** Empties the tables (with the index's other tables, in the caller's transaction). */
   clear(): void {
     this.#db.exec("DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM field_stats;");
-    this.forgetAll();
+    this.#cache.clear();
+    this.#cached = 0;
     this.discard();
+    this.#termStats.clear();
   }
 
   /**

@@ -13,7 +13,7 @@ import { type IndexMeta, keys, LAYOUT_VERSION } from "./kv_layout.ts";
 import { flatten } from "./schema.ts";
 import { slotOf, slotValue } from "./slot.ts";
 import { migrateSlots } from "./_slot_migration.ts";
-import type { IndexOp, SearchIndex } from "./search_index.ts";
+import type { IndexOp } from "./search_index.ts";
 
 /** Bytes budgeted for the layout marker. */
 const LAYOUT_MARKER_BYTES = 8;
@@ -177,23 +177,16 @@ async function currentOps(
   return ops;
 }
 
-/** What an engine keeps of the log: a durable one what a restart finds, another what it applied. */
-function keptSeq(engine: SearchIndex): number {
-  return engine.durable ? engine.durableSeq() : engine.appliedSeq();
-}
-
 /**
- * Prunes the change-log entries every engine that needs them has applied and committed
- * (`durableSeq`). An engine holds pruning back only while it misses entries naming its own
- * index: a durable one (it replays them at the next open) or any that is behind (it catches
- * up).
+ * Prunes the change-log entries every engine that needs them has applied. An engine holds
+ * pruning back only while it misses entries naming its own index: a durable one (it replays
+ * them at the next open) or any that is behind (it catches up).
  */
 export async function prune(state: ShardState): Promise<void> {
   const applied = [...state.indexes.values()]
     .filter((open) => open.engine.durable || state.behind.has(open.meta.name))
-    .map((open) => ({ open, kept: keptSeq(open.engine) }))
-    .filter(({ open, kept }) => kept < (state.lastTouch.get(open.meta.name) ?? 0))
-    .map(({ kept }) => kept);
+    .filter((open) => open.engine.appliedSeq() < (state.lastTouch.get(open.meta.name) ?? 0))
+    .map((open) => open.engine.appliedSeq());
   await collectTombstonesIfDue(state);
   const through = Math.min(state.seq, ...applied);
   if (through <= state.pruned) return;

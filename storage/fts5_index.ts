@@ -18,18 +18,10 @@
  * and scored by `_fts5_scoring.ts`. This class owns the database, its tables and
  * transactions, applying operations, and facets.
  *
- * Applies share one SQLite transaction, committed every {@linkcode COMMIT_EVERY_OPS}
- * operations or {@linkcode COMMIT_EVERY_MS} (at the next apply past it), and at close — the
- * model of Elasticsearch over Lucene: what is applied is searchable at once on this
- * connection (a "refresh"), while the on-disk commit (a "flush") is periodic, because the
- * shard's KV change log (the "translog") already made every write durable before it was
- * applied. Each apply also writes `applied_seq`, so the file's recorded sequence number is
- * always that of its last commit: after a crash, recovery replays the change log from there
- * (`durableSeq`, which pruning respects). Committing every apply cost a single write ~0.5 ms
- * and a shard under 16 concurrent writers a fifth of its time, profiled: each commit writes
- * every page the batch touched to the WAL, and checkpoints follow. WAL with
- * `synchronous=NORMAL`: a process crash loses nothing committed; a power loss may lose the
- * last commits, which the change log replays.
+ * Every `apply` is one SQLite transaction that also writes `applied_seq`, so the index and
+ * its recorded sequence number never disagree. WAL with `synchronous=NORMAL`: a process
+ * crash loses nothing committed; a power loss may lose the last transactions, which the
+ * change log replays.
  *
  * @module
  */
@@ -66,12 +58,6 @@ export { MAX_FACET_VALUE_LENGTH } from "./search_index.ts";
 /** Bytes in a KiB (SQLite's negative `cache_size` is in KiB). */
 const BYTES_PER_KIB = 1024;
 
-/** Most operations applied before they are committed (at most what a restart replays). */
-export const COMMIT_EVERY_OPS = 20_000;
-
-/** Longest, in ms, that applied operations stay uncommitted while applies go on. */
-export const COMMIT_EVERY_MS = 1_000;
-
 /** Text columns a new index starts with. */
 export const INITIAL_COLUMNS = 16;
 
@@ -97,10 +83,6 @@ export class Fts5Index implements SearchIndex {
   #columnCount = INITIAL_COLUMNS;
   #applied = 0;
   #count = 0;
-  /** What the last commit left on disk: sequence number, documents, text columns. */
-  #committed = { seq: 0, count: 0, columns: new Map<string, number>() };
-  /** Operations applied since the last commit, and since when (`performance.now()`). */
-  #uncommitted = { ops: 0, sinceMs: 0 };
   #cacheBytes = 0;
   #schema: Schema;
   #stmts!: {
@@ -170,7 +152,6 @@ export class Fts5Index implements SearchIndex {
     }
     this.#prepare();
     this.#count = (db.prepare("SELECT count(*) AS n FROM docs").get() as { n: number }).n;
-    this.#committed = { seq: this.#applied, count: this.#count, columns: new Map(this.#columns) };
     const cache = (db.prepare("PRAGMA cache_size").get() as { cache_size: number }).cache_size;
     const pageSize = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
     // A negative cache_size is in KiB, a positive one in pages.
@@ -215,48 +196,6 @@ export class Fts5Index implements SearchIndex {
     return this.#applied;
   }
 
-  durableSeq(): number {
-    return this.#committed.seq;
-  }
-
-  /** Commits what is applied (nothing to do when all of it is). */
-  commit(): void {
-    if (!this.#db.isTransaction) return;
-    try {
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#abandon();
-      throw error;
-    }
-    this.#committed = { seq: this.#applied, count: this.#count, columns: new Map(this.#columns) };
-    this.#uncommitted = { ops: 0, sinceMs: 0 };
-  }
-
-  /**
-   * Rolls back everything not committed (a failed apply or commit): the index is as its last
-   * commit left it, `appliedSeq` says so, and the caller catches up from the change log.
-   * SQLite may have rolled back itself (a full disk does), so a failing ROLLBACK is ignored.
-   */
-  #abandon(): void {
-    this.#postings.discard();
-    try {
-      this.#db.exec("ROLLBACK");
-    } catch {
-      // No transaction was active any more.
-    }
-    this.#postings.forgetAll();
-    this.#applied = this.#committed.seq;
-    this.#count = this.#committed.count;
-    this.#columns = new Map(this.#committed.columns);
-    this.#uncommitted = { ops: 0, sinceMs: 0 };
-    try {
-      // Fields given columns after the commit get them again, as they did then.
-      this.updateSchema(this.#schema);
-    } catch {
-      // The file is unusable; the next apply fails and the caller rebuilds.
-    }
-  }
-
   updateSchema(schema: Schema): SchemaChange {
     this.#schema = schema;
     const textFields = Object.keys(schema.fields)
@@ -276,9 +215,6 @@ export class Fts5Index implements SearchIndex {
       .filter((path) => scalarOf(schema.fields[path]!.type) === "text").sort();
     let columns = INITIAL_COLUMNS;
     while (columns < textFields.length) columns *= 2;
-    // Everything applied is thrown away: what is not committed need not be.
-    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-    this.#postings.forgetAll();
     this.#db.exec("BEGIN");
     try {
       this.#db.exec(
@@ -297,8 +233,6 @@ export class Fts5Index implements SearchIndex {
       throw error;
     }
     this.#count = 0;
-    this.#committed = { seq, count: 0, columns: new Map(this.#columns) };
-    this.#uncommitted = { ops: 0, sinceMs: 0 };
   }
 
   /**
@@ -317,10 +251,7 @@ export class Fts5Index implements SearchIndex {
   apply(ops: readonly IndexOp[], seq: number): void {
     const { ridOf, insertDoc, deleteDoc, deleteFts, deleteVals, insertVal, setMeta } = this.#stmts;
     let count = this.#count;
-    if (!this.#db.isTransaction) {
-      this.#db.exec("BEGIN");
-      this.#uncommitted = { ops: 0, sinceMs: performance.now() };
-    }
+    this.#db.exec("BEGIN");
     try {
       for (const op of ops) {
         const existing = ridOf.get(op.id) as { rid: number } | undefined;
@@ -350,17 +281,14 @@ export class Fts5Index implements SearchIndex {
       }
       this.#postings.flush();
       setMeta.run("applied_seq", String(seq));
+      this.#db.exec("COMMIT");
     } catch (error) {
-      this.#abandon();
+      this.#rollback();
+      this.#postings.discard();
       throw error;
     }
     this.#count = count;
     this.#applied = seq;
-    this.#uncommitted.ops += ops.length;
-    const { ops: pending, sinceMs } = this.#uncommitted;
-    if (pending >= COMMIT_EVERY_OPS || performance.now() - sinceMs >= COMMIT_EVERY_MS) {
-      this.commit();
-    }
   }
 
   search(plan: Plan, options: SearchOptions): SearchResult {
@@ -435,17 +363,11 @@ export class Fts5Index implements SearchIndex {
   }
 
   close(): void {
-    if (!this.#db.isOpen) return;
-    try {
-      this.commit();
-    } finally {
-      this.#db.close();
-    }
+    if (this.#db.isOpen) this.#db.close();
   }
 
   destroy(): void {
-    // What is not committed goes with the file.
-    if (this.#db.isOpen) this.#db.close();
+    this.close();
     if (this.durable) removeDatabaseFiles(this.#path);
   }
 }

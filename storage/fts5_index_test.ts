@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { COMMIT_EVERY_OPS, Fts5Index, IndexCorruptError } from "./fts5_index.ts";
+import { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
 import { allPostings, allTermStats, OPEN_BLOCK } from "./_fts5_postings.ts";
 import { POSTINGS_PER_BLOCK } from "./_posting_blocks.ts";
 import { EMPTY_SCHEMA, flatten, planSchema } from "./schema.ts";
@@ -245,84 +245,4 @@ Deno.test("fts5 engine: posting lists over many blocks hold exactly the document
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
-});
-
-Deno.test("fts5 engine: what is applied is searchable at once and committed later; another connection (a restart) sees the last commit", () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const path = `${dir}/s.fts5.sqlite`;
-    const schema = planSchema(EMPTY_SCHEMA, [{ title: "a" }]).schema;
-    const index = Fts5Index.open({ path, schema });
-    const put = (id: string, title: string) => ({
-      op: "put" as const,
-      id,
-      values: flatten(schema, { title }),
-    });
-    index.apply([put("a", "first")], 1);
-    index.commit();
-    index.apply([put("b", "second")], 2);
-    const query: Plan = { kind: "term", field: "title", term: "second" };
-    assert.deepEqual(index.search(query, { limit: 10, offset: 0 }).hits.map((hit) => hit.id), [
-      "b",
-    ]);
-    assert.equal(index.appliedSeq(), 2);
-    assert.equal(index.durableSeq(), 1);
-    const seenFromDisk = () => {
-      const other = new DatabaseSync(path);
-      try {
-        return (other.prepare("SELECT value FROM meta WHERE key = 'applied_seq'").get() as {
-          value: string;
-        }).value;
-      } finally {
-        other.close();
-      }
-    };
-    assert.equal(seenFromDisk(), "1");
-    index.commit();
-    assert.equal(index.durableSeq(), 2);
-    assert.equal(seenFromDisk(), "2");
-    // Enough operations commit on their own.
-    index.apply(
-      Array.from({ length: COMMIT_EVERY_OPS }, (_, i) => put(`c${i}`, "bulk")),
-      3,
-    );
-    assert.equal(index.durableSeq(), 3);
-    index.apply([put("d", "last")], 4);
-    index.close(); // commits
-    const reopened = Fts5Index.open({ path, schema });
-    assert.equal(reopened.appliedSeq(), 4);
-    assert.equal(reopened.count(), 3 + COMMIT_EVERY_OPS);
-    reopened.close();
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
-
-Deno.test("fts5 engine: a failed apply rolls back to the last commit, and the index says so", () => {
-  const schema = planSchema(EMPTY_SCHEMA, [{ title: "a" }]).schema;
-  const index = Fts5Index.open({ path: ":memory:", schema });
-  const put = (id: string, title: string) => ({
-    op: "put" as const,
-    id,
-    values: flatten(schema, { title }),
-  });
-  index.apply([put("a", "kept")], 1);
-  index.commit();
-  index.apply([put("b", "lost")], 2);
-  assert.throws(() => index.apply([put("c", "x"), { op: "put", id: "d", values: null! }], 3));
-  // Back to the commit: the uncommitted batch 2 is gone with the failed one; the caller
-  // catches up from the change log after appliedSeq.
-  assert.equal(index.appliedSeq(), 1);
-  assert.equal(index.count(), 1);
-  const all = index.search({ kind: "all" }, { limit: 10, offset: 0 });
-  assert.deepEqual(all.hits.map((hit) => hit.id), ["a"]);
-  index.apply([put("b", "lost")], 2);
-  assert.equal(
-    index.search({ kind: "term", field: "title", term: "lost" }, {
-      limit: 10,
-      offset: 0,
-    }).total,
-    1,
-  );
-  index.close();
 });

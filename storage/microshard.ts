@@ -449,18 +449,10 @@ export class Microshard {
     return this.#exclusive(() => dropIndex(this.#state, index));
   }
 
-  /** Commits every index, prunes the change log and closes KV and every index. */
+  /** Prunes the change log and closes KV and every index. */
   close(): Promise<void> {
     return this.#exclusive(async () => {
       await Promise.allSettled(this.#reads);
-      // Committed first: pruning keeps the entries an engine has not committed.
-      for (const open of this.#state.indexes.values()) {
-        try {
-          open.engine.commit();
-        } catch {
-          // Not committed: the next open replays them from the log.
-        }
-      }
       await prune(this.#state).catch(() => {});
       this.#closeAll();
     });

@@ -137,14 +137,6 @@ export class OramaIndex implements SearchIndex {
     return this.#applied;
   }
 
-  durableSeq(): number {
-    return 0; // not durable: rebuilt from KV at every open
-  }
-
-  commit(): void {
-    // Nothing is written to disk.
-  }
-
   updateSchema(schema: Schema): SchemaChange {
     const known = Object.keys(schema.fields)
       .filter((path) => scalarOf(schema.fields[path]!.type) === "text")

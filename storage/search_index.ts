@@ -159,13 +159,6 @@ export interface SearchIndex {
   /** The highest sequence number applied (0 for a new or in-memory index). */
   appliedSeq(): number;
   /**
-   * The highest sequence number a restart would find applied (at most `appliedSeq`: an engine
-   * may commit to disk later than it applies). The change log keeps the entries after it.
-   */
-  durableSeq(): number;
-  /** Writes everything applied to disk now, so that `durableSeq` is `appliedSeq`. */
-  commit(): void;
-  /**
    * Adopts a newer schema. `"rebuild"` means the engine cannot index the new fields in
    * place: the caller resets it and re-applies every document.
    */
