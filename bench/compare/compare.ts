@@ -31,7 +31,7 @@ import type { System } from "./system.ts";
 import { renderChart, renderReport } from "./report.ts";
 import { REDIS_SERVER, RedisSystem } from "./redis_system.ts";
 import { SEARCHD, SphinxSystem } from "./sphinx_system.ts";
-import { LuceneSystem, XapianSystem } from "./library_system.ts";
+import { JAVAC, LUCENE_JARS, LuceneSystem, XAPIAN_MODULE, XapianSystem } from "./library_system.ts";
 import { ensureDebianPackage, versionOf } from "./apt.ts";
 import { mixedLoad, type MixedLoadFigures } from "./mixed_load.ts";
 import { percentile } from "../../testing/stats.ts";
@@ -419,6 +419,13 @@ async function main() {
     await ensureDebianPackage(REDIS_SERVER, ["redis-server"], log);
   }
   if (chosen.includes("sphinx")) await ensureDebianPackage(SEARCHD, ["sphinxsearch"], log);
+  if (chosen.includes("lucene")) {
+    await ensureDebianPackage(JAVAC, ["default-jdk-headless"], log);
+    for (const jar of LUCENE_JARS) await ensureDebianPackage(jar, ["liblucene8-java"], log);
+  }
+  if (chosen.includes("xapian")) {
+    await ensureDebianPackage(XAPIAN_MODULE, ["python3-xapian"], log);
+  }
   const total = plan.bulk5000 + plan.bulk500 + plan.bulk50 + plan.single1 + plan.single16 +
     plan.ndjson + plan.during;
   const started = performance.now();

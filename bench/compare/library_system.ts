@@ -21,12 +21,16 @@ import type { CompareQuery, CorpusDoc } from "./corpus.ts";
 import { dirBytes, type DiskBytes, processRss, type System } from "./system.ts";
 
 /** The jars Lucene needs (Debian's `liblucene8-java`). */
-const LUCENE_JARS = [
+export const LUCENE_JARS = [
   "/usr/share/java/lucene-core-8.7.0.jar",
   "/usr/share/java/lucene-analyzers-common-8.7.0.jar",
 ];
 /** A Python with Debian's `python3-xapian`. */
 const PYTHON = "/usr/bin/python3";
+/** What `python3-xapian` installs (its presence says the package is there). */
+export const XAPIAN_MODULE = "/usr/lib/python3/dist-packages/xapian/__init__.py";
+/** The JDK's compiler, for `lucene/LuceneStore.java`. */
+export const JAVAC = "/usr/bin/javac";
 const HERE = new URL(".", import.meta.url).pathname;
 
 /** A line protocol over a child's standard input and output, answers matched by request id. */
@@ -196,7 +200,7 @@ export class LuceneSystem extends LibrarySystem {
         "commit + searcher refresh per write batch, searches on one thread per core",
       async (dir) => {
         const classpath = LUCENE_JARS.join(":");
-        await run("javac", ["-cp", classpath, "-d", dir, `${HERE}lucene/LuceneStore.java`]);
+        await run(JAVAC, ["-cp", classpath, "-d", dir, `${HERE}lucene/LuceneStore.java`]);
         return {
           command: "java",
           args: ["-cp", `${classpath}:${dir}`, "LuceneStore", `${dir}/index`],
