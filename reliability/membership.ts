@@ -70,7 +70,14 @@ export interface MembershipReport {
     writesDuringMove: number;
     writesFailedDuringMove: number;
   };
-  updateDelete: { total: number; expected: number; duplicates: number; scanned: number };
+  updateDelete: {
+    total: number;
+    expected: number;
+    duplicates: number;
+    scanned: number;
+    /** Deletes not answered 200 (after retrying 503s), with their last status. */
+    failedDeletes: string[];
+  };
   leave: { leftAfterMs: number; wrongPerNode: number[]; writesFailed: number };
   removal: {
     slotsLost: number;
@@ -261,6 +268,26 @@ async function scan(node: ServerProcess, total: number) {
   return { duplicates, scanned };
 }
 
+/** Most times a delete answered 503 (busy, or the cluster settling) is sent again. */
+const DELETE_ATTEMPTS = 5;
+
+/**
+ * Deletes `id` through `node` as a client would: a 503 is retried after its Retry-After
+ * (at most 1 s) up to {@linkcode DELETE_ATTEMPTS} times — a delete is idempotent. Returns the
+ * last status.
+ */
+async function deleteRetrying(node: ServerProcess, id: string): Promise<number> {
+  let status = 0;
+  for (let attempt = 0; attempt < DELETE_ATTEMPTS; attempt++) {
+    const answer = await call(node.url, "DELETE", `/api/books/document?id=${id}`);
+    status = answer.status;
+    if (status !== 503) return status;
+    const afterS = Number(answer.headers.get("retry-after") ?? "1") || 1;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, afterS * 1_000)));
+  }
+  return status;
+}
+
 async function totalHits(node: ServerProcess): Promise<number> {
   const answer = await call(node.url, "POST", "/api/books/search", { query: "*", limit: 1 });
   return (answer.body as { total_hits: number }).total_hits;
@@ -334,15 +361,20 @@ async function joinAndRewrite(
   await load(c, docs, docs);
   for (let i = 0; i < docs; i++) model.set(`doc-${i}`, i + docs);
   const deletes = Math.min(DELETES, docs);
+  const failedDeletes: string[] = [];
   for (let at = 0; at < deletes; at += READ_CONCURRENCY) {
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, deletes - at) }, (_, k) => {
-      model.delete(`doc-${at + k}`);
-      return call(b.url, "DELETE", `/api/books/document?id=doc-${at + k}`);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(READ_CONCURRENCY, deletes - at) }, async (_, k) => {
+        const id = `doc-${at + k}`;
+        model.delete(id);
+        const status = await deleteRetrying(b, id);
+        if (status !== 200) failedDeletes.push(`${id}: ${status}`);
+      }),
+    );
   }
   const total = await totalHits(a);
   const scanned = await scan(a, model.size + SCAN_PAGE);
-  const updateDelete = { total, expected: model.size, ...scanned };
+  const updateDelete = { total, expected: model.size, ...scanned, failedDeletes };
   log(`update and delete: ${JSON.stringify(updateDelete)}`);
   return { a, b, c, seed, join, updateDelete };
 }
@@ -369,6 +401,9 @@ export async function runMembership(
     }
     if (join.wrongPerNode.some((n) => n > 0)) {
       problems.push(`after the join, ids wrong per node: ${join.wrongPerNode}`);
+    }
+    if (updateDelete.failedDeletes.length > 0) {
+      problems.push(`deletes not acknowledged: ${updateDelete.failedDeletes.join(", ")}`);
     }
     if (updateDelete.total !== updateDelete.expected || updateDelete.duplicates > 0) {
       problems.push(`after updates and deletes: ${JSON.stringify(updateDelete)}`);
