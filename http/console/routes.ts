@@ -9,17 +9,20 @@ import { HttpError } from "../errors.ts";
 import { type Route, route } from "../router.ts";
 import { API_DOCS } from "../api_docs.ts";
 
-/** The console's files and their content types. */
-const FILES: Record<string, string> = {
-  "index.html": "text/html; charset=utf-8",
-  "console.js": "text/javascript; charset=utf-8",
-  "console.css": "text/css; charset=utf-8",
-};
+/**
+ * The console's files and their content types. A Map, not an object: a name such as
+ * `constructor` must not find something of `Object.prototype` (it answered 500).
+ */
+const FILES = new Map<string, string>([
+  ["index.html", "text/html; charset=utf-8"],
+  ["console.js", "text/javascript; charset=utf-8"],
+  ["console.css", "text/css; charset=utf-8"],
+]);
 
 const cache = new Map<string, Uint8Array>();
 
 async function file(name: string): Promise<Response> {
-  const type = FILES[name];
+  const type = FILES.get(name);
   if (type === undefined) throw new HttpError(404, "Not found", `No console file "${name}"`);
   let bytes = cache.get(name);
   if (bytes === undefined) {
