@@ -168,6 +168,14 @@ function decodeRows(rows: readonly BlockRow[]): DecodedList {
   return list;
 }
 
+/** Copies posting `i` of `from` to index `k` of `to`. */
+function copyPosting(from: PostingArrays, i: number, to: DecodedList, k: number): void {
+  to.rids[k] = from.rids[i]!;
+  to.cols[k] = from.cols[i]!;
+  to.tfs[k] = from.tfs[i]!;
+  to.lens[k] = from.lens[i]!;
+}
+
 /** Two lists in (rid, column) order merged into one. */
 function merged(a: PostingArrays, b: PostingArrays): DecodedList {
   const out = postingArrays(a.rids.length + b.rids.length);
@@ -177,11 +185,8 @@ function merged(a: PostingArrays, b: PostingArrays): DecodedList {
     const fromA = j >= b.rids.length ||
       (i < a.rids.length &&
         (a.rids[i]! < b.rids[j]! || (a.rids[i] === b.rids[j] && a.cols[i]! <= b.cols[j]!)));
-    const [from, at] = fromA ? [a, i++] : [b, j++];
-    out.rids[k] = from.rids[at]!;
-    out.cols[k] = from.cols[at]!;
-    out.tfs[k] = from.tfs[at]!;
-    out.lens[k] = from.lens[at]!;
+    if (fromA) copyPosting(a, i++, out, k);
+    else copyPosting(b, j++, out, k);
   }
   return out;
 }
@@ -381,13 +386,13 @@ export class Fts5Postings {
       addTermStat(stats, col, stat.df, stat.maxTf, stat.minLen);
     }
     const n = open?.n ?? 0;
-    if (open !== undefined && n > 0 && added.rids[0]! <= open.last_rid) {
-      // Not above the last rid: never with the engine's growing rids, kept correct anyway.
-      const rows = this.#stmts.blocks.all(term) as unknown as BlockRow[];
-      const all = merged(decodeRows(rows), added);
-      this.#stmts.removeBlocks.run(term);
-      this.#store(term, all, 0, all.rids.length, stats);
-    } else if (n + added.rids.length < POSTINGS_PER_BLOCK) {
+    if (open !== undefined && added.rids[0]! <= open.last_rid) {
+      // The engine's rids only grow; a list out of rid order would be read wrong, so refuse.
+      throw new RangeError(
+        `postings of "${term}" for rid ${added.rids[0]} after rid ${open.last_rid}`,
+      );
+    }
+    if (n + added.rids.length < POSTINGS_PER_BLOCK) {
       const encoder = this.#encoder.reset();
       const previous = n > 0 ? open!.last_rid : 0;
       const data = encoder.block(added, 0, added.rids.length, previous, open?.data);
@@ -402,7 +407,9 @@ export class Fts5Postings {
 
   /**
    * Writes postings `from` to `to` (in rid order, above the term's closed blocks) as closed
-   * blocks while a full one remains, the rest as the term's open block with `stats`.
+   * blocks while a full one remains, the rest as the term's open block with `stats`. An open
+   * block left empty keeps the last closed rid written here as its `last_rid` (the bound
+   * {@linkcode Fts5Postings.post} checks new rids against).
    */
   #store(
     term: string,
@@ -421,7 +428,7 @@ export class Fts5Postings {
     }
     const encoder = this.#encoder.reset();
     const data = encoder.block(postings, start, to, 0);
-    const lastRid = to > start ? rids[to - 1]! : 0;
+    const lastRid = to > from ? rids[to - 1]! : 0;
     this.#stmts.putBlock.run(term, OPEN_BLOCK, lastRid, to - start, data, encoder.stats(stats));
   }
 
@@ -575,12 +582,7 @@ function without(list: PostingArrays, rid: number): DecodedList {
   for (let i = 0; i < list.rids.length; i++) if (list.rids[i] !== rid) count++;
   const kept = postingArrays(count);
   for (let i = 0, k = 0; i < list.rids.length; i++) {
-    if (list.rids[i] === rid) continue;
-    kept.rids[k] = list.rids[i]!;
-    kept.cols[k] = list.cols[i]!;
-    kept.tfs[k] = list.tfs[i]!;
-    kept.lens[k] = list.lens[i]!;
-    k++;
+    if (list.rids[i] !== rid) copyPosting(list, i, kept, k++);
   }
   return kept;
 }

@@ -41,27 +41,16 @@ function writeVarint(out: Uint8Array, at: number, value: number): number {
   return at;
 }
 
-/**
- * The postings `from` (inclusive) to `to` (exclusive) of `postings` as one block. They must be
- * in (rid, column) order and not below `previous`: the block's first rid (by default
- * `postings.rids[from]`), or the last rid of the block these bytes are appended to.
- */
-export function encodeBlock(
-  postings: PostingArrays,
-  from: number,
-  to: number,
-  previous: number = postings.rids[from]!,
-): Uint8Array {
-  const out = new Uint8Array(blockBytesAtMost(from, to));
-  return out.slice(0, writeBlock(out, 0, postings, from, to, previous));
-}
-
 /** The most bytes postings `from` to `to` take as a block. */
 function blockBytesAtMost(from: number, to: number): number {
   return (to - from) * VARINTS_PER_POSTING * MAX_VARINT_BYTES;
 }
 
-/** Writes a block (see {@linkcode encodeBlock}) into `out` at `at`; returns where it ends. */
+/**
+ * Writes postings `from` (inclusive) to `to` (exclusive) of `postings` as a block into `out` at
+ * `at`; returns where it ends. They must be in (rid, column) order and not below `previous`:
+ * the block's first rid, or the last rid of the block these bytes are appended to.
+ */
 function writeBlock(
   out: Uint8Array,
   at: number,
@@ -107,7 +96,10 @@ export class BlockEncoder {
     return this.#buffer;
   }
 
-  /** A block as {@linkcode encodeBlock} writes it, after the bytes of `prefix` (a block). */
+  /**
+   * Postings `from` to `to` as a block (see `writeBlock`; `previous` is the block's first rid by
+   * default), after the bytes of `prefix` (a block whose last rid is `previous`).
+   */
   block(
     postings: PostingArrays,
     from: number,
@@ -123,7 +115,7 @@ export class BlockEncoder {
     return out.subarray(start, end);
   }
 
-  /** Statistics as {@linkcode encodeStats} writes them. */
+  /** A term's statistics per column: four varints each (column + 1, df, tf, length). */
   stats(stats: ReadonlyMap<number, TermStat>): Uint8Array {
     const out = this.#room(stats.size * VARINTS_PER_POSTING * MAX_VARINT_BYTES);
     const start = this.#at;
@@ -183,13 +175,7 @@ export interface TermStat {
   minLen: number;
 }
 
-/** A term's statistics per column as bytes: four varints each (column + 1, df, tf, length). */
-export function encodeStats(stats: ReadonlyMap<number, TermStat>): Uint8Array {
-  const out = new Uint8Array(stats.size * VARINTS_PER_POSTING * MAX_VARINT_BYTES);
-  return out.slice(0, writeStats(out, 0, stats));
-}
-
-/** Writes statistics (see {@linkcode encodeStats}) into `out` at `at`; returns where they end. */
+/** Writes statistics (see {@linkcode BlockEncoder.stats}) into `out` at `at`; returns the end. */
 function writeStats(out: Uint8Array, at: number, stats: ReadonlyMap<number, TermStat>): number {
   for (const [col, stat] of stats) {
     at = writeVarint(out, at, col + 1);
@@ -200,7 +186,7 @@ function writeStats(out: Uint8Array, at: number, stats: ReadonlyMap<number, Term
   return at;
 }
 
-/** The statistics {@linkcode encodeStats} wrote. */
+/** The statistics {@linkcode BlockEncoder.stats} wrote. */
 export function decodeStats(data: Uint8Array | null | undefined): Map<number, TermStat> {
   const stats = new Map<number, TermStat>();
   if (data === null || data === undefined) return stats;

@@ -3,10 +3,14 @@ import {
   BlockEncoder,
   decodeBlock,
   decodeStats,
-  encodeBlock,
-  encodeStats,
+  type PostingArrays,
   postingArrays,
 } from "./_posting_blocks.ts";
+
+/** A block of postings `from` to `to`, from an encoder of its own (a copy of its bytes). */
+function encodeBlock(postings: PostingArrays, from: number, to: number, previous?: number) {
+  return new BlockEncoder().reset().block(postings, from, to, previous).slice();
+}
 
 Deno.test("posting blocks: a block decodes to the postings it was written from, rids past 2^31 included", () => {
   const postings = {
@@ -37,7 +41,7 @@ Deno.test("posting blocks: postings out of rid order are refused", () => {
   );
 });
 
-Deno.test("posting blocks: the reused encoder writes the same bytes as the functions, past its buffer's size too", () => {
+Deno.test("posting blocks: the reused encoder appends to a block as one block of all would be, and keeps two results until its reset, past its buffer's size too", () => {
   const count = 5_000; // 5,000 postings of up to 14 bytes: past the encoder's first 64 KiB
   const postings = {
     rids: Array.from({ length: count }, (_, i) => i * 1_000_003),
@@ -55,6 +59,8 @@ Deno.test("posting blocks: the reused encoder writes the same bytes as the funct
   const block = encoder.reset().block(postings, 2, count, postings.rids[1], prefix);
   const statBytes = encoder.stats(stats); // a second result before the next reset
   assert.deepEqual([...block], [...encodeBlock(postings, 0, count)]);
+  const decoded = postingArrays(count);
+  assert.equal(decodeBlock(block, 0, decoded, 0), count);
+  assert.deepEqual([...decoded.rids], postings.rids);
   assert.deepEqual(decodeStats(statBytes), stats);
-  assert.deepEqual(decodeStats(encodeStats(stats)), stats);
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Fts5Index, IndexCorruptError } from "./fts5_index.ts";
 import { allPostings, allTermStats, OPEN_BLOCK } from "./_fts5_postings.ts";
 import { POSTINGS_PER_BLOCK } from "./_posting_blocks.ts";
-import { EMPTY_SCHEMA, flatten, planSchema } from "./schema.ts";
+import { EMPTY_SCHEMA, flatten, planSchema, type Schema } from "./schema.ts";
 import type { IndexOp, Plan } from "./search_index.ts";
 import { DatabaseSync } from "node:sqlite";
 import { runSearchIndexConformance } from "./search_index_conformance.ts";
@@ -74,17 +74,33 @@ Deno.test("fts5 engine: one apply of many operations leaves the same statistics 
   oneByOne.close();
 });
 
-Deno.test("fts5 engine: the term and field statistics, written once per batch, match the postings after puts, updates and deletes", () => {
+/** A seeded generator and texts of up to `maxWords - 1` letters a–f from it. */
+function randomTexts(seed: number, maxWords: number) {
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const text = () =>
+    Array.from(
+      { length: Math.floor(random() * maxWords) },
+      () => "abcdef"[Math.floor(random() * 6)],
+    )
+      .join(" ");
+  return { random, text };
+}
+
+/** Runs `fn` on an fts5 index file of `title` and `body` in a temporary directory. */
+function withIndexFile(fn: (index: Fts5Index, path: string, schema: Schema) => void): void {
   const dir = Deno.makeTempDirSync();
   try {
     const path = `${dir}/s.fts5.sqlite`;
     const schema = planSchema(EMPTY_SCHEMA, [{ title: "a b", body: "c d" }]).schema;
-    const index = Fts5Index.open({ path, schema });
-    let seed = 3;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-    const text = () =>
-      Array.from({ length: Math.floor(random() * 6) }, () => "abcdef"[Math.floor(random() * 6)])
-        .join(" ");
+    fn(Fts5Index.open({ path, schema }), path, schema);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("fts5 engine: the term and field statistics, written once per batch, match the postings after puts, updates and deletes", () => {
+  withIndexFile((index, path, schema) => {
+    const { random, text } = randomTexts(3, 6);
     let seq = 0;
     for (let batch = 0; batch < 30; batch++) {
       const ops = Array.from({ length: 1 + Math.floor(random() * 8) }, () => {
@@ -152,22 +168,12 @@ Deno.test("fts5 engine: the term and field statistics, written once per batch, m
       }
     }
     db.close();
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("fts5 engine: posting lists over many blocks hold exactly the documents' terms after random puts, updates and deletes", () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    const path = `${dir}/s.fts5.sqlite`;
-    const schema = planSchema(EMPTY_SCHEMA, [{ title: "a b", body: "c d" }]).schema;
-    const index = Fts5Index.open({ path, schema });
-    let seed = 11;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-    const text = () =>
-      Array.from({ length: Math.floor(random() * 5) }, () => "abcdef"[Math.floor(random() * 6)])
-        .join(" ");
+  withIndexFile((index, path, schema) => {
+    const { random, text } = randomTexts(11, 5);
     const model = new Map<string, { title: string; body: string }>();
     let seq = 0;
     for (let batch = 0; batch < 40; batch++) {
@@ -242,7 +248,5 @@ Deno.test("fts5 engine: posting lists over many blocks hold exactly the document
       df,
     );
     db.close();
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+  });
 });
