@@ -21,6 +21,11 @@
  * rewrites the one block of each of its terms that holds it; closed blocks a delete leaves
  * small are not merged with their neighbours.
  *
+ * Small applies do not write the blocks: their changes go to `post_log(seq, data)`, one row per
+ * apply, and are kept in memory (`_posting_delta.ts`) until {@linkcode FOLD_AT_POSTINGS} are
+ * pending or {@linkcode FOLD_AT_APPLIES} rows are logged; then (and at close) they are folded
+ * into the blocks and the log is emptied, in one transaction. A read sees blocks and log alike.
+ *
  * Posting lists read for a search are kept decoded (typed arrays) in a bounded cache of
  * {@linkcode MAX_CACHED_POSTINGS} postings, least recently used out first. A write drops the
  * lists of every term it touches (before it changes them), so the cache never holds a list
@@ -30,6 +35,13 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import {
+  addTermStat,
+  ANY_COLUMN,
+  type LoggedChange,
+  statsOf,
+  TermDelta,
+} from "./_posting_delta.ts";
 import {
   BlockEncoder,
   decodeBlock,
@@ -48,6 +60,15 @@ export const MAX_CACHED_TERM_STATS = 100_000;
 
 /** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
 const BYTES_PER_CACHED_POSTING = 20;
+
+/** Pending postings (appended or taken out) that make an apply fold them into the blocks. */
+export const FOLD_AT_POSTINGS = 100_000;
+
+/** Logged applies that make the next apply fold them (bounds the log read at open). */
+export const FOLD_AT_APPLIES = 2_000;
+
+/** Bytes a pending posting takes in memory, about (four numbers in arrays). */
+const BYTES_PER_PENDING_POSTING = 40;
 
 /** `post_blocks.first_rid` of a term's open block (above every rid). */
 export const OPEN_BLOCK = Number.MAX_SAFE_INTEGER;
@@ -72,9 +93,6 @@ export function lowerBound(rids: Float64Array, rid: number): number {
   }
   return low;
 }
-
-/** The statistics' column of a term's document frequency over every column. */
-const ANY_COLUMN = -1;
 
 /** A posting as read: document, column, frequency, the column's length there. */
 export interface PostingRow {
@@ -121,23 +139,6 @@ interface BlockRow {
 /** A term's open block as read (with its statistics). */
 interface OpenRow extends BlockRow {
   readonly stats: Uint8Array;
-}
-
-/** Adds `df` documents (one, or several summed) to a term's statistics in `col`. */
-function addTermStat(
-  stats: Map<number, TermStat>,
-  col: number,
-  df: number,
-  maxTf: number,
-  minLen: number,
-): void {
-  const stat = stats.get(col);
-  if (stat === undefined) stats.set(col, { df, maxTf, minLen });
-  else {
-    stat.df += df;
-    if (maxTf > stat.maxTf) stat.maxTf = maxTf;
-    if (minLen < stat.minLen) stat.minLen = minLen;
-  }
 }
 
 /**
@@ -238,7 +239,10 @@ export class Fts5Postings {
     | "removeBlock"
     | "removeBlocks"
     | "addField"
-    | "fields",
+    | "fields"
+    | "log"
+    | "logged"
+    | "clearLog",
     StatementSync
   >;
 
@@ -267,7 +271,66 @@ export class Fts5Postings {
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
       ),
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
+      log: db.prepare("INSERT INTO post_log(data) VALUES (?)"),
+      logged: db.prepare("SELECT data FROM post_log ORDER BY seq"),
+      clearLog: db.prepare("DELETE FROM post_log"),
     };
+    this.#replay();
+  }
+
+  /** Per term, its changes not yet folded into its blocks. */
+  #deltas = new Map<string, TermDelta>();
+  /** Postings pending in {@linkcode #deltas}. */
+  #pending = 0;
+  /** Rows in `post_log`. */
+  #logRows = 0;
+  /** This apply's changes, for its `post_log` row. */
+  #changes: LoggedChange[] = [];
+
+  /** The term's pending changes, started from its open block's statistics if none. */
+  #delta(term: string): TermDelta {
+    let delta = this.#deltas.get(term);
+    if (delta === undefined) {
+      const open = this.#stmts.open.get(term) as OpenRow | undefined;
+      delta = new TermDelta({ stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0 });
+      this.#deltas.set(term, delta);
+    }
+    return delta;
+  }
+
+  /** Reads `post_log` back into memory (at open, and after a transaction rolled back). */
+  #replay(): void {
+    this.#deltas.clear();
+    this.#pending = 0;
+    this.#changes = [];
+    const rows = this.#stmts.logged.all() as Array<{ data: string }>;
+    this.#logRows = rows.length;
+    for (const row of rows) {
+      for (const change of JSON.parse(row.data) as LoggedChange[]) this.#redo(change);
+    }
+  }
+
+  /** Applies one logged change to the pending ones. */
+  #redo(change: LoggedChange): void {
+    const delta = this.#delta(change[1]);
+    const before = delta.size();
+    if (change[0] === "a") {
+      const [, , rids, cols, tfs, lens] = change;
+      delta.append({ rids, cols, tfs, lens, stats: statsOf({ rids, cols, tfs, lens }) });
+    } else delta.remove(change[2], change[3]);
+    this.#pending += delta.size() - before;
+  }
+
+  /**
+   * After a transaction rolled back: what is pending is what the log holds again, and no
+   * decoded list or statistics read meanwhile is kept.
+   */
+  reload(): void {
+    this.#staged = emptyStaged();
+    this.#cache.clear();
+    this.#cached = 0;
+    this.#termStats.clear();
+    this.#replay();
   }
 
   #cache = new Map<string, DecodedList>();
@@ -283,7 +346,7 @@ export class Fts5Postings {
 
   /** Bytes the decoded lists take. */
   cacheBytes(): number {
-    return this.#cached * BYTES_PER_CACHED_POSTING;
+    return this.#cached * BYTES_PER_CACHED_POSTING + this.#pending * BYTES_PER_PENDING_POSTING;
   }
 
   #forget(term: string): void {
@@ -302,7 +365,9 @@ export class Fts5Postings {
       this.#cache.set(term, hit);
       return hit;
     }
-    const list = decodeRows(this.#stmts.blocks.all(term) as unknown as BlockRow[]);
+    const base = decodeRows(this.#stmts.blocks.all(term) as unknown as BlockRow[]);
+    const delta = this.#deltas.get(term);
+    const list = delta === undefined ? base : withDelta(base, delta);
     const length = list.rids.length;
     if (length > MAX_CACHED_POSTINGS) return list;
     for (const [old] of this.#cache) {
@@ -316,11 +381,17 @@ export class Fts5Postings {
 
   /** Empties the tables (with the index's other tables, in the caller's transaction). */
   clear(): void {
-    this.#db.exec("DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM field_stats;");
+    this.#db.exec(
+      "DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM field_stats; " +
+        "DELETE FROM post_log;",
+    );
     this.#cache.clear();
     this.#cached = 0;
     this.discard();
     this.#termStats.clear();
+    this.#deltas.clear();
+    this.#pending = 0;
+    this.#logRows = 0;
   }
 
   /**
@@ -362,16 +433,66 @@ export class Fts5Postings {
     if (ofDoc.length > 0) staged.docs.push([rid, JSON.stringify(ofDoc)]);
   }
 
-  /** Writes the staged postings and statistics (inside the caller's transaction). */
+  /**
+   * Ends an apply's postings (inside the caller's transaction): what it staged becomes
+   * pending, and its changes are logged as one `post_log` row — or, once enough are pending,
+   * everything pending is folded into the blocks instead.
+   */
   flush(): void {
+    this.#stage();
+    if (this.#pending >= FOLD_AT_POSTINGS || this.#logRows >= FOLD_AT_APPLIES) this.fold();
+    else if (this.#changes.length > 0) {
+      this.#stmts.log.run(JSON.stringify(this.#changes));
+      this.#logRows++;
+    }
+    this.#changes = [];
+  }
+
+  /**
+   * Moves the staged postings to the pending ones (each term's checked first: its new rids
+   * above its last) and writes the staged documents' `doc_terms` and field statistics.
+   */
+  #stage(): void {
     const { postings, fields, docs } = this.#staged;
-    this.discard();
-    for (const term of [...postings.keys()].sort()) {
+    const terms = [...postings.keys()].sort();
+    for (const term of terms) {
+      const first = postings.get(term)!.rids[0]!;
+      const last = this.#delta(term).lastRid();
+      // The engine's rids only grow; a list out of rid order would be read wrong, so refuse.
+      if (first <= last) {
+        throw new RangeError(`postings of "${term}" for rid ${first} after rid ${last}`);
+      }
+    }
+    this.#staged = emptyStaged();
+    for (const term of terms) {
       this.#forget(term);
-      this.#append(term, postings.get(term)!);
+      const list = postings.get(term)!;
+      const delta = this.#delta(term);
+      delta.append(list);
+      this.#pending += list.rids.length;
+      this.#changes.push(["a", term, list.rids, list.cols, list.tfs, list.lens]);
     }
     for (const [rid, data] of docs) this.#stmts.addDocTerms.run(rid, data);
     for (const [col, field] of fields) this.#stmts.addField.run(col, field.docs, field.tokens);
+  }
+
+  /**
+   * Writes every pending change into the blocks and empties the log (inside the caller's
+   * transaction): per term, its taken-out postings first, then its appended ones.
+   */
+  fold(): void {
+    this.#stage();
+    for (const term of [...this.#deltas.keys()].sort()) {
+      this.#forget(term);
+      const delta = this.#deltas.get(term)!;
+      for (const [rid, columns] of delta.removed) this.#removeFrom(term, rid, columns);
+      if (delta.appended.rids.length > 0) this.#append(term, delta.appended);
+    }
+    this.#stmts.clearLog.run();
+    this.#deltas.clear();
+    this.#pending = 0;
+    this.#logRows = 0;
+    this.#changes = [];
   }
 
   /**
@@ -379,7 +500,7 @@ export class Fts5Postings {
    * block not decoded, until it fills; then its postings are closed into blocks — and adds
    * their statistics to the term's.
    */
-  #append(term: string, added: StagedList): void {
+  #append(term: string, added: PostingArrays & { stats: Map<number, TermStat> }): void {
     const open = this.#stmts.open.get(term) as OpenRow | undefined;
     const stats = decodeStats(open?.stats);
     for (const [col, stat] of added.stats) {
@@ -432,14 +553,15 @@ export class Fts5Postings {
     this.#stmts.putBlock.run(term, OPEN_BLOCK, lastRid, to - start, data, encoder.stats(stats));
   }
 
-  /** Drops what is staged (the caller's transaction failed). */
+  /** Drops what is staged and not yet logged (the caller's transaction failed). */
   discard(): void {
     this.#staged = emptyStaged();
+    this.#changes = [];
   }
 
   /** Removes a document's postings and takes it out of the statistics. */
   unpost(rid: number): void {
-    this.flush(); // a document staged in this transaction is in the tables first
+    this.#stage(); // a document staged in this transaction is pending first
     const { docTerms, removeDocTerms, addField } = this.#stmts;
     const row = docTerms.get(rid) as { data: string } | undefined;
     if (row === undefined) return; // it had no text
@@ -448,7 +570,12 @@ export class Fts5Postings {
       for (const term of terms) columnsOf.set(term, [...(columnsOf.get(term) ?? []), col]);
       addField.run(col, -1, -len);
     }
-    for (const [term, columns] of columnsOf) this.#removeFrom(term, rid, columns);
+    for (const [term, columns] of columnsOf) {
+      this.#forget(term);
+      const change = ["r", term, rid, columns] as const;
+      this.#redo(change);
+      this.#changes.push(change);
+    }
     removeDocTerms.run(rid);
   }
 
@@ -547,8 +674,11 @@ export class Fts5Postings {
   termStats(term: string): Map<number, { df: number; maxTf: number; minLen: number }> {
     const cached = this.#termStats.get(term);
     if (cached !== undefined) return cached;
-    const open = this.#stmts.open.get(term) as OpenRow | undefined;
-    const stats = new Map([...decodeStats(open?.stats)].filter(([, stat]) => stat.df > 0));
+    const delta = this.#deltas.get(term);
+    const all = delta === undefined
+      ? decodeStats((this.#stmts.open.get(term) as OpenRow | undefined)?.stats)
+      : delta.stats();
+    const stats = new Map([...all].filter(([, stat]) => stat.df > 0));
     if (this.#termStats.size >= MAX_CACHED_TERM_STATS) {
       // The oldest entry out (a Map iterates in insertion order).
       this.#termStats.delete(this.#termStats.keys().next().value!);
@@ -574,6 +704,20 @@ export class Fts5Postings {
   fieldStats(): Array<{ col: number; docs: number; tokens: number }> {
     return this.#stmts.fields.all() as Array<{ col: number; docs: number; tokens: number }>;
   }
+}
+
+/** A term's blocks as decoded, less its taken-out postings, then its appended ones. */
+function withDelta(base: PostingArrays, delta: TermDelta): DecodedList {
+  const { removed, appended } = delta;
+  let kept = 0;
+  for (let i = 0; i < base.rids.length; i++) if (!removed.has(base.rids[i]!)) kept++;
+  const out = postingArrays(kept + appended.rids.length);
+  let k = 0;
+  for (let i = 0; i < base.rids.length; i++) {
+    if (!removed.has(base.rids[i]!)) copyPosting(base, i, out, k++);
+  }
+  for (let i = 0; i < appended.rids.length; i++) copyPosting(appended, i, out, k++);
+  return out;
 }
 
 /** A list without the postings of `rid`. */

@@ -56,15 +56,17 @@ export const TABLES_SQL =
     PRIMARY KEY (term, first_rid)) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS doc_terms(rid INTEGER PRIMARY KEY, data TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS field_stats(col INTEGER PRIMARY KEY, docs INTEGER NOT NULL,
-    tokens INTEGER NOT NULL);`;
+    tokens INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS post_log(seq INTEGER PRIMARY KEY, data TEXT NOT NULL);`;
 
 /**
- * The version of the ranking tables (`post_blocks`, `doc_terms`, `field_stats`) an index file
- * holds, in `meta.ranking`; a file with another (or none) is rebuilt from KV. Version 3 kept one
- * `postings` row per posting and a `term_stats` table (both dropped when met: the file is
- * rebuilt); version 4 had blocks without the open block's statistics.
+ * The version of the ranking tables (`post_blocks`, `doc_terms`, `field_stats`, `post_log`) an
+ * index file holds, in `meta.ranking`; a file with another (or none) is rebuilt from KV. Version
+ * 3 kept one `postings` row per posting and a `term_stats` table (both dropped when met: the
+ * file is rebuilt); version 4 had blocks without the open block's statistics; version 5 had no
+ * `post_log` (a build of it would not read the pending changes a version-6 file logs).
  */
-export const RANKING_VERSION = "5";
+export const RANKING_VERSION = "6";
 
 /** The names of `columns` generic text columns. */
 function columnNames(columns: number): string[] {

@@ -240,12 +240,13 @@ export class Fts5Index implements SearchIndex {
    * a failing ROLLBACK is ignored: the caller rethrows the error that matters.
    */
   #rollback(): void {
-    this.#postings.discard();
     try {
       this.#db.exec("ROLLBACK");
     } catch {
       // No transaction was active any more.
     }
+    // The postings' pending changes are the log's again (the rolled-back apply's are gone).
+    this.#postings.reload();
   }
 
   apply(ops: readonly IndexOp[], seq: number): void {
@@ -284,7 +285,6 @@ export class Fts5Index implements SearchIndex {
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#rollback();
-      this.#postings.discard();
       throw error;
     }
     this.#count = count;
@@ -362,12 +362,22 @@ export class Fts5Index implements SearchIndex {
     return this.#cacheBytes + this.#postings.cacheBytes();
   }
 
+  /** Folds the postings' pending changes into their blocks (a file at rest has none), closes. */
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    try {
+      this.#db.exec("BEGIN");
+      this.#postings.fold();
+      this.#db.exec("COMMIT");
+    } catch {
+      // A full disk, say: the changes stay logged and are read back at the next open.
+      this.#rollback();
+    }
+    this.#db.close();
   }
 
   destroy(): void {
-    this.close();
+    if (this.#db.isOpen) this.#db.close(); // no fold: the files are removed
     if (this.durable) removeDatabaseFiles(this.#path);
   }
 }

@@ -250,3 +250,85 @@ Deno.test("fts5 engine: posting lists over many blocks hold exactly the document
     db.close();
   });
 });
+
+Deno.test("fts5 engine: small applies are logged, not written to their blocks; a crash image of the file, an apply that fails and the fold at close all read as an index built afresh", () => {
+  withIndexFile((first, path, schema) => {
+    let index = first;
+    const { random, text } = randomTexts(29, 6);
+    const model = new Map<string, { title: string; body: string }>();
+    const query: Plan = {
+      kind: "or",
+      children: [..."abcdef"].map((term) => ({ kind: "term" as const, field: null, term })),
+    };
+    const page = { limit: 1_000, offset: 0 };
+    const answers = (of: Fts5Index) => ({
+      stats: of.stats(query),
+      hits: of.search(query, page).hits.map((hit) => `${hit.id} ${hit.score.toFixed(9)}`),
+    });
+    const afresh = () => {
+      const fresh = Fts5Index.open({ path: ":memory:", schema });
+      fresh.apply(
+        [...model].map(([id, doc]) => ({ op: "put" as const, id, values: flatten(schema, doc) })),
+        1,
+      );
+      const answer = answers(fresh);
+      fresh.close();
+      return answer;
+    };
+    const dir = Deno.makeTempDirSync();
+    let seq = 0;
+    let logged = 0;
+    try {
+      for (let batch = 0; batch < 60; batch++) {
+        const ops = Array.from({ length: 1 + Math.floor(random() * 6) }, () => {
+          // Few ids: updates and deletes of documents still pending are common.
+          const id = `d${Math.floor(random() * 30)}`;
+          if (random() < 0.3) {
+            model.delete(id);
+            return { op: "delete" as const, id };
+          }
+          const doc = { title: text(), body: text() };
+          model.set(id, doc);
+          return { op: "put" as const, id, values: flatten(schema, doc) };
+        });
+        index.apply(ops, ++seq);
+        if (batch % 10 === 9) {
+          // Closing folds what is pending into the blocks; later changes are on folded ones.
+          index.close();
+          index = Fts5Index.open({ path, schema });
+        }
+        if (batch % 7 === 3) {
+          // An update (its old postings taken out) and then an operation SQLite refuses.
+          const [id] = [...model.keys()];
+          const bad = { op: "put" as const, id: null as unknown as string, values: [] };
+          const update = { op: "put" as const, id: id!, values: flatten(schema, { title: "f" }) };
+          assert.throws(() => index.apply([update, bad], seq + 1));
+        }
+        const expected = afresh();
+        assert.deepEqual(answers(index), expected, `batch ${batch}`);
+        // What a SIGKILL leaves: the database and its WAL as last committed.
+        for (const suffix of ["", "-wal"]) Deno.copyFileSync(path + suffix, `${dir}/c${suffix}`);
+        const image = new DatabaseSync(`${dir}/c`);
+        logged = Math.max(
+          logged,
+          (image.prepare("SELECT count(*) AS n FROM post_log").get() as { n: number }).n,
+        );
+        image.close();
+        const reopened = Fts5Index.open({ path: `${dir}/c`, schema });
+        assert.deepEqual(answers(reopened), expected, `batch ${batch}, crash image`);
+        reopened.destroy();
+      }
+      assert.ok(logged >= 5, `at most ${logged} applies were logged`);
+      const expected = afresh();
+      index.close();
+      const db = new DatabaseSync(path);
+      assert.equal((db.prepare("SELECT count(*) AS n FROM post_log").get() as { n: number }).n, 0);
+      db.close();
+      const folded = Fts5Index.open({ path, schema });
+      assert.deepEqual(answers(folded), expected);
+      folded.close();
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+});

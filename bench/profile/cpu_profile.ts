@@ -7,7 +7,7 @@
  *   unprofiled run of the server on the same data directory) answers point reads one after
  *   another while the next `--docs` documents arrive in bulks of 5,000.
  *
- *   deno run --allow-all bench/profile/cpu_profile.ts [--docs 40000] [--out DIR]
+ *   deno run --allow-all bench/profile/cpu_profile.ts [--docs 40000] [--out DIR] [--loads a,b]
  *
  * Prints each load's figures and the top self-time functions and files per isolate
  * (`summarize.ts`); the raw profiles stay in `--out` (open them in Chrome DevTools).
@@ -135,21 +135,52 @@ async function readsDuringIngestLoad(docs: readonly CorpusDoc[], dir: string): P
     } ms, max ${times.at(-1)!.toFixed(2)} ms`;
 }
 
+const SINGLE_WRITERS = 16;
+const MAX_SINGLE_WRITES = 4_000;
+
+async function singleWritesLoad(docs: readonly CorpusDoc[], dir: string): Promise<string> {
+  const half = docs.length / 2;
+  const [stored, next] = [docs.slice(0, half), docs.slice(half, half + MAX_SINGLE_WRITES)];
+  const dataDir = `${dir}/data-single`;
+  const loader = await startServer(dataDir);
+  await configure(loader.url);
+  await bulks(loader.url, stored);
+  await loader.stop();
+  const server = await startServer(dataDir, `${dir}/single-writes`);
+  let at = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: SINGLE_WRITERS }, async () => {
+    for (let doc = next[at++]; doc !== undefined; doc = next[at++]) {
+      const answer = await call(server.url, "PUT", `/api/${INDEX}/document`, doc);
+      if (answer.status !== 200) throw new Error(`put ${doc.id}: ${answer.status}`);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  await server.stop();
+  return `${next.length} single writes from ${SINGLE_WRITERS} clients onto ${stored.length}: ${
+    Math.round(next.length / seconds)
+  } docs/s`;
+}
+
+const LOADS = {
+  "ingest": ingestLoad,
+  "reads-during-ingest": readsDuringIngestLoad,
+  "single-writes": singleWritesLoad,
+} as const;
+
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { docs: { type: "string" }, out: { type: "string" } },
+    options: { docs: { type: "string" }, out: { type: "string" }, loads: { type: "string" } },
   });
+  const names = (values.loads ?? Object.keys(LOADS).join(",")).split(",");
+  const unknown = names.filter((name) => !(name in LOADS));
+  if (unknown.length > 0) throw new Error(`unknown loads: ${unknown.join(", ")}`);
   const count = Number(values.docs ?? 40_000);
   const dir = values.out ?? await Deno.makeTempDir({ prefix: "cameodb-profile-" });
   const docs = await loadCorpus(count);
-  for (
-    const [name, load] of [["ingest", ingestLoad], [
-      "reads-during-ingest",
-      readsDuringIngestLoad,
-    ]] as const
-  ) {
-    const figure = await load(docs, dir);
+  for (const name of names) {
+    const figure = await LOADS[name as keyof typeof LOADS](docs, dir);
     console.log(`### ${name}\n\n${figure}\n`);
     console.log(renderSummaries(await summarizeDir(`${dir}/${name}`)));
   }
