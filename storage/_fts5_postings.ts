@@ -242,6 +242,7 @@ export class Fts5Postings {
     | "fields"
     | "log"
     | "logged"
+    | "logEnd"
     | "clearLog",
     StatementSync
   >;
@@ -272,7 +273,8 @@ export class Fts5Postings {
       ),
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
       log: db.prepare("INSERT INTO post_log(data) VALUES (?)"),
-      logged: db.prepare("SELECT data FROM post_log ORDER BY seq"),
+      logged: db.prepare("SELECT seq, data FROM post_log ORDER BY seq"),
+      logEnd: db.prepare("SELECT count(*) AS rows, coalesce(max(seq), 0) AS last FROM post_log"),
       clearLog: db.prepare("DELETE FROM post_log"),
     };
     this.#replay();
@@ -282,8 +284,9 @@ export class Fts5Postings {
   #deltas = new Map<string, TermDelta>();
   /** Postings pending in {@linkcode #deltas}. */
   #pending = 0;
-  /** Rows in `post_log`. */
+  /** Rows in `post_log`, and the last one's `seq` (0: none). */
   #logRows = 0;
+  #lastLogSeq = 0;
   /** This apply's changes, for its `post_log` row. */
   #changes: LoggedChange[] = [];
 
@@ -303,8 +306,9 @@ export class Fts5Postings {
     this.#deltas.clear();
     this.#pending = 0;
     this.#changes = [];
-    const rows = this.#stmts.logged.all() as Array<{ data: string }>;
+    const rows = this.#stmts.logged.all() as Array<{ seq: number; data: string }>;
     this.#logRows = rows.length;
+    this.#lastLogSeq = rows.at(-1)?.seq ?? 0;
     for (const row of rows) {
       for (const change of JSON.parse(row.data) as LoggedChange[]) this.#redo(change);
     }
@@ -392,6 +396,7 @@ export class Fts5Postings {
     this.#deltas.clear();
     this.#pending = 0;
     this.#logRows = 0;
+    this.#lastLogSeq = 0;
   }
 
   /**
@@ -442,8 +447,9 @@ export class Fts5Postings {
     this.#stage();
     if (this.#pending >= FOLD_AT_POSTINGS || this.#logRows >= FOLD_AT_APPLIES) this.fold();
     else if (this.#changes.length > 0) {
-      this.#stmts.log.run(JSON.stringify(this.#changes));
+      const { lastInsertRowid } = this.#stmts.log.run(JSON.stringify(this.#changes));
       this.#logRows++;
+      this.#lastLogSeq = Number(lastInsertRowid);
     }
     this.#changes = [];
   }
@@ -481,6 +487,12 @@ export class Fts5Postings {
    * transaction): per term, its taken-out postings first, then its appended ones.
    */
   fold(): void {
+    // A handle whose log is not the file's (another opened the file and went on) must not
+    // write its pending changes into the blocks.
+    const end = this.#stmts.logEnd.get() as { rows: number; last: number };
+    if (end.rows !== this.#logRows || end.last !== this.#lastLogSeq) {
+      throw new Error("the index file's postings log changed under this handle");
+    }
     this.#stage();
     for (const term of [...this.#deltas.keys()].sort()) {
       this.#forget(term);
@@ -492,6 +504,7 @@ export class Fts5Postings {
     this.#deltas.clear();
     this.#pending = 0;
     this.#logRows = 0;
+    this.#lastLogSeq = 0;
     this.#changes = [];
   }
 

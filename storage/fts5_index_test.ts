@@ -332,3 +332,27 @@ Deno.test("fts5 engine: small applies are logged, not written to their blocks; a
     }
   });
 });
+
+Deno.test("fts5 engine: a handle whose postings log another handle went on from does not fold its stale changes at close", () => {
+  withIndexFile((stale, path, schema) => {
+    const put = (id: string, title: string) => ({
+      op: "put" as const,
+      id,
+      values: flatten(schema, { title, body: "" }),
+    });
+    stale.apply([put("a", "x y")], 1);
+    const current = Fts5Index.open({ path, schema });
+    current.apply([put("a", "z"), put("b", "x")], 2);
+    stale.close(); // its pending changes (a: x y) are not the file's any more
+    const query: Plan = {
+      kind: "or",
+      children: ["x", "y", "z"].map((term) => ({ kind: "term" as const, field: null, term })),
+    };
+    const page = { limit: 10, offset: 0 };
+    const expected = current.search(query, page);
+    const reader = Fts5Index.open({ path, schema });
+    assert.deepEqual(reader.search(query, page), expected);
+    assert.deepEqual(expected.hits.map((hit) => hit.id).sort(), ["a", "b"]);
+    reader.destroy();
+  });
+});
