@@ -61,8 +61,11 @@ export const MAX_CACHED_TERM_STATS = 100_000;
 /** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
 const BYTES_PER_CACHED_POSTING = 20;
 
-/** Pending postings (appended or taken out) that make an apply fold them into the blocks. */
-export const FOLD_AT_POSTINGS = 100_000;
+/**
+ * Pending postings (appended or taken out) that make an apply fold them into the blocks (~1 MB
+ * of memory per index; a fold of this many took ~90 ms in a small write, one of 100,000 ~200).
+ */
+export const FOLD_AT_POSTINGS = 25_000;
 
 /** Logged applies that make the next apply fold them (bounds the log read at open). */
 export const FOLD_AT_APPLIES = 2_000;
