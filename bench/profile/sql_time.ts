@@ -1,0 +1,101 @@
+/**
+ * Where one fts5 microshard's small writes spend their SQL time: the first `--preload`
+ * documents of `bench:compare`'s corpus in batches of 1,000, then `--docs` more in batches of
+ * `--batch`, with node:sqlite's `run`, `get`, `all` and `exec` timed per statement (a wrapper
+ * around each, installed after the preload). Prints documents/s, the slowest write, and per
+ * statement its µs per document and its calls.
+ *
+ * ```sh
+ * deno run -A --unstable-kv bench/profile/sql_time.ts [--batch 4] [--docs 2000] [--preload 10000]
+ * ```
+ *
+ * @module
+ */
+
+import { DatabaseSync, StatementSync } from "node:sqlite";
+import { parseArgs } from "node:util";
+import { Microshard } from "../../storage/microshard.ts";
+import { type CorpusDoc, loadCorpus } from "../compare/corpus.ts";
+
+const PRELOAD_BATCH = 1_000;
+const SHOWN_STATEMENTS = 14;
+const SQL_SHOWN_CHARS = 70;
+
+const { values } = parseArgs({
+  options: {
+    batch: { type: "string", default: "4" },
+    docs: { type: "string", default: "2000" },
+    preload: { type: "string", default: "10000" },
+  },
+});
+const [batch, docs, preload] = [values.batch, values.docs, values.preload].map(Number) as [
+  number,
+  number,
+  number,
+];
+
+/** Milliseconds and calls per statement. */
+const times = new Map<string, { ms: number; calls: number }>();
+
+/** Wraps `proto[name]` to add each call's time under `keyOf`'s key. */
+function timeMethod(
+  proto: Record<string, unknown>,
+  name: string,
+  keyOf: (self: unknown, args: unknown[]) => string,
+): void {
+  const original = proto[name] as (...args: unknown[]) => unknown;
+  proto[name] = function (this: unknown, ...args: unknown[]) {
+    const started = performance.now();
+    try {
+      return original.apply(this, args);
+    } finally {
+      const key = keyOf(this, args).replace(/\s+/g, " ").slice(0, SQL_SHOWN_CHARS);
+      const entry = times.get(key) ?? { ms: 0, calls: 0 };
+      entry.ms += performance.now() - started;
+      entry.calls++;
+      times.set(key, entry);
+    }
+  };
+}
+
+const corpus = await loadCorpus(preload + docs);
+const dir = await Deno.makeTempDir();
+const shard = await Microshard.open({ dir });
+const put = (doc: CorpusDoc) => ({ op: "put" as const, index: "p", id: doc.id, doc: doc.doc });
+for (let at = 0; at < preload; at += PRELOAD_BATCH) {
+  await shard.write(corpus.slice(at, Math.min(preload, at + PRELOAD_BATCH)).map(put));
+}
+const statements = StatementSync.prototype as unknown as Record<string, unknown>;
+for (const name of ["run", "get", "all"]) {
+  timeMethod(statements, name, (self) => `${name} ${(self as StatementSync).sourceSQL}`);
+}
+timeMethod(
+  DatabaseSync.prototype as unknown as Record<string, unknown>,
+  "exec",
+  (_, args) => `exec ${args[0]}`,
+);
+let slowest = 0;
+const started = performance.now();
+for (let at = preload; at < preload + docs; at += batch) {
+  const t = performance.now();
+  await shard.write(corpus.slice(at, Math.min(preload + docs, at + batch)).map(put));
+  slowest = Math.max(slowest, performance.now() - t);
+}
+const total = performance.now() - started;
+console.log(
+  `${docs} documents in batches of ${batch} onto ${preload}: ${
+    Math.round(docs / total * 1000)
+  } docs/s, ${Math.round(total / docs * 1000)} µs a document, slowest write ${
+    slowest.toFixed(1)
+  } ms`,
+);
+const rows = [...times].sort((a, b) => b[1].ms - a[1].ms).slice(0, SHOWN_STATEMENTS);
+for (const [key, { ms, calls }] of rows) {
+  console.log(
+    `${(ms / docs * 1000).toFixed(1).padStart(8)} µs/doc ${
+      String(calls).padStart(8)
+    } calls  ${key}`,
+  );
+}
+await shard.close();
+await Deno.remove(dir, { recursive: true });
