@@ -38,6 +38,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import {
   addTermStat,
   ANY_COLUMN,
+  type AppendedList,
   type LoggedChange,
   statsOf,
   TermDelta,
@@ -447,9 +448,16 @@ export class Fts5Postings {
    * everything pending is folded into the blocks instead.
    */
   flush(): void {
+    let staged = 0;
+    for (const list of this.#staged.postings.values()) staged += list.rids.length;
+    // A large apply (a bulk) goes straight to the blocks with what is pending: logging it
+    // would only write its postings twice.
+    if (this.#pending + staged >= FOLD_AT_POSTINGS || this.#logRows >= FOLD_AT_APPLIES) {
+      this.fold();
+      return;
+    }
     this.#stage();
-    if (this.#pending >= FOLD_AT_POSTINGS || this.#logRows >= FOLD_AT_APPLIES) this.fold();
-    else if (this.#changes.length > 0) {
+    if (this.#changes.length > 0) {
       const { lastInsertRowid } = this.#stmts.log.run(JSON.stringify(this.#changes));
       this.#logRows++;
       this.#lastLogSeq = Number(lastInsertRowid);
@@ -481,6 +489,11 @@ export class Fts5Postings {
       this.#pending += list.rids.length;
       this.#changes.push(["a", term, list.rids, list.cols, list.tfs, list.lens]);
     }
+    this.#writeDocs(docs, fields);
+  }
+
+  /** The staged documents' `doc_terms` rows and their columns' statistics. */
+  #writeDocs(docs: Staged["docs"], fields: Staged["fields"]): void {
     for (const [rid, data] of docs) this.#stmts.addDocTerms.run(rid, data);
     for (const [col, field] of fields) this.#stmts.addField.run(col, field.docs, field.tokens);
   }
@@ -496,12 +509,15 @@ export class Fts5Postings {
     if (end.rows !== this.#logRows || end.last !== this.#lastLogSeq) {
       throw new Error("the index file's postings log changed under this handle");
     }
-    this.#stage();
-    for (const term of [...this.#deltas.keys()].sort()) {
+    const { postings, fields, docs } = this.#staged;
+    this.#staged = emptyStaged();
+    this.#writeDocs(docs, fields);
+    for (const term of [...new Set([...this.#deltas.keys(), ...postings.keys()])].sort()) {
       this.#forget(term);
-      const delta = this.#deltas.get(term)!;
-      for (const [rid, columns] of delta.removed) this.#removeFrom(term, rid, columns);
-      if (delta.appended.rids.length > 0) this.#append(term, delta.appended);
+      const delta = this.#deltas.get(term);
+      for (const [rid, columns] of delta?.removed ?? []) this.#removeFrom(term, rid, columns);
+      const appended = joined(term, delta?.appended, postings.get(term));
+      if (appended !== undefined) this.#append(term, appended);
     }
     this.#stmts.clearLog.run();
     this.#deltas.clear();
@@ -577,7 +593,9 @@ export class Fts5Postings {
 
   /** Removes a document's postings and takes it out of the statistics. */
   unpost(rid: number): void {
-    this.#stage(); // a document staged in this transaction is pending first
+    // A document staged in this apply is made pending first (others need not be: a removal
+    // and the staged postings of other documents commute).
+    if (this.#staged.docs.some(([staged]) => staged === rid)) this.#stage();
     const { docTerms, removeDocTerms, addField } = this.#stmts;
     const row = docTerms.get(rid) as { data: string } | undefined;
     if (row === undefined) return; // it had no text
@@ -720,6 +738,31 @@ export class Fts5Postings {
   fieldStats(): Array<{ col: number; docs: number; tokens: number }> {
     return this.#stmts.fields.all() as Array<{ col: number; docs: number; tokens: number }>;
   }
+}
+
+/** A term's pending appended postings, then its staged ones (both in rid order, either absent). */
+function joined(
+  term: string,
+  pending: AppendedList | undefined,
+  staged: StagedList | undefined,
+): AppendedList | StagedList | undefined {
+  if (pending === undefined || pending.rids.length === 0) return staged;
+  if (staged === undefined) return pending;
+  const last = pending.rids[pending.rids.length - 1]!;
+  if (staged.rids[0]! <= last) {
+    throw new RangeError(`postings of "${term}" for rid ${staged.rids[0]} after rid ${last}`);
+  }
+  const out: AppendedList = {
+    rids: [...pending.rids, ...staged.rids],
+    cols: [...pending.cols, ...staged.cols],
+    tfs: [...pending.tfs, ...staged.tfs],
+    lens: [...pending.lens, ...staged.lens],
+    stats: new Map(),
+  };
+  for (const stats of [pending.stats, staged.stats]) {
+    for (const [col, stat] of stats) addTermStat(out.stats, col, stat.df, stat.maxTf, stat.minLen);
+  }
+  return out;
 }
 
 /** A term's blocks as decoded, less its taken-out postings, then its appended ones. */

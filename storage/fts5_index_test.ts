@@ -291,7 +291,36 @@ Deno.test("fts5 engine: small applies are logged, not written to their blocks; a
           model.set(id, doc);
           return { op: "put" as const, id, values: flatten(schema, doc) };
         });
+        if (batch === 30) {
+          // A bulk over FOLD_AT_POSTINGS goes straight to the blocks with what is pending,
+          // updates of pending documents among it.
+          for (let i = 0; i < 4_000; i++) {
+            const id = i < 20 ? `d${i}` : `bulk${i}`;
+            const doc = { title: "a b c d e f", body: text() };
+            model.set(id, doc);
+            ops.push({ op: "put" as const, id, values: flatten(schema, doc) });
+          }
+        }
         index.apply(ops, ++seq);
+        if (batch === 30) {
+          const db = new DatabaseSync(path);
+          const log = db.prepare("SELECT count(*) AS n FROM post_log").get() as { n: number };
+          db.close();
+          assert.equal(log.n, 0, "the bulk folded what was pending");
+        }
+        if (batch === 45) {
+          // Most of the bulk deleted again, in small applies.
+          for (let i = 20; i < 4_000; i += 2) model.delete(`bulk${i}`);
+          for (let i = 20; i < 4_000; i += 200) {
+            index.apply(
+              Array.from(
+                { length: 100 },
+                (_, k) => ({ op: "delete" as const, id: `bulk${i + 2 * k}` }),
+              ),
+              ++seq,
+            );
+          }
+        }
         if (batch % 10 === 9) {
           // Closing folds what is pending into the blocks; later changes are on folded ones.
           index.close();
