@@ -12,6 +12,45 @@ import { type ConformanceCase, loaded, puts, schemaFor, term } from "./_conforma
 /** Cases that check how engines score. */
 export const RANKING_CASES: readonly ConformanceCase[] = [
   {
+    title: "the top k of a disjunction found with pruning are those of scoring every match, " +
+      "after updates and deletes that move each term's highest frequency",
+    run: (h) => {
+      let seed = 7;
+      const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+      const word = () => "abcdefgh"[Math.floor(random() * 8)];
+      const text = (words: number) => Array.from({ length: words }, word).join(" ");
+      const first = Array.from({ length: 60 }, (_, i) => ({
+        id: `d${i}`,
+        doc: { title: text(1 + Math.floor(random() * 4)), body: text(Math.floor(random() * 12)) },
+      }));
+      const schema = schemaFor(first);
+      const index = h.create(schema);
+      index.apply(puts(schema, first), 1);
+      const plan: Plan = {
+        kind: "or",
+        children: [..."abcdefgh"].map((t) => ({
+          kind: "boost" as const,
+          child: term(null, t),
+          factor: 1 + random(),
+        })),
+      };
+      for (let round = 0; round < 20; round++) {
+        const k = 1 + Math.floor(random() * 5);
+        const all = index.search(plan, { limit: 1_000, offset: 0 }).hits.slice(0, k);
+        assert.deepEqual(index.search(plan, { limit: k, offset: 0 }).hits, all, `round ${round}`);
+        // One document gets many of one word (the highest frequency moves up), another goes.
+        const id = `d${Math.floor(random() * 60)}`;
+        const many = word();
+        const doc = { title: word(), body: `${text(3)} ${Array(6).fill(many).join(" ")}` };
+        index.apply([...puts(schema, [{ id, doc }]), {
+          op: "delete",
+          id: `d${Math.floor(random() * 60)}`,
+        }], round + 2);
+      }
+      index.close();
+    },
+  },
+  {
     title: "ranking puts the document with more occurrences first",
     run: (h) => {
       const docs = [
