@@ -92,12 +92,6 @@ export class OramaIndex implements SearchIndex {
   #postings = new Map<string, Map<string, Map<string, number>>>();
   /** Per text field: documents with it, tokens in it. */
   #fieldStats = new Map<string, { docs: number; tokens: number }>();
-  /**
-   * Per text field and term (`field`, NUL, `term`): the highest frequency and the shortest
-   * field length among its postings — MaxScore's bound — worked out when first asked and
-   * dropped by every write of the term.
-   */
-  #bounds = new Map<string, { maxTf: number; minLen: number }>();
   #applied = 0;
   #bytes = 0;
   /** The running search's deadline, checked at every plan node (`#evaluate`). */
@@ -158,7 +152,6 @@ export class OramaIndex implements SearchIndex {
   reset(schema: Schema, seq: number): void {
     this.#docs.clear();
     this.#postings.clear();
-    this.#bounds.clear();
     this.#fieldStats.clear();
     this.#bytes = 0;
     this.#setProperties(schema);
@@ -220,7 +213,6 @@ export class OramaIndex implements SearchIndex {
       let byTerm = this.#postings.get(path);
       if (byTerm === undefined) this.#postings.set(path, byTerm = new Map());
       for (const term of text.split(" ")) {
-        this.#bounds.delete(`${path}\0${term}`);
         let docs = byTerm.get(term);
         if (docs === undefined) byTerm.set(term, docs = new Map());
         docs.set(id, (docs.get(id) ?? 0) + 1);
@@ -237,7 +229,6 @@ export class OramaIndex implements SearchIndex {
       if (length === 0) continue;
       const byTerm = this.#postings.get(path);
       for (const term of terms) {
-        this.#bounds.delete(`${path}\0${term}`);
         const docs = byTerm?.get(term);
         docs?.delete(id);
         if (docs?.size === 0) byTerm!.delete(term);
@@ -316,8 +307,6 @@ export class OramaIndex implements SearchIndex {
           }
         });
       },
-      bound: (term) =>
-        scorer.bound(term, term.fields.map((field) => this.#bound(field, term.term))),
     }, { scorer, k: options.offset + options.limit, check });
     let total = scores.size;
     if (!exhaustive) {
@@ -329,25 +318,6 @@ export class OramaIndex implements SearchIndex {
     }
     const hits = [...scores.entries()].map(([id, score]) => ({ id, score }));
     return { total, hits: topHits(hits, options) };
-  }
-
-  /** A term's highest frequency and shortest length in a field (`undefined`: not there). */
-  #bound(field: string, term: string): { maxTf: number; minLen: number } | undefined {
-    const key = `${field}\0${term}`;
-    const known = this.#bounds.get(key);
-    if (known !== undefined) return known;
-    const docs = this.#postings.get(field)?.get(term);
-    if (docs === undefined) return undefined;
-    let maxTf = 0;
-    let minLen = Infinity;
-    for (const [id, tf] of docs) {
-      if (tf > maxTf) maxTf = tf;
-      const length = this.#docs.get(id)?.lengths.get(field) ?? 1;
-      if (length < minLen) minLen = length;
-    }
-    const bound = { maxTf, minLen };
-    this.#bounds.set(key, bound);
-    return bound;
   }
 
   stats(plan: Plan, options: { readonly deadlineAtMs?: number } = {}): CorpusStats {
@@ -531,7 +501,6 @@ export class OramaIndex implements SearchIndex {
   close(): void {
     this.#docs.clear();
     this.#postings.clear();
-    this.#bounds.clear();
     this.#fieldStats.clear();
     this.#db = this.#createDb();
   }
