@@ -126,10 +126,12 @@ interface Staged {
   readonly fields: Map<number, { docs: number; tokens: number }>;
   /** Per document, its `doc_terms` row. */
   readonly docs: Array<[number, string]>;
+  /** The rids of `docs`. */
+  readonly rids: Set<number>;
 }
 
 function emptyStaged(): Staged {
-  return { postings: new Map(), fields: new Map(), docs: [] };
+  return { postings: new Map(), fields: new Map(), docs: [], rids: new Set() };
 }
 
 /** A `post_blocks` row as read. */
@@ -439,7 +441,10 @@ export class Fts5Postings {
       if (field === undefined) staged.fields.set(col, { docs: 1, tokens: len });
       else (field.docs++, field.tokens += len);
     }
-    if (ofDoc.length > 0) staged.docs.push([rid, JSON.stringify(ofDoc)]);
+    if (ofDoc.length > 0) {
+      staged.docs.push([rid, JSON.stringify(ofDoc)]);
+      staged.rids.add(rid);
+    }
   }
 
   /**
@@ -504,7 +509,8 @@ export class Fts5Postings {
    */
   fold(): void {
     // A handle whose log is not the file's (another opened the file and went on) must not
-    // write its pending changes into the blocks.
+    // write its pending changes into the blocks. `seq` is AUTOINCREMENT: never reused, even
+    // after a fold empties the log.
     const end = this.#stmts.logEnd.get() as { rows: number; last: number };
     if (end.rows !== this.#logRows || end.last !== this.#lastLogSeq) {
       throw new Error("the index file's postings log changed under this handle");
@@ -595,7 +601,7 @@ export class Fts5Postings {
   unpost(rid: number): void {
     // A document staged in this apply is made pending first (others need not be: a removal
     // and the staged postings of other documents commute).
-    if (this.#staged.docs.some(([staged]) => staged === rid)) this.#stage();
+    if (this.#staged.rids.has(rid)) this.#stage();
     const { docTerms, removeDocTerms, addField } = this.#stmts;
     const row = docTerms.get(rid) as { data: string } | undefined;
     if (row === undefined) return; // it had no text

@@ -57,16 +57,18 @@ export const TABLES_SQL =
   CREATE TABLE IF NOT EXISTS doc_terms(rid INTEGER PRIMARY KEY, data TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS field_stats(col INTEGER PRIMARY KEY, docs INTEGER NOT NULL,
     tokens INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS post_log(seq INTEGER PRIMARY KEY, data TEXT NOT NULL);`;
+  CREATE TABLE IF NOT EXISTS post_log(seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    data TEXT NOT NULL);`;
 
 /**
  * The version of the ranking tables (`post_blocks`, `doc_terms`, `field_stats`, `post_log`) an
  * index file holds, in `meta.ranking`; a file with another (or none) is rebuilt from KV. Version
  * 3 kept one `postings` row per posting and a `term_stats` table (both dropped when met: the
  * file is rebuilt); version 4 had blocks without the open block's statistics; version 5 had no
- * `post_log` (a build of it would not read the pending changes a version-6 file logs).
+ * `post_log` (a build of it would not read the pending changes a later file logs); version 6
+ * numbered `post_log` rows from 1 again after each fold, which let a stale handle's check pass.
  */
-export const RANKING_VERSION = "6";
+export const RANKING_VERSION = "7";
 
 /** The names of `columns` generic text columns. */
 function columnNames(columns: number): string[] {

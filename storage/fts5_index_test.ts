@@ -385,3 +385,28 @@ Deno.test("fts5 engine: a handle whose postings log another handle went on from 
     reader.destroy();
   });
 });
+
+Deno.test("fts5 engine: a stale handle cannot fold after another handle folded and logged again (log rows are never renumbered)", () => {
+  withIndexFile((setup, path, schema) => {
+    const put = (id: string, title: string) => ({
+      op: "put" as const,
+      id,
+      values: flatten(schema, { title, body: "" }),
+    });
+    setup.apply([put("a", "x"), put("b", "y")], 1);
+    setup.close();
+    const stale = Fts5Index.open({ path, schema });
+    stale.apply([{ op: "delete", id: "a" }], 2); // one log row
+    const current = Fts5Index.open({ path, schema });
+    current.apply([put("c", "z")], 3);
+    current.close(); // folds, empties the log
+    const next = Fts5Index.open({ path, schema });
+    next.apply([put("a", "x")], 4); // one log row again
+    stale.close(); // must not fold its stale delete (nor drop the row just logged)
+    next.close();
+    const reader = Fts5Index.open({ path, schema });
+    const hits = reader.search({ kind: "term", field: null, term: "x" }, { limit: 10, offset: 0 });
+    assert.deepEqual(hits.hits.map((hit) => hit.id), ["a"]);
+    reader.destroy();
+  });
+});
