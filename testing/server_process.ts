@@ -8,6 +8,16 @@ import { withDeadline } from "./deadline.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
+/**
+ * The V8 flags the server runs with, as `deno task start` and `deno task compile` give them
+ * (`deno.json`; `tests/start_task_test.ts` checks they agree): semi-spaces of the young
+ * generation capped at 2 MB in every isolate. With V8's default, after 100,000 corpus documents
+ * the five isolates' heaps held ~650 MB; with this cap `bench:compare` measured 416 MB of memory
+ * per 100k documents against 584, its throughput within the run-to-run noise
+ * (`docs/profile.md`, "Where the memory is").
+ */
+export const SERVER_V8_FLAGS: readonly string[] = ["--v8-flags=--max-semi-space-size=2"];
+
 /** A `cameodb serve` child process listening on a free loopback port (HTTP or HTTPS). */
 export interface ServerProcess {
   readonly url: string;
@@ -32,6 +42,7 @@ export async function startServerProcess(
     args: [
       "run",
       "--allow-all",
+      ...SERVER_V8_FLAGS,
       MAIN,
       "serve",
       "--http-port",

@@ -21,6 +21,7 @@ import type { CorpusDoc } from "../compare/corpus.ts";
 import { call } from "../../testing/http.ts";
 import { withDeadline } from "../../testing/deadline.ts";
 import { percentile } from "../../testing/stats.ts";
+import { SERVER_V8_FLAGS } from "../../testing/server_process.ts";
 import { renderSummaries, summarizeDir } from "./summarize.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -35,6 +36,7 @@ async function startServer(dataDir: string, profileDir?: string) {
     args: [
       "run",
       "--allow-all",
+      ...SERVER_V8_FLAGS,
       ...profiling,
       MAIN,
       "serve",
