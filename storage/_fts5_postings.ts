@@ -35,23 +35,34 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { addTermStat, ANY_COLUMN, joined } from "./_posting_delta.ts";
 import {
-  addTermStat,
-  ANY_COLUMN,
-  type AppendedList,
-  type LoggedChange,
-  statsOf,
-  TermDelta,
-} from "./_posting_delta.ts";
+  emptyStaged,
+  type Staged,
+  stagedList,
+  stageDocument,
+  stagedPostings,
+} from "./_posting_staging.ts";
+import { PendingPostings } from "./_posting_log.ts";
 import {
   BlockEncoder,
-  decodeBlock,
   decodeStats,
   type PostingArrays,
-  postingArrays,
   POSTINGS_PER_BLOCK,
   type TermStat,
 } from "./_posting_blocks.ts";
+import {
+  blockEnd,
+  type BlockRow,
+  type DecodedList,
+  decodeRows,
+  kept,
+  lowerBound,
+  merged,
+  OPEN_BLOCK,
+} from "./_posting_lists.ts";
+
+export { OPEN_BLOCK } from "./_posting_lists.ts";
 
 /** Most postings kept decoded per index (20 bytes each: 40 MB at most). */
 export const MAX_CACHED_POSTINGS = 2_000_000;
@@ -82,29 +93,11 @@ export const FOLD_AT_APPLIES = 2_000;
 /** Bytes a pending posting takes in memory, about (four numbers in arrays). */
 const BYTES_PER_PENDING_POSTING = 40;
 
-/** `post_blocks.first_rid` of a term's open block (above every rid). */
-export const OPEN_BLOCK = Number.MAX_SAFE_INTEGER;
-
-/** A term's postings, decoded, in rid order. */
-type DecodedList = ReturnType<typeof postingArrays>;
-
 /** A document's `doc_terms.data`: per column, its number, its length and its distinct terms. */
 type DocTerms = Array<[number, number, ...string[]]>;
 
 /** About the steps of one binary search in a long list, against one step of a walk. */
 const SEARCH_STEPS_PER_LOOKUP = 16;
-
-/** The first index of `rids` (ascending) holding a value ≥ `rid`. */
-export function lowerBound(rids: Float64Array, rid: number): number {
-  let low = 0;
-  let high = rids.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (rids[mid]! < rid) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
 
 /** A posting as read: document, column, frequency, the column's length there. */
 export interface PostingRow {
@@ -114,96 +107,9 @@ export interface PostingRow {
   readonly len: number;
 }
 
-/** A term's postings staged by one apply, in the order posted (rid order). */
-interface StagedList {
-  readonly rids: number[];
-  readonly cols: number[];
-  readonly tfs: number[];
-  readonly lens: number[];
-  /** Per column, summed over the staged documents (`-1`: any column). */
-  readonly stats: Map<number, TermStat>;
-  /** The last document staged (a document counts once in column `-1`). */
-  lastRid: number;
-}
-
-/** What {@linkcode Fts5Postings.post} staged for the next flush. */
-interface Staged {
-  /** Per term, its new postings and statistics. */
-  readonly postings: Map<string, StagedList>;
-  /** Per column, the documents with it and their tokens. */
-  readonly fields: Map<number, { docs: number; tokens: number }>;
-  /** Per document, its `doc_terms` row. */
-  readonly docs: Array<[number, string]>;
-  /** The rids of `docs`. */
-  readonly rids: Set<number>;
-}
-
-function emptyStaged(): Staged {
-  return { postings: new Map(), fields: new Map(), docs: [], rids: new Set() };
-}
-
-/** A `post_blocks` row as read. */
-interface BlockRow {
-  readonly first_rid: number;
-  readonly last_rid: number;
-  readonly n: number;
-  readonly data: Uint8Array;
-}
-
 /** A term's open block as read (with its statistics). */
 interface OpenRow extends BlockRow {
   readonly stats: Uint8Array;
-}
-
-/**
- * Where a block that starts at `from` and takes at most about `room` postings ends (at most
- * `to`): a document's postings (one per column) stay in one block, which may then take a few
- * more than `room` — a delete rewrites only the block its rid is in.
- */
-function blockEnd(
-  rids: Float64Array | number[],
-  from: number,
-  to: number,
-  room: number,
-): number {
-  let end = Math.min(to, from + room);
-  while (end < to && rids[end] === rids[end - 1]) end++;
-  return end;
-}
-
-/** Blocks (in rid order) decoded into one list. The open block's rids count from 0. */
-function decodeRows(rows: readonly BlockRow[]): DecodedList {
-  let count = 0;
-  for (const row of rows) count += row.n;
-  const list = postingArrays(count);
-  let at = 0;
-  for (const row of rows) {
-    at = decodeBlock(row.data, row.first_rid === OPEN_BLOCK ? 0 : row.first_rid, list, at);
-  }
-  return list;
-}
-
-/** Copies posting `i` of `from` to index `k` of `to`. */
-function copyPosting(from: PostingArrays, i: number, to: DecodedList, k: number): void {
-  to.rids[k] = from.rids[i]!;
-  to.cols[k] = from.cols[i]!;
-  to.tfs[k] = from.tfs[i]!;
-  to.lens[k] = from.lens[i]!;
-}
-
-/** Two lists in (rid, column) order merged into one. */
-function merged(a: PostingArrays, b: PostingArrays): DecodedList {
-  const out = postingArrays(a.rids.length + b.rids.length);
-  let i = 0;
-  let j = 0;
-  for (let k = 0; k < out.rids.length; k++) {
-    const fromA = j >= b.rids.length ||
-      (i < a.rids.length &&
-        (a.rids[i]! < b.rids[j]! || (a.rids[i] === b.rids[j] && a.cols[i]! <= b.cols[j]!)));
-    if (fromA) copyPosting(a, i++, out, k);
-    else copyPosting(b, j++, out, k);
-  }
-  return out;
 }
 
 /** Every posting of an index database, in (term, rid, column) order (for checks and tests). */
@@ -253,11 +159,7 @@ export class Fts5Postings {
     | "removeBlock"
     | "removeBlocks"
     | "addField"
-    | "fields"
-    | "log"
-    | "logged"
-    | "logEnd"
-    | "clearLog",
+    | "fields",
     StatementSync
   >;
 
@@ -286,58 +188,15 @@ export class Fts5Postings {
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
       ),
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
-      log: db.prepare("INSERT INTO post_log(data) VALUES (?)"),
-      logged: db.prepare("SELECT seq, data FROM post_log ORDER BY seq"),
-      logEnd: db.prepare("SELECT count(*) AS rows, coalesce(max(seq), 0) AS last FROM post_log"),
-      clearLog: db.prepare("DELETE FROM post_log"),
     };
-    this.#replay();
-  }
-
-  /** Per term, its changes not yet folded into its blocks. */
-  #deltas = new Map<string, TermDelta>();
-  /** Postings pending in {@linkcode #deltas}. */
-  #pending = 0;
-  /** Rows in `post_log`, and the last one's `seq` (0: none). */
-  #logRows = 0;
-  #lastLogSeq = 0;
-  /** This apply's changes, for its `post_log` row. */
-  #changes: LoggedChange[] = [];
-
-  /** The term's pending changes, started from its open block's statistics if none. */
-  #delta(term: string): TermDelta {
-    let delta = this.#deltas.get(term);
-    if (delta === undefined) {
+    this.#log = new PendingPostings(db, (term) => {
       const open = this.#stmts.open.get(term) as OpenRow | undefined;
-      delta = new TermDelta({ stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0 });
-      this.#deltas.set(term, delta);
-    }
-    return delta;
+      return { stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0 };
+    });
   }
 
-  /** Reads `post_log` back into memory (at open, and after a transaction rolled back). */
-  #replay(): void {
-    this.#deltas.clear();
-    this.#pending = 0;
-    this.#changes = [];
-    const rows = this.#stmts.logged.all() as Array<{ seq: number; data: string }>;
-    this.#logRows = rows.length;
-    this.#lastLogSeq = rows.at(-1)?.seq ?? 0;
-    for (const row of rows) {
-      for (const change of JSON.parse(row.data) as LoggedChange[]) this.#redo(change);
-    }
-  }
-
-  /** Applies one logged change to the pending ones. */
-  #redo(change: LoggedChange): void {
-    const delta = this.#delta(change[1]);
-    const before = delta.size();
-    if (change[0] === "a") {
-      const [, , rids, cols, tfs, lens] = change;
-      delta.append({ rids, cols, tfs, lens, stats: statsOf({ rids, cols, tfs, lens }) });
-    } else delta.remove(change[2], change[3]);
-    this.#pending += delta.size() - before;
-  }
+  /** The changes of small applies, not yet folded into the blocks, and their log. */
+  #log: PendingPostings;
 
   /**
    * After a transaction rolled back: what is pending is what the log holds again, and no
@@ -348,7 +207,7 @@ export class Fts5Postings {
     this.#cache.clear();
     this.#cached = 0;
     this.#termStats.clear();
-    this.#replay();
+    this.#log.replay();
   }
 
   #cache = new Map<string, DecodedList>();
@@ -364,7 +223,7 @@ export class Fts5Postings {
 
   /** Bytes the decoded lists take. */
   cacheBytes(): number {
-    return this.#cached * BYTES_PER_CACHED_POSTING + this.#pending * BYTES_PER_PENDING_POSTING;
+    return this.#cached * BYTES_PER_CACHED_POSTING + this.#log.pending * BYTES_PER_PENDING_POSTING;
   }
 
   #forget(term: string): void {
@@ -384,8 +243,11 @@ export class Fts5Postings {
       return hit;
     }
     const base = decodeRows(this.#stmts.blocks.all(term) as unknown as BlockRow[]);
-    const delta = this.#deltas.get(term);
-    const list = delta === undefined ? base : withDelta(base, delta);
+    const delta = this.#log.get(term);
+    // Less its taken-out postings, then its appended ones (their rids are above).
+    const list = delta === undefined
+      ? base
+      : kept(base, (rid) => !delta.removed.has(rid), delta.appended);
     const length = list.rids.length;
     if (length > MAX_CACHED_POSTINGS) return list;
     for (const [old] of this.#cache) {
@@ -400,17 +262,13 @@ export class Fts5Postings {
   /** Empties the tables (with the index's other tables, in the caller's transaction). */
   clear(): void {
     this.#db.exec(
-      "DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM field_stats; " +
-        "DELETE FROM post_log;",
+      "DELETE FROM post_blocks; DELETE FROM doc_terms; DELETE FROM field_stats;",
     );
     this.#cache.clear();
     this.#cached = 0;
     this.discard();
     this.#termStats.clear();
-    this.#deltas.clear();
-    this.#pending = 0;
-    this.#logRows = 0;
-    this.#lastLogSeq = 0;
+    this.#log.clear();
   }
 
   /**
@@ -422,37 +280,7 @@ export class Fts5Postings {
   post(rid: number, tokensByColumn: ReadonlyMap<number, readonly string[]>): void {
     // The terms' cached lists and statistics are dropped when the staged postings are
     // written (flush, in the same synchronous apply), not here.
-    const staged = this.#staged;
-    const ofDoc: Array<Array<number | string>> = [];
-    for (const col of [...tokensByColumn.keys()].sort((a, b) => a - b)) {
-      const tokens = tokensByColumn.get(col)!;
-      const len = tokens.length;
-      if (len === 0) continue;
-      const counts = new Map<string, number>();
-      for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
-      for (const [term, tf] of counts) {
-        let list = staged.postings.get(term);
-        if (list === undefined) {
-          list = { rids: [], cols: [], tfs: [], lens: [], stats: new Map(), lastRid: -1 };
-          staged.postings.set(term, list);
-        }
-        list.rids.push(rid);
-        list.cols.push(col);
-        list.tfs.push(tf);
-        list.lens.push(len);
-        addTermStat(list.stats, col, 1, tf, len);
-        if (list.lastRid !== rid) addTermStat(list.stats, ANY_COLUMN, 1, 0, 0);
-        list.lastRid = rid;
-      }
-      ofDoc.push([col, len, ...counts.keys()]);
-      const field = staged.fields.get(col);
-      if (field === undefined) staged.fields.set(col, { docs: 1, tokens: len });
-      else (field.docs++, field.tokens += len);
-    }
-    if (ofDoc.length > 0) {
-      staged.docs.push([rid, JSON.stringify(ofDoc)]);
-      staged.rids.add(rid);
-    }
+    stageDocument(this.#staged, rid, tokensByColumn);
   }
 
   /**
@@ -461,24 +289,18 @@ export class Fts5Postings {
    * everything pending is folded into the blocks instead.
    */
   flush(): void {
-    let staged = 0;
-    for (const list of this.#staged.postings.values()) staged += list.rids.length;
+    const staged = stagedPostings(this.#staged);
     // A large apply (a bulk) goes straight to the blocks with what is pending: logging it
     // would only write its postings twice.
     if (
-      staged >= DIRECT_AT_POSTINGS || this.#pending + staged >= FOLD_AT_POSTINGS ||
-      this.#logRows >= FOLD_AT_APPLIES
+      staged >= DIRECT_AT_POSTINGS || this.#log.pending + staged >= FOLD_AT_POSTINGS ||
+      this.#log.rows >= FOLD_AT_APPLIES
     ) {
       this.fold();
       return;
     }
     this.#stage();
-    if (this.#changes.length > 0) {
-      const { lastInsertRowid } = this.#stmts.log.run(JSON.stringify(this.#changes));
-      this.#logRows++;
-      this.#lastLogSeq = Number(lastInsertRowid);
-    }
-    this.#changes = [];
+    this.#log.writeRow();
   }
 
   /**
@@ -486,11 +308,12 @@ export class Fts5Postings {
    * above its last) and writes the staged documents' `doc_terms` and field statistics.
    */
   #stage(): void {
-    const { postings, fields, docs } = this.#staged;
+    const staged = this.#staged;
+    const { postings, fields, docs } = staged;
     const terms = [...postings.keys()].sort();
     for (const term of terms) {
       const first = postings.get(term)!.rids[0]!;
-      const last = this.#delta(term).lastRid();
+      const last = this.#log.lastRid(term);
       // The engine's rids only grow; a list out of rid order would be read wrong, so refuse.
       if (first <= last) {
         throw new RangeError(`postings of "${term}" for rid ${first} after rid ${last}`);
@@ -499,11 +322,7 @@ export class Fts5Postings {
     this.#staged = emptyStaged();
     for (const term of terms) {
       this.#forget(term);
-      const list = postings.get(term)!;
-      const delta = this.#delta(term);
-      delta.append(list);
-      this.#pending += list.rids.length;
-      this.#changes.push(["a", term, list.rids, list.cols, list.tfs, list.lens]);
+      this.#log.append(term, stagedList(staged, term)!);
     }
     this.#writeDocs(docs, fields);
   }
@@ -519,29 +338,19 @@ export class Fts5Postings {
    * transaction): per term, its taken-out postings first, then its appended ones.
    */
   fold(): void {
-    // A handle whose log is not the file's (another opened the file and went on) must not
-    // write its pending changes into the blocks. `seq` is AUTOINCREMENT: never reused, even
-    // after a fold empties the log.
-    const end = this.#stmts.logEnd.get() as { rows: number; last: number };
-    if (end.rows !== this.#logRows || end.last !== this.#lastLogSeq) {
-      throw new Error("the index file's postings log changed under this handle");
-    }
-    const { postings, fields, docs } = this.#staged;
+    this.#log.checkCurrent();
+    const staged = this.#staged;
+    const { postings, fields, docs } = staged;
     this.#staged = emptyStaged();
     this.#writeDocs(docs, fields);
-    for (const term of [...new Set([...this.#deltas.keys(), ...postings.keys()])].sort()) {
+    for (const term of [...new Set([...this.#log.terms(), ...postings.keys()])].sort()) {
       this.#forget(term);
-      const delta = this.#deltas.get(term);
+      const delta = this.#log.get(term);
       for (const [rid, columns] of delta?.removed ?? []) this.#removeFrom(term, rid, columns);
-      const appended = joined(term, delta?.appended, postings.get(term));
+      const appended = joined(term, delta?.appended, stagedList(staged, term));
       if (appended !== undefined) this.#append(term, appended);
     }
-    this.#stmts.clearLog.run();
-    this.#deltas.clear();
-    this.#pending = 0;
-    this.#logRows = 0;
-    this.#lastLogSeq = 0;
-    this.#changes = [];
+    this.#log.clear();
   }
 
   /**
@@ -605,7 +414,7 @@ export class Fts5Postings {
   /** Drops what is staged and not yet logged (the caller's transaction failed). */
   discard(): void {
     this.#staged = emptyStaged();
-    this.#changes = [];
+    this.#log.discardChanges();
   }
 
   /** Removes a document's postings and takes it out of the statistics. */
@@ -623,9 +432,7 @@ export class Fts5Postings {
     }
     for (const [term, columns] of columnsOf) {
       this.#forget(term);
-      const change = ["r", term, rid, columns] as const;
-      this.#redo(change);
-      this.#changes.push(change);
+      this.#log.remove(term, rid, columns);
     }
     removeDocTerms.run(rid);
   }
@@ -646,16 +453,17 @@ export class Fts5Postings {
       return;
     }
     let openBlock: PostingArrays = decodeRows([open]);
-    if (open.n > 0 && openBlock.rids[0]! <= rid) openBlock = without(openBlock, rid);
+    const other = (posted: number) => posted !== rid;
+    if (open.n > 0 && openBlock.rids[0]! <= rid) openBlock = kept(openBlock, other);
     else {
       const block = blockOf.get(term, rid) as BlockRow | undefined;
       if (block !== undefined && block.last_rid >= rid) {
-        const kept = without(decodeRows([block]), rid);
-        const count = kept.rids.length;
-        if (count === 0 || kept.rids[0] !== block.first_rid) removeBlock.run(term, block.first_rid);
+        const rest = kept(decodeRows([block]), other);
+        const count = rest.rids.length;
+        if (count === 0 || rest.rids[0] !== block.first_rid) removeBlock.run(term, block.first_rid);
         if (count > 0) {
-          const data = this.#encoder.reset().block(kept, 0, count);
-          putBlock.run(term, kept.rids[0]!, kept.rids[count - 1]!, count, data, null);
+          const data = this.#encoder.reset().block(rest, 0, count);
+          putBlock.run(term, rest.rids[0]!, rest.rids[count - 1]!, count, data, null);
         }
       }
     }
@@ -725,7 +533,7 @@ export class Fts5Postings {
   termStats(term: string): Map<number, { df: number; maxTf: number; minLen: number }> {
     const cached = this.#termStats.get(term);
     if (cached !== undefined) return cached;
-    const delta = this.#deltas.get(term);
+    const delta = this.#log.get(term);
     const all = delta === undefined
       ? decodeStats((this.#stmts.open.get(term) as OpenRow | undefined)?.stats)
       : delta.stats();
@@ -755,54 +563,4 @@ export class Fts5Postings {
   fieldStats(): Array<{ col: number; docs: number; tokens: number }> {
     return this.#stmts.fields.all() as Array<{ col: number; docs: number; tokens: number }>;
   }
-}
-
-/** A term's pending appended postings, then its staged ones (both in rid order, either absent). */
-function joined(
-  term: string,
-  pending: AppendedList | undefined,
-  staged: StagedList | undefined,
-): AppendedList | StagedList | undefined {
-  if (pending === undefined || pending.rids.length === 0) return staged;
-  if (staged === undefined) return pending;
-  const last = pending.rids[pending.rids.length - 1]!;
-  if (staged.rids[0]! <= last) {
-    throw new RangeError(`postings of "${term}" for rid ${staged.rids[0]} after rid ${last}`);
-  }
-  const out: AppendedList = {
-    rids: [...pending.rids, ...staged.rids],
-    cols: [...pending.cols, ...staged.cols],
-    tfs: [...pending.tfs, ...staged.tfs],
-    lens: [...pending.lens, ...staged.lens],
-    stats: new Map(),
-  };
-  for (const stats of [pending.stats, staged.stats]) {
-    for (const [col, stat] of stats) addTermStat(out.stats, col, stat.df, stat.maxTf, stat.minLen);
-  }
-  return out;
-}
-
-/** A term's blocks as decoded, less its taken-out postings, then its appended ones. */
-function withDelta(base: PostingArrays, delta: TermDelta): DecodedList {
-  const { removed, appended } = delta;
-  let kept = 0;
-  for (let i = 0; i < base.rids.length; i++) if (!removed.has(base.rids[i]!)) kept++;
-  const out = postingArrays(kept + appended.rids.length);
-  let k = 0;
-  for (let i = 0; i < base.rids.length; i++) {
-    if (!removed.has(base.rids[i]!)) copyPosting(base, i, out, k++);
-  }
-  for (let i = 0; i < appended.rids.length; i++) copyPosting(appended, i, out, k++);
-  return out;
-}
-
-/** A list without the postings of `rid`. */
-function without(list: PostingArrays, rid: number): DecodedList {
-  let count = 0;
-  for (let i = 0; i < list.rids.length; i++) if (list.rids[i] !== rid) count++;
-  const kept = postingArrays(count);
-  for (let i = 0, k = 0; i < list.rids.length; i++) {
-    if (list.rids[i] !== rid) copyPosting(list, i, kept, k++);
-  }
-  return kept;
 }

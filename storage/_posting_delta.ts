@@ -19,6 +19,7 @@
  */
 
 import type { PostingArrays, TermStat } from "./_posting_blocks.ts";
+import { lowerBound } from "./_posting_lists.ts";
 
 /** The statistics' column of a term's document frequency over every column. */
 export const ANY_COLUMN = -1;
@@ -97,7 +98,7 @@ export class TermDelta {
   /** Takes a document's postings out (appended ones here; base ones marked taken out). */
   remove(rid: number, columns: readonly number[]): void {
     const { rids, cols, tfs, lens, stats } = this.appended;
-    const from = lowerBoundOf(rids, rid);
+    const from = lowerBound(rids, rid);
     let to = from;
     while (to < rids.length && rids[to] === rid) to++;
     if (to > from) {
@@ -134,18 +135,6 @@ export class TermDelta {
   }
 }
 
-/** The first index of `rids` (ascending) holding a value ≥ `rid`. */
-function lowerBoundOf(rids: readonly number[], rid: number): number {
-  let low = 0;
-  let high = rids.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (rids[mid]! < rid) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
 /** One change as logged: postings appended to a term, or a document taken out of it. */
 export type LoggedChange =
   | readonly ["a", string, number[], number[], number[], number[]]
@@ -162,4 +151,29 @@ export function statsOf(list: PostingArrays): Map<number, TermStat> {
     last = rid;
   }
   return stats;
+}
+
+/** A term's pending appended postings, then its staged ones (both in rid order, either absent). */
+export function joined(
+  term: string,
+  pending: AppendedList | undefined,
+  staged: AppendedList | undefined,
+): AppendedList | undefined {
+  if (pending === undefined || pending.rids.length === 0) return staged;
+  if (staged === undefined) return pending;
+  const last = pending.rids[pending.rids.length - 1]!;
+  if (staged.rids[0]! <= last) {
+    throw new RangeError(`postings of "${term}" for rid ${staged.rids[0]} after rid ${last}`);
+  }
+  const out: AppendedList = {
+    rids: [...pending.rids, ...staged.rids],
+    cols: [...pending.cols, ...staged.cols],
+    tfs: [...pending.tfs, ...staged.tfs],
+    lens: [...pending.lens, ...staged.lens],
+    stats: new Map(),
+  };
+  for (const stats of [pending.stats, staged.stats]) {
+    for (const [col, stat] of stats) addTermStat(out.stats, col, stat.df, stat.maxTf, stat.minLen);
+  }
+  return out;
 }
