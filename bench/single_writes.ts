@@ -18,6 +18,7 @@ import { startServerProcess } from "../testing/server_process.ts";
 import { percentile } from "../testing/stats.ts";
 import { call } from "../testing/http.ts";
 import { loadCorpus } from "./compare/corpus.ts";
+import { bulkLoad } from "./compare/cameodb_system.ts";
 
 const PRELOAD_BULK = 5_000;
 
@@ -54,15 +55,7 @@ async function put(doc: { id: string; doc: unknown }): Promise<number> {
   return performance.now() - started;
 }
 try {
-  for (let at = 0; at < preload; at += PRELOAD_BULK) {
-    const answer = await call(
-      server.url,
-      "POST",
-      "/api/docs/_bulk",
-      corpus.slice(at, at + PRELOAD_BULK),
-    );
-    if (answer.status !== 200) throw new Error(`bulk answered ${answer.status}`);
-  }
+  await bulkLoad(server.url, "docs", corpus.slice(0, preload), PRELOAD_BULK);
   if (preload === 0) await put({ id: "first", doc: { title: "creates the index" } });
   const latencies: number[] = [];
   let next = 0;

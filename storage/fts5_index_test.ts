@@ -362,13 +362,18 @@ Deno.test("fts5 engine: small applies are logged, not written to their blocks; a
   });
 });
 
+/** A put of a document with only a title, for `schema`. */
+function titlePut(schema: Schema) {
+  return (id: string, title: string) => ({
+    op: "put" as const,
+    id,
+    values: flatten(schema, { title, body: "" }),
+  });
+}
+
 Deno.test("fts5 engine: a handle whose postings log another handle went on from does not fold its stale changes at close", () => {
   withIndexFile((stale, path, schema) => {
-    const put = (id: string, title: string) => ({
-      op: "put" as const,
-      id,
-      values: flatten(schema, { title, body: "" }),
-    });
+    const put = titlePut(schema);
     stale.apply([put("a", "x y")], 1);
     const current = Fts5Index.open({ path, schema });
     current.apply([put("a", "z"), put("b", "x")], 2);
@@ -388,11 +393,7 @@ Deno.test("fts5 engine: a handle whose postings log another handle went on from 
 
 Deno.test("fts5 engine: a stale handle cannot fold after another handle folded and logged again (log rows are never renumbered)", () => {
   withIndexFile((setup, path, schema) => {
-    const put = (id: string, title: string) => ({
-      op: "put" as const,
-      id,
-      values: flatten(schema, { title, body: "" }),
-    });
+    const put = titlePut(schema);
     setup.apply([put("a", "x"), put("b", "y")], 1);
     setup.close();
     const stale = Fts5Index.open({ path, schema });

@@ -30,6 +30,40 @@ export function cameoQuery(query: CompareQuery): string {
   }
 }
 
+/** Declares the corpus index's engine and fields on the server at `url`. */
+export async function configureCorpusIndex(
+  url: string,
+  engine: "fts5" | "orama",
+  index = INDEX,
+): Promise<void> {
+  const answer = await call(url, "PUT", `/api/${index}/_config`, {
+    engine,
+    fields: [
+      { name: "title", type: "text" },
+      { name: "text", type: "text" },
+      { name: "size", type: "i64" },
+      { name: "kind", type: "string" },
+    ],
+  });
+  if (answer.status !== 200) throw new Error(`configure: ${JSON.stringify(answer.body)}`);
+}
+
+/** Writes `docs` to `index` in bulks of `bulkDocs`; throws on any refused bulk or item. */
+export async function bulkLoad(
+  url: string,
+  index: string,
+  docs: readonly CorpusDoc[],
+  bulkDocs: number,
+): Promise<void> {
+  for (let at = 0; at < docs.length; at += bulkDocs) {
+    const answer = await call(url, "POST", `/api/${index}/_bulk`, docs.slice(at, at + bulkDocs));
+    const errors = (answer.body as { errors?: unknown[] }).errors ?? [];
+    if (answer.status !== 200 || errors.length > 0) {
+      throw new Error(`bulk: ${answer.status} ${JSON.stringify(answer.body).slice(0, 500)}`);
+    }
+  }
+}
+
 /** The server with the `fts5` or `orama` engine. */
 export class CameoSystem implements System {
   readonly name: string;
@@ -50,16 +84,7 @@ export class CameoSystem implements System {
   async start(): Promise<void> {
     this.#dir = await Deno.makeTempDir({ prefix: `compare-cameo-${this.#engine}-` });
     this.#server = await this.#spawn();
-    const answer = await call(this.#url, "PUT", `/api/${INDEX}/_config`, {
-      engine: this.#engine,
-      fields: [
-        { name: "title", type: "text" },
-        { name: "text", type: "text" },
-        { name: "size", type: "i64" },
-        { name: "kind", type: "string" },
-      ],
-    });
-    if (answer.status !== 200) throw new Error(`configure: ${JSON.stringify(answer.body)}`);
+    await configureCorpusIndex(this.#url, this.#engine);
   }
 
   #spawn(): Promise<ServerProcess> {

@@ -17,6 +17,7 @@
 
 import { parseArgs } from "node:util";
 import { loadCorpus } from "../compare/corpus.ts";
+import { bulkLoad, configureCorpusIndex } from "../compare/cameodb_system.ts";
 import type { CorpusDoc } from "../compare/corpus.ts";
 import { call } from "../../testing/http.ts";
 import { withDeadline } from "../../testing/deadline.ts";
@@ -72,32 +73,11 @@ async function startServer(dataDir: string, profileDir?: string) {
   };
 }
 
-async function configure(url: string) {
-  const answer = await call(url, "PUT", `/api/${INDEX}/_config`, {
-    engine: "fts5",
-    fields: [
-      { name: "title", type: "text" },
-      { name: "text", type: "text" },
-      { name: "size", type: "i64" },
-      { name: "kind", type: "string" },
-    ],
-  });
-  if (answer.status !== 200) throw new Error(`configure: ${JSON.stringify(answer.body)}`);
-}
-
-async function bulks(url: string, docs: readonly CorpusDoc[]) {
-  for (let at = 0; at < docs.length; at += BULK_DOCS) {
-    const answer = await call(url, "POST", `/api/${INDEX}/_bulk`, docs.slice(at, at + BULK_DOCS));
-    const errors = (answer.body as { errors?: unknown[] }).errors ?? [];
-    if (answer.status !== 200 || errors.length > 0) throw new Error(`bulk: ${answer.status}`);
-  }
-}
-
 async function ingestLoad(docs: readonly CorpusDoc[], dir: string): Promise<string> {
   const server = await startServer(`${dir}/data-ingest`, `${dir}/ingest`);
-  await configure(server.url);
+  await configureCorpusIndex(server.url, "fts5");
   const started = performance.now();
-  await bulks(server.url, docs);
+  await bulkLoad(server.url, INDEX, docs, BULK_DOCS);
   const seconds = (performance.now() - started) / 1000;
   await server.stop();
   return `${docs.length} documents in bulks of ${BULK_DOCS}: ${
@@ -110,12 +90,12 @@ async function readsDuringIngestLoad(docs: readonly CorpusDoc[], dir: string): P
   const [stored, next] = [docs.slice(0, half), docs.slice(half)];
   const dataDir = `${dir}/data-reads`;
   const loader = await startServer(dataDir);
-  await configure(loader.url);
-  await bulks(loader.url, stored);
+  await configureCorpusIndex(loader.url, "fts5");
+  await bulkLoad(loader.url, INDEX, stored, BULK_DOCS);
   await loader.stop();
   const server = await startServer(dataDir, `${dir}/reads-during-ingest`);
   let ingesting = true;
-  const ingestion = bulks(server.url, next).finally(() => (ingesting = false));
+  const ingestion = bulkLoad(server.url, INDEX, next, BULK_DOCS).finally(() => (ingesting = false));
   const times: number[] = [];
   for (let k = 0; ingesting; k++) {
     const id = stored[(k * 104729) % stored.length]!.id;
@@ -145,8 +125,8 @@ async function singleWritesLoad(docs: readonly CorpusDoc[], dir: string): Promis
   const [stored, next] = [docs.slice(0, half), docs.slice(half, half + MAX_SINGLE_WRITES)];
   const dataDir = `${dir}/data-single`;
   const loader = await startServer(dataDir);
-  await configure(loader.url);
-  await bulks(loader.url, stored);
+  await configureCorpusIndex(loader.url, "fts5");
+  await bulkLoad(loader.url, INDEX, stored, BULK_DOCS);
   await loader.stop();
   const server = await startServer(dataDir, `${dir}/single-writes`);
   let at = 0;

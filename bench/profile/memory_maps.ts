@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { startServerProcess } from "../../testing/server_process.ts";
 import { call } from "../../testing/http.ts";
-import { cameoQuery } from "../compare/cameodb_system.ts";
+import { bulkLoad, cameoQuery, configureCorpusIndex } from "../compare/cameodb_system.ts";
 import { chooseQueries, loadCorpus } from "../compare/corpus.ts";
 
 const BULK_DOCS = 5_000;
@@ -62,25 +62,8 @@ async function pssByKind(pid: number): Promise<Map<string, number>> {
 }
 
 try {
-  const configured = await call(server.url, "PUT", "/api/corpus/_config", {
-    engine: "fts5",
-    fields: [
-      { name: "title", type: "text" },
-      { name: "text", type: "text" },
-      { name: "size", type: "i64" },
-      { name: "kind", type: "string" },
-    ],
-  });
-  if (configured.status !== 200) throw new Error(`configure: ${configured.status}`);
-  for (let at = 0; at < count; at += BULK_DOCS) {
-    const answer = await call(
-      server.url,
-      "POST",
-      "/api/corpus/_bulk",
-      corpus.slice(at, at + BULK_DOCS),
-    );
-    if (answer.status !== 200) throw new Error(`bulk: ${answer.status}`);
-  }
+  await configureCorpusIndex(server.url, "fts5");
+  await bulkLoad(server.url, "corpus", corpus, BULK_DOCS);
   const queries = chooseQueries(corpus);
   for (let round = 0; round < QUERY_ROUNDS; round++) {
     for (const query of queries) {
