@@ -354,7 +354,9 @@ export class OramaIndex implements SearchIndex {
       },
       docFreq: (fields, term) => {
         if (fields.length === 1) return this.#postings.get(fields[0]!)?.get(term)?.size ?? 0;
-        if (fields.length === this.#properties.size) return this.#anyFieldDocs.get(term) ?? 0;
+        const everyField = fields.length === this.#properties.size &&
+          fields.every((field) => this.#properties.has(field));
+        if (everyField) return this.#anyFieldDocs.get(term) ?? 0;
         return this.#termDocs(fields, [term]).size;
       },
       corpus: () => ({
