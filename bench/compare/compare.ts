@@ -26,13 +26,13 @@ import { CameoSystem } from "./cameodb_system.ts";
 import { OramaSystem } from "./orama_system.ts";
 import { SqliteSystem } from "./sqlite_system.ts";
 import { BIN as PG_BIN, ensurePostgres, PostgresSystem } from "./postgres_system.ts";
-import { gcideInstalled } from "./gcide.ts";
 import type { System } from "./system.ts";
 import { renderChart, renderReport } from "./report.ts";
 import { REDIS_SERVER, RedisSystem } from "./redis_system.ts";
 import { SEARCHD, SphinxSystem } from "./sphinx_system.ts";
-import { JAVAC, LUCENE_JARS, LuceneSystem, XAPIAN_MODULE, XapianSystem } from "./library_system.ts";
+import { LuceneSystem, XapianSystem } from "./library_system.ts";
 import { ensureDebianPackage, versionOf } from "./apt.ts";
+import { ensureCorpusPackages, ensureLibraryPackages } from "./packages.ts";
 import { mixedLoad, type MixedLoadFigures } from "./mixed_load.ts";
 import { percentile } from "../../testing/stats.ts";
 
@@ -333,18 +333,6 @@ async function recover(
   return recoveryMs;
 }
 
-/** Whether apt has package lists (`apt-get update` has run). */
-async function aptListsPresent(): Promise<boolean> {
-  try {
-    for await (const entry of Deno.readDir("/var/lib/apt/lists")) {
-      if (entry.name.includes("_Packages")) return true;
-    }
-  } catch {
-    // No directory: no lists.
-  }
-  return false;
-}
-
 /** Machine facts for the report. */
 async function machine(): Promise<Record<string, string>> {
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
@@ -395,37 +383,16 @@ async function main() {
   if (!(minutes > 0)) throw new Error(`--minutes wants a positive number, not ${values.minutes}`);
   const plan: Plan = { ...base, minutes };
   const log = (line: string) => console.error(line);
-  if (!(await aptListsPresent())) {
-    // A fresh machine has no package lists: the Debian catalogue is read from them.
-    log("apt-get update (Debian's package lists are the package catalogue) …");
-    const update = await new Deno.Command("apt-get", {
-      args: ["update"],
-      stdout: "null",
-      stderr: "inherit",
-    }).output();
-    if (!update.success) throw new Error("apt-get update failed");
-  }
-  if (!(await gcideInstalled())) {
-    log("installing dict-gcide (the GCIDE dictionary) with apt-get …");
-    const apt = await new Deno.Command("apt-get", {
-      args: ["install", "-y", "dict-gcide"],
-      stdout: "null",
-      stderr: "inherit",
-    }).output();
-    if (!apt.success) throw new Error("apt-get install dict-gcide failed");
-  }
+  await ensureCorpusPackages(log);
   if (chosen.includes("postgres")) await ensurePostgres(log);
   if (chosen.some((name) => name.startsWith("redis"))) {
     await ensureDebianPackage(REDIS_SERVER, ["redis-server"], log);
   }
   if (chosen.includes("sphinx")) await ensureDebianPackage(SEARCHD, ["sphinxsearch"], log);
-  if (chosen.includes("lucene")) {
-    await ensureDebianPackage(JAVAC, ["default-jdk-headless"], log);
-    for (const jar of LUCENE_JARS) await ensureDebianPackage(jar, ["liblucene8-java"], log);
-  }
-  if (chosen.includes("xapian")) {
-    await ensureDebianPackage(XAPIAN_MODULE, ["python3-xapian"], log);
-  }
+  await ensureLibraryPackages({
+    lucene: chosen.includes("lucene"),
+    xapian: chosen.includes("xapian"),
+  }, log);
   const total = plan.bulk5000 + plan.bulk500 + plan.bulk50 + plan.single1 + plan.single16 +
     plan.ndjson + plan.during;
   const started = performance.now();

@@ -15,8 +15,9 @@
  *
  * Each row is also written to stderr as JSON as soon as it is measured.
  *
- * Needs `apt-get install dict-gcide liblucene8-java default-jdk-headless python3-xapian`
- * (and `apt-get update` for the package catalogue); a system not installed is skipped.
+ * Installs what it reads and runs with apt when missing (`apt-get update` for the package
+ * catalogue, `dict-gcide`, and for the chosen anchors `default-jdk-headless`,
+ * `liblucene8-java`, `python3-xapian`: `bench/compare/packages.ts`).
  *
  * @module
  */
@@ -28,6 +29,7 @@ import { installedSystems, runExternal } from "./external_runner.ts";
 import { type Figures, figures, type RunResult } from "./metrics.ts";
 import { debianTask, gcideTask, type Task } from "./tasks.ts";
 import { gcideInstalled } from "../compare/gcide.ts";
+import { ensureCorpusPackages, ensureLibraryPackages } from "../compare/packages.ts";
 
 /** One line of the report. */
 interface Row extends Figures {
@@ -80,6 +82,13 @@ function markdown(rows: readonly Row[]): string {
 }
 
 const queries = Number(values.queries);
+const chosenSystems = new Set(values.systems.split(","));
+const log = (line: string) => console.error(line);
+await ensureCorpusPackages(log);
+await ensureLibraryPackages(
+  { lucene: chosenSystems.has("lucene"), xapian: chosenSystems.has("xapian") },
+  log,
+);
 const installed = await installedSystems();
 const rows: Row[] = [];
 for (const corpus of values.corpora.split(",")) {
