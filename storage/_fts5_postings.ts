@@ -22,9 +22,11 @@
  * small are not merged with their neighbours.
  *
  * Small applies do not write the blocks: their changes go to `post_log(seq, data)`, one row per
- * apply, and are kept in memory (`_posting_delta.ts`) until {@linkcode FOLD_AT_POSTINGS} are
- * pending or {@linkcode FOLD_AT_APPLIES} rows are logged; then (and at close) they are folded
- * into the blocks and the log is emptied, in one transaction. A read sees blocks and log alike.
+ * apply, and are kept in memory (`_posting_delta.ts`). Once enough are pending
+ * ({@linkcode FoldLimits}), a fold pass starts: each apply folds the next slice of the terms
+ * pending at its start into their blocks, and when all are, the rows they were logged in are
+ * deleted (`_posting_log.ts`). At close everything is folded and the log emptied. A read sees
+ * blocks and log alike.
  *
  * Posting lists read for a search are kept decoded (typed arrays) in a bounded cache of
  * {@linkcode MAX_CACHED_POSTINGS} postings, least recently used out first. A write drops the
@@ -73,22 +75,43 @@ export const MAX_CACHED_TERM_STATS = 100_000;
 /** Bytes a decoded posting takes (rid as f64; col, tf, len as u32). */
 const BYTES_PER_CACHED_POSTING = 20;
 
-/**
- * Pending postings (appended or taken out) that make an apply fold them into the blocks (~1 MB
- * of memory per index; a fold of this many took ~90 ms in a small write, one of 100,000 ~200).
- */
-export const FOLD_AT_POSTINGS = 25_000;
+/** When an index's pending postings changes are folded into its blocks. */
+export interface FoldLimits {
+  /**
+   * Pending postings (appended or taken out) that start a fold pass (~1 MB of memory per index
+   * at 25,000; a fold of that many at once took ~90 ms in a small write, of 100,000 ~200).
+   */
+  readonly atPostings: number;
+  /** Logged applies that start a fold pass (bounds the log read at open). */
+  readonly atApplies: number;
+  /**
+   * Postings staged by one apply that send it straight to the blocks (its terms with what they
+   * have pending) instead of the log: `bench/profile/sql_time.ts` on corpus documents gave the
+   * log +25 % at batches of 30 documents (~2,000 postings), +16 % at 60, nothing at 125 (~8,700)
+   * but a slower worst write.
+   */
+  readonly directAtPostings: number;
+  /**
+   * Terms each apply folds while a fold pass is under way: ~10 ms a slice, where folding all of
+   * 25,000 pending postings of corpus documents (~8,000 terms) held one write ~90 ms
+   * (`docs/profile.md`).
+   */
+  readonly sliceTerms: number;
+}
+
+/** The limits an index folds by unless told otherwise. */
+export const FOLD_LIMITS: FoldLimits = {
+  atPostings: 25_000,
+  atApplies: 2_000,
+  directAtPostings: 8_000,
+  sliceTerms: 1_000,
+};
 
 /**
- * Postings staged by one apply that send it straight to the blocks (folding what is pending with
- * it) instead of the log: `bench/profile/sql_time.ts` on corpus documents gave the log +25 % at
- * batches of 30 documents (~2,000 postings), +16 % at 60, nothing at 125 (~8,700) but a slower
- * worst write.
+ * How many times the limits that start a pass make an apply fold everything at once: the
+ * passes did not keep up (this only bounds memory and the log).
  */
-export const DIRECT_AT_POSTINGS = 8_000;
-
-/** Logged applies that make the next apply fold them (bounds the log read at open). */
-export const FOLD_AT_APPLIES = 2_000;
+const FOLD_ALL_FACTOR = 4;
 
 /** Bytes a pending posting takes in memory, about (four numbers in arrays). */
 const BYTES_PER_PENDING_POSTING = 40;
@@ -163,8 +186,11 @@ export class Fts5Postings {
     StatementSync
   >;
 
-  constructor(db: DatabaseSync) {
+  readonly #limits: FoldLimits;
+
+  constructor(db: DatabaseSync, limits: FoldLimits = FOLD_LIMITS) {
     this.#db = db;
+    this.#limits = limits;
     const blocks = "SELECT first_rid, last_rid, n, data FROM post_blocks WHERE term = ?";
     this.#stmts = {
       docTerms: db.prepare("SELECT data FROM doc_terms WHERE rid = ?"),
@@ -285,22 +311,38 @@ export class Fts5Postings {
 
   /**
    * Ends an apply's postings (inside the caller's transaction): what it staged becomes
-   * pending, and its changes are logged as one `post_log` row — or, once enough are pending,
-   * everything pending is folded into the blocks instead.
+   * pending, and its changes are logged as one `post_log` row — or, for a large apply, written
+   * straight to the blocks. Once enough is pending, each apply also folds the next slice of
+   * terms of a fold pass into the blocks.
    */
   flush(): void {
-    const staged = stagedPostings(this.#staged);
-    // A large apply (a bulk) goes straight to the blocks with what is pending: logging it
-    // would only write its postings twice.
+    const staged = this.#staged;
+    const limits = this.#limits;
+    const log = this.#log;
     if (
-      staged >= DIRECT_AT_POSTINGS || this.#log.pending + staged >= FOLD_AT_POSTINGS ||
-      this.#log.rows >= FOLD_AT_APPLIES
+      log.pending >= FOLD_ALL_FACTOR * limits.atPostings ||
+      log.rows >= FOLD_ALL_FACTOR * limits.atApplies
     ) {
-      this.fold();
+      this.fold(); // the passes fell behind: everything at once
       return;
     }
-    this.#stage();
-    this.#log.writeRow();
+    // A large apply (a bulk) goes straight to the blocks, its terms with what they have
+    // pending: logging it would only write its postings twice.
+    const direct = stagedPostings(staged) >= limits.directAtPostings;
+    if (direct) {
+      this.#staged = emptyStaged();
+      this.#writeDocs(staged.docs, staged.fields);
+    } else this.#stage();
+    log.writeRow(); // before any fold: a fold's record must cover this row's changes
+    const terms = direct ? [...staged.postings.keys()] : [];
+    if (log.passing || log.pending >= limits.atPostings || log.rows >= limits.atApplies) {
+      terms.push(...log.nextSlice(limits.sliceTerms));
+    }
+    if (terms.length === 0 && !log.passing) return;
+    log.checkCurrent();
+    const folding = [...new Set(terms)].sort();
+    for (const term of folding) this.#foldTerm(term, direct ? staged : undefined);
+    log.folded(folding);
   }
 
   /**
@@ -335,22 +377,28 @@ export class Fts5Postings {
 
   /**
    * Writes every pending change into the blocks and empties the log (inside the caller's
-   * transaction): per term, its taken-out postings first, then its appended ones.
+   * transaction).
    */
   fold(): void {
     this.#log.checkCurrent();
     const staged = this.#staged;
-    const { postings, fields, docs } = staged;
     this.#staged = emptyStaged();
-    this.#writeDocs(docs, fields);
-    for (const term of [...new Set([...this.#log.terms(), ...postings.keys()])].sort()) {
-      this.#forget(term);
-      const delta = this.#log.get(term);
-      for (const [rid, columns] of delta?.removed ?? []) this.#removeFrom(term, rid, columns);
-      const appended = joined(term, delta?.appended, stagedList(staged, term));
-      if (appended !== undefined) this.#append(term, appended);
+    this.#writeDocs(staged.docs, staged.fields);
+    for (const term of [...new Set([...this.#log.terms(), ...staged.postings.keys()])].sort()) {
+      this.#foldTerm(term, staged);
     }
     this.#log.clear();
+  }
+
+  /** Writes a term's pending changes (and what `staged` holds of it) into its blocks. */
+  #foldTerm(term: string, staged: Staged | undefined): void {
+    this.#forget(term);
+    const delta = this.#log.get(term);
+    // Its taken-out postings first, then its appended ones.
+    for (const [rid, columns] of delta?.removed ?? []) this.#removeFrom(term, rid, columns);
+    const fresh = staged === undefined ? undefined : stagedList(staged, term);
+    const appended = joined(term, delta?.appended, fresh);
+    if (appended !== undefined) this.#append(term, appended);
   }
 
   /**

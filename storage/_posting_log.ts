@@ -4,6 +4,14 @@
  * transaction, read back at open and after a rolled-back transaction. The folding of them into
  * the blocks is `_fts5_postings.ts`'s; this keeps what is pending exactly as the log says.
  *
+ * Terms are folded a slice at a time (a fold of everything pending held one write ~100 ms), so
+ * the log outlives a term's fold: `post_folded(term, seq)` records that the term's changes in
+ * rows up to `seq` are in its blocks, and the read-back skips them. A fold pass starts at the
+ * log's last row and folds every term pending then; when it has, the rows up to that one (and the
+ * records they made necessary) are deleted. A fold in an apply that logged nothing writes an
+ * empty row, so a handle another one folded under sees the log's end move
+ * ({@linkcode PendingPostings.checkCurrent}).
+ *
  * @module
  */
 
@@ -18,7 +26,18 @@ import {
 
 /** Pending changes of an index's postings, with their `post_log` rows. */
 export class PendingPostings {
-  #stmts: Record<"log" | "logged" | "logEnd" | "clearLog", StatementSync>;
+  #stmts: Record<
+    | "log"
+    | "logged"
+    | "logEnd"
+    | "clearLog"
+    | "folded"
+    | "putFolded"
+    | "clearFolded"
+    | "dropRows"
+    | "dropFolded",
+    StatementSync
+  >;
   /** A term's base as its open block tells it (read once, when a term first has changes). */
   #baseOf: (term: string) => TermBase;
   /** Per term, its changes not yet folded into its blocks. */
@@ -30,6 +49,10 @@ export class PendingPostings {
   #lastSeq = 0;
   /** This apply's changes, for its `post_log` row. */
   #changes: LoggedChange[] = [];
+  /** Whether the last {@linkcode writeRow} wrote a row (moving the log's end). */
+  #logged = false;
+  /** The fold pass under way: the log's last row at its start, and its terms left to fold. */
+  #pass: { readonly end: number; readonly terms: string[]; next: number } | undefined;
 
   constructor(db: DatabaseSync, baseOf: (term: string) => TermBase) {
     this.#baseOf = baseOf;
@@ -38,6 +61,11 @@ export class PendingPostings {
       logged: db.prepare("SELECT seq, data FROM post_log ORDER BY seq"),
       logEnd: db.prepare("SELECT count(*) AS rows, coalesce(max(seq), 0) AS last FROM post_log"),
       clearLog: db.prepare("DELETE FROM post_log"),
+      folded: db.prepare("SELECT term, seq FROM post_folded"),
+      putFolded: db.prepare("INSERT OR REPLACE INTO post_folded(term, seq) VALUES (?, ?)"),
+      clearFolded: db.prepare("DELETE FROM post_folded"),
+      dropRows: db.prepare("DELETE FROM post_log WHERE seq <= ?"),
+      dropFolded: db.prepare("DELETE FROM post_folded WHERE seq <= ?"),
     };
     this.replay();
   }
@@ -73,14 +101,23 @@ export class PendingPostings {
     return delta;
   }
 
-  /** Reads `post_log` back into memory (at open, and after a transaction rolled back). */
+  /**
+   * Reads `post_log` back into memory (at open, and after a transaction rolled back), less each
+   * term's changes already folded into its blocks.
+   */
   replay(): void {
     this.#reset();
+    const folded = new Map(
+      (this.#stmts.folded.all() as Array<{ term: string; seq: number }>)
+        .map(({ term, seq }) => [term, seq]),
+    );
     const rows = this.#stmts.logged.all() as Array<{ seq: number; data: string }>;
     this.#rows = rows.length;
     this.#lastSeq = rows.at(-1)?.seq ?? 0;
     for (const row of rows) {
-      for (const change of JSON.parse(row.data) as LoggedChange[]) this.#redo(change);
+      for (const change of JSON.parse(row.data) as LoggedChange[]) {
+        if (row.seq > (folded.get(change[1]) ?? 0)) this.#redo(change);
+      }
     }
   }
 
@@ -110,12 +147,59 @@ export class PendingPostings {
 
   /** Writes this apply's changes as one `post_log` row (inside the apply's transaction). */
   writeRow(): void {
-    if (this.#changes.length > 0) {
-      const { lastInsertRowid } = this.#stmts.log.run(JSON.stringify(this.#changes));
-      this.#rows++;
-      this.#lastSeq = Number(lastInsertRowid);
-    }
+    this.#logged = this.#changes.length > 0;
+    if (this.#logged) this.#insertRow(JSON.stringify(this.#changes));
     this.#changes = [];
+  }
+
+  #insertRow(data: string): void {
+    const { lastInsertRowid } = this.#stmts.log.run(data);
+    this.#rows++;
+    this.#lastSeq = Number(lastInsertRowid);
+  }
+
+  /** Whether a fold pass is under way. */
+  get passing(): boolean {
+    return this.#pass !== undefined;
+  }
+
+  /**
+   * The next `count` terms of the fold pass, starting one (every term pending now) if none is
+   * under way; none once it has handed out all its terms.
+   */
+  nextSlice(count: number): string[] {
+    this.#pass ??= { end: this.#lastSeq, terms: [...this.#deltas.keys()].sort(), next: 0 };
+    const pass = this.#pass;
+    const slice = pass.terms.slice(pass.next, pass.next + count);
+    pass.next += slice.length;
+    return slice;
+  }
+
+  /**
+   * Marks terms folded into their blocks (inside the fold's transaction, after their blocks
+   * were written): their changes are no longer pending, and while the log holds rows the
+   * read-back is told to skip them. Ends the pass once it has handed out all its terms.
+   */
+  folded(terms: Iterable<string>): void {
+    const had = [...terms].filter((term) => this.#deltas.has(term));
+    if (had.length > 0 && this.#rows > 0) {
+      // The log's end moves with every fold (see checkCurrent): by the apply's own row, or else
+      // by an empty one.
+      if (!this.#logged) this.#insertRow("[]");
+      for (const term of had) this.#stmts.putFolded.run(term, this.#lastSeq);
+    }
+    this.#logged = false;
+    for (const term of had) {
+      this.#pending -= this.#deltas.get(term)!.size();
+      this.#deltas.delete(term);
+    }
+    const pass = this.#pass;
+    if (pass === undefined || pass.next < pass.terms.length) return;
+    this.#pass = undefined;
+    // Every term pending at the pass's start is folded: its rows hold nothing to read back.
+    this.#rows -= Number(this.#stmts.dropRows.run(pass.end).changes);
+    this.#stmts.dropFolded.run(pass.end);
+    if (this.#rows === 0) this.clear();
   }
 
   /** Forgets this apply's changes not yet written (its transaction failed). */
@@ -137,6 +221,7 @@ export class PendingPostings {
   /** Empties the log and what is pending (all of it folded, or the index cleared). */
   clear(): void {
     this.#stmts.clearLog.run();
+    this.#stmts.clearFolded.run();
     this.#reset();
   }
 
@@ -146,5 +231,7 @@ export class PendingPostings {
     this.#rows = 0;
     this.#lastSeq = 0;
     this.#changes = [];
+    this.#logged = false;
+    this.#pass = undefined;
   }
 }

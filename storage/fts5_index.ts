@@ -36,7 +36,7 @@ import {
   valuesFacetQuery,
 } from "./_fts5_sql.ts";
 import { type CorpusStats, localStats } from "./bm25.ts";
-import { Fts5Postings } from "./_fts5_postings.ts";
+import { type FoldLimits, Fts5Postings } from "./_fts5_postings.ts";
 import { matchContext, type MatchContextOptions } from "./_fts5_match_context.ts";
 import { type Fts5View, getRow, rankingSource, ScoreTables, searchFts5 } from "./_fts5_scoring.ts";
 import { stageValue } from "./_fts5_staging.ts";
@@ -66,6 +66,8 @@ export interface Fts5Options {
   /** The database file; `:memory:` for tests that need no file. */
   readonly path: string;
   readonly schema: Schema;
+  /** When pending postings changes are folded into their blocks (tests make them small). */
+  readonly foldLimits?: FoldLimits;
 }
 
 /** Thrown when the database file cannot be used; the caller rebuilds from KV. */
@@ -100,8 +102,11 @@ export class Fts5Index implements SearchIndex {
   #postings!: Fts5Postings;
   readonly #scoreTables = new ScoreTables();
 
-  private constructor(path: string, db: DatabaseSync, schema: Schema) {
+  readonly #foldLimits: FoldLimits | undefined;
+
+  private constructor(path: string, db: DatabaseSync, schema: Schema, foldLimits?: FoldLimits) {
     this.#path = path;
+    this.#foldLimits = foldLimits;
     this.#schema = schema;
     this.#db = db;
     this.durable = path !== ":memory:";
@@ -115,7 +120,7 @@ export class Fts5Index implements SearchIndex {
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(options.path);
-      const index = new Fts5Index(options.path, db, options.schema);
+      const index = new Fts5Index(options.path, db, options.schema, options.foldLimits);
       index.#init(options.schema);
       return index;
     } catch (error) {
@@ -181,7 +186,7 @@ export class Fts5Index implements SearchIndex {
       maxRid: db.prepare("SELECT coalesce(max(rid), 0) AS m FROM docs"),
       idsOf: db.prepare("SELECT rid, id FROM docs WHERE rid IN (SELECT value FROM json_each(?))"),
     };
-    this.#postings = new Fts5Postings(db);
+    this.#postings = new Fts5Postings(db, this.#foldLimits);
     this.#insertFts = db.prepare(insertFtsSql(this.#columnCount));
   }
 
