@@ -92,9 +92,10 @@ export interface FoldLimits {
    */
   readonly directAtPostings: number;
   /**
-   * Terms each apply folds while a fold pass is under way: ~10 ms a slice, where folding all of
-   * 25,000 pending postings of corpus documents (~8,000 terms) held one write ~90 ms
-   * (`docs/profile.md`).
+   * Terms each apply folds while a fold pass is under way. 25,000 pending postings of corpus
+   * documents are ~6,000–7,000 terms, and folding them all at once held one write ~90–120 ms;
+   * `bench/profile/sql_time.ts --batch 4` gave a write's p99 17.8, 18.9, 26.4 and 38.4 ms with
+   * slices of 250, 500, 1,000 and 2,000 terms (21.5 before passes), the same docs/s within 5 %.
    */
   readonly sliceTerms: number;
 }
@@ -104,7 +105,7 @@ export const FOLD_LIMITS: FoldLimits = {
   atPostings: 25_000,
   atApplies: 2_000,
   directAtPostings: 8_000,
-  sliceTerms: 1_000,
+  sliceTerms: 500,
 };
 
 /**

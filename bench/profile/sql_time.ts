@@ -2,8 +2,8 @@
  * Where one fts5 microshard's small writes spend their SQL time: the first `--preload`
  * documents of `bench:compare`'s corpus in batches of 1,000, then `--docs` more in batches of
  * `--batch`, with node:sqlite's `run`, `get`, `all` and `exec` timed per statement (a wrapper
- * around each, installed after the preload). Prints documents/s, the slowest write, and per
- * statement its µs per document and its calls.
+ * around each, installed after the preload). Prints documents/s, a write's p50 and p99, the
+ * slowest write (and its SQL), and per statement its µs per document and its calls.
  *
  * ```sh
  * deno run -A --unstable-kv bench/profile/sql_time.ts [--batch 4] [--docs 2000] [--preload 10000]
@@ -16,6 +16,7 @@ import { DatabaseSync, StatementSync } from "node:sqlite";
 import { parseArgs } from "node:util";
 import { Microshard } from "../../storage/microshard.ts";
 import { type CorpusDoc, loadCorpus } from "../compare/corpus.ts";
+import { percentile } from "../../testing/stats.ts";
 
 const PRELOAD_BATCH = 1_000;
 const SHOWN_STATEMENTS = 14;
@@ -34,8 +35,17 @@ const [batch, docs, preload] = [values.batch, values.docs, values.preload].map(N
   number,
 ];
 
-/** Milliseconds and calls per statement. */
+/** Milliseconds and calls per statement: over the run, and in the write under way. */
 const times = new Map<string, { ms: number; calls: number }>();
+let inWrite = new Map<string, { ms: number; calls: number }>();
+
+/** Adds a call's milliseconds to `key` in `to`. */
+function addTime(to: Map<string, { ms: number; calls: number }>, key: string, ms: number): void {
+  const entry = to.get(key) ?? { ms: 0, calls: 0 };
+  entry.ms += ms;
+  entry.calls++;
+  to.set(key, entry);
+}
 
 /** Wraps `proto[name]` to add each call's time under `keyOf`'s key. */
 function timeMethod(
@@ -50,10 +60,9 @@ function timeMethod(
       return original.apply(this, args);
     } finally {
       const key = keyOf(this, args).replace(/\s+/g, " ").slice(0, SQL_SHOWN_CHARS);
-      const entry = times.get(key) ?? { ms: 0, calls: 0 };
-      entry.ms += performance.now() - started;
-      entry.calls++;
-      times.set(key, entry);
+      const ms = performance.now() - started;
+      addTime(times, key, ms);
+      addTime(inWrite, key, ms);
     }
   };
 }
@@ -74,20 +83,31 @@ timeMethod(
   "exec",
   (_, args) => `exec ${args[0]}`,
 );
-let slowest = 0;
+const writeMs: number[] = [];
+let slowest = { ms: 0, statements: inWrite };
 const started = performance.now();
 for (let at = preload; at < preload + docs; at += batch) {
   const t = performance.now();
+  inWrite = new Map();
   await shard.write(corpus.slice(at, Math.min(preload + docs, at + batch)).map(put));
-  slowest = Math.max(slowest, performance.now() - t);
+  const ms = performance.now() - t;
+  writeMs.push(ms);
+  if (ms > slowest.ms) slowest = { ms, statements: inWrite };
 }
 const total = performance.now() - started;
+writeMs.sort((a, b) => a - b);
 console.log(
   `${docs} documents in batches of ${batch} onto ${preload}: ${
     Math.round(docs / total * 1000)
-  } docs/s, ${Math.round(total / docs * 1000)} µs a document, slowest write ${
-    slowest.toFixed(1)
-  } ms`,
+  } docs/s, ${Math.round(total / docs * 1000)} µs a document; a write p50 ${
+    percentile(writeMs, 0.5).toFixed(1)
+  } ms, p99 ${percentile(writeMs, 0.99).toFixed(1)} ms, slowest ${slowest.ms.toFixed(1)} ms`,
+);
+const inSlowest = [...slowest.statements].sort((a, b) => b[1].ms - a[1].ms).slice(0, 3);
+console.log(
+  `  the slowest write's SQL: ${
+    inSlowest.map(([key, { ms, calls }]) => `${ms.toFixed(1)} ms in ${calls} × ${key}`).join("; ")
+  }`,
 );
 const rows = [...times].sort((a, b) => b[1].ms - a[1].ms).slice(0, SHOWN_STATEMENTS);
 for (const [key, { ms, calls }] of rows) {
