@@ -5,8 +5,9 @@
  * the blocks is `_fts5_postings.ts`'s; this keeps what is pending exactly as the log says.
  *
  * Terms are folded a slice at a time (a fold of everything pending held one write ~100 ms), so
- * the log outlives a term's fold: `post_folded(term, seq)` records that the term's changes in
- * rows up to `seq` are in its blocks, and the read-back skips them. A fold pass starts at the
+ * the log outlives a term's fold: a `post_folded(seq, terms)` row records that the changes of
+ * those terms in rows up to `seq` are in their blocks, and the read-back skips them (one row per
+ * fold, not per term: a row per term made a fold a third slower). A fold pass starts at the
  * log's last row and folds every term pending then; when it has, the rows up to that one (and the
  * records they made necessary) are deleted. A fold in an apply that logged nothing writes an
  * empty row, so a handle another one folded under sees the log's end move
@@ -61,8 +62,8 @@ export class PendingPostings {
       logged: db.prepare("SELECT seq, data FROM post_log ORDER BY seq"),
       logEnd: db.prepare("SELECT count(*) AS rows, coalesce(max(seq), 0) AS last FROM post_log"),
       clearLog: db.prepare("DELETE FROM post_log"),
-      folded: db.prepare("SELECT term, seq FROM post_folded"),
-      putFolded: db.prepare("INSERT OR REPLACE INTO post_folded(term, seq) VALUES (?, ?)"),
+      folded: db.prepare("SELECT seq, terms FROM post_folded ORDER BY seq"),
+      putFolded: db.prepare("INSERT INTO post_folded(seq, terms) VALUES (?, ?)"),
       clearFolded: db.prepare("DELETE FROM post_folded"),
       dropRows: db.prepare("DELETE FROM post_log WHERE seq <= ?"),
       dropFolded: db.prepare("DELETE FROM post_folded WHERE seq <= ?"),
@@ -107,10 +108,13 @@ export class PendingPostings {
    */
   replay(): void {
     this.#reset();
-    const folded = new Map(
-      (this.#stmts.folded.all() as Array<{ term: string; seq: number }>)
-        .map(({ term, seq }) => [term, seq]),
-    );
+    // Per term, the last row its folds cover (records in seq order: the last one wins).
+    const folded = new Map<string, number>();
+    for (
+      const { seq, terms } of this.#stmts.folded.all() as Array<{ seq: number; terms: string }>
+    ) {
+      for (const term of JSON.parse(terms) as string[]) folded.set(term, seq);
+    }
     const rows = this.#stmts.logged.all() as Array<{ seq: number; data: string }>;
     this.#rows = rows.length;
     this.#lastSeq = rows.at(-1)?.seq ?? 0;
@@ -186,7 +190,7 @@ export class PendingPostings {
       // The log's end moves with every fold (see checkCurrent): by the apply's own row, or else
       // by an empty one.
       if (!this.#logged) this.#insertRow("[]");
-      for (const term of had) this.#stmts.putFolded.run(term, this.#lastSeq);
+      this.#stmts.putFolded.run(this.#lastSeq, JSON.stringify(had));
     }
     this.#logged = false;
     for (const term of had) {

@@ -365,10 +365,13 @@ Deno.test("fts5 engine: small applies are logged, not written to their blocks; a
 
 /** The terms with logged changes the read-back would not skip (none folded past their row). */
 function unfoldedLogged(db: DatabaseSync): string[] {
-  const folded = new Map(
-    (db.prepare("SELECT term, seq FROM post_folded").all() as Array<{ term: string; seq: number }>)
-      .map(({ term, seq }) => [term, seq]),
-  );
+  const folded = new Map<string, number>();
+  const records = db.prepare("SELECT seq, terms FROM post_folded ORDER BY seq").all() as Array<
+    { seq: number; terms: string }
+  >;
+  for (const { seq, terms } of records) {
+    for (const term of JSON.parse(terms) as string[]) folded.set(term, seq);
+  }
   const rows = db.prepare("SELECT seq, data FROM post_log").all() as Array<
     { seq: number; data: string }
   >;
