@@ -1,7 +1,7 @@
 /**
  * What a point read costs over HTTP, against what any request costs: the p50 of `--reads`
  * reads of one document through Deno's `fetch`, the same reads as raw HTTP/1.1 requests on one
- * keep-alive socket, and `GET /health` through `fetch` — two rounds, one server process.
+ * keep-alive socket, and `GET /health` both ways — two rounds, one server process.
  *
  * ```sh
  * deno run -A bench/point_read_probe.ts [--reads 3000]
@@ -60,14 +60,16 @@ try {
   });
   if (put.status !== 200) throw new Error(`put answered ${put.status}`);
   const path = "/api/docs/document/d1";
-  const request = new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
+  const get = (of: string) =>
+    new TextEncoder().encode(`GET ${of} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
   for (let round = 0; round < ROUNDS; round++) {
     const viaFetch = await p50(reads, async () => {
       const answer = await fetch(`${server.url}${path}`);
       await answer.arrayBuffer();
     });
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-    const raw = await p50(reads, () => exchange(conn, request));
+    const raw = await p50(reads, () => exchange(conn, get(path)));
+    const rawHealth = await p50(reads, () => exchange(conn, get("/health")));
     conn.close();
     const health = await p50(reads, async () => {
       const answer = await fetch(`${server.url}/health`);
@@ -75,7 +77,7 @@ try {
     });
     console.log(
       `round ${round}: a document read p50 ${viaFetch} ms through fetch, ${raw} ms on a raw ` +
-        `keep-alive socket; GET /health p50 ${health} ms through fetch`,
+        `keep-alive socket; GET /health p50 ${health} ms through fetch, ${rawHealth} ms raw`,
     );
   }
 } finally {

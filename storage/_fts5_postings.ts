@@ -37,7 +37,7 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { addTermStat, ANY_COLUMN, joined } from "./_posting_delta.ts";
+import { addTermStat, ANY_COLUMN, joined, type OpenBlockRow } from "./_posting_delta.ts";
 import {
   emptyStaged,
   type Staged,
@@ -131,11 +131,6 @@ export interface PostingRow {
   readonly len: number;
 }
 
-/** A term's open block as read (with its statistics). */
-interface OpenRow extends BlockRow {
-  readonly stats: Uint8Array;
-}
-
 /** Every posting of an index database, in (term, rid, column) order (for checks and tests). */
 export function allPostings(db: DatabaseSync): Array<PostingRow & { readonly term: string }> {
   const rows = db.prepare(
@@ -217,8 +212,8 @@ export class Fts5Postings {
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
     };
     this.#log = new PendingPostings(db, (term) => {
-      const open = this.#stmts.open.get(term) as OpenRow | undefined;
-      return { stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0 };
+      const open = this.#stmts.open.get(term) as OpenBlockRow | undefined;
+      return { stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0, open };
     });
   }
 
@@ -399,7 +394,11 @@ export class Fts5Postings {
     for (const [rid, columns] of delta?.removed ?? []) this.#removeFrom(term, rid, columns);
     const fresh = staged === undefined ? undefined : stagedList(staged, term);
     const appended = joined(term, delta?.appended, fresh);
-    if (appended !== undefined) this.#append(term, appended);
+    if (appended === undefined) return;
+    // The open block as the delta's base read it, unless the removals above rewrote it.
+    if (delta !== undefined && delta.removed.size === 0) {
+      this.#append(term, appended, delta.base.open);
+    } else this.#append(term, appended, this.#stmts.open.get(term) as OpenBlockRow | undefined);
   }
 
   /**
@@ -407,8 +406,11 @@ export class Fts5Postings {
    * block not decoded, until it fills; then its postings are closed into blocks — and adds
    * their statistics to the term's.
    */
-  #append(term: string, added: PostingArrays & { stats: Map<number, TermStat> }): void {
-    const open = this.#stmts.open.get(term) as OpenRow | undefined;
+  #append(
+    term: string,
+    added: PostingArrays & { stats: Map<number, TermStat> },
+    open: OpenBlockRow | undefined,
+  ): void {
     const stats = decodeStats(open?.stats);
     for (const [col, stat] of added.stats) {
       addTermStat(stats, col, stat.df, stat.maxTf, stat.minLen);
@@ -490,7 +492,7 @@ export class Fts5Postings {
   #removeFrom(term: string, rid: number, columns: readonly number[]): void {
     this.#forget(term);
     const { open: openOf, blockOf, removeBlock, removeBlocks, putBlock } = this.#stmts;
-    const open = openOf.get(term) as OpenRow | undefined;
+    const open = openOf.get(term) as OpenBlockRow | undefined;
     if (open === undefined) return;
     const stats = decodeStats(open.stats);
     for (const col of [...columns, ANY_COLUMN]) {
@@ -584,7 +586,7 @@ export class Fts5Postings {
     if (cached !== undefined) return cached;
     const delta = this.#log.get(term);
     const all = delta === undefined
-      ? decodeStats((this.#stmts.open.get(term) as OpenRow | undefined)?.stats)
+      ? decodeStats((this.#stmts.open.get(term) as OpenBlockRow | undefined)?.stats)
       : delta.stats();
     const stats = new Map([...all].filter(([, stat]) => stat.df > 0));
     if (this.#termStats.size >= MAX_CACHED_TERM_STATS) {
