@@ -45,8 +45,12 @@ export class PendingPostings {
   #deltas = new Map<string, TermDelta>();
   /** Postings pending in {@linkcode #deltas}. */
   #pending = 0;
-  /** Rows in `post_log`, and the last one's `seq` (0: none; AUTOINCREMENT, never reused). */
+  /**
+   * Rows in `post_log`, and the first and last one's `seq` (0: none; AUTOINCREMENT, never
+   * reused).
+   */
   #rows = 0;
+  #firstSeq = 0;
   #lastSeq = 0;
   /** This apply's changes, for its `post_log` row. */
   #changes: LoggedChange[] = [];
@@ -60,7 +64,10 @@ export class PendingPostings {
     this.#stmts = {
       log: db.prepare("INSERT INTO post_log(data) VALUES (?)"),
       logged: db.prepare("SELECT seq, data FROM post_log ORDER BY seq"),
-      logEnd: db.prepare("SELECT count(*) AS rows, coalesce(max(seq), 0) AS last FROM post_log"),
+      logEnd: db.prepare(
+        "SELECT count(*) AS rows, coalesce(min(seq), 0) AS first, coalesce(max(seq), 0) AS last " +
+          "FROM post_log",
+      ),
       clearLog: db.prepare("DELETE FROM post_log"),
       folded: db.prepare("SELECT seq, terms FROM post_folded ORDER BY seq"),
       putFolded: db.prepare("INSERT INTO post_folded(seq, terms) VALUES (?, ?)"),
@@ -117,6 +124,7 @@ export class PendingPostings {
     }
     const rows = this.#stmts.logged.all() as Array<{ seq: number; data: string }>;
     this.#rows = rows.length;
+    this.#firstSeq = rows[0]?.seq ?? 0;
     this.#lastSeq = rows.at(-1)?.seq ?? 0;
     for (const row of rows) {
       for (const change of JSON.parse(row.data) as LoggedChange[]) {
@@ -160,6 +168,7 @@ export class PendingPostings {
     const { lastInsertRowid } = this.#stmts.log.run(data);
     this.#rows++;
     this.#lastSeq = Number(lastInsertRowid);
+    if (this.#rows === 1) this.#firstSeq = this.#lastSeq;
   }
 
   /** Whether a fold pass is under way. */
@@ -201,8 +210,10 @@ export class PendingPostings {
     if (pass === undefined || pass.next < pass.terms.length) return;
     this.#pass = undefined;
     // Every term pending at the pass's start is folded: its rows hold nothing to read back.
-    this.#rows -= Number(this.#stmts.dropRows.run(pass.end).changes);
+    this.#stmts.dropRows.run(pass.end);
     this.#stmts.dropFolded.run(pass.end);
+    const end = this.#logEnd();
+    [this.#rows, this.#firstSeq] = [end.rows, end.first];
     if (this.#rows === 0) this.clear();
   }
 
@@ -213,13 +224,21 @@ export class PendingPostings {
 
   /**
    * Throws unless the file's log is the one this handle holds: a handle another one went on
-   * from (it opened the file and logged or folded) must not fold its stale changes.
+   * from (it opened the file and logged or folded) must not fold its stale changes. Rows are
+   * only appended (AUTOINCREMENT: each above every seq ever used) and deleted from the front
+   * (a pass's rows, or all), so the rows are the seqs from the first to the last, and the same
+   * count, first and last mean the same rows (a row is never changed). Count and last alone
+   * were not enough: a handle holding rows {2, 5} passed against the file's {4, 5}.
    */
   checkCurrent(): void {
-    const end = this.#stmts.logEnd.get() as { rows: number; last: number };
-    if (end.rows !== this.#rows || end.last !== this.#lastSeq) {
+    const end = this.#logEnd();
+    if (end.rows !== this.#rows || end.first !== this.#firstSeq || end.last !== this.#lastSeq) {
       throw new Error("the index file's postings log changed under this handle");
     }
+  }
+
+  #logEnd(): { rows: number; first: number; last: number } {
+    return this.#stmts.logEnd.get() as { rows: number; first: number; last: number };
   }
 
   /** Empties the log and what is pending (all of it folded, or the index cleared). */
@@ -233,6 +252,7 @@ export class PendingPostings {
     this.#deltas.clear();
     this.#pending = 0;
     this.#rows = 0;
+    this.#firstSeq = 0;
     this.#lastSeq = 0;
     this.#changes = [];
     this.#logged = false;

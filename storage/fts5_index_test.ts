@@ -477,6 +477,32 @@ Deno.test("fts5 engine: folds a slice of terms at a time (small limits); live, f
   });
 });
 
+Deno.test("fts5 engine: a stale handle whose log has the file's row count and last row still refuses to fold; once it reads the log again it goes on", () => {
+  // Found by a two-handle fuzzer: the handle held rows {2, 5} against the file's {4, 5}.
+  const foldLimits = { atPostings: 1_000, atApplies: 2, directAtPostings: 1_000, sliceTerms: 100 };
+  withIndexFile((setup, path, schema) => {
+    const put = titlePut(schema);
+    setup.apply([put("a", "x"), put("b", "x y")], 1);
+    setup.close();
+    const stale = Fts5Index.open({ path, schema, foldLimits });
+    stale.apply([{ op: "delete", id: "a" }], 2); // one row
+    const current = Fts5Index.open({ path, schema, foldLimits });
+    current.apply([put("c", "z")], 3); // two rows: a pass folds them, the log is emptied
+    current.apply([put("d", "w")], 4); // one row again
+    assert.throws(() => stale.apply([put("e", "v")], 5), /changed under this handle/);
+    stale.apply([put("e", "v")], 5); // the failed apply read the log again
+    const reader = Fts5Index.open({ path, schema });
+    const hits = (term: string) =>
+      reader.search({ kind: "term", field: null, term }, { limit: 10, offset: 0 }).hits
+        .map((hit) => hit.id);
+    const found = Object.fromEntries(["x", "y", "z", "w", "v"].map((term) => [term, hits(term)]));
+    assert.deepEqual(found, { x: ["b"], y: ["b"], z: ["c"], w: ["d"], v: ["e"] });
+    reader.destroy();
+    current.destroy();
+    stale.destroy();
+  });
+});
+
 /** A put of a document with only a title, for `schema`. */
 function titlePut(schema: Schema) {
   return (id: string, title: string) => ({
