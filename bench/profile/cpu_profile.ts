@@ -2,12 +2,14 @@
  * CPU profiles of this server under the two loads issue 18 is about, with Deno's
  * `--cpu-prof` (one `.cpuprofile` per isolate: the main one and each shard worker):
  *
- * - `ingest`: an empty fts5 index takes `--docs` documents in bulks of 5,000 over HTTP;
+ * - `ingest`: an empty fts5 index takes `--docs` documents in bulks of `--bulk` (5,000) over
+ *   HTTP;
  * - `reads-during-ingest`: an index already holding `--docs` documents (loaded by a first,
  *   unprofiled run of the server on the same data directory) answers point reads one after
- *   another while the next `--docs` documents arrive in bulks of 5,000.
+ *   another while the next `--docs` documents arrive in bulks of `--bulk`.
  *
  *   deno run --allow-all bench/profile/cpu_profile.ts [--docs 40000] [--out DIR] [--loads a,b]
+ *     [--bulk 5000]
  *
  * Prints each load's figures and the top self-time functions and files per isolate
  * (`summarize.ts`); the raw profiles stay in `--out` (open them in Chrome DevTools).
@@ -27,6 +29,7 @@ import { renderSummaries, summarizeDir } from "./summarize.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const INDEX = "corpus";
+/** Documents per bulk unless `--bulk` says otherwise. */
 const BULK_DOCS = 5_000;
 const START_TIMEOUT_MS = 600_000;
 
@@ -73,19 +76,26 @@ async function startServer(dataDir: string, profileDir?: string) {
   };
 }
 
-async function ingestLoad(docs: readonly CorpusDoc[], dir: string): Promise<string> {
+/** What a load is given: the documents, the output directory, the documents per bulk. */
+interface LoadArgs {
+  readonly docs: readonly CorpusDoc[];
+  readonly dir: string;
+  readonly bulk: number;
+}
+
+async function ingestLoad({ docs, dir, bulk }: LoadArgs): Promise<string> {
   const server = await startServer(`${dir}/data-ingest`, `${dir}/ingest`);
   await configureCorpusIndex(server.url, "fts5");
   const started = performance.now();
-  await bulkLoad(server.url, INDEX, docs, BULK_DOCS);
+  await bulkLoad(server.url, INDEX, docs, bulk);
   const seconds = (performance.now() - started) / 1000;
   await server.stop();
-  return `${docs.length} documents in bulks of ${BULK_DOCS}: ${
+  return `${docs.length} documents in bulks of ${bulk}: ${
     Math.round(docs.length / seconds)
   } docs/s`;
 }
 
-async function readsDuringIngestLoad(docs: readonly CorpusDoc[], dir: string): Promise<string> {
+async function readsDuringIngestLoad({ docs, dir, bulk }: LoadArgs): Promise<string> {
   const half = docs.length / 2;
   const [stored, next] = [docs.slice(0, half), docs.slice(half)];
   const dataDir = `${dir}/data-reads`;
@@ -95,7 +105,7 @@ async function readsDuringIngestLoad(docs: readonly CorpusDoc[], dir: string): P
   await loader.stop();
   const server = await startServer(dataDir, `${dir}/reads-during-ingest`);
   let ingesting = true;
-  const ingestion = bulkLoad(server.url, INDEX, next, BULK_DOCS).finally(() => (ingesting = false));
+  const ingestion = bulkLoad(server.url, INDEX, next, bulk).finally(() => (ingesting = false));
   const times: number[] = [];
   for (let k = 0; ingesting; k++) {
     const id = stored[(k * 104729) % stored.length]!.id;
@@ -111,7 +121,7 @@ async function readsDuringIngestLoad(docs: readonly CorpusDoc[], dir: string): P
   await ingestion;
   await server.stop();
   times.sort((a, b) => a - b);
-  return `${times.length} point reads during an ingest of ${next.length} documents in bulks of ${BULK_DOCS} ` +
+  return `${times.length} point reads during an ingest of ${next.length} documents in bulks of ${bulk} ` +
     `onto ${stored.length}: p50 ${percentile(times, 0.5).toFixed(2)} ms, p99 ${
       percentile(times, 0.99).toFixed(2)
     } ms, max ${times.at(-1)!.toFixed(2)} ms`;
@@ -120,7 +130,7 @@ async function readsDuringIngestLoad(docs: readonly CorpusDoc[], dir: string): P
 const SINGLE_WRITERS = 16;
 const MAX_SINGLE_WRITES = 4_000;
 
-async function singleWritesLoad(docs: readonly CorpusDoc[], dir: string): Promise<string> {
+async function singleWritesLoad({ docs, dir }: LoadArgs): Promise<string> {
   const half = docs.length / 2;
   const [stored, next] = [docs.slice(0, half), docs.slice(half, half + MAX_SINGLE_WRITES)];
   const dataDir = `${dir}/data-single`;
@@ -153,7 +163,12 @@ const LOADS = {
 async function main() {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { docs: { type: "string" }, out: { type: "string" }, loads: { type: "string" } },
+    options: {
+      docs: { type: "string" },
+      out: { type: "string" },
+      loads: { type: "string" },
+      bulk: { type: "string" },
+    },
   });
   const names = (values.loads ?? Object.keys(LOADS).join(",")).split(",");
   const unknown = names.filter((name) => !(name in LOADS));
@@ -162,7 +177,8 @@ async function main() {
   const dir = values.out ?? await Deno.makeTempDir({ prefix: "cameodb-profile-" });
   const docs = await loadCorpus(count);
   for (const name of names) {
-    const figure = await LOADS[name as keyof typeof LOADS](docs, dir);
+    const bulk = Number(values.bulk ?? BULK_DOCS);
+    const figure = await LOADS[name as keyof typeof LOADS]({ docs, dir, bulk });
     console.log(`### ${name}\n\n${figure}\n`);
     console.log(renderSummaries(await summarizeDir(`${dir}/${name}`)));
   }

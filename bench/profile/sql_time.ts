@@ -1,12 +1,13 @@
 /**
  * Where one fts5 microshard's small writes spend their SQL time: the first `--preload`
  * documents of `bench:compare`'s corpus in batches of 1,000, then `--docs` more in batches of
- * `--batch`, with node:sqlite's `run`, `get`, `all` and `exec` timed per statement (a wrapper
+ * `--batch` (with `--updates`, preloaded documents written again), with node:sqlite's `run`, `get`, `all` and `exec` timed per statement (a wrapper
  * around each, installed after the preload). Prints documents/s, a write's p50 and p99, the
  * slowest write (and its SQL), and per statement its µs per document and its calls.
  *
  * ```sh
  * deno run -A --unstable-kv bench/profile/sql_time.ts [--batch 4] [--docs 2000] [--preload 10000]
+ *   [--updates]
  * ```
  *
  * @module
@@ -21,12 +22,15 @@ import { percentile } from "../../testing/stats.ts";
 const PRELOAD_BATCH = 1_000;
 const SHOWN_STATEMENTS = 14;
 const SQL_SHOWN_CHARS = 70;
+/** A prime: `--updates` visits the preloaded documents in a scattered order. */
+const UPDATE_STRIDE = 7_919;
 
 const { values } = parseArgs({
   options: {
     batch: { type: "string", default: "4" },
     docs: { type: "string", default: "2000" },
     preload: { type: "string", default: "10000" },
+    updates: { type: "boolean", default: false },
   },
 });
 const [batch, docs, preload] = [values.batch, values.docs, values.preload].map(Number) as [
@@ -86,10 +90,14 @@ timeMethod(
 const writeMs: number[] = [];
 let slowest = { ms: 0, statements: inWrite };
 const started = performance.now();
+/** With `--updates`, the writes put preloaded documents again (each taking its old version out). */
+const written = (at: number) =>
+  values.updates ? corpus[(at * UPDATE_STRIDE) % preload]! : corpus[at]!;
 for (let at = preload; at < preload + docs; at += batch) {
   const t = performance.now();
   inWrite = new Map();
-  await shard.write(corpus.slice(at, Math.min(preload + docs, at + batch)).map(put));
+  const ids = Array.from({ length: Math.min(preload + docs, at + batch) - at }, (_, i) => at + i);
+  await shard.write(ids.map((i) => put(written(i))));
   const ms = performance.now() - t;
   writeMs.push(ms);
   if (ms > slowest.ms) slowest = { ms, statements: inWrite };
