@@ -17,9 +17,9 @@
  *   a delete finds the terms and blocks to take it out of;
  * - `field_stats(col, docs, tokens)` — per column, the documents with it and their tokens.
  *
- * The engine's rids only grow, so new postings always go at the end of a list. A delete
- * rewrites the one block of each of its terms that holds it; closed blocks a delete leaves
- * small are not merged with their neighbours.
+ * The engine's rids only grow, so new postings always go at the end of a list. A fold rewrites
+ * each block holding documents deleted since the last, once; closed blocks deletes leave small
+ * are not merged with their neighbours.
  *
  * Small applies do not write the blocks: their changes go to `post_log(seq, data)`, one row per
  * apply, and are kept in memory (`_posting_delta.ts`). Once enough are pending

@@ -1,14 +1,15 @@
 /**
  * Where the server's memory is after an ingest: `--docs` corpus documents (`bench:compare`'s)
- * into an fts5 index in bulks of 5,000, 50 rounds of `bench:compare`'s queries and 3,000 point
- * reads, then the server process's proportional resident memory (`/proc/PID/smaps`) by kind of
+ * into an fts5 index in bulks of `--bulk` (5,000; small bulks are logged applies), 50 rounds of
+ * `bench:compare`'s queries and 3,000 point reads, then the server process's proportional resident memory (`/proc/PID/smaps`) by kind of
  * mapping — anonymous ones by size (V8 allocates its heap in pages under 1 MB; glibc's thread
  * arenas are 64 MB reservations), `[heap]`, files — and the engines' own count
  * (`memory_bytes` of `GET /_indexes`). `--v8-flags` is handed to the server
  * (`DENO_V8_FLAGS`).
  *
  * ```sh
- * deno run -A bench/profile/memory_maps.ts [--docs 100000] [--v8-flags=--max-old-space-size=128]
+ * deno run -A bench/profile/memory_maps.ts [--docs 100000] [--bulk 5000]
+ *   [--v8-flags=--max-old-space-size=128]
  * ```
  *
  * @module
@@ -28,7 +29,11 @@ const BYTES_PER_MB = 1_048_576;
 const ARENA_MAPPING_MB = 60;
 
 const { values } = parseArgs({
-  options: { docs: { type: "string", default: "100000" }, "v8-flags": { type: "string" } },
+  options: {
+    docs: { type: "string", default: "100000" },
+    bulk: { type: "string", default: String(BULK_DOCS) },
+    "v8-flags": { type: "string" },
+  },
 });
 const count = Number(values.docs);
 const corpus = await loadCorpus(count);
@@ -63,7 +68,7 @@ async function pssByKind(pid: number): Promise<Map<string, number>> {
 
 try {
   await configureCorpusIndex(server.url, "fts5");
-  await bulkLoad(server.url, "corpus", corpus, BULK_DOCS);
+  await bulkLoad(server.url, "corpus", corpus, Number(values.bulk));
   const queries = chooseQueries(corpus);
   for (let round = 0; round < QUERY_ROUNDS; round++) {
     for (const query of queries) {
