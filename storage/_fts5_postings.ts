@@ -37,7 +37,7 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { addTermStat, ANY_COLUMN, joined, type OpenBlockRow } from "./_posting_delta.ts";
+import { addTermStat, ANY_COLUMN, joined } from "./_posting_delta.ts";
 import {
   emptyStaged,
   type Staged,
@@ -62,6 +62,7 @@ import {
   lowerBound,
   merged,
   OPEN_BLOCK,
+  type OpenBlockRow,
 } from "./_posting_lists.ts";
 
 export { OPEN_BLOCK } from "./_posting_lists.ts";
@@ -213,7 +214,7 @@ export class Fts5Postings {
     };
     this.#log = new PendingPostings(db, (term) => {
       const open = this.#stmts.open.get(term) as OpenBlockRow | undefined;
-      return { stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0, open };
+      return { stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0 };
     });
   }
 
@@ -390,10 +391,9 @@ export class Fts5Postings {
   #foldTerm(term: string, staged: Staged | undefined): void {
     this.#forget(term);
     const delta = this.#log.get(term);
-    // A term's blocks change only when it is folded: its delta's base still holds the open block.
-    let open = delta === undefined
-      ? this.#stmts.open.get(term) as OpenBlockRow | undefined
-      : delta.base.open;
+    // Read here, not kept from when the term's delta began: keeping every pending term's open
+    // block cost ~50 MB of heap on `memory_maps.ts --bulk 50` for ~5 % fewer reads.
+    let open = this.#stmts.open.get(term) as OpenBlockRow | undefined;
     // Its taken-out postings first, then its appended ones.
     if (delta !== undefined && delta.removed.size > 0) {
       open = this.#removeAll(term, delta.removed, open);
@@ -463,14 +463,14 @@ export class Fts5Postings {
     const statBytes = encoder.stats(stats);
     const lastRid = to > from ? rids[to - 1]! : 0;
     this.#stmts.putBlock.run(term, OPEN_BLOCK, lastRid, to - start, data, statBytes);
-    // Copies: the encoder's buffer is reused by the next block.
+    // Views of the encoder's buffer, which the next block reuses: a caller keeping them copies.
     const n = to - start;
     return {
       first_rid: OPEN_BLOCK,
       last_rid: lastRid,
       n,
-      data: data.slice(),
-      stats: statBytes.slice(),
+      data,
+      stats: statBytes,
     };
   }
 
@@ -546,7 +546,8 @@ export class Fts5Postings {
         putBlock.run(term, rest.rids[0]!, rest.rids[count - 1]!, count, data, null);
       }
     }
-    return this.#store(term, openBlock, 0, openBlock.rids.length, stats);
+    const written = this.#store(term, openBlock, 0, openBlock.rids.length, stats);
+    return { ...written, data: written.data.slice(), stats: written.stats.slice() };
   }
 
   /**

@@ -60,21 +60,6 @@ function appendedList(): AppendedList {
 export interface TermBase {
   readonly stats: ReadonlyMap<number, TermStat>;
   readonly lastRid: number;
-  /**
-   * The open block's row as read (absent: the term has no blocks). A term's blocks change only
-   * when it is folded, which ends its delta, so the fold can append to this row unread — unless
-   * the fold took postings out of it first.
-   */
-  readonly open: OpenBlockRow | undefined;
-}
-
-/** A term's open block row: its postings' bytes and its statistics' bytes. */
-export interface OpenBlockRow {
-  readonly first_rid: number;
-  readonly last_rid: number;
-  readonly n: number;
-  readonly data: Uint8Array;
-  readonly stats: Uint8Array;
 }
 
 /** One term's pending changes. */

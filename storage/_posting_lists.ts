@@ -23,6 +23,11 @@ export interface BlockRow {
   readonly data: Uint8Array;
 }
 
+/** A term's open block row: a block row with the term's statistics' bytes. */
+export interface OpenBlockRow extends BlockRow {
+  readonly stats: Uint8Array;
+}
+
 /** The first index of `rids` (ascending) holding a value ≥ `rid`. */
 export function lowerBound(rids: ArrayLike<number>, rid: number): number {
   let low = 0;
