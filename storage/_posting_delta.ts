@@ -6,13 +6,15 @@
  * Why: writing each touched term's open block at every apply made a commit of 4 corpus
  * documents write ~200 pages (815 KB) to SQLite's WAL — one page per term — and that commit
  * was a third of a small write's time (profiled: `docs/profile.md`). Instead an apply appends
- * its changes as one `post_log` row, in its own transaction, and keeps them here; they are
- * folded into the blocks once enough are pending, and at close. This is Lucene's indexing
+ * its changes as one `post_log` row, in its own transaction, and keeps them here; once enough
+ * are pending they are folded into the blocks a slice of terms at a time, and at close. This is
+ * Lucene's indexing
  * buffer with its translog, on one table: the log row commits with the apply, so after a crash
  * the tail is read back from the log, exactly as it was acknowledged.
  *
- * The blocks (the base) do not change between folds, so the same log read against them gives
- * the same tail. A term's list is its base postings less those taken out, then the appended
+ * A term's blocks (its base) change only when the term is folded, and the read-back skips what
+ * `post_folded` says is folded, so the log read against the blocks gives the same tail. A term's
+ * list is its base postings less those taken out, then the appended
  * ones (their rids are above the base's: the engine's rids only grow).
  *
  * @module

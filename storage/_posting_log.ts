@@ -9,9 +9,9 @@
  * those terms in rows up to `seq` are in their blocks, and the read-back skips them (one row per
  * fold, not per term: a row per term made a fold a third slower). A fold pass starts at the
  * log's last row and folds every term pending then; when it has, the rows up to that one (and the
- * records they made necessary) are deleted. A fold in an apply that logged nothing writes an
- * empty row, so a handle another one folded under sees the log's end move
- * ({@linkcode PendingPostings.checkCurrent}).
+ * records they made necessary) are deleted. Every fold of pending changes moves the log's end
+ * (by the apply's own row, or else an empty one), so a handle another one folded under sees it
+ * move ({@linkcode PendingPostings.checkCurrent}).
  *
  * @module
  */
@@ -39,7 +39,10 @@ export class PendingPostings {
     | "dropFolded",
     StatementSync
   >;
-  /** A term's base as its open block tells it (read once, when a term first has changes). */
+  /**
+   * A term's base as its open block tells it (read when a term first has changes since its last
+   * fold).
+   */
   #baseOf: (term: string) => TermBase;
   /** Per term, its changes not yet folded into its blocks. */
   #deltas = new Map<string, TermDelta>();
@@ -196,8 +199,8 @@ export class PendingPostings {
   folded(terms: Iterable<string>): void {
     const had = [...terms].filter((term) => this.#deltas.has(term));
     if (had.length > 0 && this.#rows > 0) {
-      // The log's end moves with every fold (see checkCurrent): by the apply's own row, or else
-      // by an empty one.
+      // The log's end moves with every fold of pending changes (see checkCurrent): by the
+      // apply's own row, or else by an empty one.
       if (!this.#logged) this.#insertRow("[]");
       this.#stmts.putFolded.run(this.#lastSeq, JSON.stringify(had));
     }
@@ -207,13 +210,16 @@ export class PendingPostings {
       this.#deltas.delete(term);
     }
     const pass = this.#pass;
-    if (pass === undefined || pass.next < pass.terms.length) return;
+    if (pass !== undefined && pass.next >= pass.terms.length) this.#endPass(pass.end);
+  }
+
+  /** Every term pending at the pass's start is folded: its rows hold nothing to read back. */
+  #endPass(end: number): void {
     this.#pass = undefined;
-    // Every term pending at the pass's start is folded: its rows hold nothing to read back.
-    this.#stmts.dropRows.run(pass.end);
-    this.#stmts.dropFolded.run(pass.end);
-    const end = this.#logEnd();
-    [this.#rows, this.#firstSeq] = [end.rows, end.first];
+    this.#stmts.dropRows.run(end);
+    this.#stmts.dropFolded.run(end);
+    const left = this.#logEnd();
+    [this.#rows, this.#firstSeq] = [left.rows, left.first];
     if (this.#rows === 0) this.clear();
   }
 

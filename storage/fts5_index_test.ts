@@ -293,8 +293,8 @@ Deno.test("fts5 engine: small applies are logged, not written to their blocks; a
           return { op: "put" as const, id, values: flatten(schema, doc) };
         });
         if (batch === 30) {
-          // A bulk over FOLD_AT_POSTINGS goes straight to the blocks with what is pending,
-          // updates of pending documents among it.
+          // A bulk over directAtPostings writes its terms, with what they have pending, straight
+          // to their blocks; updates of pending documents are among it.
           for (let i = 0; i < 4_000; i++) {
             const id = i < 20 ? `d${i}` : `bulk${i}`;
             const doc = { title: "a b c d e f", body: text() };

@@ -1,8 +1,8 @@
 /**
  * Where the server's memory is after an ingest: `--docs` corpus documents (`bench:compare`'s)
  * into an fts5 index in bulks of `--bulk` (5,000; small bulks are logged applies), 50 rounds of
- * `bench:compare`'s queries and 3,000 point reads, then the server process's proportional resident memory (`/proc/PID/smaps`) by kind of
- * mapping — anonymous ones by size (V8 allocates its heap in pages under 1 MB; glibc's thread
+ * `bench:compare`'s queries and 3,000 point reads, then the server process's proportional
+ * resident memory (`/proc/PID/smaps`) by kind of mapping — anonymous ones by size (V8 allocates its heap in pages under 1 MB; glibc's thread
  * arenas are 64 MB reservations), `[heap]`, files — and the engines' own count
  * (`memory_bytes` of `GET /_indexes`). `--v8-flags` is handed to the server
  * (`DENO_V8_FLAGS`).

@@ -1,8 +1,9 @@
 /**
  * Where one fts5 microshard's small writes spend their SQL time: the first `--preload`
  * documents of `bench:compare`'s corpus in batches of 1,000, then `--docs` more in batches of
- * `--batch` (with `--updates`, preloaded documents written again), with node:sqlite's `run`, `get`, `all` and `exec` timed per statement (a wrapper
- * around each, installed after the preload). Prints documents/s, a write's p50 and p99, the
+ * `--batch` (with `--updates`, preloaded documents written again), with node:sqlite's `run`,
+ * `get`, `all` and `exec` timed per statement (a wrapper around each, installed after the
+ * preload). Prints documents/s, a write's p50 and p99, the
  * slowest write (and its SQL), and per statement its µs per document and its calls.
  *
  * ```sh
