@@ -13,6 +13,28 @@ import { type ConformanceCase, loaded, puts, schemaFor, term } from "./_conforma
 /** Cases that check how engines score. */
 export const RANKING_CASES: readonly ConformanceCase[] = [
   {
+    title: "a field whose every document was deleted leaves nothing in the statistics, as when " +
+      "the survivors are written afresh",
+    run: (h) => {
+      const schema = schemaFor([{ doc: { title: "x", body: "x" } }]);
+      const index = h.create(schema);
+      index.apply(
+        puts(schema, [{ id: "a", doc: { title: "x", body: "x" } }, {
+          id: "b",
+          doc: { body: "x" },
+        }]),
+        1,
+      );
+      index.apply([{ op: "delete", id: "a" }], 2);
+      const plan = term(null, "x");
+      const kept = index.stats(plan);
+      index.reset(schema, 0);
+      index.apply(puts(schema, [{ id: "b", doc: { body: "x" } }]), 1);
+      assert.deepEqual(kept, index.stats(plan));
+      index.close();
+    },
+  },
+  {
     title: "after updates and deletes in small batches, statistics and scores are those of the " +
       "surviving documents written afresh",
     run: (h) => {

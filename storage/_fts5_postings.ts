@@ -210,7 +210,8 @@ export class Fts5Postings {
         "INSERT INTO field_stats(col, docs, tokens) VALUES (?, ?, ?) ON CONFLICT(col) DO " +
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
       ),
-      fields: db.prepare("SELECT col, docs, tokens FROM field_stats"),
+      // A column whose every document was deleted keeps its row at 0: not a statistic.
+      fields: db.prepare("SELECT col, docs, tokens FROM field_stats WHERE docs > 0"),
     };
     this.#log = new PendingPostings(db, (term) => {
       const open = this.#stmts.open.get(term) as OpenBlockRow | undefined;

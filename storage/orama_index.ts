@@ -361,9 +361,9 @@ export class OramaIndex implements SearchIndex {
       },
       corpus: () => ({
         docCount: this.#docs.size,
-        fields: [...this.#fieldStats].map(([field, { docs, tokens }]) =>
-          [field, docs, tokens] as const
-        ),
+        // A field whose every document was deleted keeps its entry at 0: not a statistic.
+        fields: [...this.#fieldStats].filter(([, { docs }]) => docs > 0)
+          .map(([field, { docs, tokens }]) => [field, docs, tokens] as const),
       }),
       expand: (leaf) => this.#expand(leaf),
       matches: (leaf) => this.#evaluate(leaf),
