@@ -37,7 +37,7 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { addTermStat, ANY_COLUMN, joined } from "./_posting_delta.ts";
+import { ANY_COLUMN, joined } from "./_posting_delta.ts";
 import {
   emptyStaged,
   type Staged,
@@ -46,23 +46,15 @@ import {
   stagedPostings,
 } from "./_posting_staging.ts";
 import { PendingPostings } from "./_posting_log.ts";
+import { TermBlocks } from "./_posting_block_writes.ts";
+import { decodeStats, type TermStat } from "./_posting_blocks.ts";
 import {
-  BlockEncoder,
-  decodeStats,
-  type PostingArrays,
-  POSTINGS_PER_BLOCK,
-  type TermStat,
-} from "./_posting_blocks.ts";
-import {
-  blockEnd,
   type BlockRow,
   type DecodedList,
   decodeRows,
   kept,
   lowerBound,
-  merged,
   OPEN_BLOCK,
-  type OpenBlockRow,
 } from "./_posting_lists.ts";
 
 export { OPEN_BLOCK } from "./_posting_lists.ts";
@@ -173,11 +165,6 @@ export class Fts5Postings {
     | "addDocTerms"
     | "removeDocTerms"
     | "blocks"
-    | "open"
-    | "blockOf"
-    | "putBlock"
-    | "removeBlock"
-    | "removeBlocks"
     | "addField"
     | "fields",
     StatementSync
@@ -194,18 +181,6 @@ export class Fts5Postings {
       addDocTerms: db.prepare("INSERT OR REPLACE INTO doc_terms(rid, data) VALUES (?, ?)"),
       removeDocTerms: db.prepare("DELETE FROM doc_terms WHERE rid = ?"),
       blocks: db.prepare(`${blocks} ORDER BY first_rid`),
-      open: db.prepare(
-        "SELECT first_rid, last_rid, n, data, stats FROM post_blocks " +
-          `WHERE term = ? AND first_rid = ${OPEN_BLOCK}`,
-      ),
-      // Closed blocks only: the open block's key is above every rid.
-      blockOf: db.prepare(`${blocks} AND first_rid <= ? ORDER BY first_rid DESC LIMIT 1`),
-      putBlock: db.prepare(
-        "INSERT OR REPLACE INTO post_blocks(term, first_rid, last_rid, n, data, stats) " +
-          "VALUES (?, ?, ?, ?, ?, ?)",
-      ),
-      removeBlock: db.prepare("DELETE FROM post_blocks WHERE term = ? AND first_rid = ?"),
-      removeBlocks: db.prepare("DELETE FROM post_blocks WHERE term = ?"),
       addField: db.prepare(
         "INSERT INTO field_stats(col, docs, tokens) VALUES (?, ?, ?) ON CONFLICT(col) DO " +
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",
@@ -213,12 +188,15 @@ export class Fts5Postings {
       // A column whose every document was deleted keeps its row at 0: not a statistic.
       fields: db.prepare("SELECT col, docs, tokens FROM field_stats WHERE docs > 0"),
     };
+    this.#blocks = new TermBlocks(db);
     this.#log = new PendingPostings(db, (term) => {
-      const open = this.#stmts.open.get(term) as OpenBlockRow | undefined;
+      const open = this.#blocks.open(term);
       return { stats: decodeStats(open?.stats), lastRid: open?.last_rid ?? 0 };
     });
   }
 
+  /** The writes of a term's blocks. */
+  readonly #blocks: TermBlocks;
   /** The changes of small applies, not yet folded into the blocks, and their log. */
   #log: PendingPostings;
 
@@ -236,7 +214,6 @@ export class Fts5Postings {
 
   #cache = new Map<string, DecodedList>();
   #cached = 0;
-  readonly #encoder = new BlockEncoder();
   #staged: Staged = emptyStaged();
   /**
    * Statistics read for searches, per term (MaxScore's bounds and the document frequencies
@@ -397,78 +374,13 @@ export class Fts5Postings {
     this.#forget(term);
     // Read here, not kept from when the term's delta began: keeping every pending term's open
     // block cost ~50 MB of heap on `memory_maps.ts --bulk 50` for ~5 % fewer reads.
-    let open = this.#stmts.open.get(term) as OpenBlockRow | undefined;
+    let open = this.#blocks.open(term);
     // Its taken-out postings first, then its appended ones.
     if (delta !== undefined && delta.removed.size > 0) {
-      open = this.#removeAll(term, delta.removed, open);
+      open = this.#blocks.removeAll(term, delta.removed, open);
     }
     const appended = joined(term, delta?.appended, fresh);
-    if (appended !== undefined) this.#append(term, appended, open);
-  }
-
-  /**
-   * Appends a term's new postings (above its last rid) to its open block — as bytes, the
-   * block not decoded, until it fills; then its postings are closed into blocks — and adds
-   * their statistics to the term's.
-   */
-  #append(
-    term: string,
-    added: PostingArrays & { stats: Map<number, TermStat> },
-    open: OpenBlockRow | undefined,
-  ): void {
-    const stats = decodeStats(open?.stats);
-    for (const [col, stat] of added.stats) {
-      addTermStat(stats, col, stat.df, stat.maxTf, stat.minLen);
-    }
-    const n = open?.n ?? 0;
-    if (open !== undefined && added.rids[0]! <= open.last_rid) {
-      // The engine's rids only grow; a list out of rid order would be read wrong, so refuse.
-      throw new RangeError(
-        `postings of "${term}" for rid ${added.rids[0]} after rid ${open.last_rid}`,
-      );
-    }
-    if (n + added.rids.length < POSTINGS_PER_BLOCK) {
-      const encoder = this.#encoder.reset();
-      const previous = n > 0 ? open!.last_rid : 0;
-      const data = encoder.block(added, 0, added.rids.length, previous, open?.data);
-      const lastRid = added.rids[added.rids.length - 1]!;
-      const count = n + added.rids.length;
-      this.#stmts.putBlock.run(term, OPEN_BLOCK, lastRid, count, data, encoder.stats(stats));
-    } else {
-      const all = n > 0 ? merged(decodeRows([open!]), added) : added;
-      this.#store(term, all, 0, all.rids.length, stats);
-    }
-  }
-
-  /**
-   * Writes postings `from` to `to` (in rid order, above the term's closed blocks) as closed
-   * blocks while a full one remains, the rest as the term's open block with `stats`. An open
-   * block left empty keeps the last closed rid written here as its `last_rid` (the bound
-   * {@linkcode Fts5Postings.post} checks new rids against).
-   */
-  #store(
-    term: string,
-    postings: PostingArrays,
-    from: number,
-    to: number,
-    stats: ReadonlyMap<number, TermStat>,
-  ): OpenBlockRow {
-    const { rids } = postings;
-    let start = from;
-    while (to - start >= POSTINGS_PER_BLOCK) {
-      const end = blockEnd(rids, start, to, POSTINGS_PER_BLOCK);
-      const data = this.#encoder.reset().block(postings, start, end);
-      this.#stmts.putBlock.run(term, rids[start]!, rids[end - 1]!, end - start, data, null);
-      start = end;
-    }
-    const encoder = this.#encoder.reset();
-    const data = encoder.block(postings, start, to, 0);
-    const statBytes = encoder.stats(stats);
-    const lastRid = to > from ? rids[to - 1]! : 0;
-    const n = to - start;
-    this.#stmts.putBlock.run(term, OPEN_BLOCK, lastRid, n, data, statBytes);
-    // Views of the encoder's buffer, which the next block reuses: a caller keeping them copies.
-    return { first_rid: OPEN_BLOCK, last_rid: lastRid, n, data, stats: statBytes };
+    if (appended !== undefined) this.#blocks.append(term, appended, open);
   }
 
   /** Drops what is staged and not yet logged (the caller's transaction failed). */
@@ -495,65 +407,6 @@ export class Fts5Postings {
       this.#log.remove(term, rid, columns);
     }
     removeDocTerms.run(rid);
-  }
-
-  /**
-   * Takes documents' postings (rid → the columns it had the term in) out of a term's blocks,
-   * and out of its statistics: each block holding some of them rewritten once, the open block
-   * last (one removal at a time rewrote the open block per document: ~70 block rows a
-   * document for updates, profiled with `sql_time.ts --updates`). `open` is the term's open
-   * block as stored; answers the one written (none: the term is gone).
-   */
-  #removeAll(
-    term: string,
-    removed: ReadonlyMap<number, readonly number[]>,
-    open: OpenBlockRow | undefined,
-  ): OpenBlockRow | undefined {
-    if (open === undefined) return undefined;
-    const stats = decodeStats(open.stats);
-    for (const columns of removed.values()) {
-      for (const col of [...columns, ANY_COLUMN]) {
-        const stat = stats.get(col);
-        if (stat !== undefined) stat.df--;
-      }
-    }
-    if ((stats.get(ANY_COLUMN)?.df ?? 0) <= 0) {
-      this.#stmts.removeBlocks.run(term); // no document holds it any more
-      return undefined;
-    }
-    const other = (posted: number) => !removed.has(posted);
-    let openBlock: PostingArrays = decodeRows([open]);
-    const openFrom = open.n > 0 ? openBlock.rids[0]! : Infinity;
-    if (open.n > 0) openBlock = kept(openBlock, other);
-    // The rest are in closed blocks.
-    const below = [...removed.keys()].filter((rid) => rid < openFrom).sort((a, b) => a - b);
-    this.#removeFromClosed(term, below, other);
-    const written = this.#store(term, openBlock, 0, openBlock.rids.length, stats);
-    return { ...written, data: written.data.slice(), stats: written.stats.slice() };
-  }
-
-  /**
-   * Takes the rids `below` (ascending, all under the open block's) out of a term's closed
-   * blocks, keeping the postings `keep` says: each block found once, for the first rid it holds,
-   * and rewritten once.
-   */
-  #removeFromClosed(term: string, below: readonly number[], keep: (rid: number) => boolean): void {
-    const { blockOf, removeBlock, putBlock } = this.#stmts;
-    for (let at = 0; at < below.length;) {
-      const block = blockOf.get(term, below[at]!) as BlockRow | undefined;
-      if (block === undefined || block.last_rid < below[at]!) {
-        at++;
-        continue;
-      }
-      while (at < below.length && below[at]! <= block.last_rid) at++;
-      const rest = kept(decodeRows([block]), keep);
-      const count = rest.rids.length;
-      if (count === 0 || rest.rids[0] !== block.first_rid) removeBlock.run(term, block.first_rid);
-      if (count > 0) {
-        const data = this.#encoder.reset().block(rest, 0, count);
-        putBlock.run(term, rest.rids[0]!, rest.rids[count - 1]!, count, data, null);
-      }
-    }
   }
 
   /**
@@ -620,9 +473,7 @@ export class Fts5Postings {
     const cached = this.#termStats.get(term);
     if (cached !== undefined) return cached;
     const delta = this.#log.get(term);
-    const all = delta === undefined
-      ? decodeStats((this.#stmts.open.get(term) as OpenBlockRow | undefined)?.stats)
-      : delta.stats();
+    const all = delta === undefined ? decodeStats(this.#blocks.open(term)?.stats) : delta.stats();
     const stats = new Map([...all].filter(([, stat]) => stat.df > 0));
     if (this.#termStats.size >= MAX_CACHED_TERM_STATS) {
       // The oldest entry out (a Map iterates in insertion order).

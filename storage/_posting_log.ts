@@ -67,9 +67,9 @@ export class PendingPostings {
     this.#stmts = {
       log: db.prepare("INSERT INTO post_log(data) VALUES (?)"),
       logged: db.prepare("SELECT seq, data FROM post_log ORDER BY seq"),
+      // Two look-ups at the ends of the key, not a count: the rows are every seq between them.
       logEnd: db.prepare(
-        "SELECT count(*) AS rows, coalesce(min(seq), 0) AS first, coalesce(max(seq), 0) AS last " +
-          "FROM post_log",
+        "SELECT coalesce(min(seq), 0) AS first, coalesce(max(seq), 0) AS last FROM post_log",
       ),
       clearLog: db.prepare("DELETE FROM post_log"),
       folded: db.prepare("SELECT seq, terms FROM post_folded ORDER BY seq"),
@@ -232,9 +232,10 @@ export class PendingPostings {
    * Throws unless the file's log is the one this handle holds: a handle another one went on
    * from (it opened the file and logged or folded) must not fold its stale changes. Rows are
    * only appended (AUTOINCREMENT: each above every seq ever used) and deleted from the front
-   * (a pass's rows, or all), so the rows are the seqs from the first to the last, and the same
-   * count, first and last mean the same rows (a row is never changed). Count and last alone
-   * were not enough: a handle holding rows {2, 5} passed against the file's {4, 5}.
+   * (a pass's rows, or all), and an insert rolled back takes its seq back with it, so the file's
+   * rows are every seq from its first to its last: the same count, first and last mean the same
+   * rows (a row is never changed). Count and last alone were not enough: a handle holding rows
+   * {2, 5} passed against the file's {4, 5}.
    */
   checkCurrent(): void {
     const end = this.#logEnd();
@@ -243,8 +244,10 @@ export class PendingPostings {
     }
   }
 
+  /** The file's log: its first and last seq, and its rows (every seq between: see above). */
   #logEnd(): { rows: number; first: number; last: number } {
-    return this.#stmts.logEnd.get() as { rows: number; first: number; last: number };
+    const { first, last } = this.#stmts.logEnd.get() as { first: number; last: number };
+    return { rows: first === 0 ? 0 : last - first + 1, first, last };
   }
 
   /** Empties the log and what is pending (all of it folded, or the index cleared). */

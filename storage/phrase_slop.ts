@@ -13,17 +13,7 @@
  * @module
  */
 
-/** The first index of ascending `list` holding a value ≥ `value`. */
-function firstAtLeast(list: readonly number[], value: number): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (list[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
+import { lowerBound } from "./_posting_lists.ts";
 
 /**
  * Whether every term `i` of a phrase (its positions in `positions[i]`, ascending) can take a
@@ -42,7 +32,7 @@ function fitsWindow(
     for (const i of group) {
       const list = positions[i]!;
       const start = Math.max(lo + i, taken + 1);
-      const at = firstAtLeast(list, start);
+      const at = lowerBound(list, start);
       if (at >= list.length || list[at]! > lo + i + slop) return false;
       taken = list[at]!;
     }
