@@ -66,10 +66,10 @@ export const TABLES_SQL =
  * `post_folded`) an index file holds, in `meta.ranking`; a file with another (or none) is rebuilt
  * from KV. Version 3 kept one `postings` row per posting and a `term_stats` table (both dropped
  * when met: the file is rebuilt); version 4 had blocks without the open block's statistics;
- * version 5 had no `post_log` (a build of it would not read the pending changes a later file logs); version 6
- * numbered `post_log` rows from 1 again after each fold, which let a stale handle's check pass;
- * version 7 folded everything pending at once and had no `post_folded` (a build of it would
- * read back changes a later file folded).
+ * version 5 had no `post_log` (a build of it would not read the pending changes a later file
+ * logs); version 6 numbered `post_log` rows from 1 again after each fold, which let a stale
+ * handle's check pass; version 7 folded everything pending at once and had no `post_folded` (a
+ * build of it would read back changes a later file folded).
  */
 export const RANKING_VERSION = "8";
 

@@ -8,14 +8,13 @@
  * was a third of a small write's time (profiled: `docs/profile.md`). Instead an apply appends
  * its changes as one `post_log` row, in its own transaction, and keeps them here; once enough
  * are pending they are folded into the blocks a slice of terms at a time, and at close. This is
- * Lucene's indexing
- * buffer with its translog, on one table: the log row commits with the apply, so after a crash
- * the tail is read back from the log, exactly as it was acknowledged.
+ * Lucene's indexing buffer with its translog, on one table: the log row commits with the apply,
+ * so after a crash the tail is read back from the log, exactly as it was acknowledged.
  *
  * A term's blocks (its base) change only when the term is folded, and the read-back skips what
  * `post_folded` says is folded, so the log read against the blocks gives the same tail. A term's
- * list is its base postings less those taken out, then the appended
- * ones (their rids are above the base's: the engine's rids only grow).
+ * list is its base postings less those taken out, then the appended ones (their rids are above
+ * the base's: the engine's rids only grow).
  *
  * @module
  */
