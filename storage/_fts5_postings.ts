@@ -46,7 +46,7 @@ import {
   stagedPostings,
 } from "./_posting_staging.ts";
 import { PendingPostings } from "./_posting_log.ts";
-import { TermBlocks } from "./_posting_block_writes.ts";
+import { TERM_BLOCKS_SQL, TermBlocks } from "./_posting_block_writes.ts";
 import { decodeStats, type TermStat } from "./_posting_blocks.ts";
 import {
   type BlockRow,
@@ -175,12 +175,11 @@ export class Fts5Postings {
   constructor(db: DatabaseSync, limits: FoldLimits = FOLD_LIMITS) {
     this.#db = db;
     this.#limits = limits;
-    const blocks = "SELECT first_rid, last_rid, n, data FROM post_blocks WHERE term = ?";
     this.#stmts = {
       docTerms: db.prepare("SELECT data FROM doc_terms WHERE rid = ?"),
       addDocTerms: db.prepare("INSERT OR REPLACE INTO doc_terms(rid, data) VALUES (?, ?)"),
       removeDocTerms: db.prepare("DELETE FROM doc_terms WHERE rid = ?"),
-      blocks: db.prepare(`${blocks} ORDER BY first_rid`),
+      blocks: db.prepare(`${TERM_BLOCKS_SQL} ORDER BY first_rid`),
       addField: db.prepare(
         "INSERT INTO field_stats(col, docs, tokens) VALUES (?, ?, ?) ON CONFLICT(col) DO " +
           "UPDATE SET docs = docs + excluded.docs, tokens = tokens + excluded.tokens",

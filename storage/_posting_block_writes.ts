@@ -25,6 +25,10 @@ import {
   type OpenBlockRow,
 } from "./_posting_lists.ts";
 
+/** A term's block rows (`?`: the term), for a statement to order or bound. */
+export const TERM_BLOCKS_SQL =
+  "SELECT first_rid, last_rid, n, data FROM post_blocks WHERE term = ?";
+
 /** The statements and the reused encoder that write a term's blocks. */
 export class TermBlocks {
   readonly #stmts: Record<
@@ -34,14 +38,13 @@ export class TermBlocks {
   readonly #encoder = new BlockEncoder();
 
   constructor(db: DatabaseSync) {
-    const blocks = "SELECT first_rid, last_rid, n, data FROM post_blocks WHERE term = ?";
     this.#stmts = {
       open: db.prepare(
         "SELECT first_rid, last_rid, n, data, stats FROM post_blocks " +
           `WHERE term = ? AND first_rid = ${OPEN_BLOCK}`,
       ),
       // Closed blocks only: the open block's key is above every rid.
-      blockOf: db.prepare(`${blocks} AND first_rid <= ? ORDER BY first_rid DESC LIMIT 1`),
+      blockOf: db.prepare(`${TERM_BLOCKS_SQL} AND first_rid <= ? ORDER BY first_rid DESC LIMIT 1`),
       putBlock: db.prepare(
         "INSERT OR REPLACE INTO post_blocks(term, first_rid, last_rid, n, data, stats) " +
           "VALUES (?, ?, ?, ?, ?, ?)",
